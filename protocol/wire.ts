@@ -938,6 +938,7 @@ export interface VoteRequest {
   term: number
   priority: number
   electorate: number
+  preVote: boolean
 }
 
 export namespace VoteRequest {
@@ -965,6 +966,11 @@ export namespace VoteRequest {
           w.uint32(obj.electorate)
         }
 
+        if ((obj.preVote != null && obj.preVote !== false)) {
+          w.uint32(32)
+          w.bool(obj.preVote)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -972,7 +978,8 @@ export namespace VoteRequest {
         const obj: any = {
           term: 0,
           priority: 0,
-          electorate: 0
+          electorate: 0,
+          preVote: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -991,6 +998,10 @@ export namespace VoteRequest {
             }
             case 3: {
               obj.electorate = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.preVote = reader.bool()
               break
             }
             default: {
@@ -1029,6 +1040,13 @@ export namespace VoteRequest {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.preVote`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1056,6 +1074,11 @@ export namespace VoteRequest {
     value: number
   }
 
+  export interface VoteRequestPreVoteFieldEvent {
+    field: '$.preVote'
+    value: boolean
+  }
+
   export function encode (obj: Partial<VoteRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, VoteRequest.codec())
   }
@@ -1064,7 +1087,7 @@ export namespace VoteRequest {
     return decodeMessage(buf, VoteRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VoteRequest>): Generator<VoteRequestTermFieldEvent | VoteRequestPriorityFieldEvent | VoteRequestElectorateFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VoteRequest>): Generator<VoteRequestTermFieldEvent | VoteRequestPriorityFieldEvent | VoteRequestElectorateFieldEvent | VoteRequestPreVoteFieldEvent> {
     return streamMessage(buf, VoteRequest.codec(), opts)
   }
 }
@@ -1073,6 +1096,7 @@ export interface Vote {
   term: number
   candidateId: string
   granted: boolean
+  preVote: boolean
 }
 
 export namespace Vote {
@@ -1100,6 +1124,11 @@ export namespace Vote {
           w.bool(obj.granted)
         }
 
+        if ((obj.preVote != null && obj.preVote !== false)) {
+          w.uint32(32)
+          w.bool(obj.preVote)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1107,7 +1136,8 @@ export namespace Vote {
         const obj: any = {
           term: 0,
           candidateId: '',
-          granted: false
+          granted: false,
+          preVote: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1126,6 +1156,10 @@ export namespace Vote {
             }
             case 3: {
               obj.granted = reader.bool()
+              break
+            }
+            case 4: {
+              obj.preVote = reader.bool()
               break
             }
             default: {
@@ -1164,6 +1198,13 @@ export namespace Vote {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.preVote`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1191,6 +1232,11 @@ export namespace Vote {
     value: boolean
   }
 
+  export interface VotePreVoteFieldEvent {
+    field: '$.preVote'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Vote>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Vote.codec())
   }
@@ -1199,7 +1245,7 @@ export namespace Vote {
     return decodeMessage(buf, Vote.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Vote>): Generator<VoteTermFieldEvent | VoteCandidateIdFieldEvent | VoteGrantedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Vote>): Generator<VoteTermFieldEvent | VoteCandidateIdFieldEvent | VoteGrantedFieldEvent | VotePreVoteFieldEvent> {
     return streamMessage(buf, Vote.codec(), opts)
   }
 }
@@ -2989,6 +3035,11 @@ export namespace Envelope {
     value: number
   }
 
+  export interface EnvelopeVoteRequestPreVoteFieldEvent {
+    field: '$.voteRequest.preVote'
+    value: boolean
+  }
+
   export interface EnvelopeVoteTermFieldEvent {
     field: '$.vote.term'
     value: number
@@ -3001,6 +3052,11 @@ export namespace Envelope {
 
   export interface EnvelopeVoteGrantedFieldEvent {
     field: '$.vote.granted'
+    value: boolean
+  }
+
+  export interface EnvelopeVotePreVoteFieldEvent {
+    field: '$.vote.preVote'
     value: boolean
   }
 
@@ -3153,7 +3209,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

@@ -1,0 +1,112 @@
+/**
+ * Timing configuration of the core, with named profiles (memberlist style: a profile is a set
+ * of overrides on the defaults). All durations are integers of milliseconds.
+ */
+import { CoreError, CoreErrorCode } from './errors.js'
+
+export interface CoreTimings {
+  /**
+   * How often a host gossips its heartbeat. Lower reacts faster to failures and load, at the
+   * cost of gossip bytes: every site member receives every heartbeat.
+   */
+  heartbeatIntervalMs: number
+  /** A peer not heard from for this long is suspect. Default 3 heartbeats. */
+  suspectAfterMs: number
+  /** A peer not heard from for this long is dead: its replicas are placed elsewhere. */
+  deadAfterMs: number
+  /**
+   * A dead peer is forgotten (leaves the electorate) after this long. Until then it still
+   * counts towards the majority a leader needs, which keeps a cut-off minority from electing
+   * its own leader; after it, the remaining hosts can elect among themselves.
+   */
+  reapAfterMs: number
+  /** A follower that has not heard its leader for this long starts an election. */
+  leaderTimeoutMs: number
+  /**
+   * Extra wait before a host stands for election, spread by priority rank (rank 0 waits least)
+   * plus a seeded jitter, so the preferred host usually stands first and alone.
+   */
+  electionStaggerMs: number
+  /** A candidate that has no majority after this long gives up and tries again later. */
+  electionRoundMs: number
+  /** A leader that has not heard a majority of its electorate within this window steps down. */
+  leaderLeaseMs: number
+  /** How often the leader recomputes desired replicas and placement. */
+  planIntervalMs: number
+  /** An unchanged plan is published again this often, for hosts that joined late. */
+  planRepublishMs: number
+  /** How often the leader gossips its site summary on the global topic. */
+  summaryIntervalMs: number
+  /** A signal sample older than this is stale: the service fails static. */
+  sampleMaxAgeMs: number
+  /** How often membership states are re-evaluated. */
+  membershipSweepMs: number
+}
+
+export const DEFAULT_TIMINGS: CoreTimings = {
+  heartbeatIntervalMs: 500,
+  suspectAfterMs: 1500,
+  deadAfterMs: 5000,
+  reapAfterMs: 30_000,
+  leaderTimeoutMs: 1000,
+  electionStaggerMs: 250,
+  electionRoundMs: 500,
+  leaderLeaseMs: 2000,
+  planIntervalMs: 1000,
+  planRepublishMs: 5000,
+  summaryIntervalMs: 2000,
+  sampleMaxAgeMs: 5000,
+  membershipSweepMs: 500,
+}
+
+/** Named profiles, as overrides of DEFAULT_TIMINGS. */
+export const TIMING_PROFILES: Record<string, Partial<CoreTimings>> = {
+  /** One room or one cloud region: the defaults. */
+  lan: {},
+  /** Sites spread over slow or lossy links (edge clusters on cellular, say). */
+  wan: {
+    heartbeatIntervalMs: 2000,
+    suspectAfterMs: 6000,
+    deadAfterMs: 20_000,
+    reapAfterMs: 120_000,
+    leaderTimeoutMs: 4000,
+    electionStaggerMs: 1000,
+    electionRoundMs: 2000,
+    leaderLeaseMs: 8000,
+    planIntervalMs: 2000,
+    planRepublishMs: 10_000,
+    summaryIntervalMs: 5000,
+    sampleMaxAgeMs: 20_000,
+    membershipSweepMs: 2000,
+  },
+}
+
+export function timingsFor (profile: string, overrides: Partial<CoreTimings> = {}): CoreTimings {
+  const base = TIMING_PROFILES[profile]
+  if (base === undefined) {
+    throw new CoreError(CoreErrorCode.ConfigInvalid,
+      `unknown timing profile "${profile}"; known: ${Object.keys(TIMING_PROFILES).join(', ')}`)
+  }
+  const t = { ...DEFAULT_TIMINGS, ...base, ...overrides }
+  const problems = timingProblems(t)
+  if (problems.length > 0) throw new CoreError(CoreErrorCode.ConfigInvalid, problems.join('; '))
+  return t
+}
+
+/** Every broken relation between timings, as sentences naming the fields. */
+export function timingProblems (t: CoreTimings): string[] {
+  const problems: string[] = []
+  for (const [k, v] of Object.entries(t)) {
+    if (!Number.isSafeInteger(v) || v <= 0) problems.push(`${k} must be a whole number of ms > 0, got ${v}`)
+  }
+  if (problems.length > 0) return problems
+  const need = (ok: boolean, text: string): void => { if (!ok) problems.push(text) }
+  need(t.suspectAfterMs >= 2 * t.heartbeatIntervalMs, 'suspectAfterMs must be at least 2 × heartbeatIntervalMs, or one lost heartbeat makes a peer suspect')
+  need(t.deadAfterMs > t.suspectAfterMs, 'deadAfterMs must be greater than suspectAfterMs')
+  need(t.reapAfterMs > t.deadAfterMs, 'reapAfterMs must be greater than deadAfterMs')
+  need(t.leaderTimeoutMs >= 2 * t.heartbeatIntervalMs, 'leaderTimeoutMs must be at least 2 × heartbeatIntervalMs')
+  need(t.leaderLeaseMs > t.heartbeatIntervalMs * 2, 'leaderLeaseMs must be greater than 2 × heartbeatIntervalMs')
+  need(t.planRepublishMs >= t.planIntervalMs, 'planRepublishMs must be at least planIntervalMs')
+  need(t.sampleMaxAgeMs >= 2 * t.heartbeatIntervalMs, 'sampleMaxAgeMs must be at least 2 × heartbeatIntervalMs')
+  return problems
+}

@@ -1,0 +1,48 @@
+/**
+ * What goes into the core and what comes out of it. The driver (daemon or simulator) calls
+ * `handle(input, nowMs)` for each input, then drains `pollOutput()` until it returns undefined,
+ * performs the outputs in order, and calls `handle({ type: 'tick' }, t)` no later than
+ * `nextDeadlineMs()`.
+ */
+import type { Capacity, Message, SignalSample } from '../../protocol/index.js'
+import type { PeerStateChange } from './membership.js'
+import type { ContainerAction, ObservedContainer } from './reconcile.js'
+
+export type CoreInput =
+  /** Time passed; the core does whatever is due. */
+  | { type: 'tick' }
+  /** A message received and decoded by protocol/. Never one of our own. */
+  | { type: 'message', message: Message }
+  /** The transport lost its connection to this host. */
+  | { type: 'disconnected', hostId: string }
+  /** The latest local readings: signal samples and this host's capacity. */
+  | { type: 'samples', signals: SignalSample[], capacity: Capacity }
+  /**
+   * What the container runtime reports running now, after every earlier action was applied.
+   * `runtimeOk` false means the runtime is unreachable: `containers` is then the last list known.
+   */
+  | { type: 'observed', containers: ObservedContainer[], runtimeOk: boolean }
+  /** Graceful shutdown: say goodbye so the site does not wait for a timeout. */
+  | { type: 'leave' }
+
+export type Topic = 'site' | 'global'
+
+export type CoreOutput =
+  | { type: 'publish', topic: Topic, message: Message }
+  | { type: 'action', action: ContainerAction }
+  | { type: 'event', event: CoreEvent }
+  /** The plan changed: the driver should observe the runtime now and feed 'observed'. */
+  | { type: 'observe' }
+
+/** Things worth a log line, a metric or an SSE event. The core reports; the shell logs. */
+export type CoreEvent =
+  | { kind: 'peer-state', change: PeerStateChange }
+  | { kind: 'election-started', term: number, preVote: boolean }
+  | { kind: 'leader-elected', term: number, leaderId: string, votes: number, electorate: number }
+  | { kind: 'leader-changed', term: number, leaderId: string }
+  | { kind: 'stepped-down', term: number, reason: 'lost-majority' | 'higher-term' }
+  | { kind: 'plan-published', term: number, version: number }
+  | { kind: 'plan-adopted', term: number, version: number }
+  | { kind: 'plan-ignored', term: number, version: number, reason: 'stale-term' | 'not-leader' | 'old-version' }
+  | { kind: 'scaled', service: string, from: number, to: number, recommended: number, failingStatic: boolean, upstreamCapped: boolean }
+  | { kind: 'message-dropped', from: string, reason: 'wrong-site' | 'stale' | 'self' }

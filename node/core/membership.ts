@@ -1,0 +1,167 @@
+/**
+ * Membership of one site as seen by one host, from heartbeats and transport hints.
+ *
+ * A peer is alive while heard within suspectAfterMs, suspect until deadAfterMs, then dead; a
+ * dead peer is reaped (forgotten) after reapAfterMs, or at once when it said goodbye. A
+ * disconnect hint from the transport makes an alive peer suspect at once, so a crashed process
+ * is noticed without waiting for the timeout; its next heartbeat makes it alive again.
+ * A heartbeat from a higher incarnation replaces everything known about the peer (it restarted).
+ */
+import type { Capacity, Heartbeat, SignalSample, ServiceCount } from '../../protocol/index.js'
+import type { CoreTimings } from './config.js'
+
+export type PeerState = 'alive' | 'suspect' | 'dead'
+
+export interface Peer {
+  readonly hostId: string
+  incarnation: number
+  /** seq of the last heartbeat taken from this peer. */
+  heartbeatSeq: number
+  lastHeardMs: number
+  /** Set by a disconnect hint; cleared by the next heartbeat. */
+  hintedDownAtMs: number | undefined
+  state: PeerState
+  labels: ReadonlyMap<string, string>
+  capacity: Capacity
+  priority: number
+  running: readonly ServiceCount[]
+  signals: readonly SignalSample[]
+  addrs: readonly string[]
+  term: number
+  leaderId: string
+  planVersion: number
+  runtimeOk: boolean
+}
+
+export interface PeerStateChange {
+  hostId: string
+  from: PeerState | 'unknown'
+  to: PeerState | 'reaped'
+}
+
+const NO_CAPACITY: Capacity = Object.freeze({ slots: 0, cpuMillis: 0, memoryMib: 0 })
+
+export class Membership {
+  private readonly peers = new Map<string, Peer>()
+  private sortedIds: string[] | undefined
+
+  constructor (private readonly timings: CoreTimings) {}
+
+  get (hostId: string): Peer | undefined {
+    return this.peers.get(hostId)
+  }
+
+  get size (): number {
+    return this.peers.size
+  }
+
+  /** Peers sorted by host id: the only order anything is chosen in. */
+  sorted (): Peer[] {
+    if (this.sortedIds === undefined) this.sortedIds = [...this.peers.keys()].sort()
+    return this.sortedIds.map(id => this.peers.get(id)!)
+  }
+
+  values (): IterableIterator<Peer> {
+    return this.peers.values()
+  }
+
+  /**
+   * Takes a heartbeat; returns the state change it caused, or 'stale' when it was older than
+   * what is known (a replay, or a reordered copy) and changed nothing.
+   */
+  heartbeat (hostId: string, incarnation: number, seq: number, hb: Heartbeat, nowMs: number): PeerStateChange | 'stale' | undefined {
+    let peer = this.peers.get(hostId)
+    let from: PeerState | 'unknown' = 'unknown'
+    if (peer !== undefined) {
+      if (incarnation < peer.incarnation || (incarnation === peer.incarnation && seq <= peer.heartbeatSeq)) return 'stale'
+      from = peer.state
+    } else {
+      peer = {
+        hostId, incarnation, heartbeatSeq: seq, lastHeardMs: nowMs, hintedDownAtMs: undefined, state: 'alive',
+        labels: hb.labels, capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
+        term: 0, leaderId: '', planVersion: 0, runtimeOk: true,
+      }
+      this.peers.set(hostId, peer)
+      this.sortedIds = undefined
+    }
+    peer.incarnation = incarnation
+    peer.heartbeatSeq = seq
+    peer.lastHeardMs = nowMs
+    peer.hintedDownAtMs = undefined
+    peer.state = 'alive'
+    peer.labels = hb.labels
+    peer.capacity = hb.capacity ?? NO_CAPACITY
+    peer.priority = hb.priority
+    peer.running = hb.running
+    peer.signals = hb.signals
+    peer.addrs = hb.addrs
+    peer.term = hb.term
+    peer.leaderId = hb.leaderId
+    peer.planVersion = hb.planVersion
+    peer.runtimeOk = hb.runtimeOk
+    return from === 'alive' ? undefined : { hostId, from, to: 'alive' }
+  }
+
+  /** Any other message from a peer proves it is reachable, but carries no heartbeat data. */
+  heardFrom (hostId: string, incarnation: number, nowMs: number): void {
+    const peer = this.peers.get(hostId)
+    if (peer === undefined || incarnation !== peer.incarnation) return
+    if (peer.hintedDownAtMs !== undefined) return
+    peer.lastHeardMs = Math.max(peer.lastHeardMs, nowMs)
+  }
+
+  /** The transport lost its connection to the peer. */
+  disconnected (hostId: string, nowMs: number): PeerStateChange | undefined {
+    const peer = this.peers.get(hostId)
+    if (peer === undefined || peer.state !== 'alive') return undefined
+    peer.hintedDownAtMs = nowMs
+    peer.state = 'suspect'
+    return { hostId, from: 'alive', to: 'suspect' }
+  }
+
+  /** The peer said goodbye: it leaves the electorate at once. */
+  left (hostId: string, incarnation: number): PeerStateChange | undefined {
+    const peer = this.peers.get(hostId)
+    if (peer === undefined || incarnation < peer.incarnation) return undefined
+    this.peers.delete(hostId)
+    this.sortedIds = undefined
+    return { hostId, from: peer.state, to: 'reaped' }
+  }
+
+  /** Re-evaluates every peer's state from silence; returns the changes. */
+  sweep (nowMs: number): PeerStateChange[] {
+    const t = this.timings
+    const changes: PeerStateChange[] = []
+    for (const peer of this.peers.values()) {
+      const silentMs = nowMs - peer.lastHeardMs
+      if (silentMs >= t.reapAfterMs) {
+        this.peers.delete(peer.hostId)
+        this.sortedIds = undefined
+        changes.push({ hostId: peer.hostId, from: peer.state, to: 'reaped' })
+        continue
+      }
+      const next: PeerState = silentMs >= t.deadAfterMs ? 'dead'
+        : silentMs >= t.suspectAfterMs || peer.hintedDownAtMs !== undefined ? 'suspect' : 'alive'
+      if (next !== peer.state) {
+        changes.push({ hostId: peer.hostId, from: peer.state, to: next })
+        peer.state = next
+      }
+    }
+    return changes
+  }
+
+  /** Peers heard from within the window (by their last heartbeat or message). */
+  countHeardWithin (nowMs: number, windowMs: number): number {
+    let n = 0
+    for (const peer of this.peers.values()) {
+      if (nowMs - peer.lastHeardMs < windowMs && peer.hintedDownAtMs === undefined) n++
+    }
+    return n
+  }
+
+  countByState (): Record<PeerState, number> {
+    const counts: Record<PeerState, number> = { alive: 0, suspect: 0, dead: 0 }
+    for (const peer of this.peers.values()) counts[peer.state]++
+    return counts
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The leader's placement of each service's desired replicas on the site's hosts.
+ *
+ * Rules, in order: a replica goes only to a host whose labels match the service's selector;
+ * never beyond a host's slots; existing assignments stay where they are unless their host is
+ * dead, no longer matches, is over capacity, or the service has too many; removals come off
+ * suspect hosts first, then the hosts with the most of that service; additions go to alive
+ * hosts with the fewest of that service (spreading), then the most free slots, then by id.
+ * Services take free slots in turns, one replica at a time, so one service cannot starve the
+ * others when the site is short of capacity.
+ */
+import { BinaryHeap } from './binary-heap.js'
+import { matchesSelector, type ServiceSpec } from './service-spec.js'
+import type { PeerState } from './membership.js'
+
+export interface PlacementHost {
+  hostId: string
+  labels: ReadonlyMap<string, string>
+  /** Slots this host offers now (the leader lowers it to what runs while the runtime is down). */
+  slots: number
+  state: PeerState
+}
+
+/** Replicas per service on each host; hosts with none are absent. */
+export type Assignments = Map<string, Map<string, number>>
+
+export interface PlacementInput {
+  /** Sorted by name. */
+  services: readonly ServiceSpec[]
+  desired: ReadonlyMap<string, number>
+  /** Sorted by host id. */
+  hosts: readonly PlacementHost[]
+  previous: Assignments
+}
+
+export interface PlacementResult {
+  assignments: Assignments
+  /** Replicas the site wanted but had no room for, per service. */
+  unplaced: Map<string, number>
+}
+
+interface Slot {
+  host: PlacementHost
+  free: number
+  counts: Map<string, number>
+}
+
+export function place (input: PlacementInput): PlacementResult {
+  const slots = keepPrevious(input)
+  const bySvc = new Map(input.services.map(s => [s.name, s]))
+  for (const svc of input.services) removeExcess(svc, input.desired.get(svc.name) ?? 0, slots)
+  const unplaced = addMissing(input.services, input.desired, slots)
+  const assignments: Assignments = new Map()
+  for (const slot of slots) {
+    const counts = new Map<string, number>()
+    for (const [name, n] of slot.counts) if (n > 0 && bySvc.has(name)) counts.set(name, n)
+    if (counts.size > 0) assignments.set(slot.host.hostId, counts)
+  }
+  return { assignments, unplaced }
+}
+
+function keepPrevious (input: PlacementInput): Slot[] {
+  const specs = new Map(input.services.map(s => [s.name, s]))
+  const slots: Slot[] = []
+  for (const host of input.hosts) {
+    const slot: Slot = { host, free: host.slots, counts: new Map() }
+    slots.push(slot)
+    if (host.state === 'dead') continue
+    const prev = input.previous.get(host.hostId)
+    if (prev === undefined) continue
+    // Sorted so that, when a host must shed replicas to fit, which ones go is deterministic.
+    for (const name of [...prev.keys()].sort()) {
+      const spec = specs.get(name)
+      if (spec === undefined || !matchesSelector(spec.selector, host.labels)) continue
+      const fit = Math.min(prev.get(name)!, Math.floor(slot.free / spec.slotsPerReplica))
+      if (fit <= 0) continue
+      slot.counts.set(name, fit)
+      slot.free -= fit * spec.slotsPerReplica
+    }
+  }
+  return slots
+}
+
+function removeExcess (svc: ServiceSpec, desired: number, slots: Slot[]): void {
+  let assigned = 0
+  for (const s of slots) assigned += s.counts.get(svc.name) ?? 0
+  if (assigned <= desired) return
+  const heap = new BinaryHeap<Slot>((a, b) => removalOrder(svc.name, a, b) < 0)
+  for (const s of slots) if ((s.counts.get(svc.name) ?? 0) > 0) heap.push(s)
+  while (assigned > desired) {
+    const s = heap.pop()!
+    const n = s.counts.get(svc.name)! - 1
+    s.counts.set(svc.name, n)
+    s.free += svc.slotsPerReplica
+    assigned--
+    if (n > 0) heap.push(s)
+  }
+}
+
+/** Suspect hosts first, then most replicas of the service, then least free, then highest id. */
+function removalOrder (name: string, a: Slot, b: Slot): number {
+  const sa = a.host.state === 'suspect' ? 0 : 1
+  const sb = b.host.state === 'suspect' ? 0 : 1
+  if (sa !== sb) return sa - sb
+  const ca = a.counts.get(name) ?? 0
+  const cb = b.counts.get(name) ?? 0
+  if (ca !== cb) return cb - ca
+  if (a.free !== b.free) return a.free - b.free
+  return a.host.hostId < b.host.hostId ? 1 : -1
+}
+
+/** Fewest replicas of the service, then most free slots, then lowest id. */
+function additionOrder (name: string, a: Slot, b: Slot): number {
+  const ca = a.counts.get(name) ?? 0
+  const cb = b.counts.get(name) ?? 0
+  if (ca !== cb) return ca - cb
+  if (a.free !== b.free) return b.free - a.free
+  return a.host.hostId < b.host.hostId ? -1 : 1
+}
+
+function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<string, number>, slots: Slot[]): Map<string, number> {
+  interface Need { svc: ServiceSpec, missing: number, heap: BinaryHeap<Slot> }
+  const needs: Need[] = []
+  for (const svc of services) {
+    let assigned = 0
+    for (const s of slots) assigned += s.counts.get(svc.name) ?? 0
+    const missing = (desired.get(svc.name) ?? 0) - assigned
+    if (missing <= 0) continue
+    const heap = new BinaryHeap<Slot>((a, b) => additionOrder(svc.name, a, b) < 0)
+    for (const s of slots) {
+      if (s.host.state === 'alive' && s.free >= svc.slotsPerReplica && matchesSelector(svc.selector, s.host.labels)) heap.push(s)
+    }
+    needs.push({ svc, missing, heap })
+  }
+  // Round robin over services, one replica per turn.
+  let active = needs.filter(n => n.heap.size > 0)
+  while (active.length > 0) {
+    for (const need of active) {
+      const name = need.svc.name
+      let s = need.heap.pop()
+      // Another service may have taken the slot since this host was queued.
+      while (s !== undefined && s.free < need.svc.slotsPerReplica) s = need.heap.pop()
+      if (s === undefined) continue
+      s.counts.set(name, (s.counts.get(name) ?? 0) + 1)
+      s.free -= need.svc.slotsPerReplica
+      need.missing--
+      if (s.free >= need.svc.slotsPerReplica) need.heap.push(s)
+    }
+    active = active.filter(n => n.missing > 0 && n.heap.size > 0)
+  }
+  const unplaced = new Map<string, number>()
+  for (const need of needs) if (need.missing > 0) unplaced.set(need.svc.name, need.missing)
+  return unplaced
+}

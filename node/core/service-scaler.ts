@@ -1,0 +1,157 @@
+/**
+ * Desired replicas of one service in one site: the Kubernetes HPA rule (ratio with a tolerance
+ * band, stabilisation windows, rate-limit policies) fed with the site's total load, plus KEDA's
+ * activation threshold for scaling from and to zero, an upstream cap, and failing static.
+ */
+import type { LoadReading, UpstreamReading } from './load-reading.js'
+import type { ScalingRules, ServiceSpec } from './service-spec.js'
+
+export interface ScaleDecision {
+  desired: number
+  /** True when the leader kept the count because data was stale or missing. */
+  failingStatic: boolean
+  /** True when scale-up was held back because the upstream is saturated. */
+  upstreamCapped: boolean
+  /** What the rule alone asked for, before stabilisation and rate limits. */
+  recommended: number
+}
+
+interface Stamped { atMs: number, value: number }
+
+export class ServiceScaler {
+  readonly spec: ServiceSpec
+  private current: number
+  private readonly recommendations: Stamped[] = []
+  private readonly changes: Stamped[] = []
+  private readonly historyMs: number
+
+  /**
+   * `current` is where the service stands when this scaler takes over (a new leader passes the
+   * last plan's count). It is recorded as a recommendation made now, so a new leader waits a
+   * full scale-down window before scaling down: failover never shortens stabilisation.
+   */
+  constructor (spec: ServiceSpec, current: number, nowMs: number) {
+    this.spec = spec
+    this.current = current
+    this.recommendations.push({ atMs: nowMs, value: current })
+    const periods = [...spec.scaleUp.policies, ...spec.scaleDown.policies].map(p => p.periodMs)
+    this.historyMs = Math.max(spec.scaleUp.stabilizationMs, spec.scaleDown.stabilizationMs, ...periods)
+  }
+
+  get replicas (): number {
+    return this.current
+  }
+
+  decide (reading: LoadReading, upstream: UpstreamReading | undefined, nowMs: number): ScaleDecision {
+    this.forget(nowMs)
+    const spec = this.spec
+    if (reading.status === 'missing') {
+      // Fail static: keep what runs, only pulled into the configured bounds.
+      const held = clamp(this.current, spec.minReplicas, spec.maxReplicas)
+      return this.commit(held, nowMs, { failingStatic: true, upstreamCapped: false, recommended: held })
+    }
+    let recommended = clamp(rawRecommendation(spec, reading.total, this.current), spec.minReplicas, spec.maxReplicas)
+    let failingStatic = false
+    if (reading.status === 'partial' && recommended < this.current) {
+      recommended = this.current
+      failingStatic = true
+    }
+    let upstreamCapped = false
+    const saturation = spec.upstream !== undefined ? upstream?.saturation : undefined
+    if (saturation !== undefined && saturation >= spec.upstream!.saturatedAt && recommended > this.current) {
+      recommended = Math.max(this.current, spec.minReplicas)
+      upstreamCapped = true
+    }
+    this.recommendations.push({ atMs: nowMs, value: recommended })
+    let desired = this.stabilized(nowMs)
+    if (desired > this.current) desired = Math.min(desired, this.scaleUpLimit(nowMs))
+    else if (desired < this.current) desired = Math.max(desired, this.scaleDownLimit(nowMs))
+    return this.commit(desired, nowMs, { failingStatic, upstreamCapped, recommended })
+  }
+
+  private commit (desired: number, nowMs: number, info: Omit<ScaleDecision, 'desired'>): ScaleDecision {
+    if (desired !== this.current) {
+      this.changes.push({ atMs: nowMs, value: desired - this.current })
+      this.current = desired
+    }
+    return { desired, ...info }
+  }
+
+  /** HPA: the least recommendation in the scale-up window, the most in the scale-down window. */
+  private stabilized (nowMs: number): number {
+    const upFrom = nowMs - this.spec.scaleUp.stabilizationMs
+    const downFrom = nowMs - this.spec.scaleDown.stabilizationMs
+    let upRec = Infinity
+    let downRec = -Infinity
+    for (const r of this.recommendations) {
+      if (r.atMs >= upFrom) upRec = Math.min(upRec, r.value)
+      if (r.atMs >= downFrom) downRec = Math.max(downRec, r.value)
+    }
+    let desired = this.current
+    if (desired < upRec) desired = upRec
+    if (desired > downRec) desired = downRec
+    return desired
+  }
+
+  private changeWithin (nowMs: number, periodMs: number, sign: 1 | -1): number {
+    let sum = 0
+    for (const c of this.changes) {
+      if (c.atMs > nowMs - periodMs && Math.sign(c.value) === sign) sum += Math.abs(c.value)
+    }
+    return sum
+  }
+
+  private scaleUpLimit (nowMs: number): number {
+    const limit = policyLimit(this.spec.scaleUp, p => {
+      const start = this.current - this.changeWithin(nowMs, p.periodMs, 1) + this.changeWithin(nowMs, p.periodMs, -1)
+      return p.type === 'pods' ? start + p.value : Math.ceil(start * (1 + p.value / 100))
+    }, 'up')
+    // A percentage of zero is zero: starting from zero is always allowed one replica.
+    return Math.max(limit, this.current === 0 && this.spec.scaleUp.selectPolicy !== 'disabled' ? 1 : limit, this.current)
+  }
+
+  private scaleDownLimit (nowMs: number): number {
+    const limit = policyLimit(this.spec.scaleDown, p => {
+      const start = this.current + this.changeWithin(nowMs, p.periodMs, -1) - this.changeWithin(nowMs, p.periodMs, 1)
+      return p.type === 'pods' ? start - p.value : Math.trunc(start * (1 - p.value / 100))
+    }, 'down')
+    return Math.min(limit, this.current)
+  }
+
+  private forget (nowMs: number): void {
+    const from = nowMs - this.historyMs
+    dropBefore(this.recommendations, from)
+    dropBefore(this.changes, from)
+  }
+}
+
+function rawRecommendation (spec: ServiceSpec, total: number, current: number): number {
+  if (total <= spec.activationThreshold) return 0
+  const wanted = Math.ceil(total / spec.targetPerReplica)
+  if (current === 0) return Math.max(1, wanted)
+  const ratio = total / (current * spec.targetPerReplica)
+  if (Math.abs(ratio - 1) <= spec.tolerance) return current
+  return wanted
+}
+
+/**
+ * `selectPolicy: max` picks the policy allowing the biggest change (the highest limit going up,
+ * the lowest going down); `min` the smallest; `disabled` allows no change.
+ */
+function policyLimit (rules: ScalingRules, proposal: (p: ScalingRules['policies'][number]) => number, direction: 'up' | 'down'): number {
+  if (rules.selectPolicy === 'disabled' || rules.policies.length === 0) return direction === 'up' ? -Infinity : Infinity
+  const values = rules.policies.map(proposal)
+  const biggest = direction === 'up' ? Math.max(...values) : Math.min(...values)
+  const smallest = direction === 'up' ? Math.min(...values) : Math.max(...values)
+  return rules.selectPolicy === 'max' ? biggest : smallest
+}
+
+function clamp (n: number, min: number, max: number): number {
+  return Math.min(Math.max(n, min), max)
+}
+
+function dropBefore (list: Stamped[], fromMs: number): void {
+  let i = 0
+  while (i < list.length && list[i].atMs < fromMs) i++
+  if (i > 0) list.splice(0, i)
+}

@@ -1,0 +1,89 @@
+/**
+ * What the core needs to know about a service to scale and place it. The daemon's config
+ * module validates the operator's file and builds these; the core trusts them.
+ */
+
+/** One rate limit: at most `value` pods (or percent of the replicas at the period's start) per period. */
+export interface ScalingPolicy {
+  type: 'pods' | 'percent'
+  value: number
+  periodMs: number
+}
+
+/** Like the HPA's `behavior.scaleUp` / `behavior.scaleDown`. */
+export interface ScalingRules {
+  /** Recommendations within this window are considered: the least for scale-up, the most for scale-down. */
+  stabilizationMs: number
+  policies: ScalingPolicy[]
+  /** Which policy wins when several apply: the one allowing the biggest change, or the smallest. */
+  selectPolicy: 'max' | 'min' | 'disabled'
+}
+
+export interface UpstreamCap {
+  /** Name of the upstream signal (a sample with upstream = true and this service name). */
+  name: string
+  /** Saturation (0–1, 1 = full) at or above which scale-up stops. */
+  saturatedAt: number
+}
+
+export interface ServiceSpec {
+  name: string
+  /** Signal units one replica handles (e.g. backlog messages per replica). */
+  targetPerReplica: number
+  /** Per site. */
+  minReplicas: number
+  maxReplicas: number
+  /** No change while |load / (replicas × target) − 1| is within this band. */
+  tolerance: number
+  /**
+   * Load at or below which the service needs no replica at all: with minReplicas 0 it scales
+   * to zero, and from zero it starts only once load is above it (KEDA's activation threshold).
+   */
+  activationThreshold: number
+  scaleUp: ScalingRules
+  scaleDown: ScalingRules
+  /** Label equality selectors a host must match to run this service. */
+  selector: Record<string, string>
+  /** Agent slots one replica takes on a host. */
+  slotsPerReplica: number
+  upstream?: UpstreamCap
+}
+
+/** The HPA's default behaviour: up fast (max of 100% or 4 pods per 15 s), down after 300 s. */
+export const DEFAULT_SCALE_UP: ScalingRules = {
+  stabilizationMs: 0,
+  policies: [
+    { type: 'percent', value: 100, periodMs: 15_000 },
+    { type: 'pods', value: 4, periodMs: 15_000 },
+  ],
+  selectPolicy: 'max',
+}
+
+export const DEFAULT_SCALE_DOWN: ScalingRules = {
+  stabilizationMs: 300_000,
+  policies: [{ type: 'percent', value: 100, periodMs: 15_000 }],
+  selectPolicy: 'max',
+}
+
+export function serviceSpec (name: string, fields: Partial<ServiceSpec> = {}): ServiceSpec {
+  return {
+    name,
+    targetPerReplica: 10,
+    minReplicas: 0,
+    maxReplicas: 10,
+    tolerance: 0.1,
+    activationThreshold: 0,
+    scaleUp: DEFAULT_SCALE_UP,
+    scaleDown: DEFAULT_SCALE_DOWN,
+    selector: {},
+    slotsPerReplica: 1,
+    ...fields,
+  }
+}
+
+export function matchesSelector (selector: Record<string, string>, labels: ReadonlyMap<string, string>): boolean {
+  for (const key in selector) {
+    if (labels.get(key) !== selector[key]) return false
+  }
+  return true
+}

@@ -1,0 +1,673 @@
+/**
+ * The supervisor's pure core: membership, site leader election, scaling, placement and
+ * reconciliation as one deterministic state machine (see core-io.ts for the driving contract).
+ *
+ * Election is Raft's, minus the log: a host votes at most once per term; a candidate needs a
+ * strict majority of its electorate (every site member not yet reaped, itself included); a
+ * pre-vote round comes first, so a host that was cut off cannot inflate terms; a host that
+ * hears from a live leader refuses to vote (leader stickiness); a leader that has not heard
+ * a majority within leaderLeaseMs steps down. Plans carry their term; a plan from a term older
+ * than the host's is never executed, and between terms a host keeps what runs (fail static).
+ */
+import { PROTOCOL_MINOR, type Capacity, type Heartbeat, type Message, type Plan, type SignalSample, type SiteSummary, type Body } from '../../protocol/index.js'
+import type { CoreTimings } from './config.js'
+import type { CoreEvent, CoreInput, CoreOutput, Topic } from './core-io.js'
+import { aggregateReadings, type HostSamples } from './load-reading.js'
+import { Membership, type Peer, type PeerState, type PeerStateChange } from './membership.js'
+import { place, type Assignments, type PlacementHost } from './placement.js'
+import { isOwnedBy, OWNER_LABELS, reconcile, type ObservedContainer } from './reconcile.js'
+import { Rng } from './rng.js'
+import { ServiceScaler } from './service-scaler.js'
+import type { ServiceSpec } from './service-spec.js'
+import { assert } from './errors.js'
+
+export interface CoreInit {
+  hostId: string
+  site: string
+  /** Grows on every restart of the supervisor (the daemon persists it). */
+  incarnation: number
+  labels: ReadonlyMap<string, string>
+  /** Higher stands for election first. */
+  priority: number
+  capacity: Capacity
+  services: readonly ServiceSpec[]
+  timings: CoreTimings
+  /** Seeds every random choice of this core. */
+  seed: number
+  /** Dialable addresses to advertise in heartbeats. */
+  addrs?: readonly string[]
+  /** The core's first `now`. */
+  startMs: number
+}
+
+export type Role = 'follower' | 'candidate' | 'leader'
+
+interface Candidacy {
+  term: number
+  preVote: boolean
+  grants: Set<string>
+  deadlineMs: number
+}
+
+/** The plan in force on this host. */
+export interface AdoptedPlan {
+  plan: Plan
+  leaderId: string
+  /** Replicas wanted on this host, per service. */
+  wanted: Map<string, number>
+}
+
+interface LeaderState {
+  sinceMs: number
+  scalers: Map<string, ServiceScaler>
+  assignments: Assignments
+  unplaced: Map<string, number>
+  nextPlanMs: number
+  lastPublishedMs: number
+  nextSummaryMs: number
+}
+
+export interface RemoteSite {
+  site: string
+  leaderId: string
+  summary: SiteSummary
+  receivedAtMs: number
+}
+
+const MAX_AGE_MS = 0xffffffff
+
+export class SupervisorCore {
+  readonly hostId: string
+  readonly site: string
+  readonly incarnation: number
+  private readonly init: CoreInit
+  private readonly t: CoreTimings
+  private readonly rng: Rng
+  private readonly specs: ServiceSpec[]
+  readonly members: Membership
+  private readonly outputs: CoreOutput[] = []
+  private seq = 0
+
+  // election
+  private term = 0
+  private votedFor = ''
+  private leaderId = ''
+  private role: Role = 'follower'
+  private candidacy: Candidacy | undefined
+  private electionAtMs: number | undefined
+  private lastLeaderHeardMs = 0
+  private leader: LeaderState | undefined
+
+  // this host
+  private signals: { sample: SignalSample, sampledAtMs: number }[] = []
+  private capacity: Capacity
+  private observed: ObservedContainer[] = []
+  private runtimeOk = true
+  private adopted: AdoptedPlan | undefined
+  private nextHeartbeatMs: number
+  private nextSweepMs: number
+  private left = false
+  private readonly remoteSites = new Map<string, RemoteSite>()
+
+  constructor (init: CoreInit) {
+    assert(init.hostId !== '' && init.site !== '', 'hostId and site must be set')
+    this.init = init
+    this.hostId = init.hostId
+    this.site = init.site
+    this.incarnation = init.incarnation
+    this.t = init.timings
+    this.rng = new Rng(init.seed)
+    this.specs = [...init.services].sort((a, b) => a.name < b.name ? -1 : 1)
+    this.capacity = init.capacity
+    this.members = new Membership(init.timings)
+    this.nextHeartbeatMs = init.startMs
+    this.nextSweepMs = init.startMs + this.t.membershipSweepMs
+    // Listen for a sitting leader before standing: a joining host must not depose one.
+    this.electionAtMs = init.startMs + this.t.leaderTimeoutMs + this.staggerMs()
+  }
+
+  // ---- driving contract ----------------------------------------------------------------
+
+  handle (input: CoreInput, nowMs: number): void {
+    if (this.left) return
+    switch (input.type) {
+      case 'tick': break
+      case 'message': this.onMessage(input.message, nowMs); break
+      case 'disconnected': this.onPeerChange(this.members.disconnected(input.hostId, nowMs), nowMs); break
+      case 'samples': this.onSamples(input.signals, input.capacity, nowMs); break
+      case 'observed': this.onObserved(input.containers, input.runtimeOk); break
+      case 'leave': this.onLeave(nowMs); return
+    }
+    this.runDue(nowMs)
+  }
+
+  pollOutput (): CoreOutput | undefined {
+    return this.outputs.shift()
+  }
+
+  /** Drains every pending output at once (cheaper than pollOutput in a loop for big batches). */
+  drainOutputs (): CoreOutput[] {
+    return this.outputs.splice(0, this.outputs.length)
+  }
+
+  nextDeadlineMs (): number {
+    let d = Math.min(this.nextHeartbeatMs, this.nextSweepMs)
+    if (this.electionAtMs !== undefined) d = Math.min(d, this.electionAtMs)
+    if (this.candidacy !== undefined) d = Math.min(d, this.candidacy.deadlineMs)
+    if (this.leader !== undefined) d = Math.min(d, this.leader.nextPlanMs, this.leader.nextSummaryMs)
+    if (this.role === 'follower' && this.leaderId !== '') d = Math.min(d, this.lastLeaderHeardMs + this.t.leaderTimeoutMs)
+    return d
+  }
+
+  // ---- read-only views for status --------------------------------------------------------
+
+  get currentTerm (): number { return this.term }
+  get currentLeaderId (): string { return this.leaderId }
+  get currentRole (): Role { return this.role }
+  get plan (): AdoptedPlan | undefined { return this.adopted }
+  get sites (): ReadonlyMap<string, RemoteSite> { return this.remoteSites }
+  get observedContainers (): readonly ObservedContainer[] { return this.observed }
+  get isRuntimeOk (): boolean { return this.runtimeOk }
+  /** The leader's latest decisions and unplaced replicas; undefined on followers. */
+  get leaderView (): { scalers: ReadonlyMap<string, ServiceScaler>, unplaced: ReadonlyMap<string, number> } | undefined {
+    return this.leader === undefined ? undefined : { scalers: this.leader.scalers, unplaced: this.leader.unplaced }
+  }
+
+  // ---- time-driven work --------------------------------------------------------------------
+
+  private runDue (nowMs: number): void {
+    if (nowMs >= this.nextSweepMs) {
+      this.nextSweepMs = nowMs + this.t.membershipSweepMs
+      for (const change of this.members.sweep(nowMs)) this.onPeerChange(change, nowMs)
+      if (this.role === 'leader') this.checkLease(nowMs)
+    }
+    if (this.role === 'follower') this.checkLeader(nowMs)
+    if (this.candidacy !== undefined && nowMs >= this.candidacy.deadlineMs) this.giveUpCandidacy(nowMs)
+    if (this.role === 'follower' && this.electionAtMs !== undefined && nowMs >= this.electionAtMs) {
+      this.electionAtMs = undefined
+      this.stand(nowMs)
+    }
+    if (this.leader !== undefined) {
+      if (nowMs >= this.leader.nextPlanMs) this.planRound(nowMs)
+      if (nowMs >= this.leader.nextSummaryMs) this.publishSummary(nowMs)
+    }
+    if (nowMs >= this.nextHeartbeatMs) {
+      this.nextHeartbeatMs = nowMs + this.t.heartbeatIntervalMs
+      this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
+    }
+  }
+
+  private checkLeader (nowMs: number): void {
+    if (this.leaderId === '') return
+    const peer = this.members.get(this.leaderId)
+    const silent = nowMs - this.lastLeaderHeardMs >= this.t.leaderTimeoutMs
+    if (peer === undefined || peer.state !== 'alive' || silent) this.loseLeader(nowMs)
+  }
+
+  private loseLeader (nowMs: number): void {
+    this.leaderId = ''
+    this.electionAtMs = nowMs + this.staggerMs()
+  }
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  private onMessage (m: Message, nowMs: number): void {
+    if (m.sender === this.hostId) return this.drop(m, 'self')
+    const b = m.body
+    if (b.kind === 'siteSummary') return this.onSiteSummary(m, b.siteSummary, nowMs)
+    if (b.kind === 'spillRequest' || b.kind === 'spillOffer') return
+    if (m.site !== this.site) return this.drop(m, 'wrong-site')
+    if (b.kind === 'heartbeat') return this.onHeartbeat(m, b.heartbeat, nowMs)
+    if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation), nowMs)
+    if (this.members.get(m.sender) === undefined) return this.drop(m, 'stale')
+    this.members.heardFrom(m.sender, m.incarnation, nowMs)
+    switch (b.kind) {
+      case 'voteRequest': return this.onVoteRequest(m.sender, b.voteRequest.term, b.voteRequest.preVote, nowMs)
+      case 'vote': return this.onVote(m.sender, b.vote.term, b.vote.candidateId, b.vote.granted, b.vote.preVote, nowMs)
+      case 'plan': return this.onPlan(m.sender, b.plan, nowMs)
+    }
+  }
+
+  private drop (m: Message, reason: 'wrong-site' | 'stale' | 'self'): void {
+    this.emit({ kind: 'message-dropped', from: m.sender, reason })
+  }
+
+  private onHeartbeat (m: Message, hb: Heartbeat, nowMs: number): void {
+    const change = this.members.heartbeat(m.sender, m.incarnation, m.seq, hb, nowMs)
+    if (change === 'stale') return this.drop(m, 'stale')
+    this.onPeerChange(change, nowMs)
+    if (hb.term > this.term) {
+      this.adoptTerm(hb.term, hb.leaderId === m.sender ? m.sender : '', nowMs)
+    } else if (hb.term === this.term && hb.leaderId === m.sender) {
+      this.followIfFree(m.sender, nowMs)
+    }
+  }
+
+  private onPeerChange (change: PeerStateChange | undefined, nowMs: number): void {
+    if (change === undefined) return
+    this.emit({ kind: 'peer-state', change })
+    if (change.hostId === this.leaderId && change.to !== 'alive' && this.role === 'follower') this.loseLeader(nowMs)
+  }
+
+  /** A leader of our own term speaks: follow it unless we already follow or are another. */
+  private followIfFree (leaderId: string, nowMs: number): void {
+    if (this.role === 'leader') {
+      // Two leaders in one term cannot come from our own votes; break the tie on id so the
+      // mesh converges, and let the observer in the simulator flag it.
+      if (leaderId < this.hostId) return
+      this.stepDown('higher-term', nowMs)
+    }
+    if (this.leaderId !== leaderId && this.leaderId !== '') return
+    if (this.leaderId === '') this.emit({ kind: 'leader-changed', term: this.term, leaderId })
+    this.leaderId = leaderId
+    this.role = 'follower'
+    this.candidacy = undefined
+    this.electionAtMs = undefined
+    this.lastLeaderHeardMs = nowMs
+  }
+
+  /** Terms only grow. A higher term ends any leadership or candidacy of ours. */
+  private adoptTerm (term: number, leaderId: string, nowMs: number): void {
+    assert(term > this.term, 'terms only grow')
+    if (this.role === 'leader') this.stepDown('higher-term', nowMs)
+    this.term = term
+    this.votedFor = ''
+    this.role = 'follower'
+    this.candidacy = undefined
+    this.leaderId = ''
+    if (leaderId !== '') {
+      this.followIfFree(leaderId, nowMs)
+    } else {
+      this.electionAtMs = nowMs + this.t.leaderTimeoutMs + this.staggerMs()
+    }
+  }
+
+  // ---- election ----------------------------------------------------------------------------
+
+  /** Members that count towards a majority: every member not reaped, and this host. */
+  private electorate (): number {
+    return this.members.size + 1
+  }
+
+  private hasLiveLeader (nowMs: number): boolean {
+    if (this.role === 'leader') return true
+    if (this.leaderId === '') return false
+    const peer = this.members.get(this.leaderId)
+    return peer !== undefined && peer.state === 'alive' && nowMs - this.lastLeaderHeardMs < this.t.leaderTimeoutMs
+  }
+
+  /** Delay before standing: priority rank spreads hosts out, seeded jitter breaks ties. */
+  private staggerMs (): number {
+    let rank = 0
+    let others = 0
+    for (const peer of this.members.values()) {
+      if (peer.state !== 'alive') continue
+      others++
+      if (peer.priority > this.init.priority || (peer.priority === this.init.priority && peer.hostId < this.hostId)) rank++
+    }
+    const spread = others === 0 ? 0 : Math.floor(this.t.electionStaggerMs * rank / others)
+    return spread + this.rng.int(Math.floor(this.t.electionStaggerMs / 4) + 1)
+  }
+
+  private stand (nowMs: number): void {
+    if (this.hasLiveLeader(nowMs)) return
+    this.campaign(true, this.term + 1, nowMs)
+  }
+
+  private campaign (preVote: boolean, term: number, nowMs: number): void {
+    if (!preVote) {
+      this.term = term
+      this.votedFor = this.hostId
+    }
+    this.role = 'candidate'
+    this.candidacy = { term, preVote, grants: new Set([this.hostId]), deadlineMs: nowMs + this.t.electionRoundMs }
+    this.emit({ kind: 'election-started', term, preVote })
+    this.publish('site', { kind: 'voteRequest', voteRequest: { term, priority: this.init.priority, electorate: this.electorate(), preVote } }, nowMs)
+    this.countVotes(nowMs)
+  }
+
+  private giveUpCandidacy (nowMs: number): void {
+    this.candidacy = undefined
+    this.role = 'follower'
+    this.electionAtMs = nowMs + this.staggerMs()
+  }
+
+  private onVoteRequest (candidateId: string, term: number, preVote: boolean, nowMs: number): void {
+    const granted = this.mayVote(candidateId, term, preVote, nowMs)
+    if (granted && !preVote) {
+      if (term > this.term) this.adoptTerm(term, '', nowMs)
+      this.votedFor = candidateId
+      // Give the candidate its round before standing ourselves.
+      this.electionAtMs = nowMs + this.t.electionRoundMs + this.staggerMs()
+    }
+    const vote = { term: granted ? term : this.term, candidateId, granted, preVote }
+    this.publish('site', { kind: 'vote', vote }, nowMs)
+  }
+
+  /**
+   * A voter refuses while it has heard its leader within this window. It is shorter than
+   * leaderTimeoutMs by half a heartbeat so that, when a leader dies silently, the first
+   * candidate is not refused by voters whose own timers are only milliseconds behind.
+   */
+  private voteStickinessMs (): number {
+    return this.t.leaderTimeoutMs - Math.floor(this.t.heartbeatIntervalMs / 2)
+  }
+
+  private mayVote (candidateId: string, term: number, preVote: boolean, nowMs: number): boolean {
+    if (this.role === 'leader') return false
+    if (this.leaderId !== '' && this.members.get(this.leaderId)?.state === 'alive' &&
+      nowMs - this.lastLeaderHeardMs < this.voteStickinessMs()) return false
+    if (preVote) return term > this.term
+    if (term > this.term) return true
+    return term === this.term && (this.votedFor === '' || this.votedFor === candidateId)
+  }
+
+  private onVote (voterId: string, term: number, candidateId: string, granted: boolean, preVote: boolean, nowMs: number): void {
+    if (candidateId !== this.hostId) return
+    if (!granted) {
+      if (term > this.term) this.adoptTerm(term, '', nowMs)
+      return
+    }
+    const c = this.candidacy
+    if (c === undefined || c.preVote !== preVote || c.term !== term) return
+    c.grants.add(voterId)
+    this.countVotes(nowMs)
+  }
+
+  private countVotes (nowMs: number): void {
+    const c = this.candidacy
+    if (c === undefined || c.grants.size * 2 <= this.electorate()) return
+    if (c.preVote) return this.campaign(false, c.term, nowMs)
+    this.becomeLeader(c.grants.size, nowMs)
+  }
+
+  private becomeLeader (votes: number, nowMs: number): void {
+    this.role = 'leader'
+    this.leaderId = this.hostId
+    this.candidacy = undefined
+    this.electionAtMs = undefined
+    this.emit({ kind: 'leader-elected', term: this.term, leaderId: this.hostId, votes, electorate: this.electorate() })
+    this.leader = {
+      sinceMs: nowMs,
+      scalers: this.takeOverScalers(nowMs),
+      assignments: this.takeOverAssignments(),
+      unplaced: new Map(),
+      nextPlanMs: nowMs,
+      lastPublishedMs: -Infinity,
+      nextSummaryMs: nowMs,
+    }
+    // Announce at once: followers stop their election timers on this heartbeat.
+    this.nextHeartbeatMs = nowMs
+  }
+
+  private checkLease (nowMs: number): void {
+    const leader = this.leader!
+    if (nowMs - leader.sinceMs < this.t.leaderLeaseMs) return
+    const heard = this.members.countHeardWithin(nowMs, this.t.leaderLeaseMs) + 1
+    if (heard * 2 <= this.electorate()) this.stepDown('lost-majority', nowMs)
+  }
+
+  private stepDown (reason: 'lost-majority' | 'higher-term', nowMs: number): void {
+    this.emit({ kind: 'stepped-down', term: this.term, reason })
+    this.role = 'follower'
+    this.leader = undefined
+    this.leaderId = ''
+    this.electionAtMs = nowMs + this.t.leaderTimeoutMs + this.staggerMs()
+  }
+
+  // ---- plans -------------------------------------------------------------------------------
+
+  private onPlan (senderId: string, plan: Plan, nowMs: number): void {
+    if (plan.term < this.term) {
+      this.emit({ kind: 'plan-ignored', term: plan.term, version: plan.version, reason: 'stale-term' })
+      return
+    }
+    if (plan.term > this.term) this.adoptTerm(plan.term, senderId, nowMs)
+    else this.followIfFree(senderId, nowMs)
+    if (this.leaderId !== senderId) {
+      this.emit({ kind: 'plan-ignored', term: plan.term, version: plan.version, reason: 'not-leader' })
+      return
+    }
+    this.lastLeaderHeardMs = nowMs
+    const current = this.adopted?.plan
+    if (current !== undefined && current.term === plan.term && plan.version <= current.version) {
+      if (plan.version < current.version) this.emit({ kind: 'plan-ignored', term: plan.term, version: plan.version, reason: 'old-version' })
+      return
+    }
+    this.adoptPlan(plan, senderId)
+  }
+
+  private adoptPlan (plan: Plan, leaderId: string): void {
+    const wanted = new Map<string, number>()
+    const mine = plan.hosts.find(h => h.hostId === this.hostId)
+    if (mine !== undefined) {
+      plan.services.forEach((service, i) => { if (mine.replicas[i] > 0) wanted.set(service, mine.replicas[i]) })
+    }
+    this.adopted = { plan, leaderId, wanted }
+    this.emit({ kind: 'plan-adopted', term: plan.term, version: plan.version })
+    this.outputs.push({ type: 'observe' })
+  }
+
+  private takeOverScalers (nowMs: number): Map<string, ServiceScaler> {
+    const lastDesired = new Map<string, number>()
+    for (const d of this.adopted?.plan.decisions ?? []) lastDesired.set(d.service, d.desired)
+    const running = this.siteRunning()
+    const scalers = new Map<string, ServiceScaler>()
+    for (const spec of this.specs) {
+      const current = lastDesired.get(spec.name) ?? running.get(spec.name) ?? 0
+      scalers.set(spec.name, new ServiceScaler(spec, current, nowMs))
+    }
+    return scalers
+  }
+
+  private takeOverAssignments (): Assignments {
+    const assignments: Assignments = new Map()
+    const plan = this.adopted?.plan
+    if (plan === undefined) return assignments
+    for (const h of plan.hosts) {
+      const counts = new Map<string, number>()
+      plan.services.forEach((s, i) => { if (h.replicas[i] > 0) counts.set(s, h.replicas[i]) })
+      assignments.set(h.hostId, counts)
+    }
+    return assignments
+  }
+
+  private siteRunning (): Map<string, number> {
+    const running = new Map<string, number>(this.ownRunning())
+    for (const peer of this.members.values()) {
+      if (peer.state === 'dead') continue
+      for (const r of peer.running) running.set(r.service, (running.get(r.service) ?? 0) + r.replicas)
+    }
+    return running
+  }
+
+  private planRound (nowMs: number): void {
+    const leader = this.leader!
+    leader.nextPlanMs = nowMs + this.t.planIntervalMs
+    const readings = aggregateReadings(this.hostSamples(nowMs), nowMs, this.t.sampleMaxAgeMs)
+    const desired = new Map<string, number>()
+    const decisions = []
+    for (const spec of this.specs) {
+      const scaler = leader.scalers.get(spec.name)!
+      const before = scaler.replicas
+      const reading = readings.load.get(spec.name) ?? { status: 'missing' as const, total: 0, reporters: 0, staleReporters: 0 }
+      const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
+      const d = scaler.decide(reading, upstream, nowMs)
+      if (d.desired !== before) {
+        this.emit({ kind: 'scaled', service: spec.name, from: before, to: d.desired, recommended: d.recommended, failingStatic: d.failingStatic, upstreamCapped: d.upstreamCapped })
+      }
+      desired.set(spec.name, d.desired)
+      decisions.push({ service: spec.name, desired: d.desired, failingStatic: d.failingStatic })
+    }
+    const result = place({ services: this.specs, desired, hosts: this.placementHosts(), previous: leader.assignments })
+    leader.unplaced = result.unplaced
+    const changed = !sameAssignments(result.assignments, leader.assignments) ||
+      !sameDecisions(decisions, this.adopted?.plan.decisions)
+    leader.assignments = result.assignments
+    const stale = this.adopted === undefined || this.adopted.plan.term !== this.term
+    if (!changed && !stale && nowMs - leader.lastPublishedMs < this.t.planRepublishMs) return
+    const version = changed || stale ? (this.adopted?.plan.version ?? 0) + 1 : this.adopted!.plan.version
+    const plan = this.buildPlan(version, result.assignments, decisions)
+    leader.lastPublishedMs = nowMs
+    this.publish('site', { kind: 'plan', plan }, nowMs)
+    if (version !== this.adopted?.plan.version || stale) {
+      this.emit({ kind: 'plan-published', term: this.term, version })
+      this.adoptPlan(plan, this.hostId)
+    }
+  }
+
+  private buildPlan (version: number, assignments: Assignments, decisions: Plan['decisions']): Plan {
+    const services = this.specs.map(s => s.name)
+    const hosts = [...assignments.keys()].sort().map(hostId => {
+      const counts = assignments.get(hostId)!
+      return { hostId, replicas: services.map(s => counts.get(s) ?? 0) }
+    })
+    return { term: this.term, version, services, hosts, decisions }
+  }
+
+  private * hostSamples (nowMs: number): Iterable<HostSamples> {
+    yield { signals: this.ownSignals(nowMs), receivedAtMs: nowMs, reachable: true }
+    for (const peer of this.members.values()) {
+      yield { signals: peer.signals, receivedAtMs: peer.lastHeardMs, reachable: peer.state === 'alive' }
+    }
+  }
+
+  private placementHosts (): PlacementHost[] {
+    const hosts: PlacementHost[] = [{
+      hostId: this.hostId,
+      labels: this.init.labels,
+      slots: this.effectiveSlots(this.capacity, this.runtimeOk, this.ownRunning()),
+      state: 'alive',
+    }]
+    for (const peer of this.members.values()) {
+      const running = new Map(peer.running.map(r => [r.service, r.replicas]))
+      hosts.push({ hostId: peer.hostId, labels: peer.labels, slots: this.effectiveSlots(peer.capacity, peer.runtimeOk, running), state: peer.state })
+    }
+    return hosts.sort((a, b) => a.hostId < b.hostId ? -1 : 1)
+  }
+
+  /** While a host's runtime is down it can hold only what already runs there. */
+  private effectiveSlots (capacity: Capacity, runtimeOk: boolean, running: ReadonlyMap<string, number>): number {
+    if (runtimeOk) return capacity.slots
+    let used = 0
+    for (const spec of this.specs) used += (running.get(spec.name) ?? 0) * spec.slotsPerReplica
+    return Math.min(used, capacity.slots)
+  }
+
+  private publishSummary (nowMs: number): void {
+    const leader = this.leader!
+    leader.nextSummaryMs = nowMs + this.t.summaryIntervalMs
+    const states = this.members.countByState()
+    let slotsTotal = this.capacity.slots
+    for (const peer of this.members.values()) if (peer.state === 'alive') slotsTotal += peer.capacity.slots
+    const running = this.siteRunning()
+    let used = 0
+    const services = this.specs.map(spec => {
+      const n = running.get(spec.name) ?? 0
+      used += n * spec.slotsPerReplica
+      return {
+        service: spec.name,
+        desired: leader.scalers.get(spec.name)!.replicas,
+        running: n,
+        load: 0,
+        unplaced: leader.unplaced.get(spec.name) ?? 0,
+      }
+    })
+    const summary: SiteSummary = { term: this.term, hostsAlive: states.alive + 1, slotsTotal, slotsFree: Math.max(0, slotsTotal - used), services }
+    this.publish('global', { kind: 'siteSummary', siteSummary: summary }, nowMs)
+  }
+
+  private onSiteSummary (m: Message, summary: SiteSummary, nowMs: number): void {
+    const known = this.remoteSites.get(m.site)
+    if (known !== undefined && summary.term < known.summary.term) return
+    this.remoteSites.set(m.site, { site: m.site, leaderId: m.sender, summary, receivedAtMs: nowMs })
+  }
+
+  // ---- this host ---------------------------------------------------------------------------
+
+  private onSamples (signals: SignalSample[], capacity: Capacity, nowMs: number): void {
+    this.signals = signals.map(sample => ({ sample, sampledAtMs: nowMs - sample.ageMs }))
+    this.capacity = capacity
+  }
+
+  private ownSignals (nowMs: number): SignalSample[] {
+    return this.signals.map(({ sample, sampledAtMs }) => ({ ...sample, ageMs: Math.min(MAX_AGE_MS, nowMs - sampledAtMs) }))
+  }
+
+  private onObserved (containers: ObservedContainer[], runtimeOk: boolean): void {
+    this.observed = containers
+    this.runtimeOk = runtimeOk
+    const plan = this.adopted
+    // Only a plan of the current term is executed; between terms, keep what runs.
+    if (plan === undefined || plan.plan.term !== this.term || !runtimeOk) return
+    const actions = reconcile({ hostId: this.hostId, site: this.site, term: plan.plan.term, wanted: plan.wanted, observed: containers })
+    for (const action of actions) this.outputs.push({ type: 'action', action })
+  }
+
+  private ownRunning (): Map<string, number> {
+    const running = new Map<string, number>()
+    for (const c of this.observed) {
+      if (c.state === 'exited' || !isOwnedBy(c, this.hostId, this.site)) continue
+      const service = c.labels[OWNER_LABELS.service]
+      running.set(service, (running.get(service) ?? 0) + 1)
+    }
+    return running
+  }
+
+  private buildHeartbeat (nowMs: number): Heartbeat {
+    return {
+      labels: new Map(this.init.labels),
+      capacity: this.capacity,
+      priority: this.init.priority,
+      running: [...this.ownRunning()].sort().map(([service, replicas]) => ({ service, replicas })),
+      signals: this.ownSignals(nowMs),
+      addrs: [...(this.init.addrs ?? [])],
+      term: this.term,
+      leaderId: this.leaderId,
+      planVersion: this.adopted?.plan.version ?? 0,
+      runtimeOk: this.runtimeOk,
+    }
+  }
+
+  private onLeave (nowMs: number): void {
+    this.publish('site', { kind: 'leave' }, nowMs)
+    if (this.role === 'leader') this.stepDown('lost-majority', nowMs)
+    this.left = true
+  }
+
+  // ---- outputs -----------------------------------------------------------------------------
+
+  private publish (topic: Topic, body: Body, nowMs: number): void {
+    this.seq++
+    const message: Message = { minor: PROTOCOL_MINOR, sender: this.hostId, site: this.site, incarnation: this.incarnation, seq: this.seq, sentAtMs: nowMs, body }
+    this.outputs.push({ type: 'publish', topic, message })
+  }
+
+  private emit (event: CoreEvent): void {
+    this.outputs.push({ type: 'event', event })
+  }
+
+  /** Peers as this host sees them, sorted by id (for status pages). */
+  peers (): Peer[] {
+    return this.members.sorted()
+  }
+
+  peerState (hostId: string): PeerState | undefined {
+    return this.members.get(hostId)?.state
+  }
+}
+
+function sameAssignments (a: Assignments, b: Assignments): boolean {
+  if (a.size !== b.size) return false
+  for (const [host, counts] of a) {
+    const other = b.get(host)
+    if (other === undefined || other.size !== counts.size) return false
+    for (const [s, n] of counts) if (other.get(s) !== n) return false
+  }
+  return true
+}
+
+function sameDecisions (a: Plan['decisions'], b: Plan['decisions'] | undefined): boolean {
+  if (b === undefined || a.length !== b.length) return false
+  return a.every((d, i) => d.service === b[i].service && d.desired === b[i].desired && d.failingStatic === b[i].failingStatic)
+}
