@@ -27,10 +27,23 @@ export type CoreInput =
 
 export type Topic = 'site' | 'global'
 
+export interface PersistentState {
+  term: number
+  votedFor: string
+  /** Site members known when it was written, sorted. */
+  members: string[]
+}
+
 export type CoreOutput =
   | { type: 'publish', topic: Topic, message: Message }
   | { type: 'action', action: ContainerAction }
   | { type: 'event', event: CoreEvent }
+  /**
+   * Election state that must survive a restart (Raft's term and vote, and the site members
+   * this host knows, so that a restarted host cannot forget its electorate and elect itself).
+   * The driver must store it durably before it performs any output that follows it.
+   */
+  | { type: 'persist', state: PersistentState }
   /** The plan changed: the driver should observe the runtime now and feed 'observed'. */
   | { type: 'observe' }
 

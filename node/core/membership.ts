@@ -66,6 +66,22 @@ export class Membership {
   }
 
   /**
+   * Members remembered from before a restart. They count towards the electorate as dead
+   * peers until they speak or are reaped, exactly as if they had gone silent at start.
+   */
+  restore (hostIds: readonly string[], nowMs: number): void {
+    for (const hostId of hostIds) {
+      if (this.peers.has(hostId)) continue
+      this.peers.set(hostId, {
+        hostId, incarnation: 0, heartbeatSeq: 0, lastHeardMs: nowMs - this.timings.deadAfterMs, hintedDownAtMs: undefined,
+        state: 'dead', labels: new Map(), capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
+        term: 0, leaderId: '', planVersion: 0, runtimeOk: true,
+      })
+    }
+    this.sortedIds = undefined
+  }
+
+  /**
    * Takes a heartbeat; returns the state change it caused, or 'stale' when it was older than
    * what is known (a replay, or a reordered copy) and changed nothing.
    */

@@ -11,7 +11,7 @@
  */
 import { PROTOCOL_MINOR, type Capacity, type Heartbeat, type Message, type Plan, type SignalSample, type SiteSummary, type Body } from '../../protocol/index.js'
 import type { CoreTimings } from './config.js'
-import type { CoreEvent, CoreInput, CoreOutput, Topic } from './core-io.js'
+import type { CoreEvent, CoreInput, CoreOutput, PersistentState, Topic } from './core-io.js'
 import { aggregateReadings, type HostSamples } from './load-reading.js'
 import { Membership, type Peer, type PeerState, type PeerStateChange } from './membership.js'
 import { place, type Assignments, type PlacementHost } from './placement.js'
@@ -38,6 +38,8 @@ export interface CoreInit {
   addrs?: readonly string[]
   /** The core's first `now`. */
   startMs: number
+  /** What the last run of this host persisted, if anything. */
+  persisted?: PersistentState
 }
 
 export type Role = 'follower' | 'candidate' | 'leader'
@@ -96,6 +98,12 @@ export class SupervisorCore {
   private candidacy: Candidacy | undefined
   private electionAtMs: number | undefined
   private lastLeaderHeardMs = 0
+  /**
+   * The leader this host just gave up on. Messages it sent before it died can still arrive
+   * (relayed by other peers); they must not win the host back for leaderTimeoutMs, or voters
+   * would refuse the candidates that replace it.
+   */
+  private lostLeader: { id: string, term: number, untilMs: number } | undefined
   private leader: LeaderState | undefined
 
   // this host
@@ -120,6 +128,11 @@ export class SupervisorCore {
     this.specs = [...init.services].sort((a, b) => a.name < b.name ? -1 : 1)
     this.capacity = init.capacity
     this.members = new Membership(init.timings)
+    if (init.persisted !== undefined) {
+      this.term = init.persisted.term
+      this.votedFor = init.persisted.votedFor
+      this.members.restore(init.persisted.members.filter(id => id !== init.hostId), init.startMs)
+    }
     this.nextHeartbeatMs = init.startMs
     this.nextSweepMs = init.startMs + this.t.membershipSweepMs
     // Listen for a sitting leader before standing: a joining host must not depose one.
@@ -205,6 +218,7 @@ export class SupervisorCore {
   }
 
   private loseLeader (nowMs: number): void {
+    this.lostLeader = { id: this.leaderId, term: this.term, untilMs: nowMs + this.t.leaderTimeoutMs }
     this.leaderId = ''
     this.electionAtMs = nowMs + this.staggerMs()
   }
@@ -246,6 +260,7 @@ export class SupervisorCore {
   private onPeerChange (change: PeerStateChange | undefined, nowMs: number): void {
     if (change === undefined) return
     this.emit({ kind: 'peer-state', change })
+    if (change.from === 'unknown' || change.to === 'reaped') this.persist()
     if (change.hostId === this.leaderId && change.to !== 'alive' && this.role === 'follower') this.loseLeader(nowMs)
   }
 
@@ -258,6 +273,8 @@ export class SupervisorCore {
       this.stepDown('higher-term', nowMs)
     }
     if (this.leaderId !== leaderId && this.leaderId !== '') return
+    const lost = this.lostLeader
+    if (lost !== undefined && lost.id === leaderId && lost.term === this.term && nowMs < lost.untilMs) return
     if (this.leaderId === '') this.emit({ kind: 'leader-changed', term: this.term, leaderId })
     this.leaderId = leaderId
     this.role = 'follower'
@@ -272,6 +289,7 @@ export class SupervisorCore {
     if (this.role === 'leader') this.stepDown('higher-term', nowMs)
     this.term = term
     this.votedFor = ''
+    this.persist()
     this.role = 'follower'
     this.candidacy = undefined
     this.leaderId = ''
@@ -318,6 +336,7 @@ export class SupervisorCore {
     if (!preVote) {
       this.term = term
       this.votedFor = this.hostId
+      this.persist()
     }
     this.role = 'candidate'
     this.candidacy = { term, preVote, grants: new Set([this.hostId]), deadlineMs: nowMs + this.t.electionRoundMs }
@@ -337,6 +356,7 @@ export class SupervisorCore {
     if (granted && !preVote) {
       if (term > this.term) this.adoptTerm(term, '', nowMs)
       this.votedFor = candidateId
+      this.persist()
       // Give the candidate its round before standing ourselves.
       this.electionAtMs = nowMs + this.t.electionRoundMs + this.staggerMs()
     }
@@ -641,6 +661,11 @@ export class SupervisorCore {
     this.seq++
     const message: Message = { minor: PROTOCOL_MINOR, sender: this.hostId, site: this.site, incarnation: this.incarnation, seq: this.seq, sentAtMs: nowMs, body }
     this.outputs.push({ type: 'publish', topic, message })
+  }
+
+  private persist (): void {
+    const members = this.members.sorted().map(p => p.hostId)
+    this.outputs.push({ type: 'persist', state: { term: this.term, votedFor: this.votedFor, members } })
   }
 
   private emit (event: CoreEvent): void {

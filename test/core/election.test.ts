@@ -1,0 +1,140 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { Cluster, siteHosts } from './cluster.js'
+
+const HEARTBEAT_MS = 500
+
+describe('site leader election', () => {
+  it('elects exactly one leader per site and every host agrees', () => {
+    const c = new Cluster({ seed: 1, hosts: [...siteHosts('a', 5), ...siteHosts('b', 3)] })
+    const at = c.runUntilTrue(() => c.agreedLeader('a') !== undefined && c.agreedLeader('b') !== undefined, 5000)
+    assert.ok(at !== undefined, 'both sites agree on a leader within 5 s')
+    c.runFor(10_000)
+    assert.equal(c.currentLeaders('a').length, 1)
+    assert.equal(c.currentLeaders('b').length, 1)
+    assert.deepEqual(c.violations, [])
+  })
+
+  it('prefers the host with the highest priority', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const hosts = siteHosts('a', 5)
+      hosts[3].priority = 10
+      const c = new Cluster({ seed, hosts })
+      c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 5000)
+      // The first election happens before hosts know each other's priority; it is the
+      // elections after a failure, with full views, that priority decides.
+      const first = c.agreedLeader('a')!
+      if (first === 'a-h3') continue
+      c.crash(first, true)
+      c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 5000)
+      assert.equal(c.agreedLeader('a'), 'a-h3', `seed ${seed}`)
+    }
+  })
+
+  it('replaces a leader that crashes silently within about three heartbeats', () => {
+    const c = new Cluster({ seed: 7, hosts: siteHosts('a', 5) })
+    c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 5000)
+    c.runFor(3000)
+    const old = c.agreedLeader('a')!
+    const crashedAt = c.nowMs
+    c.crash(old)
+    const at = c.runUntilTrue(() => { const l = c.agreedLeader('a'); return l !== undefined && l !== old }, 10_000, 5)
+    assert.ok(at !== undefined, 'a new leader is elected')
+    const failoverMs = at - crashedAt
+    assert.ok(failoverMs <= 3 * HEARTBEAT_MS + 300, `failover took ${failoverMs} ms`)
+    assert.deepEqual(c.violations, [])
+  })
+
+  it('replaces a leader at once when the transport reports its disconnect', () => {
+    const c = new Cluster({ seed: 8, hosts: siteHosts('a', 5) })
+    c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 5000)
+    c.runFor(3000)
+    const old = c.agreedLeader('a')!
+    const crashedAt = c.nowMs
+    c.crash(old, true)
+    const at = c.runUntilTrue(() => { const l = c.agreedLeader('a'); return l !== undefined && l !== old }, 10_000, 5)
+    assert.ok(at !== undefined && at - crashedAt <= HEARTBEAT_MS + 100, `failover took ${at! - crashedAt} ms`)
+  })
+
+  it('lets a restarted leader rejoin as a follower with a higher incarnation', () => {
+    const c = new Cluster({ seed: 9, hosts: siteHosts('a', 5) })
+    c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 5000)
+    const old = c.agreedLeader('a')!
+    c.crash(old, true)
+    c.runUntilTrue(() => { const l = c.agreedLeader('a'); return l !== undefined && l !== old }, 5000)
+    const successor = c.agreedLeader('a')!
+    c.start(old)
+    c.runFor(3000)
+    assert.equal(c.agreedLeader('a'), successor, 'the returning host does not depose the new leader')
+    assert.equal(c.host(old).core.currentRole, 'follower')
+    const peer = c.host(successor).core.members.get(old)
+    assert.equal(peer?.incarnation, 2)
+    assert.equal(peer?.state, 'alive')
+  })
+
+  it('makes a leader cut off from its site step down while the majority elects a successor', () => {
+    const c = new Cluster({ seed: 11, hosts: siteHosts('a', 5) })
+    c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 5000)
+    const old = c.agreedLeader('a')!
+    const oldTerm = c.host(old).core.currentTerm
+    c.partition([[old]])
+    c.runFor(5000)
+    assert.notEqual(c.host(old).core.currentRole, 'leader', 'the isolated leader stepped down')
+    const majority = c.currentLeaders('a')
+    assert.equal(majority.length, 1)
+    assert.ok(majority[0].term > oldTerm)
+    c.heal()
+    c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 5000)
+    assert.equal(c.currentLeaders('a').length, 1, 'one leader after the heal')
+    assert.deepEqual(c.violations, [])
+  })
+
+  it('never lets a minority of a site elect a leader before the absent hosts are reaped', () => {
+    const c = new Cluster({ seed: 12, hosts: siteHosts('a', 5) })
+    c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 5000)
+    const leader = c.agreedLeader('a')!
+    const minority = [...c.hosts.keys()].filter(id => id !== leader).slice(0, 2)
+    c.partition([minority])
+    c.runFor(20_000)
+    for (const id of minority) assert.notEqual(c.host(id).core.currentRole, 'leader')
+    assert.deepEqual(c.violations, [])
+  })
+
+  it('never elects two leaders in one term, whatever the delivery order, loss and crashes', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 2 ** 30 }),
+      fc.integer({ min: 2, max: 7 }),
+      fc.integer({ min: 0, max: 200 }),
+      fc.double({ min: 0, max: 0.3, noNaN: true }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.boolean(), fc.integer({ min: 200, max: 4000 })), { maxLength: 6 }),
+      (seed, n, maxDelay, lossRate, faults) => {
+        const c = new Cluster({ seed, hosts: siteHosts('a', n), delayMs: [0, maxDelay], lossRate })
+        const terms = new Map<string, number>()
+        const checkTerms = (): void => {
+          for (const [id, h] of c.hosts) {
+            const before = terms.get(`${id}/${h.incarnation}`) ?? 0
+            assert.ok(h.core.currentTerm >= before, 'terms only grow')
+            terms.set(`${id}/${h.incarnation}`, h.core.currentTerm)
+          }
+        }
+        for (const [i, hint, gap] of faults) {
+          c.runFor(gap)
+          checkTerms()
+          const id = `a-h${i % n}`
+          if (c.host(id).up) c.crash(id, hint)
+          else c.start(id)
+        }
+        c.runFor(5000)
+        checkTerms()
+        assert.deepEqual(c.violations, [])
+      }), { numRuns: 60 })
+  })
+
+  it('converges to one leader after loss stops', () => {
+    const c = new Cluster({ seed: 21, hosts: siteHosts('a', 7), delayMs: [0, 150], lossRate: 0.2 })
+    c.runFor(20_000)
+    assert.ok(c.currentLeaders('a').length <= 1)
+    assert.deepEqual(c.violations, [])
+  })
+})
