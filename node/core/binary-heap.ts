@@ -2,6 +2,7 @@
 export class BinaryHeap<T> {
   private readonly items: T[] = []
 
+  /** `less(a, b)`: a comes out before b. */
   constructor (private readonly less: (a: T, b: T) => boolean) {}
 
   get size (): number {

@@ -81,54 +81,58 @@ function keepPrevious (input: PlacementInput): Slot[] {
   return slots
 }
 
+/** A heap entry: a host and how many replicas of the service in hand it holds. */
+interface Entry { slot: Slot, n: number }
+
 function removeExcess (svc: ServiceSpec, desired: number, slots: Slot[]): void {
   let assigned = 0
   for (const s of slots) assigned += s.counts.get(svc.name) ?? 0
   if (assigned <= desired) return
-  const heap = new BinaryHeap<Slot>((a, b) => removalOrder(svc.name, a, b) < 0)
-  for (const s of slots) if ((s.counts.get(svc.name) ?? 0) > 0) heap.push(s)
+  const heap = new BinaryHeap<Entry>(removalFirst)
+  for (const slot of slots) {
+    const n = slot.counts.get(svc.name) ?? 0
+    if (n > 0) heap.push({ slot, n })
+  }
   while (assigned > desired) {
-    const s = heap.pop()!
-    const n = s.counts.get(svc.name)! - 1
-    s.counts.set(svc.name, n)
-    s.free += svc.slotsPerReplica
+    const e = heap.pop()!
+    e.n--
+    e.slot.counts.set(svc.name, e.n)
+    e.slot.free += svc.slotsPerReplica
     assigned--
-    if (n > 0) heap.push(s)
+    if (e.n > 0) heap.push(e)
   }
 }
 
 /** Suspect hosts first, then most replicas of the service, then least free, then highest id. */
-function removalOrder (name: string, a: Slot, b: Slot): number {
-  const sa = a.host.state === 'suspect' ? 0 : 1
-  const sb = b.host.state === 'suspect' ? 0 : 1
-  if (sa !== sb) return sa - sb
-  const ca = a.counts.get(name) ?? 0
-  const cb = b.counts.get(name) ?? 0
-  if (ca !== cb) return cb - ca
-  if (a.free !== b.free) return a.free - b.free
-  return a.host.hostId < b.host.hostId ? 1 : -1
+function removalFirst (a: Entry, b: Entry): boolean {
+  const sa = a.slot.host.state === 'suspect' ? 0 : 1
+  const sb = b.slot.host.state === 'suspect' ? 0 : 1
+  if (sa !== sb) return sa < sb
+  if (a.n !== b.n) return a.n > b.n
+  if (a.slot.free !== b.slot.free) return a.slot.free < b.slot.free
+  return a.slot.host.hostId > b.slot.host.hostId
 }
 
 /** Fewest replicas of the service, then most free slots, then lowest id. */
-function additionOrder (name: string, a: Slot, b: Slot): number {
-  const ca = a.counts.get(name) ?? 0
-  const cb = b.counts.get(name) ?? 0
-  if (ca !== cb) return ca - cb
-  if (a.free !== b.free) return b.free - a.free
-  return a.host.hostId < b.host.hostId ? -1 : 1
+function additionFirst (a: Entry, b: Entry): boolean {
+  if (a.n !== b.n) return a.n < b.n
+  if (a.slot.free !== b.slot.free) return a.slot.free > b.slot.free
+  return a.slot.host.hostId < b.slot.host.hostId
 }
 
 function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<string, number>, slots: Slot[]): Map<string, number> {
-  interface Need { svc: ServiceSpec, missing: number, heap: BinaryHeap<Slot> }
+  interface Need { svc: ServiceSpec, missing: number, heap: BinaryHeap<Entry> }
   const needs: Need[] = []
   for (const svc of services) {
     let assigned = 0
     for (const s of slots) assigned += s.counts.get(svc.name) ?? 0
     const missing = (desired.get(svc.name) ?? 0) - assigned
     if (missing <= 0) continue
-    const heap = new BinaryHeap<Slot>((a, b) => additionOrder(svc.name, a, b) < 0)
-    for (const s of slots) {
-      if (s.host.state === 'alive' && s.free >= svc.slotsPerReplica && matchesSelector(svc.selector, s.host.labels)) heap.push(s)
+    const heap = new BinaryHeap<Entry>(additionFirst)
+    for (const slot of slots) {
+      if (slot.host.state === 'alive' && slot.free >= svc.slotsPerReplica && matchesSelector(svc.selector, slot.host.labels)) {
+        heap.push({ slot, n: slot.counts.get(svc.name) ?? 0 })
+      }
     }
     needs.push({ svc, missing, heap })
   }
@@ -136,15 +140,15 @@ function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<stri
   let active = needs.filter(n => n.heap.size > 0)
   while (active.length > 0) {
     for (const need of active) {
-      const name = need.svc.name
-      let s = need.heap.pop()
+      let e = need.heap.pop()
       // Another service may have taken the slot since this host was queued.
-      while (s !== undefined && s.free < need.svc.slotsPerReplica) s = need.heap.pop()
-      if (s === undefined) continue
-      s.counts.set(name, (s.counts.get(name) ?? 0) + 1)
-      s.free -= need.svc.slotsPerReplica
+      while (e !== undefined && e.slot.free < need.svc.slotsPerReplica) e = need.heap.pop()
+      if (e === undefined) continue
+      e.n++
+      e.slot.counts.set(need.svc.name, e.n)
+      e.slot.free -= need.svc.slotsPerReplica
       need.missing--
-      if (s.free >= need.svc.slotsPerReplica) need.heap.push(s)
+      if (e.slot.free >= need.svc.slotsPerReplica) need.heap.push(e)
     }
     active = active.filter(n => n.missing > 0 && n.heap.size > 0)
   }

@@ -89,6 +89,7 @@ export class SupervisorCore {
   readonly members: Membership
   private readonly outputs: CoreOutput[] = []
   private seq = 0
+  private persistPending = false
 
   // election
   private term = 0
@@ -152,6 +153,7 @@ export class SupervisorCore {
       case 'leave': this.onLeave(nowMs); return
     }
     this.runDue(nowMs)
+    this.flushPersist()
   }
 
   pollOutput (): CoreOutput | undefined {
@@ -658,12 +660,21 @@ export class SupervisorCore {
   // ---- outputs -----------------------------------------------------------------------------
 
   private publish (topic: Topic, body: Body, nowMs: number): void {
+    // What we persist must be durable before anyone can act on a message that depends on it.
+    this.flushPersist()
     this.seq++
     const message: Message = { minor: PROTOCOL_MINOR, sender: this.hostId, site: this.site, incarnation: this.incarnation, seq: this.seq, sentAtMs: nowMs, body }
     this.outputs.push({ type: 'publish', topic, message })
   }
 
+  /** Persisting is batched: written once before the next publish, and at the end of handle(). */
   private persist (): void {
+    this.persistPending = true
+  }
+
+  private flushPersist (): void {
+    if (!this.persistPending) return
+    this.persistPending = false
     const members = this.members.sorted().map(p => p.hostId)
     this.outputs.push({ type: 'persist', state: { term: this.term, votedFor: this.votedFor, members } })
   }
