@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * The `agentmesh` command line. Every subcommand listed here exists and works; a command is
+ * added to COMMANDS only when it does.
+ */
+import type { Command } from './commands/command.js'
+import { packageVersion, versionCommand } from './commands/version.js'
+
+const COMMANDS: Command[] = [
+  versionCommand,
+]
+
+function help (): string {
+  const width = Math.max(...COMMANDS.map(c => c.name.length))
+  return [
+    `agentmesh ${packageVersion()}: a peer-to-peer autoscaler for agent containers across on-prem, cloud and edge hosts`,
+    '',
+    'usage: agentmesh COMMAND [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `agentmesh COMMAND --help` for the options of one command.',
+  ].join('\n')
+}
+
+export async function main (argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help())
+    return name === undefined ? 2 : 0
+  }
+  if (name === '--version') return await versionCommand.run([])
+  const command = COMMANDS.find(c => c.name === name)
+  if (command === undefined) {
+    console.error(`agentmesh: unknown command "${name}"\n\n${help()}`)
+    return 2
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.usage)
+    return 0
+  }
+  return await command.run(rest)
+}
+
+process.exitCode = await main(process.argv.slice(2))
