@@ -49,6 +49,8 @@ interface Host {
   persisted: PersistentState | undefined
 }
 
+const SAMPLE_INTERVAL_MS = 500
+
 type QueueItem = { atMs: number, order: number, run: () => void }
 
 export interface Election { site: string, term: number, leaderId: string, atMs: number }
@@ -99,6 +101,20 @@ export class Cluster {
       seed: this.rng.int(2 ** 31), startMs: this.nowMs, persisted: h.persisted,
     })
     this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true })
+    this.schedulePoll(h, h.incarnation)
+  }
+
+  /**
+   * Like a real shell: every SAMPLE_INTERVAL_MS, read the signal sources again (fresh samples)
+   * and observe the runtime (so exited containers are noticed without an event).
+   */
+  private schedulePoll (h: Host, incarnation: number): void {
+    this.schedule(this.nowMs + SAMPLE_INTERVAL_MS, () => {
+      if (!h.up || h.incarnation !== incarnation) return
+      if (h.signals.length > 0) this.input(h, { type: 'samples', signals: h.signals, capacity: capacity(h.spec.slots ?? 8) })
+      this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true })
+      this.schedulePoll(h, incarnation)
+    })
   }
 
   /** Crash: the process is gone; peers get a disconnect hint only when `hint` is set. */
