@@ -18,10 +18,15 @@ export interface ScaleDecision {
 
 interface Stamped { atMs: number, value: number }
 
+interface Recommendation extends Stamped {
+  /** A takeover seed: it holds scale-down back but never holds scale-up back. */
+  downOnly: boolean
+}
+
 export class ServiceScaler {
   readonly spec: ServiceSpec
   private current: number
-  private readonly recommendations: Stamped[] = []
+  private readonly recommendations: Recommendation[] = []
   private readonly changes: Stamped[] = []
   private readonly historyMs: number
 
@@ -33,7 +38,7 @@ export class ServiceScaler {
   constructor (spec: ServiceSpec, current: number, nowMs: number) {
     this.spec = spec
     this.current = current
-    this.recommendations.push({ atMs: nowMs, value: current })
+    this.recommendations.push({ atMs: nowMs, value: current, downOnly: true })
     const periods = [...spec.scaleUp.policies, ...spec.scaleDown.policies].map(p => p.periodMs)
     this.historyMs = Math.max(spec.scaleUp.stabilizationMs, spec.scaleDown.stabilizationMs, ...periods)
   }
@@ -62,7 +67,7 @@ export class ServiceScaler {
       recommended = Math.max(this.current, spec.minReplicas)
       upstreamCapped = true
     }
-    this.recommendations.push({ atMs: nowMs, value: recommended })
+    this.recommendations.push({ atMs: nowMs, value: recommended, downOnly: false })
     let desired = this.stabilized(nowMs)
     if (desired > this.current) desired = Math.min(desired, this.scaleUpLimit(nowMs))
     else if (desired < this.current) desired = Math.max(desired, this.scaleDownLimit(nowMs))
@@ -84,7 +89,7 @@ export class ServiceScaler {
     let upRec = Infinity
     let downRec = -Infinity
     for (const r of this.recommendations) {
-      if (r.atMs >= upFrom) upRec = Math.min(upRec, r.value)
+      if (r.atMs >= upFrom && !r.downOnly) upRec = Math.min(upRec, r.value)
       if (r.atMs >= downFrom) downRec = Math.max(downRec, r.value)
     }
     let desired = this.current
@@ -150,7 +155,7 @@ function clamp (n: number, min: number, max: number): number {
   return Math.min(Math.max(n, min), max)
 }
 
-function dropBefore (list: Stamped[], fromMs: number): void {
+function dropBefore<T extends Stamped> (list: T[], fromMs: number): void {
   let i = 0
   while (i < list.length && list[i].atMs < fromMs) i++
   if (i > 0) list.splice(0, i)

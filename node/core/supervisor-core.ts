@@ -12,7 +12,7 @@
 import { PROTOCOL_MINOR, type Capacity, type Heartbeat, type Message, type Plan, type SignalSample, type SiteSummary, type Body } from '../../protocol/index.js'
 import type { CoreTimings } from './config.js'
 import type { CoreEvent, CoreInput, CoreOutput, PersistentState, Topic } from './core-io.js'
-import { aggregateReadings, type HostSamples } from './load-reading.js'
+import { aggregateReadings, missingReading, type HostSamples } from './load-reading.js'
 import { Membership, type Peer, type PeerState, type PeerStateChange } from './membership.js'
 import { place, type Assignments, type PlacementHost } from './placement.js'
 import { isOwnedBy, OWNER_LABELS, reconcile, type ObservedContainer } from './reconcile.js'
@@ -64,6 +64,8 @@ interface LeaderState {
   scalers: Map<string, ServiceScaler>
   assignments: Assignments
   unplaced: Map<string, number>
+  /** Total fresh load per service at the last plan round. */
+  load: Map<string, number>
   nextPlanMs: number
   lastPublishedMs: number
   nextSummaryMs: number
@@ -184,8 +186,8 @@ export class SupervisorCore {
   get observedContainers (): readonly ObservedContainer[] { return this.observed }
   get isRuntimeOk (): boolean { return this.runtimeOk }
   /** The leader's latest decisions and unplaced replicas; undefined on followers. */
-  get leaderView (): { scalers: ReadonlyMap<string, ServiceScaler>, unplaced: ReadonlyMap<string, number> } | undefined {
-    return this.leader === undefined ? undefined : { scalers: this.leader.scalers, unplaced: this.leader.unplaced }
+  get leaderView (): { scalers: ReadonlyMap<string, ServiceScaler>, unplaced: ReadonlyMap<string, number>, load: ReadonlyMap<string, number> } | undefined {
+    return this.leader === undefined ? undefined : { scalers: this.leader.scalers, unplaced: this.leader.unplaced, load: this.leader.load }
   }
 
   // ---- time-driven work --------------------------------------------------------------------
@@ -414,6 +416,7 @@ export class SupervisorCore {
       scalers: this.takeOverScalers(nowMs),
       assignments: this.takeOverAssignments(),
       unplaced: new Map(),
+      load: new Map(),
       nextPlanMs: nowMs,
       lastPublishedMs: -Infinity,
       nextSummaryMs: nowMs,
@@ -512,7 +515,8 @@ export class SupervisorCore {
     for (const spec of this.specs) {
       const scaler = leader.scalers.get(spec.name)!
       const before = scaler.replicas
-      const reading = readings.load.get(spec.name) ?? { status: 'missing' as const, total: 0, reporters: 0, staleReporters: 0 }
+      const reading = readings.load.get(spec.name) ?? missingReading()
+      leader.load.set(spec.name, reading.total)
       const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
       const d = scaler.decide(reading, upstream, nowMs)
       if (d.desired !== before) {
@@ -591,7 +595,7 @@ export class SupervisorCore {
         service: spec.name,
         desired: leader.scalers.get(spec.name)!.replicas,
         running: n,
-        load: 0,
+        load: leader.load.get(spec.name) ?? 0,
         unplaced: leader.unplaced.get(spec.name) ?? 0,
       }
     })

@@ -1,0 +1,79 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { DEFAULT_TIMINGS } from '../../node/core/config.js'
+import { OWNER_LABELS } from '../../node/core/reconcile.js'
+import { serviceSpec } from '../../node/core/service-spec.js'
+import type { CoreInit } from '../../node/core/supervisor-core.js'
+import { Transcript } from './transcript.js'
+
+const CAPACITY = { slots: 4, cpuMillis: 4000, memoryMib: 4096 }
+
+function init (fields: Partial<CoreInit> = {}): CoreInit {
+  return {
+    hostId: 'h1', site: 'a', incarnation: 1, labels: new Map(), priority: 0, capacity: CAPACITY,
+    services: [], timings: DEFAULT_TIMINGS, seed: 42, startMs: 0, ...fields,
+  }
+}
+
+describe('golden transcripts of one core', () => {
+  it('stands after the leader timeout, wins the pre-vote and the vote, and leads', () => {
+    const t = new Transcript(init())
+    t.note('two peers heartbeat; no leader speaks')
+    t.heartbeat('h0', 100)
+    t.heartbeat('h2', 120)
+    t.tickUntil(1000)
+    t.heartbeat('h0', 1100)
+    t.heartbeat('h2', 1120)
+    t.tickUntil(1400)
+    t.note('h0 grants the pre-vote: two of three is a majority')
+    t.from('h0', 1410, { kind: 'vote', vote: { term: 1, candidateId: 'h1', granted: true, preVote: true } })
+    t.note('h2 grants the vote at term 1')
+    t.from('h2', 1420, { kind: 'vote', vote: { term: 1, candidateId: 'h1', granted: true, preVote: false } })
+    t.tickUntil(2100)
+    t.check('election-win')
+    assert.equal(t.core.currentRole, 'leader')
+  })
+
+  it('refuses votes while its leader is live, grants once it is silent, and only once per term', () => {
+    const t = new Transcript(init())
+    t.heartbeat('h0', 100, { term: 3, leaderId: 'h0' })
+    t.heartbeat('h2', 120, { term: 3, leaderId: 'h0' })
+    t.note('h2 asks while h0 leads: refused')
+    t.from('h2', 200, { kind: 'voteRequest', voteRequest: { term: 4, priority: 0, electorate: 3, preVote: true } })
+    t.note('the transport reports h0 gone: h2 asks again and gets the pre-vote and the vote')
+    t.input(300, { type: 'disconnected', hostId: 'h0' })
+    t.from('h2', 310, { kind: 'voteRequest', voteRequest: { term: 4, priority: 0, electorate: 3, preVote: true } })
+    t.from('h2', 320, { kind: 'voteRequest', voteRequest: { term: 4, priority: 0, electorate: 3, preVote: false } })
+    t.note('a second candidate in the same term is refused')
+    t.heartbeat('h3', 330, { term: 3 })
+    t.from('h3', 340, { kind: 'voteRequest', voteRequest: { term: 4, priority: 0, electorate: 4, preVote: false } })
+    t.check('vote-once-per-term')
+  })
+
+  it('ignores a plan from an older term and keeps its containers', () => {
+    const t = new Transcript(init({ services: [serviceSpec('ingest')], persisted: { term: 7, votedFor: '', members: ['h0', 'h2'] } }))
+    const own = { id: 'c1', state: 'running' as const, createdAt: 1, labels: { [OWNER_LABELS.service]: 'ingest', [OWNER_LABELS.site]: 'a', [OWNER_LABELS.host]: 'h1', [OWNER_LABELS.term]: '6' } }
+    t.input(10, { type: 'observed', containers: [own], runtimeOk: true })
+    t.heartbeat('h0', 100, { term: 6, leaderId: 'h0' })
+    t.from('h0', 110, { kind: 'plan', plan: { term: 6, version: 3, services: ['ingest'], hosts: [], decisions: [{ service: 'ingest', desired: 0, failingStatic: false }] } })
+    t.input(120, { type: 'observed', containers: [own], runtimeOk: true })
+    t.check('stale-plan')
+  })
+
+  it('as a single-host site, elects itself and scales a service on its own samples', () => {
+    const spec = serviceSpec('ingest', {
+      targetPerReplica: 10, maxReplicas: 4,
+      scaleDown: { stabilizationMs: 3000, policies: [{ type: 'percent', value: 100, periodMs: 1000 }], selectPolicy: 'max' },
+    })
+    const t = new Transcript(init({ services: [spec] }))
+    t.input(0, { type: 'observed', containers: [], runtimeOk: true })
+    t.input(0, { type: 'samples', signals: [{ service: 'ingest', value: 25, ageMs: 0, upstream: false }], capacity: CAPACITY })
+    t.tickUntil(1500)
+    t.note('the runtime started what the plan asked for')
+    const running = [1, 2, 3].map(i => ({ id: `c${i}`, state: 'running' as const, createdAt: i, labels: { [OWNER_LABELS.service]: 'ingest', [OWNER_LABELS.site]: 'a', [OWNER_LABELS.host]: 'h1', [OWNER_LABELS.term]: '1' } }))
+    t.input(1500, { type: 'observed', containers: running, runtimeOk: true })
+    t.input(2000, { type: 'samples', signals: [{ service: 'ingest', value: 8, ageMs: 0, upstream: false }], capacity: CAPACITY })
+    t.tickUntil(6000)
+    t.check('single-host-scaling')
+  })
+})
