@@ -20,6 +20,15 @@ export interface CoreTimings {
    * its own leader; after it, the remaining hosts can elect among themselves.
    */
   reapAfterMs: number
+  /**
+   * Reaping needs a live leader: only the leader, and hosts that follow a live leader, forget
+   * dead peers, so the side of a partition without a majority can never shrink its electorate
+   * and elect a second leader. A host that has had no leader for this long reaps anyway, so
+   * that survivors of a site that lost most of its hosts for good can elect again. Lower
+   * restores service sooner after such a loss; higher keeps a cut-off minority from electing
+   * its own leader (which can then share a term with the majority's) for longer.
+   */
+  leaderlessReapAfterMs: number
   /** A follower that has not heard its leader for this long starts an election. */
   leaderTimeoutMs: number
   /**
@@ -48,6 +57,7 @@ export const DEFAULT_TIMINGS: CoreTimings = {
   suspectAfterMs: 1500,
   deadAfterMs: 5000,
   reapAfterMs: 30_000,
+  leaderlessReapAfterMs: 600_000,
   leaderTimeoutMs: 1000,
   electionStaggerMs: 250,
   electionRoundMs: 500,
@@ -69,6 +79,7 @@ export const TIMING_PROFILES: Record<string, Partial<CoreTimings>> = {
     suspectAfterMs: 6000,
     deadAfterMs: 20_000,
     reapAfterMs: 120_000,
+    leaderlessReapAfterMs: 1_800_000,
     leaderTimeoutMs: 4000,
     electionStaggerMs: 1000,
     electionRoundMs: 2000,
@@ -104,6 +115,7 @@ export function timingProblems (t: CoreTimings): string[] {
   need(t.suspectAfterMs >= 2 * t.heartbeatIntervalMs, 'suspectAfterMs must be at least 2 × heartbeatIntervalMs, or one lost heartbeat makes a peer suspect')
   need(t.deadAfterMs > t.suspectAfterMs, 'deadAfterMs must be greater than suspectAfterMs')
   need(t.reapAfterMs > t.deadAfterMs, 'reapAfterMs must be greater than deadAfterMs')
+  need(t.leaderlessReapAfterMs >= t.reapAfterMs, 'leaderlessReapAfterMs must be at least reapAfterMs')
   need(t.leaderTimeoutMs >= 2 * t.heartbeatIntervalMs, 'leaderTimeoutMs must be at least 2 × heartbeatIntervalMs')
   need(t.leaderLeaseMs > t.heartbeatIntervalMs * 2, 'leaderLeaseMs must be greater than 2 × heartbeatIntervalMs')
   need(t.planRepublishMs >= t.planIntervalMs, 'planRepublishMs must be at least planIntervalMs')

@@ -144,13 +144,18 @@ export class Membership {
     return { hostId, from: peer.state, to: 'reaped' }
   }
 
-  /** Re-evaluates every peer's state from silence; returns the changes. */
-  sweep (nowMs: number): PeerStateChange[] {
+  /**
+   * Re-evaluates every peer's state from silence; returns the changes. `leaderLive` says
+   * whether this host leads or follows a live leader: only then are dead peers reaped after
+   * reapAfterMs (see CoreTimings.leaderlessReapAfterMs for why).
+   */
+  sweep (nowMs: number, leaderLive: boolean): PeerStateChange[] {
     const t = this.timings
+    const reapAfterMs = leaderLive ? t.reapAfterMs : t.leaderlessReapAfterMs
     const changes: PeerStateChange[] = []
     for (const peer of this.peers.values()) {
       const silentMs = nowMs - peer.lastHeardMs
-      if (silentMs >= t.reapAfterMs) {
+      if (silentMs >= reapAfterMs) {
         this.peers.delete(peer.hostId)
         this.sortedIds = undefined
         changes.push({ hostId: peer.hostId, from: peer.state, to: 'reaped' })

@@ -40,6 +40,13 @@ export interface CoreInit {
   startMs: number
   /** What the last run of this host persisted, if anything. */
   persisted?: PersistentState
+  /**
+   * Like Consul's bootstrap_expect: before the site has ever had a leader (term 0), a host
+   * does not stand until it knows this many members, itself included. Set it to the number
+   * of hosts that start together, so the first election cannot happen among hosts that have
+   * not heard each other yet. Default 1 (a host may lead alone).
+   */
+  bootstrapExpect?: number
 }
 
 export type Role = 'follower' | 'candidate' | 'leader'
@@ -195,7 +202,7 @@ export class SupervisorCore {
   private runDue (nowMs: number): void {
     if (nowMs >= this.nextSweepMs) {
       this.nextSweepMs = nowMs + this.t.membershipSweepMs
-      for (const change of this.members.sweep(nowMs)) this.onPeerChange(change, nowMs)
+      for (const change of this.members.sweep(nowMs, this.hasLiveLeader(nowMs))) this.onPeerChange(change, nowMs)
       if (this.role === 'leader') this.checkLease(nowMs)
     }
     if (this.role === 'follower') this.checkLeader(nowMs)
@@ -240,7 +247,7 @@ export class SupervisorCore {
     if (this.members.get(m.sender) === undefined) return this.drop(m, 'stale')
     this.members.heardFrom(m.sender, m.incarnation, nowMs)
     switch (b.kind) {
-      case 'voteRequest': return this.onVoteRequest(m.sender, b.voteRequest.term, b.voteRequest.preVote, nowMs)
+      case 'voteRequest': return this.onVoteRequest(m.sender, b.voteRequest.term, b.voteRequest.preVote, b.voteRequest.electorate, nowMs)
       case 'vote': return this.onVote(m.sender, b.vote.term, b.vote.candidateId, b.vote.granted, b.vote.preVote, nowMs)
       case 'plan': return this.onPlan(m.sender, b.plan, nowMs)
     }
@@ -333,6 +340,10 @@ export class SupervisorCore {
 
   private stand (nowMs: number): void {
     if (this.hasLiveLeader(nowMs)) return
+    if (this.term === 0 && this.electorate() < (this.init.bootstrapExpect ?? 1)) {
+      this.electionAtMs = nowMs + this.t.leaderTimeoutMs + this.staggerMs()
+      return
+    }
     this.campaign(true, this.term + 1, nowMs)
   }
 
@@ -355,8 +366,8 @@ export class SupervisorCore {
     this.electionAtMs = nowMs + this.staggerMs()
   }
 
-  private onVoteRequest (candidateId: string, term: number, preVote: boolean, nowMs: number): void {
-    const granted = this.mayVote(candidateId, term, preVote, nowMs)
+  private onVoteRequest (candidateId: string, term: number, preVote: boolean, electorate: number, nowMs: number): void {
+    const granted = this.mayVote(candidateId, term, preVote, electorate, nowMs)
     if (granted && !preVote) {
       if (term > this.term) this.adoptTerm(term, '', nowMs)
       this.votedFor = candidateId
@@ -377,8 +388,14 @@ export class SupervisorCore {
     return this.t.leaderTimeoutMs - Math.floor(this.t.heartbeatIntervalMs / 2)
   }
 
-  private mayVote (candidateId: string, term: number, preVote: boolean, nowMs: number): boolean {
+  /**
+   * Besides Raft's rules, a voter refuses a candidate that counts fewer members than it does:
+   * such a candidate has not heard of some hosts yet, and a majority of its smaller view
+   * might not overlap the majority another candidate gathers in the same term.
+   */
+  private mayVote (candidateId: string, term: number, preVote: boolean, electorate: number, nowMs: number): boolean {
     if (this.role === 'leader') return false
+    if (electorate < this.electorate()) return false
     if (this.leaderId !== '' && this.members.get(this.leaderId)?.state === 'alive' &&
       nowMs - this.lastLeaderHeardMs < this.voteStickinessMs()) return false
     if (preVote) return term > this.term

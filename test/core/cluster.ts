@@ -99,6 +99,7 @@ export class Cluster {
       labels: new Map(Object.entries(h.spec.labels ?? {})), priority: h.spec.priority ?? 0,
       capacity: capacity(h.spec.slots ?? 8), services: this.opts.services ?? [], timings: this.timings,
       seed: this.rng.int(2 ** 31), startMs: this.nowMs, persisted: h.persisted,
+      bootstrapExpect: [...this.hosts.values()].filter(o => o.spec.site === h.spec.site).length,
     })
     this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true })
     this.schedulePoll(h, h.incarnation)
