@@ -190,7 +190,14 @@ export function utf8Length (s: string): number {
 
 function str (what: string, s: string, max: number): Problem {
   if (typeof s !== 'string') return invalid(`${what} is not a string`)
-  return limit(`${what} length in bytes`, utf8Length(s), max)
+  return limit(`${what} length in bytes`, utf8Length(s), max) ?? wellFormed(what, s)
+}
+
+// A lone surrogate has no UTF-8 form. protons writes it as invalid UTF-8 in strings under 40
+// code units and as U+FFFD in longer ones, and reads invalid UTF-8 back into lone surrogates:
+// such a string would not cross the wire unchanged, so neither side accepts it.
+function wellFormed (what: string, s: string): Problem {
+  return s.isWellFormed() ? undefined : invalid(`${what} is not well-formed Unicode (lone surrogate)`)
 }
 
 function id (what: string, s: string): Problem {
@@ -199,6 +206,16 @@ function id (what: string, s: string): Problem {
 
 function whole (what: string, n: number): Problem {
   return Number.isSafeInteger(n) && n >= 0 ? undefined : invalid(`${what} must be a whole number ≥ 0, got ${n}`)
+}
+
+// protons coerces uint32 and int32 fields with `>>> 0` and `| 0`: anything out of range or
+// fractional would be silently changed on the way, so the encoder must refuse it.
+function uint32 (what: string, n: number): Problem {
+  return Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff ? undefined : invalid(`${what} must be a uint32, got ${n}`)
+}
+
+function int32 (what: string, n: number): Problem {
+  return Number.isInteger(n) && n >= -0x8000_0000 && n <= 0x7fff_ffff ? undefined : invalid(`${what} must be an int32, got ${n}`)
 }
 
 function finite (what: string, n: number): Problem {
@@ -221,7 +238,7 @@ export function validateMessage (m: Message): Problem {
     whole('incarnation', m.incarnation),
     whole('seq', m.seq),
     whole('sentAtMs', m.sentAtMs),
-    whole('minor', m.minor),
+    uint32('minor', m.minor),
     validateBody(m.body),
   ])
 }
@@ -229,7 +246,8 @@ export function validateMessage (m: Message): Problem {
 function validateBody (b: Body): Problem {
   switch (b.kind) {
     case 'heartbeat': return validateHeartbeat(b.heartbeat)
-    case 'voteRequest': return first([whole('voteRequest.term', b.voteRequest.term), whole('voteRequest.electorate', b.voteRequest.electorate)])
+    case 'voteRequest': return first([whole('voteRequest.term', b.voteRequest.term),
+      int32('voteRequest.priority', b.voteRequest.priority), uint32('voteRequest.electorate', b.voteRequest.electorate)])
     case 'vote': return first([whole('vote.term', b.vote.term), id('vote.candidateId', b.vote.candidateId)])
     case 'leave': return undefined
     case 'plan': return validatePlan(b.plan)
@@ -253,12 +271,20 @@ function * heartbeatChecks (h: Heartbeat): Iterable<Problem> {
   yield limit('heartbeat.running count', h.running.length, PROTOCOL_LIMITS.maxServices)
   for (const r of h.running) { yield id('running.service', r.service); yield replicas('running.replicas', r.replicas) }
   yield limit('heartbeat.signals count', h.signals.length, PROTOCOL_LIMITS.maxSignals)
-  for (const s of h.signals) { yield id('signal.service', s.service); yield finite('signal.value', s.value) }
+  for (const s of h.signals) {
+    yield id('signal.service', s.service); yield finite('signal.value', s.value); yield uint32('signal.ageMs', s.ageMs)
+  }
   yield limit('heartbeat.addrs count', h.addrs.length, PROTOCOL_LIMITS.maxAddrs)
   for (const a of h.addrs) yield str('addr', a, PROTOCOL_LIMITS.maxAddrBytes)
   yield whole('heartbeat.term', h.term)
   yield whole('heartbeat.planVersion', h.planVersion)
   yield id('heartbeat.leaderId', h.leaderId)
+  if (h.capacity !== undefined) {
+    yield uint32('capacity.slots', h.capacity.slots)
+    yield uint32('capacity.cpuMillis', h.capacity.cpuMillis)
+    yield uint32('capacity.memoryMib', h.capacity.memoryMib)
+  }
+  yield int32('heartbeat.priority', h.priority)
 }
 
 function validateHeartbeat (h: Heartbeat): Problem {
@@ -288,6 +314,9 @@ function validatePlan (p: Plan): Problem {
 
 function * siteSummaryChecks (s: SiteSummary): Iterable<Problem> {
   yield whole('siteSummary.term', s.term)
+  yield uint32('siteSummary.hostsAlive', s.hostsAlive)
+  yield uint32('siteSummary.slotsTotal', s.slotsTotal)
+  yield uint32('siteSummary.slotsFree', s.slotsFree)
   yield limit('siteSummary.services count', s.services.length, PROTOCOL_LIMITS.maxServices)
   for (const v of s.services) {
     yield id('summary.service', v.service)
