@@ -259,6 +259,7 @@ function validateBody (b: Body): Problem {
       id('spillOffer.requestId', b.spillOffer.requestId), id('spillOffer.toSite', b.spillOffer.toSite),
       id('spillOffer.service', b.spillOffer.service), replicas('spillOffer.replicas', b.spillOffer.replicas),
       whole('spillOffer.term', b.spillOffer.term)])
+    default: return invalid(`unknown body kind ${String((b as { kind?: unknown }).kind)}`)
   }
 }
 
