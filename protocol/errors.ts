@@ -1,4 +1,17 @@
-/** Stable error codes of the wire protocol. Never branch on an error's message. */
+/**
+ * The base of every agentmesh error: a stable `code` to branch on (never the message) and an
+ * optional `cause`. It lives here, in the lowest layer, so that every layer can extend it.
+ */
+export class CodedError<C extends string = string> extends Error {
+  readonly code: C
+
+  constructor (code: C, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+/** Stable error codes of the wire protocol. */
 export const ProtocolErrorCode = {
   /** The message is larger than PROTOCOL_LIMITS.maxEncodedBytes. */
   TooLarge: 'E_PROTO_TOO_LARGE',
@@ -16,12 +29,6 @@ export const ProtocolErrorCode = {
 
 export type ProtocolErrorCode = typeof ProtocolErrorCode[keyof typeof ProtocolErrorCode]
 
-export class ProtocolError extends Error {
+export class ProtocolError extends CodedError<ProtocolErrorCode> {
   override readonly name = 'ProtocolError'
-  readonly code: ProtocolErrorCode
-
-  constructor (code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
 }

@@ -1,3 +1,5 @@
+import { CodedError } from '../../protocol/errors.js'
+
 /**
  * The core's own error: thrown only when a caller breaks the core's contract (a bug in the
  * shell), never for bad input from peers, which is dropped and reported as an event.
@@ -11,14 +13,8 @@ export const CoreErrorCode = {
 
 export type CoreErrorCode = typeof CoreErrorCode[keyof typeof CoreErrorCode]
 
-export class CoreError extends Error {
+export class CoreError extends CodedError<CoreErrorCode> {
   override readonly name = 'CoreError'
-  readonly code: CoreErrorCode
-
-  constructor (code: CoreErrorCode, message: string) {
-    super(message)
-    this.code = code
-  }
 }
 
 /** Guards what our own code must guarantee. Always on. */
