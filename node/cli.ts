@@ -5,9 +5,11 @@
  */
 import type { Command } from './commands/command.js'
 import { packageVersion, versionCommand } from './commands/version.js'
+import { simCommand } from './commands/sim.js'
 
 const COMMANDS: Command[] = [
   versionCommand,
+  simCommand,
 ]
 
 function help (): string {

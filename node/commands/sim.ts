@@ -1,0 +1,148 @@
+/**
+ * `agentmesh sim SCENARIO.yaml`: runs a scenario in the deterministic simulator (sim/),
+ * writes the JSON summary and, if asked, the HTML report. Exit 0 when every invariant held,
+ * 1 when one broke (the summary names it, the time and the replay command), 2 on bad input.
+ */
+import { writeFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import { SimError, SimErrorCode } from '../../sim/errors.js'
+import { ProgressBar } from '../../sim/progress-bar.js'
+import { renderReport } from '../../sim/report-html.js'
+import { runScenario, type RunSummary } from '../../sim/run-scenario.js'
+import { loadScenario, parseDurationMs } from '../../sim/scenario-parse.js'
+import { POLICY_NAMES, type PolicyName } from '../../sim/scenario.js'
+import { SIM_DEFAULTS } from '../../sim/defaults.js'
+import type { Command } from './command.js'
+import { packageVersion } from './version.js'
+
+const USAGE = `usage: agentmesh sim SCENARIO.yaml [options]
+
+Runs the scenario in the deterministic simulator: the real supervisor core on every simulated
+host, over a simulated network, container runtime and load. Same scenario + seed + version
+gives a byte-identical JSON summary.
+
+options:
+  --seed N          seed of the run (default: the scenario's seed, else 1)
+  --duration D      simulated time, e.g. 90s, 10m, 2h (default: the scenario's duration)
+  --policy P        agentmesh | hpa | keda | all (default: the scenario's policies)
+  --json OUT.json   write the JSON summary there (default: print it on stdout)
+  --report OUT.html write a self-contained HTML report
+  --quiet           no progress bar and no table
+
+exit status: 0 every invariant held, 1 an invariant broke, 2 bad input`
+
+interface SimArgs {
+  file: string
+  seed: number | undefined
+  durationMs: number | undefined
+  policies: PolicyName[] | undefined
+  json: string | undefined
+  report: string | undefined
+  quiet: boolean
+}
+
+export function parseSimArgs (argv: readonly string[]): SimArgs {
+  const args: SimArgs = { file: '', seed: undefined, durationMs: undefined, policies: undefined, json: undefined, report: undefined, quiet: false }
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1]
+    if (v === undefined || v.startsWith('--')) throw new SimError(SimErrorCode.ArgsInvalid, `${flag} needs a value`)
+    return v
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    switch (a) {
+      case '--seed': {
+        const v = value(i++, a)
+        const n = Number(v)
+        if (!/^\d+$/.test(v) || n > 2 ** 32 - 1) throw new SimError(SimErrorCode.ArgsInvalid, `--seed must be a whole number from 0 to 4294967295, got "${v}"`)
+        args.seed = n
+        break
+      }
+      case '--duration': {
+        const v = value(i++, a)
+        const ms = parseDurationMs(/^\d+(\.\d+)?$/.test(v) ? Number(v) : v)
+        if (ms === undefined || ms < 1000 || ms > SIM_DEFAULTS.maxDurationMs) throw new SimError(SimErrorCode.ArgsInvalid, `--duration must be a duration from 1s to 168h such as 90s, 10m, 2h, got "${v}"`)
+        args.durationMs = ms
+        break
+      }
+      case '--policy': {
+        const v = value(i++, a)
+        if (v === 'all') args.policies = [...POLICY_NAMES]
+        else if ((POLICY_NAMES as readonly string[]).includes(v)) args.policies = [v as PolicyName]
+        else throw new SimError(SimErrorCode.ArgsInvalid, `--policy must be one of ${POLICY_NAMES.join(', ')}, all; got "${v}"`)
+        break
+      }
+      case '--json': args.json = value(i++, a); break
+      case '--report': args.report = value(i++, a); break
+      case '--quiet': args.quiet = true; break
+      default:
+        if (a.startsWith('-')) throw new SimError(SimErrorCode.ArgsInvalid, `unknown option ${a}`)
+        if (args.file !== '') throw new SimError(SimErrorCode.ArgsInvalid, `one scenario file only; got "${args.file}" and "${a}"`)
+        args.file = a
+    }
+  }
+  if (args.file === '') throw new SimError(SimErrorCode.ArgsInvalid, 'a scenario file is required')
+  return args
+}
+
+export const simCommand: Command = {
+  name: 'sim',
+  summary: 'run a scenario in the deterministic simulator (JSON summary, HTML report)',
+  usage: USAGE,
+  async run (argv) {
+    try {
+      return runSim(parseSimArgs(argv))
+    } catch (err) {
+      if (err instanceof SimError) {
+        console.error(`agentmesh sim: ${err.code}: ${err.message}`)
+        if (err.code === SimErrorCode.ArgsInvalid) console.error(`\n${USAGE}`)
+        return 2
+      }
+      throw err
+    }
+  },
+}
+
+function runSim (args: SimArgs): number {
+  const scenario = loadScenario(args.file)
+  const seed = args.seed ?? scenario.seed
+  const durationMs = args.durationMs ?? scenario.durationMs
+  const policies = args.policies ?? scenario.policies
+  const bar = ProgressBar.forStderr(args.quiet)
+  const startMs = performance.now()
+  const result = runScenario({
+    scenario, policies, seed, durationMs, version: packageVersion(), reportPoints: args.report === undefined ? 0 : SIM_DEFAULTS.reportPoints,
+    onProgress: (policy, index, nowMs) => bar.update(`${policy} ${index + 1}/${policies.length}`, (index + nowMs / durationMs) / policies.length),
+  })
+  bar.done()
+  const json = JSON.stringify(result.summary, null, 2) + '\n'
+  try {
+    if (args.json !== undefined) writeFileSync(args.json, json)
+    else process.stdout.write(json)
+    if (args.report !== undefined) writeFileSync(args.report, renderReport(result, scenario))
+  } catch (err) {
+    console.error(`agentmesh sim: ${SimErrorCode.Io}: ${(err as Error).message}`)
+    return 2
+  }
+  if (!args.quiet) console.error(table(result.summary, (performance.now() - startMs) / 1000))
+  for (const p of result.summary.policies) {
+    if (!p.invariants.held) {
+      const v = p.invariants.violation
+      console.error(`INVARIANT BROKEN under ${p.policy}: ${v.invariant} at ${v.atS} s (site ${v.site}, host ${v.host}): ${v.detail}\n  replay: ${p.invariants.replay}`)
+    }
+  }
+  return result.summary.ok ? 0 : 1
+}
+
+/** A short human-readable table on stderr (wall-clock time only here, never in the JSON). */
+function table (s: RunSummary, wallS: number): string {
+  const rows = s.policies.map(p => [
+    p.policy, p.invariants.held ? 'held' : `BROKEN: ${p.invariants.violation.invariant}`, String(p.slaViolationS), String(p.containerSeconds),
+    p.reactionS.p50 === null ? '-' : `${p.reactionS.p50}/${p.reactionS.p99}`,
+    p.failoverS?.p50 == null ? '-' : `${p.failoverS.p50}/${p.failoverS.max}`,
+  ])
+  const head = ['policy', 'invariants', 'SLA viol. s', 'container-s', 'reaction p50/p99 s', 'failover p50/max s']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
+  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i])).join('  ')
+  return [`${s.scenario}: ${s.policies[0]?.hosts ?? 0} hosts, ${s.durationS} s simulated, seed ${s.seed}, ${wallS.toFixed(1)} s wall`, line(head), ...rows.map(line)].join('\n')
+}

@@ -1,0 +1,84 @@
+/**
+ * Every default and named limit of the simulator, in one place. The scenario reference in the
+ * README lists the same values; a test keeps the two in agreement.
+ */
+import type { SiteKind } from './scenario.js'
+
+export const SIM_DEFAULTS = {
+  /** Simulated time when neither the scenario nor --duration says. */
+  durationMs: 600_000,
+  seed: 1,
+  /** Agent slots per host. */
+  slots: 8,
+  /** Resolution of the load model: arrivals, drain and SLA accounting advance in steps of this. */
+  loadStepMs: 1000,
+  /** How often a signal reporter reads its source, and how old the reading is when it lands. */
+  signalIntervalMs: 1000,
+  signalDelayMs: 500,
+  /** Hosts per site that report each service's backlog (each a share); fewer if the site is smaller. */
+  signalReporters: 3,
+  /** Probability that one container start fails (the container exits at once after its start latency). */
+  containerStartFailure: 0.01,
+  /** Mean time between crashes of one container; 0 = containers never crash on their own. */
+  containerCrashMtbfMs: 0,
+  /** Docker list latency: the supervisor observes the runtime this long after an event. */
+  observeDelayMs: 5,
+  /** gossipsub (see gossip-mesh.ts). */
+  meshD: 6,
+  meshDlo: 4,
+  meshDhi: 12,
+  meshDlazy: 6,
+  gossipHeartbeatMs: 1000,
+  /** gossipsub's mcache_gossip: heartbeats during which a lost message can still be repaired. */
+  gossipHistoryHeartbeats: 3,
+  /** Baselines. */
+  hpaSyncMs: 15_000,
+  hpaScrapeMs: 15_000,
+  kedaPollMs: 30_000,
+  kedaCooldownMs: 300_000,
+  /** A plan that wants more containers than run on a reachable host must be met within this (plus start latency). */
+  replaceWithinMs: 60_000,
+  /** Points per series in the HTML report (the sample interval is duration / this, at least one load step). */
+  reportPoints: 360,
+  /** Upper bound on hosts in one scenario (memory guard). */
+  maxHosts: 50_000,
+  maxSites: 2_000,
+  maxServices: 64,
+  /** Lines of one CSV trace. */
+  maxTraceRows: 1_000_000,
+  /** Simulated time of one run. */
+  maxDurationMs: 7 * 24 * 3_600_000,
+} as const
+
+export interface LinkDefaults { medianMs: number, jitterMs: number, loss: number }
+
+/** Latency and loss between two hosts of one site, by site kind. */
+export const INTRA_SITE_LINK: Record<SiteKind, LinkDefaults> = {
+  'on-prem': { medianMs: 1, jitterMs: 1, loss: 0 },
+  cloud: { medianMs: 1, jitterMs: 1, loss: 0 },
+  edge: { medianMs: 8, jitterMs: 10, loss: 0.01 },
+}
+
+/** Latency and loss between sites, by the pair of kinds (sorted), when the scenario gives no link. */
+export function interSiteLink (a: SiteKind, b: SiteKind): LinkDefaults {
+  const key = [a, b].sort().join('|')
+  switch (key) {
+    case 'cloud|cloud': return { medianMs: 40, jitterMs: 10, loss: 0.001 }
+    case 'cloud|on-prem': return { medianMs: 25, jitterMs: 8, loss: 0.001 }
+    case 'on-prem|on-prem': return { medianMs: 10, jitterMs: 4, loss: 0.0005 }
+    default: return { medianMs: 80, jitterMs: 40, loss: 0.02 } // anything with edge
+  }
+}
+
+/** Container start latency (log-normal: median and 99th percentile), by site kind. */
+export const START_LATENCY: Record<SiteKind, { medianMs: number, p99Ms: number }> = {
+  'on-prem': { medianMs: 1500, p99Ms: 6000 },
+  cloud: { medianMs: 2500, p99Ms: 12_000 },
+  edge: { medianMs: 4000, p99Ms: 30_000 },
+}
+
+/** Timing profile of the core, by site kind (see node/core/config.ts). */
+export const PROFILE_BY_KIND: Record<SiteKind, string> = { 'on-prem': 'lan', cloud: 'lan', edge: 'wan' }
+
+/** Election priority of hosts, by site kind: stable servers over edge boxes. */
+export const PRIORITY_BY_KIND: Record<SiteKind, number> = { 'on-prem': 10, cloud: 5, edge: 0 }

@@ -1,0 +1,126 @@
+/**
+ * Backlog per (site, service) pair, as a fluid: every load step, arrivals come in at the
+ * shapes' rate; the pair's running replicas drain up to drainPerReplica each; a service that
+ * names an upstream (an MQTT broker, say) cannot push more than the upstream accepts, shared in
+ * proportion to demand by every service of the site that names it. Backlog above the
+ * service's SLA counts as violation time.
+ *
+ * The model keeps a short history of backlog, so signals can be read with a delay (what a
+ * supervisor, a Prometheus scrape or a KEDA poll sees is the backlog of a moment ago).
+ */
+import { rateAt, stepUpTimes } from './load-shapes.js'
+import type { LoadShape, Scenario } from './scenario.js'
+
+/** Steps of backlog history kept for delayed reads. */
+const HISTORY_STEPS = 128
+
+export interface Pair {
+  index: number
+  site: number
+  service: number
+  shapes: LoadShape[]
+  drainPerReplicaPerS: number
+  slaBacklog: number
+  upstream: number | undefined
+}
+
+export class LoadModel {
+  readonly pairs: Pair[] = []
+  /** Pair index by site * services + service; -1 where the service is not configured in the site. */
+  readonly pairAt: Int32Array
+  readonly backlog: Float64Array
+  readonly arrivalRate: Float64Array
+  readonly slaViolationMs: Float64Array
+  /** Time during which at least one pair was above its SLA. */
+  anySlaViolationMs = 0
+  /** Saturation (0–1) per upstream instance, as of the last step. */
+  readonly upstreamSaturation: Float64Array
+  readonly upstreamKeys: { name: string, site: number }[] = []
+  private readonly history: Float64Array
+  private stepIndex = -1
+  private readonly serviceCount: number
+
+  constructor (private readonly scenario: Scenario) {
+    const sites = scenario.sites.map(s => s.name)
+    const services = scenario.services.map(s => s.spec.name)
+    this.serviceCount = services.length
+    this.pairAt = new Int32Array(sites.length * services.length).fill(-1)
+    for (const up of scenario.upstreams) for (const site of up.sites) this.upstreamKeys.push({ name: up.name, site: sites.indexOf(site) })
+    scenario.services.forEach((svc, v) => {
+      for (const siteName of svc.sites) {
+        const site = sites.indexOf(siteName)
+        const upName = svc.spec.upstream?.name
+        const upstream = upName === undefined ? -1 : this.upstreamKeys.findIndex(u => u.name === upName && u.site === site)
+        const pair: Pair = {
+          index: this.pairs.length, site, service: v, shapes: [], drainPerReplicaPerS: svc.drainPerReplicaPerS,
+          slaBacklog: svc.slaBacklog, upstream: upstream >= 0 ? upstream : undefined,
+        }
+        this.pairAt[site * services.length + v] = pair.index
+        this.pairs.push(pair)
+      }
+    })
+    for (const load of scenario.load) {
+      const v = services.indexOf(load.service)
+      for (const siteName of load.sites) {
+        const p = this.pairAt[sites.indexOf(siteName) * services.length + v]
+        if (p >= 0) this.pairs[p].shapes.push(load.shape)
+      }
+    }
+    const n = this.pairs.length
+    this.backlog = new Float64Array(n)
+    this.arrivalRate = new Float64Array(n)
+    this.slaViolationMs = new Float64Array(n)
+    this.upstreamSaturation = new Float64Array(this.upstreamKeys.length)
+    this.history = new Float64Array(n * HISTORY_STEPS)
+  }
+
+  pair (site: number, service: number): number {
+    return this.pairAt[site * this.serviceCount + service]
+  }
+
+  /** (pair, time) of every step up in load, for reaction-time figures. */
+  stepUps (): { pair: number, atMs: number }[] {
+    const out: { pair: number, atMs: number }[] = []
+    for (const p of this.pairs) for (const s of p.shapes) for (const atMs of stepUpTimes(s)) out.push({ pair: p.index, atMs })
+    return out.sort((a, b) => a.atMs - b.atMs || a.pair - b.pair)
+  }
+
+  /** Advances one step from `tMs`; `running(pair)` is the replicas serving at the step's start. */
+  step (tMs: number, dtMs: number, running: (pair: number) => number): void {
+    const dt = dtMs / 1000
+    const n = this.pairs.length
+    const demand = new Float64Array(n)
+    const upDemand = new Float64Array(this.upstreamKeys.length)
+    for (let i = 0; i < n; i++) {
+      const p = this.pairs[i]
+      let rate = 0
+      for (const s of p.shapes) rate += rateAt(s, tMs)
+      this.arrivalRate[i] = rate
+      demand[i] = Math.min(this.backlog[i] / dt + rate, running(i) * p.drainPerReplicaPerS)
+      if (p.upstream !== undefined) upDemand[p.upstream] += demand[i]
+    }
+    for (let u = 0; u < this.upstreamKeys.length; u++) {
+      const cap = this.scenario.upstreams.find(x => x.name === this.upstreamKeys[u].name)!.capacityPerS
+      this.upstreamSaturation[u] = Math.min(1, upDemand[u] / cap)
+      upDemand[u] = upDemand[u] > cap ? cap / upDemand[u] : 1
+    }
+    let anyViolation = false
+    this.stepIndex = Math.floor(tMs / dtMs)
+    const slot = (this.stepIndex % HISTORY_STEPS) * n
+    for (let i = 0; i < n; i++) {
+      const p = this.pairs[i]
+      const drained = demand[i] * (p.upstream !== undefined ? upDemand[p.upstream] : 1)
+      this.backlog[i] = Math.max(0, this.backlog[i] + (this.arrivalRate[i] - drained) * dt)
+      if (this.backlog[i] > p.slaBacklog) { this.slaViolationMs[i] += dtMs; anyViolation = true }
+      this.history[slot + i] = this.backlog[i]
+    }
+    if (anyViolation) this.anySlaViolationMs += dtMs
+  }
+
+  /** Backlog as it was `delayMs` before the current step (as far back as the history goes). */
+  delayedBacklog (pair: number, delayMs: number, dtMs: number): number {
+    if (this.stepIndex < 0) return 0
+    const back = Math.min(HISTORY_STEPS - 1, this.stepIndex, Math.round(delayMs / dtMs))
+    return this.history[((this.stepIndex - back) % HISTORY_STEPS) * this.pairs.length + pair]
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Runs a scenario under one or more policies and builds the JSON summary. The summary is a
+ * pure function of (scenario, seed, duration, version): no wall-clock figure goes in it.
+ */
+import type { PolicyName, Scenario } from './scenario.js'
+import { Simulation, type Marker, type RunSeries } from './simulation.js'
+import type { Violation } from './observer.js'
+import { percentileOf, round3 } from './stats.js'
+
+export interface RunRequest {
+  scenario: Scenario
+  policies: PolicyName[]
+  seed: number
+  durationMs: number
+  version: string
+  reportPoints: number
+  onProgress?: (policy: PolicyName, index: number, nowMs: number) => void
+}
+
+export interface PolicySummary {
+  policy: PolicyName
+  hosts: number
+  sites: number
+  simulatedS: number
+  events: number
+  invariants: { held: true } | { held: false, violation: Omit<Violation, 'atMs'> & { atS: number }, replay: string }
+  /** Seconds a (site, service) pair's backlog was above its SLA, summed over pairs. */
+  slaViolationS: number
+  /** Seconds during which at least one pair was above its SLA. */
+  slaViolationAnyS: number
+  /** Container-seconds: every starting or running container, integrated over time. */
+  containerSeconds: number
+  /** From a step up in load to the first extra replica running in that site. */
+  reactionS: { p50: number | null, p99: number | null, count: number, censored: number }
+  /** From the loss of a site's leader (a crash) to the next election there; null for the baselines. */
+  failoverS: { p50: number | null, max: number | null, count: number } | null
+  /** Publish to delivery, over every delivery; null for the baselines (no gossip). */
+  propagationMs: { p50: number | null, p99: number | null, deliveries: number, lost: number } | null
+  gossipBytesPerHostPerS: number | null
+  elections: number
+  pairs: { site: string, service: string, slaViolationS: number, backlogEnd: number, runningEnd: number }[]
+}
+
+export interface RunSummary {
+  scenario: string
+  file: string
+  version: string
+  seed: number
+  durationS: number
+  policies: PolicySummary[]
+  /** agentmesh over each baseline, when both ran: under 1 is better for agentmesh. */
+  comparison: Record<string, number | null>
+  /** Exit status: every invariant held under every policy. */
+  ok: boolean
+}
+
+export interface RunResult {
+  summary: RunSummary
+  /** For the HTML report: series and markers per policy. */
+  details: { policy: PolicyName, series: RunSeries, markers: Marker[] }[]
+}
+
+export function replayCommand (scenario: Scenario, seed: number, durationMs: number, policy: PolicyName): string {
+  const file = scenario.file === '' ? 'SCENARIO.yaml' : scenario.file
+  return `agentmesh sim ${file} --seed ${seed} --duration ${durationMs / 1000}s --policy ${policy}`
+}
+
+export function runScenario (req: RunRequest): RunResult {
+  const policies: PolicySummary[] = []
+  const details: RunResult['details'] = []
+  req.policies.forEach((policy, index) => {
+    const sim = new Simulation(req.scenario, {
+      policy, seed: req.seed, durationMs: req.durationMs, reportPoints: req.reportPoints,
+      onProgress: req.onProgress === undefined ? undefined : (now) => req.onProgress!(policy, index, now),
+    })
+    sim.run()
+    policies.push(summarise(sim, req, policy))
+    details.push({ policy, series: sim.series, markers: sim.markers })
+  })
+  const comparison: Record<string, number | null> = {}
+  const mesh = policies.find(p => p.policy === 'agentmesh')
+  for (const base of policies) {
+    if (mesh === undefined || base.policy === 'agentmesh') continue
+    comparison[`slaRatio_${base.policy}`] = ratio(mesh.slaViolationS, base.slaViolationS)
+    comparison[`costRatio_${base.policy}`] = ratio(mesh.containerSeconds, base.containerSeconds)
+  }
+  return {
+    summary: {
+      scenario: req.scenario.name, file: req.scenario.file, version: req.version, seed: req.seed,
+      durationS: req.durationMs / 1000, policies, comparison, ok: policies.every(p => p.invariants.held),
+    },
+    details,
+  }
+}
+
+/** a / b, 1 when both are zero, null when only b is. */
+export function ratio (a: number, b: number): number | null {
+  if (b === 0) return a === 0 ? 1 : null
+  return round3(a / b)
+}
+
+function summarise (sim: Simulation, req: RunRequest, policy: PolicyName): PolicySummary {
+  const v = sim.observer.violation
+  const simulatedMs = Math.min(sim.stoppedAtMs, req.durationMs)
+  let sla = 0
+  for (let i = 0; i < sim.load.pairs.length; i++) sla += sim.load.slaViolationMs[i]
+  const mesh = policy === 'agentmesh'
+  return {
+    policy,
+    hosts: sim.hosts.length,
+    sites: req.scenario.sites.length,
+    simulatedS: simulatedMs / 1000,
+    events: sim.queue.processed,
+    invariants: v === undefined
+      ? { held: true }
+      : { held: false, violation: { invariant: v.invariant, atS: v.atMs / 1000, site: v.site, host: v.host, detail: v.detail }, replay: replayCommand(req.scenario, req.seed, req.durationMs, policy) },
+    slaViolationS: round3(sla / 1000),
+    slaViolationAnyS: round3(sim.load.anySlaViolationMs / 1000),
+    containerSeconds: round3(sim.ledger.containerMs / 1000),
+    reactionS: {
+      p50: sec(percentileOf(sim.reactionsMs, 50)), p99: sec(percentileOf(sim.reactionsMs, 99)),
+      count: sim.reactionsMs.length, censored: sim.reactionsCensored,
+    },
+    failoverS: mesh ? { p50: sec(percentileOf(sim.failoversMs, 50)), max: sec(percentileOf(sim.failoversMs, 100)), count: sim.failoversMs.length } : null,
+    propagationMs: mesh ? { p50: sim.propagation.percentile(50), p99: sim.propagation.percentile(99), deliveries: sim.deliveries, lost: sim.lostDeliveries } : null,
+    gossipBytesPerHostPerS: mesh && simulatedMs > 0 ? round3(sim.gossipBytes / sim.hosts.length / (simulatedMs / 1000)) : null,
+    elections: sim.observer.elections,
+    pairs: sim.load.pairs.map(p => ({
+      site: req.scenario.sites[p.site].name,
+      service: req.scenario.services[p.service].spec.name,
+      slaViolationS: round3(sim.load.slaViolationMs[p.index] / 1000),
+      backlogEnd: round3(sim.load.backlog[p.index]),
+      runningEnd: sim.ledger.running[p.index],
+    })),
+  }
+}
+
+function sec (ms: number | null): number | null {
+  return ms === null ? null : round3(ms / 1000)
+}

@@ -1,0 +1,590 @@
+/**
+ * Scenario YAML → Scenario. Every problem is collected (not just the first), each naming the
+ * field's path and its file:line:column, and reported at once as SimError(E_SIM_SCENARIO_INVALID).
+ * Unknown fields are refused too: a typo must not silently fall back to a default.
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml'
+import { TIMING_PROFILES } from '../node/core/config.js'
+import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ScalingRules } from '../node/core/service-spec.js'
+import { INTRA_SITE_LINK, interSiteLink, PRIORITY_BY_KIND, PROFILE_BY_KIND, SIM_DEFAULTS, START_LATENCY } from './defaults.js'
+import { SimError, SimErrorCode } from './errors.js'
+import {
+  POLICY_NAMES, SITE_KINDS, type FaultSpec, type HostTarget, type InterSiteLink, type LinkSpec, type LoadShape, type LoadSpec,
+  type PolicyName, type Scenario, type SimService, type SiteKind, type SiteSpec, type UpstreamSpec,
+} from './scenario.js'
+import { parseTraceCsv } from './trace-csv.js'
+
+type Path = (string | number)[]
+type Json = unknown
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** "90s", "5m", "1.5h", "250ms", or a bare number of seconds → integer ms; undefined if malformed. */
+export function parseDurationMs (v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.round(v * 1000) : undefined
+  if (typeof v !== 'string') return undefined
+  const m = DURATION_RE.exec(v.trim())
+  if (m === null) return undefined
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's'])
+}
+
+class Reader {
+  readonly problems: string[] = []
+  constructor (private readonly doc: Document, private readonly lines: LineCounter, private readonly file: string) {}
+
+  where (path: Path): string {
+    for (let p = path; ; p = p.slice(0, -1)) {
+      const node = p.length === 0 ? this.doc.contents : this.doc.getIn(p, true) as { range?: [number, number, number] } | undefined
+      const range = (node as { range?: [number, number, number] } | null | undefined)?.range
+      if (range !== undefined) {
+        const pos = this.lines.linePos(range[0])
+        return `${this.file}:${pos.line}:${pos.col}`
+      }
+      if (p.length === 0) return this.file
+    }
+  }
+
+  fail (path: Path, message: string): undefined {
+    this.problems.push(`${this.where(path)} ${pathText(path)}: ${message}`)
+    return undefined
+  }
+
+  obj (v: Json, path: Path, allowed: readonly string[]): Record<string, Json> | undefined {
+    if (v === undefined || v === null) return {}
+    if (typeof v !== 'object' || Array.isArray(v)) return this.fail(path, 'must be a mapping')
+    for (const k of Object.keys(v)) {
+      if (!allowed.includes(k)) this.fail([...path, k], `unknown field; known: ${allowed.join(', ')}`)
+    }
+    return v as Record<string, Json>
+  }
+
+  list (v: Json, path: Path): Json[] {
+    if (v === undefined || v === null) return []
+    if (!Array.isArray(v)) { this.fail(path, 'must be a list'); return [] }
+    return v
+  }
+
+  str (v: Json, path: Path, def?: string): string {
+    if (v === undefined || v === null) {
+      if (def !== undefined) return def
+      this.fail(path, 'is required')
+      return ''
+    }
+    if (typeof v !== 'string' || v === '') { this.fail(path, 'must be a non-empty string'); return def ?? '' }
+    if (!/^[A-Za-z0-9._\-/]+$/.test(v) || v.length > 64) { this.fail(path, `"${v}" must be 1–64 characters of letters, digits, . _ - /`); return def ?? '' }
+    return v
+  }
+
+  text (v: Json, path: Path, def: string): string {
+    if (v === undefined || v === null) return def
+    if (typeof v !== 'string') { this.fail(path, 'must be a string'); return def }
+    return v
+  }
+
+  num (v: Json, path: Path, opts: { def?: number, min?: number, max?: number, int?: boolean }): number {
+    if (v === undefined || v === null) {
+      if (opts.def !== undefined) return opts.def
+      this.fail(path, 'is required')
+      return opts.min ?? 0
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) { this.fail(path, `must be a number, got ${JSON.stringify(v)}`); return opts.def ?? 0 }
+    if (opts.int === true && !Number.isInteger(v)) this.fail(path, `must be a whole number, got ${v}`)
+    if (opts.min !== undefined && v < opts.min) this.fail(path, `must be at least ${opts.min}, got ${v}`)
+    if (opts.max !== undefined && v > opts.max) this.fail(path, `must be at most ${opts.max}, got ${v}`)
+    return v
+  }
+
+  prob (v: Json, path: Path, def: number): number {
+    return this.num(v, path, { def, min: 0, max: 1 })
+  }
+
+  dur (v: Json, path: Path, def?: number, opts: { min?: number } = {}): number {
+    if (v === undefined || v === null) {
+      if (def !== undefined) return def
+      this.fail(path, 'is required (a duration such as 90s, 5m, 2h)')
+      return 0
+    }
+    const ms = parseDurationMs(v)
+    if (ms === undefined) { this.fail(path, `must be a duration such as 500ms, 90s, 5m or 2h, got ${JSON.stringify(v)}`); return def ?? 0 }
+    if (ms > SIM_DEFAULTS.maxDurationMs) this.fail(path, `must be at most ${SIM_DEFAULTS.maxDurationMs / 3_600_000} h`)
+    if (opts.min !== undefined && ms < opts.min) this.fail(path, `must be at least ${opts.min} ms`)
+    return ms
+  }
+
+  optDur (v: Json, path: Path): number | undefined {
+    return v === undefined || v === null ? undefined : this.dur(v, path)
+  }
+
+  oneOf<T extends string> (v: Json, path: Path, allowed: readonly T[], def?: T): T {
+    if (v === undefined || v === null) {
+      if (def !== undefined) return def
+      this.fail(path, `is required; one of ${allowed.join(', ')}`)
+      return allowed[0]
+    }
+    if (typeof v !== 'string' || !allowed.includes(v as T)) { this.fail(path, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`); return def ?? allowed[0] }
+    return v as T
+  }
+
+  labels (v: Json, path: Path): Record<string, string> {
+    if (v === undefined || v === null) return {}
+    if (typeof v !== 'object' || Array.isArray(v)) { this.fail(path, 'must be a mapping of label names to values'); return {} }
+    const out: Record<string, string> = {}
+    for (const [k, val] of Object.entries(v as Record<string, Json>)) {
+      if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean') { this.fail([...path, k], 'must be a string'); continue }
+      out[k] = String(val)
+    }
+    return out
+  }
+}
+
+function pathText (path: Path): string {
+  if (path.length === 0) return '(top level)'
+  return path.map((p, i) => typeof p === 'number' ? `[${p}]` : (i === 0 ? p : `.${p}`)).join('')
+}
+
+export interface ParseOptions {
+  /** Name used in messages and replay lines. */
+  file: string
+  /** Directory that relative trace paths are resolved against. */
+  baseDir: string
+}
+
+/** Reads and validates a scenario file. Throws SimError on any problem. */
+export function loadScenario (file: string): Scenario {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new SimError(SimErrorCode.Io, `cannot read scenario ${file}: ${(err as Error).message}`, [], { cause: err })
+  }
+  return parseScenario(text, { file, baseDir: dirname(resolve(file)) })
+}
+
+export function parseScenario (text: string, opts: ParseOptions): Scenario {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    throw new SimError(SimErrorCode.ScenarioInvalid, `${opts.file} is not valid YAML`,
+      doc.errors.map(e => { const p = lines.linePos(e.pos[0]); return `${opts.file}:${p.line}:${p.col} ${e.message.split('\n')[0]}` }))
+  }
+  if (!isMap(doc.contents)) throw new SimError(SimErrorCode.ScenarioInvalid, `${opts.file} must hold a mapping at the top level`)
+  const r = new Reader(doc, lines, opts.file)
+  const scenario = build(r, doc.toJS() as Record<string, Json>, opts)
+  if (r.problems.length > 0) throw new SimError(SimErrorCode.ScenarioInvalid, `${opts.file} has ${r.problems.length} problem(s)`, r.problems)
+  return scenario
+}
+
+const TOP = ['name', 'description', 'seed', 'duration', 'policies', 'sites', 'links', 'containers', 'services', 'upstreams', 'load', 'signals', 'faults', 'gossip', 'baseline', 'loadStep', 'replaceWithin'] as const
+
+function build (r: Reader, raw: Record<string, Json>, opts: ParseOptions): Scenario {
+  const top = r.obj(raw, [], TOP) ?? {}
+  const sites = parseSites(r, top.sites)
+  const siteNames = sites.map(s => s.name)
+  const kindOf = new Map(sites.map(s => [s.name, s.kind]))
+  const services = parseServices(r, top.services, siteNames)
+  const upstreams = parseUpstreams(r, top.upstreams, siteNames)
+  for (const [i, s] of services.entries()) {
+    const up = s.spec.upstream
+    if (up !== undefined && !upstreams.some(u => u.name === up.name)) r.fail(['services', i, 'upstream', 'name'], `names no upstream in upstreams: "${up.name}"`)
+  }
+  const durationMs = r.dur(top.duration, ['duration'], SIM_DEFAULTS.durationMs, { min: 1000 })
+  const scenario: Scenario = {
+    name: r.str(top.name, ['name']),
+    description: r.text(top.description, ['description'], ''),
+    file: opts.file,
+    seed: r.num(top.seed, ['seed'], { def: SIM_DEFAULTS.seed, min: 0, max: 2 ** 32 - 1, int: true }),
+    durationMs,
+    policies: r.list(top.policies, ['policies']).map((p, i) => r.oneOf(p, ['policies', i], POLICY_NAMES)),
+    sites,
+    links: parseLinks(r, top.links, siteNames, kindOf),
+    containers: parseContainers(r, top.containers),
+    services,
+    upstreams,
+    load: parseLoad(r, top.load, siteNames, services, opts),
+    signals: parseSignals(r, top.signals),
+    faults: parseFaults(r, top.faults, sites, services),
+    gossip: parseGossip(r, top.gossip),
+    baseline: parseBaseline(r, top.baseline, siteNames),
+    loadStepMs: r.dur(top.loadStep, ['loadStep'], SIM_DEFAULTS.loadStepMs, { min: 100 }),
+    replaceWithinMs: r.dur(top.replaceWithin, ['replaceWithin'], SIM_DEFAULTS.replaceWithinMs, { min: 1000 }),
+  }
+  if (scenario.policies.length === 0) scenario.policies = ['agentmesh']
+  return scenario
+}
+
+const SITE_FIELDS = ['name', 'kind', 'hosts', 'slots', 'labels', 'priority', 'profile', 'latency', 'flap'] as const
+
+function parseSites (r: Reader, v: Json): SiteSpec[] {
+  const list = r.list(v, ['sites'])
+  if (list.length === 0) r.fail(['sites'], 'at least one site is required')
+  if (list.length > SIM_DEFAULTS.maxSites) r.fail(['sites'], `at most ${SIM_DEFAULTS.maxSites} sites`)
+  const sites: SiteSpec[] = []
+  const seen = new Set<string>()
+  let hosts = 0
+  list.forEach((item, i) => {
+    const p = ['sites', i]
+    const o = r.obj(item, p, SITE_FIELDS)
+    if (o === undefined) return
+    const name = r.str(o.name, [...p, 'name'])
+    if (seen.has(name)) r.fail([...p, 'name'], `duplicate site "${name}"`)
+    seen.add(name)
+    const kind = r.oneOf(o.kind, [...p, 'kind'], SITE_KINDS)
+    const profile = r.oneOf(o.profile, [...p, 'profile'], Object.keys(TIMING_PROFILES), PROFILE_BY_KIND[kind])
+    const n = r.num(o.hosts, [...p, 'hosts'], { min: 1, int: true })
+    hosts += n
+    sites.push({
+      name, kind, hosts: n, profile,
+      slots: r.num(o.slots, [...p, 'slots'], { def: SIM_DEFAULTS.slots, min: 0, max: 10_000, int: true }),
+      labels: r.labels(o.labels, [...p, 'labels']),
+      priority: r.num(o.priority, [...p, 'priority'], { def: PRIORITY_BY_KIND[kind], int: true }),
+      latency: parseLink(r, o.latency, [...p, 'latency'], INTRA_SITE_LINK[kind]),
+      flap: parseFlap(r, o.flap, [...p, 'flap']),
+    })
+  })
+  if (hosts > SIM_DEFAULTS.maxHosts) r.fail(['sites'], `at most ${SIM_DEFAULTS.maxHosts} hosts in all, got ${hosts}`)
+  return sites
+}
+
+function parseLink (r: Reader, v: Json, path: Path, def: LinkSpec): LinkSpec {
+  const o = r.obj(v, path, ['medianMs', 'jitterMs', 'loss']) ?? {}
+  return {
+    medianMs: r.num(o.medianMs, [...path, 'medianMs'], { def: def.medianMs, min: 0, max: 60_000 }),
+    jitterMs: r.num(o.jitterMs, [...path, 'jitterMs'], { def: def.jitterMs, min: 0, max: 60_000 }),
+    loss: r.num(o.loss, [...path, 'loss'], { def: def.loss, min: 0, max: 0.9 }),
+  }
+}
+
+function parseFlap (r: Reader, v: Json, path: Path): SiteSpec['flap'] {
+  if (v === undefined || v === null) return undefined
+  const o = r.obj(v, path, ['up', 'down']) ?? {}
+  return { upMs: r.dur(o.up, [...path, 'up'], undefined, { min: 1000 }), downMs: r.dur(o.down, [...path, 'down'], undefined, { min: 100 }) }
+}
+
+function parseLinks (r: Reader, v: Json, sites: string[], kindOf: Map<string, SiteKind>): InterSiteLink[] {
+  const given = new Map<string, InterSiteLink>()
+  r.list(v, ['links']).forEach((item, i) => {
+    const p = ['links', i]
+    const o = r.obj(item, p, ['between', 'medianMs', 'jitterMs', 'loss'])
+    if (o === undefined) return
+    const between = r.list(o.between, [...p, 'between'])
+    if (between.length !== 2) { r.fail([...p, 'between'], 'must list exactly two sites'); return }
+    const [a, b] = between.map((s, j) => siteRef(r, s, [...p, 'between', j], sites))
+    if (a === b) r.fail([...p, 'between'], 'must name two different sites')
+    const def = interSiteLink(kindOf.get(a) ?? 'cloud', kindOf.get(b) ?? 'cloud')
+    const link = parseLink(r, { medianMs: o.medianMs, jitterMs: o.jitterMs, loss: o.loss }, p, def)
+    const [x, y] = [a, b].sort()
+    given.set(`${x}|${y}`, { a: x, b: y, ...link })
+  })
+  const links: InterSiteLink[] = []
+  const sorted = [...sites].sort()
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length; j++) {
+      const [a, b] = [sorted[i], sorted[j]]
+      links.push(given.get(`${a}|${b}`) ?? { a, b, ...interSiteLink(kindOf.get(a)!, kindOf.get(b)!) })
+    }
+  }
+  return links
+}
+
+function siteRef (r: Reader, v: Json, path: Path, sites: string[]): string {
+  const name = r.str(v, path)
+  if (name !== '' && !sites.includes(name)) r.fail(path, `names no site: "${name}"; sites: ${sites.join(', ')}`)
+  return name
+}
+
+function siteList (r: Reader, v: Json, path: Path, sites: string[]): string[] {
+  if (v === undefined || v === null || v === '*') return [...sites]
+  if (typeof v === 'string') return [siteRef(r, v, path, sites)]
+  return r.list(v, path).map((s, i) => siteRef(r, s, [...path, i], sites))
+}
+
+function parseContainers (r: Reader, v: Json): Scenario['containers'] {
+  const o = r.obj(v, ['containers'], ['startLatency', 'startFailure', 'crashMtbf']) ?? {}
+  const sl = r.obj(o.startLatency, ['containers', 'startLatency'], SITE_KINDS) ?? {}
+  const startLatency = {} as Scenario['containers']['startLatency']
+  for (const kind of SITE_KINDS) {
+    const p = ['containers', 'startLatency', kind]
+    const k = r.obj(sl[kind], p, ['median', 'p99']) ?? {}
+    const medianMs = r.dur(k.median, [...p, 'median'], START_LATENCY[kind].medianMs, { min: 1 })
+    const p99Ms = r.dur(k.p99, [...p, 'p99'], Math.max(medianMs, START_LATENCY[kind].p99Ms), { min: 1 })
+    if (p99Ms < medianMs) r.fail([...p, 'p99'], 'must be at least the median')
+    startLatency[kind] = { medianMs, p99Ms }
+  }
+  return {
+    startLatency,
+    startFailure: r.num(o.startFailure, ['containers', 'startFailure'], { def: SIM_DEFAULTS.containerStartFailure, min: 0, max: 0.5 }),
+    crashMtbfMs: r.dur(o.crashMtbf, ['containers', 'crashMtbf'], SIM_DEFAULTS.containerCrashMtbfMs),
+  }
+}
+
+const SERVICE_FIELDS = ['name', 'target', 'minReplicas', 'maxReplicas', 'tolerance', 'activation', 'drainPerReplica', 'sla', 'sites', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown'] as const
+
+function parseServices (r: Reader, v: Json, sites: string[]): SimService[] {
+  const list = r.list(v, ['services'])
+  if (list.length === 0) r.fail(['services'], 'at least one service is required')
+  if (list.length > SIM_DEFAULTS.maxServices) r.fail(['services'], `at most ${SIM_DEFAULTS.maxServices} services`)
+  const seen = new Set<string>()
+  const out: SimService[] = []
+  list.forEach((item, i) => {
+    const p = ['services', i]
+    const o = r.obj(item, p, SERVICE_FIELDS)
+    if (o === undefined) return
+    const name = r.str(o.name, [...p, 'name'])
+    if (seen.has(name)) r.fail([...p, 'name'], `duplicate service "${name}"`)
+    seen.add(name)
+    const minReplicas = r.num(o.minReplicas, [...p, 'minReplicas'], { def: 0, min: 0, max: 100_000, int: true })
+    const maxReplicas = r.num(o.maxReplicas, [...p, 'maxReplicas'], { def: 10, min: 0, max: 100_000, int: true })
+    if (maxReplicas < minReplicas) r.fail([...p, 'maxReplicas'], 'must be at least minReplicas')
+    let upstream
+    if (o.upstream !== undefined && o.upstream !== null) {
+      const u = r.obj(o.upstream, [...p, 'upstream'], ['name', 'saturatedAt']) ?? {}
+      upstream = { name: r.str(u.name, [...p, 'upstream', 'name']), saturatedAt: r.num(u.saturatedAt, [...p, 'upstream', 'saturatedAt'], { def: 0.9, min: 0.01, max: 1 }) }
+    }
+    const spec = serviceSpec(name, {
+      targetPerReplica: r.num(o.target, [...p, 'target'], { min: 0.001 }),
+      minReplicas, maxReplicas,
+      tolerance: r.num(o.tolerance, [...p, 'tolerance'], { def: 0.1, min: 0, max: 1 }),
+      activationThreshold: r.num(o.activation, [...p, 'activation'], { def: 0, min: 0 }),
+      selector: r.labels(o.selector, [...p, 'selector']),
+      slotsPerReplica: r.num(o.slotsPerReplica, [...p, 'slotsPerReplica'], { def: 1, min: 1, max: 10_000, int: true }),
+      scaleUp: parseRules(r, o.scaleUp, [...p, 'scaleUp'], DEFAULT_SCALE_UP),
+      scaleDown: parseRules(r, o.scaleDown, [...p, 'scaleDown'], DEFAULT_SCALE_DOWN),
+      ...(upstream !== undefined ? { upstream } : {}),
+    })
+    out.push({
+      spec,
+      drainPerReplicaPerS: r.num(o.drainPerReplica, [...p, 'drainPerReplica'], { min: 0.001 }),
+      slaBacklog: r.num(o.sla, [...p, 'sla'], { min: 0 }),
+      sites: siteList(r, o.sites, [...p, 'sites'], sites),
+    })
+  })
+  return out
+}
+
+function parseRules (r: Reader, v: Json, path: Path, def: ScalingRules): ScalingRules {
+  if (v === undefined || v === null) return def
+  const o = r.obj(v, path, ['stabilization', 'policies', 'selectPolicy']) ?? {}
+  const policies = o.policies === undefined ? def.policies : r.list(o.policies, [...path, 'policies']).map((item, i) => {
+    const pp = [...path, 'policies', i]
+    const po = r.obj(item, pp, ['type', 'value', 'period']) ?? {}
+    return {
+      type: r.oneOf(po.type, [...pp, 'type'], ['pods', 'percent'] as const),
+      value: r.num(po.value, [...pp, 'value'], { min: 1, int: true }),
+      periodMs: r.dur(po.period, [...pp, 'period'], undefined, { min: 1 }),
+    }
+  })
+  return {
+    stabilizationMs: r.dur(o.stabilization, [...path, 'stabilization'], def.stabilizationMs),
+    policies,
+    selectPolicy: r.oneOf(o.selectPolicy, [...path, 'selectPolicy'], ['max', 'min', 'disabled'] as const, def.selectPolicy),
+  }
+}
+
+function parseUpstreams (r: Reader, v: Json, sites: string[]): UpstreamSpec[] {
+  return r.list(v, ['upstreams']).map((item, i) => {
+    const p = ['upstreams', i]
+    const o = r.obj(item, p, ['name', 'sites', 'capacityPerS']) ?? {}
+    return { name: r.str(o.name, [...p, 'name']), sites: siteList(r, o.sites, [...p, 'sites'], sites), capacityPerS: r.num(o.capacityPerS, [...p, 'capacityPerS'], { min: 0.001 }) }
+  })
+}
+
+function parseLoad (r: Reader, v: Json, sites: string[], services: SimService[], opts: ParseOptions): LoadSpec[] {
+  return r.list(v, ['load']).map((item, i) => {
+    const p = ['load', i]
+    const o = r.obj(item, p, ['service', 'sites', 'shape', 'rate', 'steps', 'mean', 'amplitude', 'period', 'phase', 'bursts', 'file', 'scale', 'loop', 'offset']) ?? {}
+    const service = r.str(o.service, [...p, 'service'])
+    if (service !== '' && !services.some(s => s.spec.name === service)) r.fail([...p, 'service'], `names no service: "${service}"`)
+    const type = r.oneOf(o.shape, [...p, 'shape'], ['constant', 'step', 'diurnal', 'bursts', 'trace'] as const)
+    return { service, sites: siteList(r, o.sites, [...p, 'sites'], sites), shape: parseShape(r, type, o, p, opts) }
+  })
+}
+
+function parseShape (r: Reader, type: LoadShape['type'], o: Record<string, Json>, p: Path, opts: ParseOptions): LoadShape {
+  const extra = (allowed: string[]): void => {
+    for (const k of ['rate', 'steps', 'mean', 'amplitude', 'period', 'phase', 'bursts', 'file', 'scale', 'loop', 'offset']) {
+      if (o[k] !== undefined && !allowed.includes(k)) r.fail([...p, k], `is not a field of shape ${type}; it takes ${allowed.join(', ')}`)
+    }
+  }
+  const rate = (v: Json, path: Path, def?: number): number => r.num(v, path, { def, min: 0 })
+  switch (type) {
+    case 'constant':
+      extra(['rate'])
+      return { type, rate: rate(o.rate, [...p, 'rate']) }
+    case 'step': {
+      extra(['rate', 'steps'])
+      const steps = r.list(o.steps, [...p, 'steps']).map((s, j) => {
+        const so = r.obj(s, [...p, 'steps', j], ['at', 'rate']) ?? {}
+        return { atMs: r.dur(so.at, [...p, 'steps', j, 'at']), rate: rate(so.rate, [...p, 'steps', j, 'rate']) }
+      })
+      for (let j = 1; j < steps.length; j++) if (steps[j].atMs <= steps[j - 1].atMs) r.fail([...p, 'steps', j, 'at'], 'steps must be in increasing time order')
+      return { type, rate: rate(o.rate, [...p, 'rate'], 0), steps }
+    }
+    case 'diurnal':
+      extra(['mean', 'amplitude', 'period', 'phase'])
+      return {
+        type, mean: rate(o.mean, [...p, 'mean']), amplitude: r.num(o.amplitude, [...p, 'amplitude'], { def: 0.5, min: 0, max: 1 }),
+        periodMs: r.dur(o.period, [...p, 'period'], 86_400_000, { min: 1000 }), phaseMs: r.dur(o.phase, [...p, 'phase'], 0),
+      }
+    case 'bursts': {
+      extra(['rate', 'bursts'])
+      const bursts = r.list(o.bursts, [...p, 'bursts']).map((b, j) => {
+        const bp = [...p, 'bursts', j]
+        const bo = r.obj(b, bp, ['at', 'duration', 'rate']) ?? {}
+        return { atMs: r.dur(bo.at, [...bp, 'at']), durationMs: r.dur(bo.duration, [...bp, 'duration'], undefined, { min: 1 }), rate: rate(bo.rate, [...bp, 'rate']) }
+      })
+      return { type, rate: rate(o.rate, [...p, 'rate'], 0), bursts }
+    }
+    case 'trace': {
+      extra(['file', 'scale', 'loop', 'offset'])
+      const file = r.text(o.file, [...p, 'file'], '')
+      if (file === '') r.fail([...p, 'file'], 'is required: a CSV with header t_seconds,rate')
+      let points: { tMs: number, rate: number }[] = []
+      if (file !== '') {
+        try {
+          points = parseTraceCsv(readFileSync(resolve(opts.baseDir, file), 'utf8'), file)
+        } catch (err) {
+          r.fail([...p, 'file'], err instanceof SimError ? err.message : `cannot read ${file}: ${(err as Error).message}`)
+        }
+      }
+      if (o.loop !== undefined && typeof o.loop !== 'boolean') r.fail([...p, 'loop'], 'must be true or false')
+      return { type, file, points, scale: r.num(o.scale, [...p, 'scale'], { def: 1, min: 0 }), loop: o.loop !== false, offsetMs: r.dur(o.offset, [...p, 'offset'], 0) }
+    }
+  }
+}
+
+function parseSignals (r: Reader, v: Json): Scenario['signals'] {
+  const o = r.obj(v, ['signals'], ['interval', 'delay', 'reporters']) ?? {}
+  return {
+    intervalMs: r.dur(o.interval, ['signals', 'interval'], SIM_DEFAULTS.signalIntervalMs, { min: 100 }),
+    delayMs: r.dur(o.delay, ['signals', 'delay'], SIM_DEFAULTS.signalDelayMs),
+    reporters: r.num(o.reporters, ['signals', 'reporters'], { def: SIM_DEFAULTS.signalReporters, min: 1, max: 1000, int: true }),
+  }
+}
+
+function parseGossip (r: Reader, v: Json): Scenario['gossip'] {
+  const o = r.obj(v, ['gossip'], ['D', 'Dlo', 'Dhi', 'Dlazy', 'heartbeat', 'historyHeartbeats', 'globalSubscribers']) ?? {}
+  const g = {
+    D: r.num(o.D, ['gossip', 'D'], { def: SIM_DEFAULTS.meshD, min: 1, max: 100, int: true }),
+    Dlo: r.num(o.Dlo, ['gossip', 'Dlo'], { def: SIM_DEFAULTS.meshDlo, min: 1, max: 100, int: true }),
+    Dhi: r.num(o.Dhi, ['gossip', 'Dhi'], { def: SIM_DEFAULTS.meshDhi, min: 1, max: 200, int: true }),
+    Dlazy: r.num(o.Dlazy, ['gossip', 'Dlazy'], { def: SIM_DEFAULTS.meshDlazy, min: 0, max: 100, int: true }),
+    heartbeatMs: r.dur(o.heartbeat, ['gossip', 'heartbeat'], SIM_DEFAULTS.gossipHeartbeatMs, { min: 100 }),
+    historyHeartbeats: r.num(o.historyHeartbeats, ['gossip', 'historyHeartbeats'], { def: SIM_DEFAULTS.gossipHistoryHeartbeats, min: 1, max: 20, int: true }),
+    globalSubscribers: r.oneOf(o.globalSubscribers, ['gossip', 'globalSubscribers'], ['leaders', 'all'] as const, 'leaders'),
+  }
+  if (!(g.Dlo <= g.D && g.D <= g.Dhi)) r.fail(['gossip'], `must satisfy Dlo ≤ D ≤ Dhi, got ${g.Dlo}, ${g.D}, ${g.Dhi}`)
+  return g
+}
+
+function parseBaseline (r: Reader, v: Json, sites: string[]): Scenario['baseline'] {
+  const o = r.obj(v, ['baseline'], ['controllerSite', 'hpaSync', 'hpaScrape', 'kedaPoll', 'kedaCooldown']) ?? {}
+  return {
+    controllerSite: o.controllerSite === undefined ? (sites[0] ?? '') : siteRef(r, o.controllerSite, ['baseline', 'controllerSite'], sites),
+    hpaSyncMs: r.dur(o.hpaSync, ['baseline', 'hpaSync'], SIM_DEFAULTS.hpaSyncMs, { min: 100 }),
+    hpaScrapeMs: r.dur(o.hpaScrape, ['baseline', 'hpaScrape'], SIM_DEFAULTS.hpaScrapeMs, { min: 100 }),
+    kedaPollMs: r.dur(o.kedaPoll, ['baseline', 'kedaPoll'], SIM_DEFAULTS.kedaPollMs, { min: 100 }),
+    kedaCooldownMs: r.dur(o.kedaCooldown, ['baseline', 'kedaCooldown'], SIM_DEFAULTS.kedaCooldownMs),
+  }
+}
+
+const FAULT_FIELDS: Record<FaultSpec['kind'], readonly string[]> = {
+  crash: ['host', 'site', 'count', 'mode', 'restartAfter'],
+  restart: ['host', 'site', 'count'],
+  partition: ['groups', 'healAfter'],
+  heal: [],
+  degrade: ['between', 'medianMs', 'jitterMs', 'loss', 'restoreAfter'],
+  'docker-stop': ['host', 'site', 'count', 'restartAfter'],
+  'docker-start': ['host', 'site', 'count'],
+  'signal-kill': ['site', 'service', 'restoreAfter'],
+  'signal-restore': ['site', 'service'],
+  'inject-over-capacity': ['host'],
+}
+const FAULT_KINDS = Object.keys(FAULT_FIELDS) as FaultSpec['kind'][]
+
+function parseFaults (r: Reader, v: Json, sites: SiteSpec[], services: SimService[]): FaultSpec[] {
+  const siteNames = sites.map(s => s.name)
+  const hostIds = new Set(sites.flatMap(s => Array.from({ length: s.hosts }, (_, i) => hostIdOf(s.name, i, s.hosts))))
+  const out: FaultSpec[] = []
+  r.list(v, ['faults']).forEach((item, i) => {
+    const p = ['faults', i]
+    const raw = (item !== null && typeof item === 'object' ? item : {}) as Record<string, Json>
+    const kind = r.oneOf(raw.kind, [...p, 'kind'], FAULT_KINDS)
+    const o = r.obj(item, p, ['at', 'kind', ...FAULT_FIELDS[kind]])
+    if (o === undefined) return
+    const atMs = r.dur(o.at, [...p, 'at'])
+    const target = (allowSite: boolean): HostTarget | { type: 'site', site: string } => {
+      const host = o.host
+      if (host === 'leader') return { type: 'leader', site: siteRef(r, o.site, [...p, 'site'], siteNames) }
+      if (host === 'random') {
+        const site = o.site === undefined ? undefined : siteRef(r, o.site, [...p, 'site'], siteNames)
+        return { type: 'random', count: r.num(o.count, [...p, 'count'], { def: 1, min: 1, int: true }), site }
+      }
+      if (host === undefined && allowSite) return { type: 'site', site: siteRef(r, o.site, [...p, 'site'], siteNames) }
+      const id = r.str(host, [...p, 'host'])
+      if (id !== '' && !hostIds.has(id)) r.fail([...p, 'host'], `names no host: "${id}" (hosts are named SITE-hN, e.g. ${hostIdOf(siteNames[0] ?? 'site', 0, sites[0]?.hosts ?? 1)}); or use leader / random`)
+      return { type: 'host', hostId: id }
+    }
+    switch (kind) {
+      case 'crash':
+        out.push({ kind, atMs, target: target(false) as HostTarget, mode: r.oneOf(o.mode, [...p, 'mode'], ['host', 'supervisor'] as const, 'host'), restartAfterMs: r.optDur(o.restartAfter, [...p, 'restartAfter']) })
+        break
+      case 'restart':
+        out.push({ kind, atMs, target: target(false) as HostTarget })
+        break
+      case 'partition': {
+        const groups = r.list(o.groups, [...p, 'groups']).map((g, j) => r.list(g, [...p, 'groups', j]).map((m, k) => {
+          const name = r.str(m, [...p, 'groups', j, k])
+          if (name !== '' && !siteNames.includes(name) && !hostIds.has(name)) r.fail([...p, 'groups', j, k], `names no site or host: "${name}"`)
+          return name
+        }))
+        if (groups.length === 0) r.fail([...p, 'groups'], 'at least one group of sites or hosts is required')
+        out.push({ kind, atMs, groups, healAfterMs: r.optDur(o.healAfter, [...p, 'healAfter']) })
+        break
+      }
+      case 'heal': out.push({ kind, atMs }); break
+      case 'degrade': {
+        const between = r.list(o.between, [...p, 'between']).map((s, j) => siteRef(r, s, [...p, 'between', j], siteNames))
+        if (between.length !== 2) r.fail([...p, 'between'], 'must list two sites (the same site twice degrades links inside it)')
+        const link: Partial<LinkSpec> = {}
+        if (o.medianMs !== undefined) link.medianMs = r.num(o.medianMs, [...p, 'medianMs'], { min: 0, max: 60_000 })
+        if (o.jitterMs !== undefined) link.jitterMs = r.num(o.jitterMs, [...p, 'jitterMs'], { min: 0, max: 60_000 })
+        if (o.loss !== undefined) link.loss = r.num(o.loss, [...p, 'loss'], { min: 0, max: 1 })
+        out.push({ kind, atMs, sites: [between[0] ?? '', between[1] ?? ''], link, restoreAfterMs: r.optDur(o.restoreAfter, [...p, 'restoreAfter']) })
+        break
+      }
+      case 'docker-stop':
+        out.push({ kind, atMs, target: target(true), restartAfterMs: r.optDur(o.restartAfter, [...p, 'restartAfter']) })
+        break
+      case 'docker-start':
+        out.push({ kind, atMs, target: target(true) })
+        break
+      case 'signal-kill':
+      case 'signal-restore': {
+        const site = siteRef(r, o.site, [...p, 'site'], siteNames)
+        let service: string | undefined
+        if (o.service !== undefined) {
+          service = r.str(o.service, [...p, 'service'])
+          if (!services.some(s => s.spec.name === service)) r.fail([...p, 'service'], `names no service: "${service}"`)
+        }
+        if (kind === 'signal-kill') out.push({ kind, atMs, site, service, restoreAfterMs: r.optDur(o.restoreAfter, [...p, 'restoreAfter']) })
+        else out.push({ kind, atMs, site, service })
+        break
+      }
+      case 'inject-over-capacity': {
+        const t = target(false)
+        out.push({ kind, atMs, hostId: t.type === 'host' ? t.hostId : '' })
+        if (t.type !== 'host') r.fail([...p, 'host'], 'must name one host')
+        break
+      }
+    }
+  })
+  return out
+}
+
+/** Host ids sort in index order: the index is zero-padded to the width of the site's size. */
+export function hostIdOf (site: string, index: number, hostsInSite: number): string {
+  return `${site}-h${String(index).padStart(String(Math.max(1, hostsInSite - 1)).length, '0')}`
+}

@@ -1,0 +1,148 @@
+/**
+ * A validated scenario: what scenario-parse.ts builds from YAML, with every default filled in
+ * and every duration in integer milliseconds. The simulator trusts these values.
+ */
+import type { ServiceSpec } from '../node/core/service-spec.js'
+
+export type SiteKind = 'on-prem' | 'cloud' | 'edge'
+export const SITE_KINDS: readonly SiteKind[] = ['on-prem', 'cloud', 'edge']
+
+export type PolicyName = 'agentmesh' | 'hpa' | 'keda'
+export const POLICY_NAMES: readonly PolicyName[] = ['agentmesh', 'hpa', 'keda']
+
+export interface LinkSpec {
+  medianMs: number
+  /** Extra delay drawn uniformly from [0, jitterMs] per hop. */
+  jitterMs: number
+  /** Probability that one transmission over the link is lost. */
+  loss: number
+}
+
+export interface FlapSpec {
+  /** Mean time the link stays up, then down (exponentially distributed, seeded). */
+  upMs: number
+  downMs: number
+}
+
+export interface SiteSpec {
+  name: string
+  kind: SiteKind
+  hosts: number
+  slots: number
+  labels: Record<string, string>
+  priority: number
+  /** Core timing profile (node/core/config.ts). */
+  profile: string
+  /** Between two hosts of the site. */
+  latency: LinkSpec
+  /** The site's uplink to every other site flaps (edge clusters on cellular). */
+  flap: FlapSpec | undefined
+}
+
+export interface InterSiteLink extends LinkSpec {
+  a: string
+  b: string
+}
+
+export interface StartLatencySpec { medianMs: number, p99Ms: number }
+
+export interface ContainerModel {
+  startLatency: Record<SiteKind, StartLatencySpec>
+  startFailure: number
+  crashMtbfMs: number
+}
+
+export interface SimService {
+  spec: ServiceSpec
+  /** Backlog units one running replica drains per second. */
+  drainPerReplicaPerS: number
+  /** Backlog above this is an SLA violation. */
+  slaBacklog: number
+  /** Sites where the service is configured (its supervisors know it). */
+  sites: string[]
+}
+
+export interface UpstreamSpec {
+  name: string
+  /** One instance per listed site. */
+  sites: string[]
+  /** Backlog units per second the upstream accepts from all services that name it, per site. */
+  capacityPerS: number
+}
+
+export type LoadShape =
+  | { type: 'constant', rate: number }
+  | { type: 'step', rate: number, steps: { atMs: number, rate: number }[] }
+  | { type: 'diurnal', mean: number, amplitude: number, periodMs: number, phaseMs: number }
+  | { type: 'bursts', rate: number, bursts: { atMs: number, durationMs: number, rate: number }[] }
+  | { type: 'trace', file: string, points: { tMs: number, rate: number }[], scale: number, loop: boolean, offsetMs: number }
+
+export interface LoadSpec {
+  service: string
+  sites: string[]
+  shape: LoadShape
+}
+
+export type HostTarget =
+  | { type: 'leader', site: string }
+  | { type: 'host', hostId: string }
+  | { type: 'random', count: number, site: string | undefined }
+
+export type FaultSpec =
+  | { kind: 'crash', atMs: number, target: HostTarget, mode: 'host' | 'supervisor', restartAfterMs: number | undefined }
+  | { kind: 'restart', atMs: number, target: HostTarget }
+  | { kind: 'partition', atMs: number, groups: string[][], healAfterMs: number | undefined }
+  | { kind: 'heal', atMs: number }
+  | { kind: 'degrade', atMs: number, sites: [string, string], link: Partial<LinkSpec>, restoreAfterMs: number | undefined }
+  | { kind: 'docker-stop', atMs: number, target: HostTarget | { type: 'site', site: string }, restartAfterMs: number | undefined }
+  | { kind: 'docker-start', atMs: number, target: HostTarget | { type: 'site', site: string } }
+  | { kind: 'signal-kill', atMs: number, site: string, service: string | undefined, restoreAfterMs: number | undefined }
+  | { kind: 'signal-restore', atMs: number, site: string, service: string | undefined }
+  /**
+   * Test only: from this time the simulated runtime of the host ignores slots and starts one
+   * container more than the plan asks, so the observer must flag host-capacity. Proves that a
+   * broken invariant fails the run with a replay line.
+   */
+  | { kind: 'inject-over-capacity', atMs: number, hostId: string }
+
+export interface GossipSpec {
+  D: number
+  Dlo: number
+  Dhi: number
+  Dlazy: number
+  heartbeatMs: number
+  historyHeartbeats: number
+  /** Who receives global-topic messages (site summaries): each site's current leader, or every host. */
+  globalSubscribers: 'leaders' | 'all'
+}
+
+export interface BaselineSpec {
+  /** Site of the central controller's host (the first host of the site by id). */
+  controllerSite: string
+  hpaSyncMs: number
+  hpaScrapeMs: number
+  kedaPollMs: number
+  kedaCooldownMs: number
+}
+
+export interface Scenario {
+  name: string
+  description: string
+  /** The scenario file's path as given (for replay lines); '' for scenarios built in code. */
+  file: string
+  seed: number
+  durationMs: number
+  policies: PolicyName[]
+  sites: SiteSpec[]
+  links: InterSiteLink[]
+  containers: ContainerModel
+  services: SimService[]
+  upstreams: UpstreamSpec[]
+  load: LoadSpec[]
+  signals: { intervalMs: number, delayMs: number, reporters: number }
+  faults: FaultSpec[]
+  gossip: GossipSpec
+  baseline: BaselineSpec
+  loadStepMs: number
+  replaceWithinMs: number
+}

@@ -1,0 +1,951 @@
+/**
+ * One run of one policy over one scenario: the real core (node/core's SupervisorCore,
+ * unchanged) for every simulated host under agentmesh, or a central controller for the
+ * baselines, over a simulated network, container runtime and load, on one event queue.
+ *
+ * The driving contract of core-io.ts, as the simulator keeps it: after every input it drains
+ * the outputs in order (persist is stored before anything that follows it is performed), and
+ * it ticks the core no later than nextDeadlineMs(). 'observe' is answered a few ms later with
+ * what the runtime holds; a container changing state (Docker's event stream) also triggers an
+ * observation. Only hosts chosen as signal reporters get 'samples' inputs (see signals below).
+ *
+ * Everything random comes from one seeded Rng, forked per purpose, so the same scenario and
+ * seed give the same run. Messages are shared, not copied, between receivers: the core never
+ * mutates a message it receives or publishes (checked by reading membership.ts and
+ * supervisor-core.ts: they store references to heartbeat fields and replace, never edit them).
+ */
+import { encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
+import { timingsFor, type CoreTimings } from '../node/core/config.js'
+import type { CoreEvent, CoreInput, CoreOutput, PersistentState } from '../node/core/core-io.js'
+import type { PlacementHost } from '../node/core/placement.js'
+import { OWNER_LABELS, reconcile, type ContainerAction } from '../node/core/reconcile.js'
+import { Rng } from '../node/core/rng.js'
+import type { ServiceSpec } from '../node/core/service-spec.js'
+import { SupervisorCore } from '../node/core/supervisor-core.js'
+import { CentralController } from './central-controller.js'
+import { ContainerLedger, logNormalMs, ownerLabels, withState, type SimContainer } from './container-runtime.js'
+import { simAssert } from './errors.js'
+import { EventQueue } from './event-queue.js'
+import { shuffle, SiteMesh } from './gossip-mesh.js'
+import { LoadModel } from './load-model.js'
+import { Network } from './network.js'
+import { Observer } from './observer.js'
+import { hostIdOf } from './scenario-parse.js'
+import type { FaultSpec, HostTarget, PolicyName, Scenario } from './scenario.js'
+import { MsHistogram } from './stats.js'
+
+/** Hosts start their supervisors spread over this window, as machines booting do. */
+const START_SPREAD_MS = 1000
+/** How often the observer checks that plans are carried out. */
+const OBSERVER_SWEEP_MS = 1000
+/** At most this many leader-change markers are kept for the report. */
+const MAX_MARKERS = 2000
+/** Heartbeats are encoded (to measure bytes and check limits) one in this many per host; every other kind always. */
+const HEARTBEAT_ENCODE_EVERY = 16
+
+const enum K { Tick, Deliver, Ready, Crash, Observe, Fn }
+
+type SimEvent =
+  | { k: K.Tick, h: SimHost, at: number, life: number }
+  | { k: K.Deliver, input: CoreInput & { type: 'message' }, to: Int32Array, from: number, sentAt: number }
+  | { k: K.Ready, h: SimHost, id: string, fail: boolean, epoch: number }
+  | { k: K.Crash, h: SimHost, id: string, epoch: number }
+  | { k: K.Observe, h: SimHost, life: number }
+  | { k: K.Fn, fn: () => void }
+
+export interface SimHost {
+  idx: number
+  id: string
+  site: number
+  /** Index inside its site (mesh node). */
+  local: number
+  labels: Map<string, string>
+  capacity: Capacity
+  priority: number
+  machineUp: boolean
+  /** The supervisor (or, for baselines, the host agent) runs. */
+  supUp: boolean
+  upSinceMs: number
+  /** Bumped when the machine crashes: container events of an earlier boot are void. */
+  epoch: number
+  /** Bumped when the supervisor stops or starts: ticks and observations of an earlier life are void. */
+  life: number
+  incarnation: number
+  persisted: PersistentState | undefined
+  core: SupervisorCore | undefined
+  tickAtMs: number
+  observePending: boolean
+  containers: SimContainer[]
+  runtimeOk: boolean
+  nextContainer: number
+  overCapacity: boolean
+  /** Baselines: what the controller last ordered. */
+  agentWanted: Map<string, number>
+  deficitSinceMs: number
+  encodeCount: number
+  heartbeatBytes: number
+}
+
+export interface SeriesPoint { tMs: number }
+
+export interface RunSeries {
+  tMs: number[]
+  /** Per pair: backlog, desired and running replicas at each point. */
+  backlog: number[][]
+  desired: number[][]
+  running: number[][]
+}
+
+export interface Marker { tMs: number, kind: 'fault' | 'leader', site: string, text: string }
+
+export interface RunOptions {
+  policy: PolicyName
+  seed: number
+  durationMs: number
+  /** Points per series in the report; 0 = no series. */
+  reportPoints: number
+  /** Called every so often with the simulated time (for a progress bar). */
+  onProgress?: (nowMs: number) => void
+}
+
+export class Simulation {
+  readonly hosts: SimHost[] = []
+  readonly net: Network
+  readonly load: LoadModel
+  readonly ledger: ContainerLedger
+  readonly observer = new Observer()
+  readonly queue = new EventQueue<SimEvent>()
+  private readonly rng: { cores: Rng, gossip: Rng, containers: Rng, faults: Rng, misc: Rng }
+  private readonly siteHosts: SimHost[][]
+  private readonly siteSpecs: ServiceSpec[][]
+  private readonly siteSpecByName: Map<string, ServiceSpec>[]
+  private readonly siteTimings: CoreTimings[]
+  private readonly serviceIndex: Map<string, number>
+  private readonly meshes: SiteMesh[]
+  private readonly reporters: SimHost[][]
+  private readonly siteLeader: Int32Array
+  private readonly siteLeaderTerm: Float64Array
+  private readonly controller: CentralController | undefined
+  private readonly controllerHost: SimHost | undefined
+  private readonly signalKilled = new Map<number, { sinceMs: number, value: number }>()
+  private readonly upstreamKilled = new Map<number, { sinceMs: number, value: number }>()
+  private readonly replaceBoundMs: number[]
+  // figures
+  readonly propagation = new MsHistogram()
+  deliveries = 0
+  lostDeliveries = 0
+  gossipBytes = 0
+  private readonly failoverPending = new Map<number, number>()
+  readonly failoversMs: number[] = []
+  private readonly stepWatch: { pair: number, atMs: number, from: number }[] = []
+  readonly reactionsMs: number[] = []
+  reactionsCensored = 0
+  readonly series: RunSeries = { tMs: [], backlog: [], desired: [], running: [] }
+  readonly markers: Marker[] = []
+  private readonly scratchDelay: Int32Array
+  private readonly scratchHost: Int32Array
+
+  constructor (readonly scenario: Scenario, readonly opts: RunOptions) {
+    const root = new Rng(opts.seed)
+    // Forked in a fixed order, so each purpose's stream depends on the seed alone. Faults and
+    // flaps draw from streams no policy-specific event touches: every policy sees the same.
+    this.rng = { cores: root.fork(1), gossip: root.fork(2), containers: root.fork(3), faults: root.fork(4), misc: root.fork(5) }
+    const flapRng = root.fork(6)
+    this.serviceIndex = new Map(scenario.services.map((s, i) => [s.spec.name, i]))
+    this.siteSpecs = scenario.sites.map(site => scenario.services.filter(s => s.sites.includes(site.name)).map(s => s.spec))
+    this.siteSpecByName = this.siteSpecs.map(specs => new Map(specs.map(s => [s.name, s])))
+    this.siteTimings = scenario.sites.map(s => timingsFor(s.profile))
+    this.siteHosts = scenario.sites.map(() => [])
+    const siteOf: number[] = []
+    scenario.sites.forEach((site, s) => {
+      for (let i = 0; i < site.hosts; i++) {
+        const h: SimHost = {
+          idx: this.hosts.length, id: hostIdOf(site.name, i, site.hosts), site: s, local: i,
+          labels: new Map(Object.entries({ site: site.name, kind: site.kind, ...site.labels })),
+          capacity: { slots: site.slots, cpuMillis: site.slots * 1000, memoryMib: site.slots * 1024 }, priority: site.priority,
+          machineUp: true, supUp: false, upSinceMs: 0, epoch: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
+          tickAtMs: Infinity, observePending: false, containers: [], runtimeOk: true, nextContainer: 0, overCapacity: false,
+          agentWanted: new Map(), deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
+        }
+        this.hosts.push(h)
+        this.siteHosts[s].push(h)
+        siteOf.push(s)
+      }
+    })
+    this.net = new Network(scenario.sites, scenario.links, Int32Array.from(siteOf))
+    this.load = new LoadModel(scenario)
+    this.ledger = new ContainerLedger(this.load.pairs.length)
+    this.siteLeader = new Int32Array(scenario.sites.length).fill(-1)
+    this.siteLeaderTerm = new Float64Array(scenario.sites.length)
+    this.reporters = this.siteHosts.map(hosts => hosts.slice(0, Math.min(scenario.signals.reporters, hosts.length)))
+    this.replaceBoundMs = scenario.sites.map(s => scenario.replaceWithinMs + 2 * scenario.containers.startLatency[s.kind].p99Ms)
+    const maxSite = Math.max(...scenario.sites.map(s => s.hosts))
+    this.scratchDelay = new Int32Array(maxSite * 2 + 2)
+    this.scratchHost = new Int32Array(maxSite * 2 + 2)
+    this.meshes = this.siteHosts.map(hosts => new SiteMesh(hosts.length, scenario.gossip, this.rng.gossip,
+      local => hosts[local].supUp,
+      (a, b) => this.net.group[hosts[a].idx] === this.net.group[hosts[b].idx]))
+    if (opts.policy !== 'agentmesh') {
+      const site = scenario.sites.findIndex(s => s.name === scenario.baseline.controllerSite)
+      this.controllerHost = this.siteHosts[site][0]
+      this.controller = new CentralController(opts.policy, scenario, this.load, this.siteSpecs, this.controllerPorts())
+    }
+    this.scheduleWorld(flapRng)
+  }
+
+  // ---- set-up ------------------------------------------------------------------------------
+
+  private scheduleWorld (flapRng: Rng): void {
+    const sc = this.scenario
+    const policy = this.opts.policy
+    for (const h of this.hosts) {
+      const at = this.rng.misc.int(START_SPREAD_MS)
+      this.at(at, () => this.startSupervisor(h))
+    }
+    if (policy === 'agentmesh') {
+      this.at(START_SPREAD_MS, () => { for (const m of this.meshes) m.build() })
+      sc.sites.forEach((_, s) => this.every(this.rng.misc.int(sc.signals.intervalMs), sc.signals.intervalMs, () => this.sampleSignals(s)))
+    } else {
+      const b = sc.baseline
+      if (policy === 'hpa') {
+        this.every(this.rng.misc.int(b.hpaScrapeMs), b.hpaScrapeMs, () => this.controller!.scrape(this.now))
+        this.every(this.rng.misc.int(b.hpaSyncMs), b.hpaSyncMs, () => this.controller!.sync(this.now))
+      } else {
+        this.every(this.rng.misc.int(b.kedaPollMs), b.kedaPollMs, () => this.controller!.sync(this.now))
+      }
+    }
+    this.every(0, sc.loadStepMs, () => this.loadStep())
+    this.every(OBSERVER_SWEEP_MS, OBSERVER_SWEEP_MS, () => this.sweepPlansCarriedOut())
+    for (const step of this.load.stepUps()) {
+      if (step.atMs < this.opts.durationMs) this.at(step.atMs, () => this.stepWatch.push({ ...step, from: this.ledger.running[step.pair] }))
+    }
+    sc.faults.forEach(f => { if (f.atMs <= this.opts.durationMs) this.at(f.atMs, () => this.applyFault(f)) })
+    sc.sites.forEach((site, s) => {
+      if (site.flap === undefined) return
+      // The whole flap schedule is drawn up front, so it is the same for every policy.
+      let t = 0
+      for (;;) {
+        t += Math.max(1, Math.round(-Math.log(1 - flapRng.next()) * site.flap.upMs))
+        if (t >= this.opts.durationMs) break
+        const down = Math.max(1, Math.round(-Math.log(1 - flapRng.next()) * site.flap.downMs))
+        this.at(t, () => this.setUplink(s, false))
+        this.at(Math.min(t + down, this.opts.durationMs), () => this.setUplink(s, true))
+        t += down
+      }
+    })
+    if (this.opts.reportPoints > 0) {
+      const every = Math.max(sc.loadStepMs, Math.ceil(this.opts.durationMs / this.opts.reportPoints / sc.loadStepMs) * sc.loadStepMs)
+      this.series.backlog = this.load.pairs.map(() => [])
+      this.series.desired = this.load.pairs.map(() => [])
+      this.series.running = this.load.pairs.map(() => [])
+      this.every(every - 1, every, () => this.recordSeries())
+    }
+    if (this.opts.onProgress !== undefined) {
+      const every = Math.max(1000, Math.floor(this.opts.durationMs / 200))
+      this.every(every, every, () => this.opts.onProgress!(this.now))
+    }
+  }
+
+  get now (): number { return this.queue.now }
+
+  private at (atMs: number, fn: () => void): void {
+    this.queue.push(Math.max(this.now, Math.round(atMs)), { k: K.Fn, fn })
+  }
+
+  /** Runs fn at first, then every periodMs, until the end of the run. */
+  private every (first: number, periodMs: number, fn: () => void): void {
+    const run = (t: number): void => {
+      if (t > this.opts.durationMs) return
+      this.at(t, () => { fn(); run(t + periodMs) })
+    }
+    run(first)
+  }
+
+  // ---- running -----------------------------------------------------------------------------
+
+  run (): void {
+    this.queue.runUntil(this.opts.durationMs, (e) => this.dispatch(e), () => this.observer.violation !== undefined)
+    this.ledger.accrue(Math.min(this.now, this.opts.durationMs))
+    this.reactionsCensored = this.stepWatch.length
+  }
+
+  get stoppedAtMs (): number { return this.now }
+
+  private dispatch (e: SimEvent): void {
+    switch (e.k) {
+      case K.Deliver: return this.deliver(e.input, e.to, e.from, e.sentAt)
+      case K.Tick: {
+        const h = e.h
+        if (h.life !== e.life || h.tickAtMs !== e.at || h.core === undefined) return
+        h.tickAtMs = Infinity
+        this.input(h, TICK)
+        return
+      }
+      case K.Ready: return this.containerReady(e.h, e.id, e.fail, e.epoch)
+      case K.Crash: return this.containerCrash(e.h, e.id, e.epoch)
+      case K.Observe: {
+        const h = e.h
+        h.observePending = false
+        if (h.life !== e.life || !h.supUp) return
+        if (h.core !== undefined) this.input(h, { type: 'observed', containers: h.containers.slice(), runtimeOk: h.runtimeOk })
+        else this.agentReconcile(h)
+        return
+      }
+      case K.Fn: return e.fn()
+    }
+  }
+
+  // ---- the core driver ---------------------------------------------------------------------
+
+  private input (h: SimHost, input: CoreInput): void {
+    const core = h.core!
+    try {
+      core.handle(input, this.now)
+    } catch (err) {
+      this.observer.fail({ invariant: 'core-no-throw', atMs: this.now, site: this.siteName(h), host: h.id, detail: `${(err as Error).name}: ${(err as Error).message}` })
+      return
+    }
+    let out = core.pollOutput()
+    if (out !== undefined) {
+      let acted = false
+      while (out !== undefined) {
+        acted = this.perform(h, out) || acted
+        out = core.pollOutput()
+      }
+      if (acted) this.checkCapacity(h)
+    }
+    if (h.core !== core) return
+    let d = core.nextDeadlineMs()
+    if (d <= this.now) d = input === TICK ? this.now + 1 : this.now
+    if (d < h.tickAtMs) {
+      h.tickAtMs = d
+      this.queue.push(d, { k: K.Tick, h, at: d, life: h.life })
+    }
+  }
+
+  /** Performs one output; true when it was a container action. */
+  private perform (h: SimHost, out: CoreOutput): boolean {
+    switch (out.type) {
+      case 'publish':
+        if (out.topic === 'site') this.publishSite(h, out.message)
+        else this.publishGlobal(h, out.message)
+        return false
+      case 'event': this.onCoreEvent(h, out.event); return false
+      case 'persist': h.persisted = out.state; return false
+      case 'observe': this.scheduleObserve(h); return false
+      case 'action':
+        if (out.action.type === 'start') this.observer.startExecuted(this.siteName(h), h.id, out.action.term, h.core!.currentTerm, this.now)
+        this.applyAction(h, out.action)
+        return true
+    }
+  }
+
+  private onCoreEvent (h: SimHost, e: CoreEvent): void {
+    const site = h.site
+    switch (e.kind) {
+      case 'leader-elected': {
+        this.observer.leaderElected(this.siteName(h), e.term, h.id, this.now)
+        if (e.term >= this.siteLeaderTerm[site]) { this.siteLeader[site] = h.idx; this.siteLeaderTerm[site] = e.term }
+        const since = this.failoverPending.get(site)
+        if (since !== undefined) { this.failoversMs.push(this.now - since); this.failoverPending.delete(site) }
+        this.marker('leader', site, `${h.id} leads term ${e.term}`)
+        return
+      }
+      case 'stepped-down':
+        if (this.siteLeader[site] === h.idx) this.siteLeader[site] = -1
+        return
+      case 'plan-published': {
+        const plan = h.core!.plan?.plan
+        if (plan !== undefined && plan.version === e.version) this.observer.planPublished(this.siteName(h), h.id, plan, this.siteSpecByName[site], this.now)
+        return
+      }
+      default:
+    }
+  }
+
+  private marker (kind: Marker['kind'], site: number, text: string): void {
+    if (this.markers.length < MAX_MARKERS) this.markers.push({ tMs: this.now, kind, site: site < 0 ? '' : this.scenario.sites[site].name, text })
+  }
+
+  private siteName (h: SimHost): string {
+    return this.scenario.sites[h.site].name
+  }
+
+  // ---- gossip ------------------------------------------------------------------------------
+
+  /** Encoded size of a message: every non-heartbeat, and one heartbeat in 16 per host, is encoded. */
+  private messageBytes (h: SimHost, m: Message): number {
+    if (m.body.kind === 'heartbeat' && h.encodeCount++ % HEARTBEAT_ENCODE_EVERY !== 0) return h.heartbeatBytes
+    let bytes: number
+    try {
+      bytes = encodeMessage(m).length
+    } catch (err) {
+      this.observer.fail({ invariant: 'message-encodable', atMs: this.now, site: this.siteName(h), host: h.id, detail: `${m.body.kind}: ${(err as Error).message}` })
+      return 0
+    }
+    if (m.body.kind === 'heartbeat') h.heartbeatBytes = bytes
+    return bytes
+  }
+
+  private publishSite (h: SimHost, m: Message): void {
+    const bytes = this.messageBytes(h, m)
+    const mesh = this.meshes[h.site]
+    const route = mesh.route(h.local)
+    const link = this.net.intra[h.site]
+    const hosts = this.siteHosts[h.site]
+    const rng = this.rng.gossip
+    this.gossipBytes += bytes * (route.transmissions + route.unreached.length)
+    let n = 0
+    const delays = this.scratchDelay
+    const to = this.scratchHost
+    for (let i = 0; i < route.order.length; i++) {
+      const hops = route.hops[i]
+      let d = hops * link.medianMs + rng.next() * link.jitterMs * hops
+      if (link.loss > 0 && rng.next() < link.loss ** route.parents[i]) d = this.repairDelay(d, link.medianMs, link.jitterMs, link.loss)
+      if (d < 0) { this.lostDeliveries++; continue }
+      delays[n] = Math.max(1, Math.round(d))
+      to[n++] = hosts[route.order[i]].idx
+    }
+    for (let i = 0; i < route.unreached.length; i++) {
+      const d = this.repairDelay(link.medianMs, link.medianMs, link.jitterMs, link.loss)
+      if (d < 0) { this.lostDeliveries++; continue }
+      delays[n] = Math.max(1, Math.round(d))
+      to[n++] = hosts[route.unreached[i]].idx
+    }
+    this.scheduleDeliveries(m, h.idx, n)
+  }
+
+  /**
+   * IHAVE/IWANT repair of a copy that eager push did not bring: wait for a neighbour's next
+   * gossip emission, then IHAVE, IWANT and the message each cross one hop; retried on the next
+   * heartbeats while the message is in the gossip window. −1 when every attempt is lost.
+   */
+  private repairDelay (eagerMs: number, medianMs: number, jitterMs: number, loss: number): number {
+    const g = this.scenario.gossip
+    const rng = this.rng.gossip
+    let t = eagerMs + rng.next() * g.heartbeatMs
+    for (let attempt = 0; attempt < g.historyHeartbeats; attempt++) {
+      const ok = loss === 0 || (rng.next() >= loss && rng.next() >= loss && rng.next() >= loss)
+      if (ok) return t + 3 * medianMs + rng.next() * jitterMs * 3
+      t += g.heartbeatMs
+    }
+    return -1
+  }
+
+  private publishGlobal (h: SimHost, m: Message): void {
+    const bytes = this.messageBytes(h, m)
+    const rng = this.rng.gossip
+    const delays = this.scratchDelay
+    const to = this.scratchHost
+    let n = 0
+    const consider = (r: SimHost): void => {
+      if (r === h || !r.supUp || !this.net.connected(h.idx, r.idx) || n >= delays.length) return
+      const link = this.net.link(h.site, r.site)
+      const inner = this.net.intra[r.site]
+      let d = link.medianMs + rng.next() * link.jitterMs + (r.site === h.site ? 0 : inner.medianMs + rng.next() * inner.jitterMs)
+      const loss = 1 - (1 - link.loss) * (r.site === h.site ? 1 : 1 - inner.loss)
+      if (loss > 0 && rng.next() < loss) d = this.repairDelay(d, link.medianMs, link.jitterMs, loss)
+      if (d < 0) { this.lostDeliveries++; return }
+      this.gossipBytes += bytes
+      delays[n] = Math.max(1, Math.round(d))
+      to[n++] = r.idx
+    }
+    if (this.scenario.gossip.globalSubscribers === 'all') {
+      for (const r of this.hosts) {
+        consider(r)
+        if (n === delays.length) { this.scheduleDeliveries(m, h.idx, n); n = 0 }
+      }
+    } else {
+      for (let s = 0; s < this.siteLeader.length; s++) if (this.siteLeader[s] >= 0) consider(this.hosts[this.siteLeader[s]])
+    }
+    this.scheduleDeliveries(m, h.idx, n)
+  }
+
+  /**
+   * Turns the scratch (delay, receiver) pairs into one event per distinct delivery time:
+   * receivers of one message in the same millisecond are delivered by a single event.
+   */
+  private scheduleDeliveries (m: Message, from: number, n: number): void {
+    if (n === 0) return
+    const delays = this.scratchDelay
+    const to = this.scratchHost
+    const input = { type: 'message' as const, message: m }
+    let min = Infinity
+    let max = -Infinity
+    for (let i = 0; i < n; i++) { if (delays[i] < min) min = delays[i]; if (delays[i] > max) max = delays[i] }
+    const sentAt = this.now
+    if (min === max) {
+      this.queue.push(sentAt + min, { k: K.Deliver, input, to: to.slice(0, n), from, sentAt })
+      return
+    }
+    // Receivers keep their route order within each delivery time (ties broken by position).
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => delays[a] - delays[b] || a - b)
+    let start = 0
+    while (start < n) {
+      const d = delays[order[start]]
+      let end = start + 1
+      while (end < n && delays[order[end]] === d) end++
+      const group = new Int32Array(end - start)
+      for (let j = start; j < end; j++) group[j - start] = to[order[j]]
+      this.queue.push(sentAt + d, { k: K.Deliver, input, to: group, from, sentAt })
+      start = end
+    }
+  }
+
+  private deliver (input: CoreInput & { type: 'message' }, to: Int32Array, from: number, sentAt: number): void {
+    const delay = this.now - sentAt
+    for (let i = 0; i < to.length; i++) {
+      const h = this.hosts[to[i]]
+      // A host that restarted after the send, or a link cut since, does not get it.
+      if (h.core === undefined || h.upSinceMs > sentAt || !this.net.connected(from, h.idx)) { this.lostDeliveries++; continue }
+      this.deliveries++
+      this.propagation.add(delay)
+      this.input(h, input)
+    }
+  }
+
+  // ---- containers --------------------------------------------------------------------------
+
+  private applyAction (h: SimHost, a: ContainerAction): void {
+    if (!h.runtimeOk) return
+    const siteName = this.siteName(h)
+    switch (a.type) {
+      case 'start': {
+        const v = this.serviceIndex.get(a.service)
+        if (v === undefined) return
+        const spec = this.siteSpecByName[h.site].get(a.service)!
+        const pair = this.load.pair(h.site, v)
+        const starts = h.overCapacity ? 2 : 1
+        for (let i = 0; i < starts; i++) {
+          const c: SimContainer = {
+            id: `${h.id}/c${h.nextContainer++}`, labels: ownerLabels(a.service, siteName, h.id, a.term),
+            state: 'starting', createdAt: this.now, pair, slots: spec.slotsPerReplica,
+          }
+          h.containers = [...h.containers, c]
+          this.ledger.change(c, undefined, 'starting', this.now)
+          const kind = this.scenario.sites[h.site].kind
+          const latency = logNormalMs(this.scenario.containers.startLatency[kind], this.rng.containers)
+          const fail = this.rng.containers.next() < this.scenario.containers.startFailure
+          this.queue.push(this.now + latency, { k: K.Ready, h, id: c.id, fail, epoch: h.epoch })
+        }
+        return
+      }
+      case 'stop':
+        if (this.setContainerState(h, a.containerId, 'exited')) this.scheduleObserve(h)
+        return
+      case 'remove': {
+        const c = h.containers.find(x => x.id === a.containerId)
+        if (c === undefined) return
+        this.ledger.change(c, c.state, undefined, this.now)
+        h.containers = h.containers.filter(x => x !== c)
+      }
+    }
+  }
+
+  private setContainerState (h: SimHost, id: string, state: SimContainer['state']): boolean {
+    const i = h.containers.findIndex(x => x.id === id)
+    if (i < 0 || h.containers[i].state === state) return false
+    const c = h.containers[i]
+    if (c.state === 'exited') return false
+    this.ledger.change(c, c.state, state, this.now)
+    const next = h.containers.slice()
+    next[i] = withState(c, state)
+    h.containers = next
+    return true
+  }
+
+  private containerReady (h: SimHost, id: string, fail: boolean, epoch: number): void {
+    if (h.epoch !== epoch || !h.machineUp) return
+    if (!this.setContainerState(h, id, fail ? 'exited' : 'running')) return
+    if (!fail) {
+      const c = h.containers.find(x => x.id === id)!
+      this.checkReaction(c.pair)
+      const mtbf = this.scenario.containers.crashMtbfMs
+      if (mtbf > 0) {
+        const after = Math.max(1, Math.round(-Math.log(1 - this.rng.containers.next()) * mtbf))
+        if (this.now + after <= this.opts.durationMs) this.queue.push(this.now + after, { k: K.Crash, h, id, epoch })
+      }
+    }
+    this.scheduleObserve(h)
+  }
+
+  private containerCrash (h: SimHost, id: string, epoch: number): void {
+    if (h.epoch !== epoch || !h.machineUp) return
+    if (this.setContainerState(h, id, 'exited')) this.scheduleObserve(h)
+  }
+
+  /** Docker's event stream: the supervisor observes the runtime shortly after a change. */
+  private scheduleObserve (h: SimHost): void {
+    if (h.observePending || !h.supUp) return
+    h.observePending = true
+    this.queue.push(this.now + 5, { k: K.Observe, h, life: h.life })
+  }
+
+  private checkCapacity (h: SimHost): void {
+    let used = 0
+    for (const c of h.containers) if (c.state !== 'exited') used += c.slots
+    this.observer.capacity(this.siteName(h), h.id, used, h.capacity.slots, this.now)
+  }
+
+  private checkReaction (pair: number): void {
+    for (let i = 0; i < this.stepWatch.length; i++) {
+      const w = this.stepWatch[i]
+      if (w.pair !== pair || this.ledger.running[pair] <= w.from) continue
+      this.reactionsMs.push(this.now - w.atMs)
+      this.stepWatch.splice(i--, 1)
+    }
+  }
+
+  // ---- baselines: the host agent -----------------------------------------------------------
+
+  private agentReconcile (h: SimHost): void {
+    if (!h.supUp || !h.runtimeOk) return
+    const actions = reconcile({ hostId: h.id, site: this.siteName(h), term: 0, wanted: h.agentWanted, observed: h.containers })
+    for (const a of actions) this.applyAction(h, a)
+    if (actions.length > 0) this.checkCapacity(h)
+  }
+
+  private controllerPorts (): ConstructorParameters<typeof CentralController>[4] {
+    const index = new Map(this.hosts.map(h => [h.id, h.idx]))
+    return {
+      controllerUp: () => this.controllerHost!.machineUp && this.controllerHost!.supUp,
+      reachable: (site) => this.siteHosts[site].some(h => h.machineUp && this.net.connected(this.controllerHost!.idx, h.idx)),
+      readSignal: (pair) => {
+        if (this.signalKilled.has(pair)) return undefined
+        const p = this.load.pairs[pair]
+        if (!this.siteHosts[p.site].some(h => h.machineUp && this.net.connected(this.controllerHost!.idx, h.idx))) return undefined
+        return this.load.delayedBacklog(pair, this.scenario.signals.delayMs, this.scenario.loadStepMs)
+      },
+      placementHosts: (site) => this.siteHosts[site]
+        .filter(h => h.machineUp && h.supUp && this.net.connected(this.controllerHost!.idx, h.idx))
+        .map((h): PlacementHost => ({ hostId: h.id, labels: h.labels, slots: h.runtimeOk ? h.capacity.slots : this.usedSlots(h), state: 'alive' })),
+      send: (hostIdx, wanted) => {
+        const h = this.hosts[hostIdx]
+        const link = this.net.link(this.controllerHost!.site, h.site)
+        const d = Math.max(1, Math.round(link.medianMs + this.rng.gossip.next() * link.jitterMs))
+        const life = h.life
+        this.at(this.now + d, () => {
+          if (h.life !== life || !h.supUp || !this.net.connected(this.controllerHost!.idx, h.idx)) return
+          h.agentWanted = wanted
+          this.agentReconcile(h)
+        })
+      },
+      hostIndex: (id) => index.get(id)!,
+    }
+  }
+
+  private usedSlots (h: SimHost): number {
+    let used = 0
+    for (const c of h.containers) if (c.state !== 'exited') used += c.slots
+    return used
+  }
+
+  // ---- supervisors -------------------------------------------------------------------------
+
+  private startSupervisor (h: SimHost): void {
+    if (!h.machineUp || h.supUp) return
+    h.supUp = true
+    h.life++
+    h.upSinceMs = this.now
+    h.tickAtMs = Infinity
+    h.deficitSinceMs = -1
+    if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); return }
+    h.incarnation++
+    const site = this.scenario.sites[h.site]
+    h.core = new SupervisorCore({
+      hostId: h.id, site: site.name, incarnation: h.incarnation, labels: h.labels, priority: h.priority,
+      capacity: h.capacity, services: this.siteSpecs[h.site], timings: this.siteTimings[h.site],
+      seed: this.rng.cores.int(2 ** 31), startMs: this.now, persisted: h.persisted, bootstrapExpect: site.hosts,
+    })
+    this.meshes[h.site].invalidate()
+    this.meshDirty(h.site)
+    this.input(h, { type: 'observed', containers: h.containers.slice(), runtimeOk: h.runtimeOk })
+  }
+
+  private stopSupervisor (h: SimHost, hint: boolean): void {
+    if (!h.supUp) return
+    h.supUp = false
+    h.life++
+    h.core = undefined
+    h.tickAtMs = Infinity
+    h.observePending = false
+    if (this.siteLeader[h.site] === h.idx) {
+      this.siteLeader[h.site] = -1
+      if (!this.failoverPending.has(h.site)) this.failoverPending.set(h.site, this.now)
+    }
+    if (this.opts.policy !== 'agentmesh') return
+    this.meshes[h.site].invalidate()
+    this.meshDirty(h.site)
+    if (!hint) return
+    // The OS closes the dead process's connections: peers get a disconnect hint.
+    this.at(this.now + 1, () => {
+      for (const o of this.siteHosts[h.site]) {
+        if (o.core !== undefined && this.net.connected(h.idx, o.idx)) this.input(o, { type: 'disconnected', hostId: h.id })
+      }
+    })
+  }
+
+  private crashMachine (h: SimHost): void {
+    if (!h.machineUp) return
+    this.stopSupervisor(h, false)
+    h.machineUp = false
+    h.epoch++
+    for (const c of h.containers) this.ledger.change(c, c.state, undefined, this.now)
+    h.containers = []
+    h.runtimeOk = true
+    h.overCapacity = false
+  }
+
+  private bootMachine (h: SimHost): void {
+    if (h.machineUp) { this.startSupervisor(h); return }
+    h.machineUp = true
+    h.agentWanted = new Map()
+    this.startSupervisor(h)
+  }
+
+  private meshDirty (site: number): void {
+    const mesh = this.meshes[site]
+    if (mesh.dirty || this.opts.policy !== 'agentmesh') return
+    mesh.dirty = true
+    const hb = this.scenario.gossip.heartbeatMs
+    this.at((Math.floor(this.now / hb) + 1) * hb, () => mesh.maintain())
+  }
+
+  // ---- signals -----------------------------------------------------------------------------
+
+  /**
+   * Signals under agentmesh: the first `signals.reporters` hosts of each site (by id) read
+   * every service's backlog (as of signals.delay ago) and each reports an equal share, so
+   * the leader's sum is the site's backlog. Shares are recomputed over the reporters that run,
+   * as a consumer group rebalances. A killed source keeps reporting its last value with a
+   * growing age, as the daemon does, so the core sees it go stale and fails static.
+   */
+  private sampleSignals (site: number): void {
+    const up = this.reporters[site].filter(h => h.core !== undefined)
+    if (up.length === 0) return
+    const sc = this.scenario
+    const signals: SignalSample[] = []
+    for (const spec of this.siteSpecs[site]) {
+      const pair = this.load.pair(site, this.serviceIndex.get(spec.name)!)
+      const killed = this.signalKilled.get(pair)
+      if (killed !== undefined) {
+        signals.push({ service: spec.name, value: killed.value / up.length, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: false })
+      } else {
+        signals.push({ service: spec.name, value: this.load.delayedBacklog(pair, sc.signals.delayMs, sc.loadStepMs) / up.length, ageMs: sc.signals.delayMs, upstream: false })
+      }
+    }
+    this.load.upstreamKeys.forEach((u, i) => {
+      if (u.site !== site) return
+      const killed = this.upstreamKilled.get(i)
+      signals.push(killed !== undefined
+        ? { service: u.name, value: killed.value, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: true }
+        : { service: u.name, value: this.load.upstreamSaturation[i], ageMs: sc.signals.delayMs, upstream: true })
+    })
+    for (const h of up) this.input(h, { type: 'samples', signals, capacity: h.capacity })
+  }
+
+  private loadStep (): void {
+    const dt = this.scenario.loadStepMs
+    this.load.step(this.now, dt, pair => this.ledger.running[pair])
+  }
+
+  // ---- the observer's sweep ----------------------------------------------------------------
+
+  /** container-replaced: what a reachable host's plan wants must run within the bound. */
+  private sweepPlansCarriedOut (): void {
+    for (const h of this.hosts) {
+      const wanted = this.wantedOn(h)
+      if (wanted === undefined) { h.deficitSinceMs = -1; continue }
+      let short = ''
+      for (const [service, n] of wanted) {
+        let have = 0
+        for (const c of h.containers) if (c.state !== 'exited' && c.labels[OWNER_LABELS.service] === service) have++
+        if (have < n) { short = `${service}: ${have} of ${n}`; break }
+      }
+      if (short === '') { h.deficitSinceMs = -1; continue }
+      if (h.deficitSinceMs < 0) { h.deficitSinceMs = this.now; continue }
+      const bound = this.replaceBoundMs[h.site]
+      if (this.now - h.deficitSinceMs > bound) {
+        this.observer.fail({ invariant: 'container-replaced', atMs: this.now, site: this.siteName(h), host: h.id, detail: `runs ${short} wanted for ${this.now - h.deficitSinceMs} ms (bound ${bound} ms)` })
+      }
+    }
+  }
+
+  private wantedOn (h: SimHost): ReadonlyMap<string, number> | undefined {
+    if (!h.supUp || !h.runtimeOk) return undefined
+    if (h.core === undefined) return h.agentWanted
+    const plan = h.core.plan
+    if (plan === undefined || plan.plan.term !== h.core.currentTerm) return undefined
+    return plan.wanted
+  }
+
+  // ---- faults ------------------------------------------------------------------------------
+
+  private applyFault (f: FaultSpec): void {
+    this.marker('fault', -1, faultText(f))
+    switch (f.kind) {
+      case 'crash':
+        for (const h of this.resolveTargets(f.target)) {
+          if (f.mode === 'host') this.crashMachine(h)
+          else this.stopSupervisor(h, true)
+          if (f.restartAfterMs !== undefined) this.at(this.now + f.restartAfterMs, () => this.bootMachine(h))
+        }
+        return
+      case 'restart':
+        for (const h of this.resolveTargets(f.target, true)) {
+          if (h.machineUp && h.supUp) {
+            this.stopSupervisor(h, true)
+            this.startSupervisor(h)
+          } else {
+            this.bootMachine(h)
+          }
+        }
+        return
+      case 'partition':
+        this.net.partition(f.groups.map(g => g.flatMap(name => {
+          const s = this.scenario.sites.findIndex(x => x.name === name)
+          return s >= 0 ? this.siteHosts[s].map(h => h.idx) : this.hosts.filter(h => h.id === name).map(h => h.idx)
+        })))
+        this.topologyChanged()
+        if (f.healAfterMs !== undefined) this.at(this.now + f.healAfterMs, () => { this.net.heal(); this.topologyChanged(); this.marker('fault', -1, 'heal') })
+        return
+      case 'heal':
+        this.net.heal()
+        this.topologyChanged()
+        return
+      case 'degrade': {
+        const a = this.siteIndex(f.sites[0])
+        const b = this.siteIndex(f.sites[1])
+        const before = this.net.link(a, b)
+        this.net.setLink(a, b, { ...before, ...f.link })
+        if (f.restoreAfterMs !== undefined) this.at(this.now + f.restoreAfterMs, () => this.net.setLink(a, b, before))
+        return
+      }
+      case 'docker-stop':
+        for (const h of this.resolveRuntimeTargets(f.target)) {
+          this.setRuntime(h, false)
+          if (f.restartAfterMs !== undefined) this.at(this.now + f.restartAfterMs, () => this.setRuntime(h, true))
+        }
+        return
+      case 'docker-start':
+        for (const h of this.resolveRuntimeTargets(f.target)) this.setRuntime(h, true)
+        return
+      case 'signal-kill': {
+        const s = this.siteIndex(f.site)
+        for (const p of this.load.pairs) {
+          if (p.site !== s || (f.service !== undefined && this.scenario.services[p.service].spec.name !== f.service)) continue
+          if (!this.signalKilled.has(p.index)) this.signalKilled.set(p.index, { sinceMs: this.now, value: this.load.delayedBacklog(p.index, this.scenario.signals.delayMs, this.scenario.loadStepMs) })
+        }
+        if (f.service === undefined) {
+          this.load.upstreamKeys.forEach((u, i) => { if (u.site === s) this.upstreamKilled.set(i, { sinceMs: this.now, value: this.load.upstreamSaturation[i] }) })
+        }
+        if (f.restoreAfterMs !== undefined) this.at(this.now + f.restoreAfterMs, () => this.restoreSignals(s, f.service))
+        return
+      }
+      case 'signal-restore': return this.restoreSignals(this.siteIndex(f.site), f.service)
+      case 'inject-over-capacity': {
+        const h = this.hosts.find(x => x.id === f.hostId)
+        if (h !== undefined) h.overCapacity = true
+      }
+    }
+  }
+
+  private restoreSignals (site: number, service: string | undefined): void {
+    for (const p of this.load.pairs) {
+      if (p.site === site && (service === undefined || this.scenario.services[p.service].spec.name === service)) this.signalKilled.delete(p.index)
+    }
+    if (service === undefined) this.load.upstreamKeys.forEach((u, i) => { if (u.site === site) this.upstreamKilled.delete(i) })
+  }
+
+  private setRuntime (h: SimHost, ok: boolean): void {
+    if (!h.machineUp || h.runtimeOk === ok) return
+    h.runtimeOk = ok
+    this.scheduleObserve(h)
+  }
+
+  private setUplink (site: number, up: boolean): void {
+    this.net.uplinkUp[site] = up ? 1 : 0
+  }
+
+  private topologyChanged (): void {
+    this.meshes.forEach((m, s) => { m.invalidate(); this.meshDirty(s) })
+  }
+
+  private siteIndex (name: string): number {
+    const s = this.scenario.sites.findIndex(x => x.name === name)
+    simAssert(s >= 0, `validated site ${name}`)
+    return s
+  }
+
+  /**
+   * `leader`: under agentmesh the site's current leader (the first running host if it has
+   * none); under the baselines the controller's host when the site is the controller's, else
+   * the site's first host. `random`: n running hosts drawn from the fault stream.
+   */
+  private resolveTargets (t: HostTarget, includeDown = false): SimHost[] {
+    switch (t.type) {
+      case 'host': return this.hosts.filter(h => h.id === t.hostId)
+      case 'leader': {
+        const s = this.siteIndex(t.site)
+        if (this.opts.policy === 'agentmesh') {
+          const l = this.siteLeader[s]
+          if (l >= 0) return [this.hosts[l]]
+        } else if (this.controllerHost!.site === s) {
+          return [this.controllerHost!]
+        }
+        const first = this.siteHosts[s].find(h => h.supUp || includeDown)
+        return first === undefined ? [] : [first]
+      }
+      case 'random': {
+        const pool = (t.site === undefined ? this.hosts : this.siteHosts[this.siteIndex(t.site)]).filter(h => h.machineUp || includeDown)
+        shuffle(pool, this.rng.faults)
+        return pool.slice(0, t.count)
+      }
+    }
+  }
+
+  private resolveRuntimeTargets (t: HostTarget | { type: 'site', site: string }): SimHost[] {
+    return t.type === 'site' ? this.siteHosts[this.siteIndex(t.site)] : this.resolveTargets(t)
+  }
+
+  // ---- report series -----------------------------------------------------------------------
+
+  private recordSeries (): void {
+    this.series.tMs.push(this.now)
+    for (const p of this.load.pairs) {
+      this.series.backlog[p.index].push(Math.round(this.load.backlog[p.index] * 10) / 10)
+      this.series.running[p.index].push(this.ledger.running[p.index])
+      this.series.desired[p.index].push(this.desiredOf(p.index))
+    }
+  }
+
+  /** What the site's deciding party wants for the pair now (-1 when no leader). */
+  desiredOf (pair: number): number {
+    if (this.controller !== undefined) return this.controller.desired(pair)
+    const p = this.load.pairs[pair]
+    const l = this.siteLeader[p.site]
+    const core = l >= 0 ? this.hosts[l].core : undefined
+    const name = this.scenario.services[p.service].spec.name
+    const d = core?.plan?.plan.decisions.find(x => x.service === name)
+    return d === undefined ? -1 : d.desired
+  }
+}
+
+const TICK: CoreInput = { type: 'tick' }
+
+function faultText (f: FaultSpec): string {
+  const target = (t: HostTarget | { type: 'site', site: string }): string =>
+    t.type === 'host' ? t.hostId : t.type === 'leader' ? `leader of ${t.site}` : t.type === 'site' ? `site ${t.site}` : `${t.count} random${t.site === undefined ? '' : ` in ${t.site}`}`
+  switch (f.kind) {
+    case 'crash': return `crash ${f.mode} ${target(f.target)}${f.restartAfterMs !== undefined ? `, back after ${f.restartAfterMs / 1000} s` : ''}`
+    case 'restart': return `restart ${target(f.target)}`
+    case 'partition': return `partition ${f.groups.map(g => `[${g.join(' ')}]`).join(' | ')}${f.healAfterMs !== undefined ? `, heals after ${f.healAfterMs / 1000} s` : ''}`
+    case 'heal': return 'heal'
+    case 'degrade': return `degrade ${f.sites.join('↔')}`
+    case 'docker-stop': return `docker stop ${target(f.target)}`
+    case 'docker-start': return `docker start ${target(f.target)}`
+    case 'signal-kill': return `signal source killed in ${f.site}${f.service !== undefined ? ` (${f.service})` : ''}`
+    case 'signal-restore': return `signal source back in ${f.site}`
+    case 'inject-over-capacity': return `inject over-capacity bug on ${f.hostId}`
+  }
+}
