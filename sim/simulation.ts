@@ -47,7 +47,7 @@ const enum K { Tick, Deliver, Ready, Crash, Observe, Fn }
 
 type SimEvent =
   | { k: K.Tick, h: SimHost, at: number, life: number }
-  | { k: K.Deliver, input: CoreInput & { type: 'message' }, to: Int32Array, from: number, sentAt: number }
+  | { k: K.Deliver, input: CoreInput & { type: 'message' }, to: number[], from: number, sentAt: number }
   | { k: K.Ready, h: SimHost, id: string, fail: boolean, epoch: number }
   | { k: K.Crash, h: SimHost, id: string, epoch: number }
   | { k: K.Observe, h: SimHost, life: number }
@@ -144,6 +144,7 @@ export class Simulation {
   readonly markers: Marker[] = []
   private readonly scratchDelay: Int32Array
   private readonly scratchHost: Int32Array
+  private countScratch = new Int32Array(64)
 
   constructor (readonly scenario: Scenario, readonly opts: RunOptions) {
     const root = new Rng(opts.seed)
@@ -463,36 +464,41 @@ export class Simulation {
 
   /**
    * Turns the scratch (delay, receiver) pairs into one event per distinct delivery time:
-   * receivers of one message in the same millisecond are delivered by a single event.
+   * receivers of one message in the same millisecond are delivered by a single event, in the
+   * order they were drawn (a counting sort over the small range of delays keeps it stable).
    */
   private scheduleDeliveries (m: Message, from: number, n: number): void {
     if (n === 0) return
     const delays = this.scratchDelay
     const to = this.scratchHost
     const input = { type: 'message' as const, message: m }
-    let min = Infinity
-    let max = -Infinity
-    for (let i = 0; i < n; i++) { if (delays[i] < min) min = delays[i]; if (delays[i] > max) max = delays[i] }
+    let min = delays[0]
+    let max = delays[0]
+    for (let i = 1; i < n; i++) { const d = delays[i]; if (d < min) min = d; else if (d > max) max = d }
     const sentAt = this.now
     if (min === max) {
-      this.queue.push(sentAt + min, { k: K.Deliver, input, to: to.slice(0, n), from, sentAt })
+      const all: number[] = new Array(n)
+      for (let i = 0; i < n; i++) all[i] = to[i]
+      this.queue.push(sentAt + min, { k: K.Deliver, input, to: all, from, sentAt })
       return
     }
-    // Receivers keep their route order within each delivery time (ties broken by position).
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => delays[a] - delays[b] || a - b)
-    let start = 0
-    while (start < n) {
-      const d = delays[order[start]]
-      let end = start + 1
-      while (end < n && delays[order[end]] === d) end++
-      const group = new Int32Array(end - start)
-      for (let j = start; j < end; j++) group[j - start] = to[order[j]]
+    const range = max - min + 1
+    if (range > this.countScratch.length) this.countScratch = new Int32Array(range * 2)
+    const counts = this.countScratch
+    counts.fill(0, 0, range)
+    for (let i = 0; i < n; i++) counts[delays[i] - min]++
+    for (let r = 0; r < range; r++) {
+      const c = counts[r]
+      if (c === 0) continue
+      const group: number[] = new Array(c)
+      let k = 0
+      const d = r + min
+      for (let i = 0; i < n && k < c; i++) if (delays[i] === d) group[k++] = to[i]
       this.queue.push(sentAt + d, { k: K.Deliver, input, to: group, from, sentAt })
-      start = end
     }
   }
 
-  private deliver (input: CoreInput & { type: 'message' }, to: Int32Array, from: number, sentAt: number): void {
+  private deliver (input: CoreInput & { type: 'message' }, to: number[], from: number, sentAt: number): void {
     const delay = this.now - sentAt
     for (let i = 0; i < to.length; i++) {
       const h = this.hosts[to[i]]
@@ -612,8 +618,10 @@ export class Simulation {
       reachable: (site) => this.siteHosts[site].some(h => h.machineUp && this.net.connected(this.controllerHost!.idx, h.idx)),
       readSignal: (pair) => {
         if (this.signalKilled.has(pair)) return undefined
+        // The same hosts read the signal as under agentmesh (see sampleSignals): the controller
+        // scrapes them, so it sees the signal only while one of them runs and is reachable.
         const p = this.load.pairs[pair]
-        if (!this.siteHosts[p.site].some(h => h.machineUp && this.net.connected(this.controllerHost!.idx, h.idx))) return undefined
+        if (!this.reporters[p.site].some(h => h.machineUp && this.net.connected(this.controllerHost!.idx, h.idx))) return undefined
         return this.load.delayedBacklog(pair, this.scenario.signals.delayMs, this.scenario.loadStepMs)
       },
       placementHosts: (site) => this.siteHosts[site]
