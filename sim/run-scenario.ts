@@ -110,7 +110,7 @@ function summarise (sim: Simulation, req: RunRequest, policy: PolicyName): Polic
     hosts: sim.hosts.length,
     sites: req.scenario.sites.length,
     simulatedS: simulatedMs / 1000,
-    events: sim.queue.processed,
+    events: sim.worldEvents,
     invariants: v === undefined
       ? { held: true }
       : { held: false, violation: { invariant: v.invariant, atS: v.atMs / 1000, site: v.site, host: v.host, detail: v.detail }, replay: replayCommand(req.scenario, req.seed, req.durationMs, policy) },

@@ -145,6 +145,7 @@ export class Simulation {
   private readonly scratchDelay: Int32Array
   private readonly scratchHost: Int32Array
   private countScratch = new Int32Array(64)
+  private bookkeepingEvents = 0
 
   constructor (readonly scenario: Scenario, readonly opts: RunOptions) {
     const root = new Rng(opts.seed)
@@ -239,11 +240,11 @@ export class Simulation {
       this.series.backlog = this.load.pairs.map(() => [])
       this.series.desired = this.load.pairs.map(() => [])
       this.series.running = this.load.pairs.map(() => [])
-      this.every(every - 1, every, () => this.recordSeries())
+      this.every(every - 1, every, () => this.recordSeries(), true)
     }
     if (this.opts.onProgress !== undefined) {
       const every = Math.max(1000, Math.floor(this.opts.durationMs / 200))
-      this.every(every, every, () => this.opts.onProgress!(this.now))
+      this.every(every, every, () => this.opts.onProgress!(this.now), true)
     }
   }
 
@@ -254,12 +255,18 @@ export class Simulation {
   }
 
   /** Runs fn at first, then every periodMs, until the end of the run. */
-  private every (first: number, periodMs: number, fn: () => void): void {
+  private every (first: number, periodMs: number, fn: () => void, bookkeeping = false): void {
     const run = (t: number): void => {
       if (t > this.opts.durationMs) return
+      if (bookkeeping) this.bookkeepingEvents++
       this.at(t, () => { fn(); run(t + periodMs) })
     }
     run(first)
+  }
+
+  /** Events of the simulated world (report sampling and progress excluded, so they cannot change the summary). */
+  get worldEvents (): number {
+    return this.queue.processed - this.bookkeepingEvents
   }
 
   // ---- running -----------------------------------------------------------------------------
@@ -701,7 +708,6 @@ export class Simulation {
     for (const c of h.containers) this.ledger.change(c, c.state, undefined, this.now)
     h.containers = []
     h.runtimeOk = true
-    h.overCapacity = false
   }
 
   private bootMachine (h: SimHost): void {

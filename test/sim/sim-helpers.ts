@@ -1,0 +1,13 @@
+import { fileURLToPath } from 'node:url'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** The repository root (tests run from dist/test/sim). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+export const SCENARIOS_DIR = join(ROOT, 'sim', 'scenarios')
+export const FIXTURES_DIR = join(ROOT, 'test', 'sim', 'fixtures')
+export const CLI = join(ROOT, 'dist', 'node', 'cli.js')
+
+export function shippedScenarios (): string[] {
+  return readdirSync(SCENARIOS_DIR).filter(f => f.endsWith('.yaml')).sort().map(f => join('sim', 'scenarios', f))
+}
