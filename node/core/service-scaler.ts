@@ -71,6 +71,8 @@ export class ServiceScaler {
     let desired = this.stabilized(nowMs)
     if (desired > this.current) desired = Math.min(desired, this.scaleUpLimit(nowMs))
     else if (desired < this.current) desired = Math.max(desired, this.scaleDownLimit(nowMs))
+    // Bounds beat rate limits, as in the HPA (a count below minReplicas goes straight to it).
+    desired = clamp(desired, spec.minReplicas, spec.maxReplicas)
     return this.commit(desired, nowMs, { failingStatic, upstreamCapped, recommended })
   }
 
