@@ -22,7 +22,7 @@ export const PacketType = Object.freeze({
   PINGREQ: 12,
   PINGRESP: 13,
   DISCONNECT: 14,
-});
+})
 
 /** Named limits. */
 export const Limits = Object.freeze({
@@ -32,18 +32,18 @@ export const Limits = Object.freeze({
   packetBytesMaxDefault: 256 * 1024,
   /** Largest UTF-8 string field (u16 length prefix), §1.5.3. */
   stringBytesMax: 65_535,
-});
+})
 
 /** SUBACK return code for a refused subscription, §3.9.3. */
-export const SUBACK_FAILURE = 0x80;
+export const SUBACK_FAILURE = 0x80
 
 /** A broken or oversize packet from the broker. `code` is stable; branch on it, not the text. */
 export class MqttProtocolError extends Error {
   /** @param {'E_MQTT_TOO_LARGE'|'E_MQTT_MALFORMED'} code @param {string} message */
   constructor(code, message) {
-    super(message);
-    this.name = 'MqttProtocolError';
-    this.code = code;
+    super(message)
+    this.name = 'MqttProtocolError'
+    this.code = code
   }
 }
 
@@ -52,32 +52,32 @@ export class MqttProtocolError extends Error {
 /** @param {number} n @returns {number[]} remaining length as a varint, §2.2.3 */
 function encodeRemainingLength(n) {
   if (!Number.isInteger(n) || n < 0 || n > Limits.remainingLengthMax) {
-    throw new RangeError(`remaining length ${n} out of range`);
+    throw new RangeError(`remaining length ${n} out of range`)
   }
-  const out = [];
+  const out = []
   do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return out;
+    let byte = n % 128
+    n = Math.floor(n / 128)
+    if (n > 0) byte |= 0x80
+    out.push(byte)
+  } while (n > 0)
+  return out
 }
 
 /** @param {string} s @returns {Buffer} u16 length + UTF-8 bytes, §1.5.3 */
 function encodeString(s) {
-  const bytes = Buffer.from(s, 'utf8');
-  if (bytes.length > Limits.stringBytesMax) throw new RangeError('string longer than 65535 bytes');
-  const out = Buffer.alloc(2 + bytes.length);
-  out.writeUInt16BE(bytes.length, 0);
-  bytes.copy(out, 2);
-  return out;
+  const bytes = Buffer.from(s, 'utf8')
+  if (bytes.length > Limits.stringBytesMax) throw new RangeError('string longer than 65535 bytes')
+  const out = Buffer.alloc(2 + bytes.length)
+  out.writeUInt16BE(bytes.length, 0)
+  bytes.copy(out, 2)
+  return out
 }
 
 /** @param {number} firstByte @param {Buffer[]} parts */
 function packet(firstByte, parts) {
-  const body = Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([firstByte, ...encodeRemainingLength(body.length)]), body]);
+  const body = Buffer.concat(parts)
+  return Buffer.concat([Buffer.from([firstByte, ...encodeRemainingLength(body.length)]), body])
 }
 
 /**
@@ -86,13 +86,13 @@ function packet(firstByte, parts) {
  */
 export function encodeConnect({ clientId, keepAliveS }) {
   if (!Number.isInteger(keepAliveS) || keepAliveS < 0 || keepAliveS > 65_535) {
-    throw new RangeError('keepAliveS must be an integer in [0, 65535]');
+    throw new RangeError('keepAliveS must be an integer in [0, 65535]')
   }
-  const header = Buffer.alloc(4);
-  header[0] = 4; // protocol level 4 = MQTT 3.1.1
-  header[1] = 0x02; // connect flags: clean session only
-  header.writeUInt16BE(keepAliveS, 2);
-  return packet(PacketType.CONNECT << 4, [encodeString('MQTT'), header, encodeString(clientId)]);
+  const header = Buffer.alloc(4)
+  header[0] = 4 // protocol level 4 = MQTT 3.1.1
+  header[1] = 0x02 // connect flags: clean session only
+  header.writeUInt16BE(keepAliveS, 2)
+  return packet(PacketType.CONNECT << 4, [encodeString('MQTT'), header, encodeString(clientId)])
 }
 
 /**
@@ -101,11 +101,11 @@ export function encodeConnect({ clientId, keepAliveS }) {
  */
 export function encodeSubscribe({ packetId, topicFilter }) {
   if (!Number.isInteger(packetId) || packetId < 1 || packetId > 65_535) {
-    throw new RangeError('packetId must be in [1, 65535]');
+    throw new RangeError('packetId must be in [1, 65535]')
   }
-  const id = Buffer.alloc(2);
-  id.writeUInt16BE(packetId, 0);
-  return packet((PacketType.SUBSCRIBE << 4) | 0x02, [id, encodeString(topicFilter), Buffer.from([0])]);
+  const id = Buffer.alloc(2)
+  id.writeUInt16BE(packetId, 0)
+  return packet((PacketType.SUBSCRIBE << 4) | 0x02, [id, encodeString(topicFilter), Buffer.from([0])])
 }
 
 /**
@@ -113,12 +113,12 @@ export function encodeSubscribe({ packetId, topicFilter }) {
  * @param {{ topic: string, payload: Buffer | string }} opts
  */
 export function encodePublish({ topic, payload }) {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  return packet(PacketType.PUBLISH << 4, [encodeString(topic), body]);
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload
+  return packet(PacketType.PUBLISH << 4, [encodeString(topic), body])
 }
 
-export const PINGREQ = Buffer.from([PacketType.PINGREQ << 4, 0]);
-export const DISCONNECT = Buffer.from([PacketType.DISCONNECT << 4, 0]);
+export const PINGREQ = Buffer.from([PacketType.PINGREQ << 4, 0])
+export const DISCONNECT = Buffer.from([PacketType.DISCONNECT << 4, 0])
 
 // ---- decoding -------------------------------------------------------------------------------
 
@@ -139,86 +139,86 @@ export const DISCONNECT = Buffer.from([PacketType.DISCONNECT << 4, 0]);
 export class PacketReader {
   /** @param {{ packetBytesMax?: number }} [opts] */
   constructor(opts = {}) {
-    this.packetBytesMax = opts.packetBytesMax ?? Limits.packetBytesMaxDefault;
+    this.packetBytesMax = opts.packetBytesMax ?? Limits.packetBytesMaxDefault
     /** @type {Buffer} */
-    this.pending = Buffer.alloc(0);
+    this.pending = Buffer.alloc(0)
   }
 
   /** @param {Buffer} chunk @returns {Packet[]} */
   push(chunk) {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
     /** @type {Packet[]} */
-    const out = [];
+    const out = []
     for (;;) {
-      const frame = this.#nextFrame();
-      if (frame === undefined) break;
-      out.push(decodePacket(frame.firstByte, frame.body));
+      const frame = this.#nextFrame()
+      if (frame === undefined) break
+      out.push(decodePacket(frame.firstByte, frame.body))
     }
-    return out;
+    return out
   }
 
   /** @returns {{ firstByte: number, body: Buffer } | undefined} */
   #nextFrame() {
-    const buf = this.pending;
-    if (buf.length < 2) return undefined;
-    let remaining = 0;
-    let multiplier = 1;
-    let i = 1;
+    const buf = this.pending
+    if (buf.length < 2) return undefined
+    let remaining = 0
+    let multiplier = 1
+    let i = 1
     for (;;) {
-      if (i >= buf.length) return undefined; // varint not complete yet
-      if (i > 4) throw new MqttProtocolError('E_MQTT_MALFORMED', 'remaining length longer than 4 bytes');
-      const byte = buf[i];
-      remaining += (byte & 0x7f) * multiplier;
-      multiplier *= 128;
-      i += 1;
-      if ((byte & 0x80) === 0) break;
+      if (i >= buf.length) return undefined // varint not complete yet
+      if (i > 4) throw new MqttProtocolError('E_MQTT_MALFORMED', 'remaining length longer than 4 bytes')
+      const byte = buf[i]
+      remaining += (byte & 0x7f) * multiplier
+      multiplier *= 128
+      i += 1
+      if ((byte & 0x80) === 0) break
     }
-    const total = i + remaining;
+    const total = i + remaining
     // Checked before buffering the body, so a hostile length cannot make us hold it.
     if (total > this.packetBytesMax) {
-      throw new MqttProtocolError('E_MQTT_TOO_LARGE', `packet of ${total} bytes over limit ${this.packetBytesMax}`);
+      throw new MqttProtocolError('E_MQTT_TOO_LARGE', `packet of ${total} bytes over limit ${this.packetBytesMax}`)
     }
-    if (buf.length < total) return undefined;
-    const frame = { firstByte: buf[0], body: buf.subarray(i, total) };
-    this.pending = buf.subarray(total);
-    return frame;
+    if (buf.length < total) return undefined
+    const frame = { firstByte: buf[0], body: buf.subarray(i, total) }
+    this.pending = buf.subarray(total)
+    return frame
   }
 }
 
 /** @param {number} firstByte @param {Buffer} body @returns {Packet} */
 function decodePacket(firstByte, body) {
-  const type = firstByte >> 4;
+  const type = firstByte >> 4
   switch (type) {
     case PacketType.CONNACK:
-      need(body.length === 2, 'CONNACK must have 2 bytes');
-      return { type: 'connack', sessionPresent: (body[0] & 1) === 1, returnCode: body[1] };
+      need(body.length === 2, 'CONNACK must have 2 bytes')
+      return { type: 'connack', sessionPresent: (body[0] & 1) === 1, returnCode: body[1] }
     case PacketType.SUBACK:
-      need(body.length >= 3, 'SUBACK too short');
-      return { type: 'suback', packetId: body.readUInt16BE(0), returnCodes: [...body.subarray(2)] };
+      need(body.length >= 3, 'SUBACK too short')
+      return { type: 'suback', packetId: body.readUInt16BE(0), returnCodes: [...body.subarray(2)] }
     case PacketType.PUBLISH:
-      return decodePublish(firstByte, body);
+      return decodePublish(firstByte, body)
     case PacketType.PINGRESP:
-      need(body.length === 0, 'PINGRESP must be empty');
-      return { type: 'pingresp' };
+      need(body.length === 0, 'PINGRESP must be empty')
+      return { type: 'pingresp' }
     default:
-      return { type: 'other', packetType: type };
+      return { type: 'other', packetType: type }
   }
 }
 
 /** @param {number} firstByte @param {Buffer} body @returns {Packet} */
 function decodePublish(firstByte, body) {
-  const qos = (firstByte >> 1) & 0x03;
-  need(qos !== 3, 'PUBLISH with QoS 3');
-  need(body.length >= 2, 'PUBLISH too short');
-  const topicLength = body.readUInt16BE(0);
-  let offset = 2 + topicLength;
-  need(body.length >= offset, 'PUBLISH topic runs past the packet');
-  const topic = body.toString('utf8', 2, offset);
-  let packetId;
+  const qos = (firstByte >> 1) & 0x03
+  need(qos !== 3, 'PUBLISH with QoS 3')
+  need(body.length >= 2, 'PUBLISH too short')
+  const topicLength = body.readUInt16BE(0)
+  let offset = 2 + topicLength
+  need(body.length >= offset, 'PUBLISH topic runs past the packet')
+  const topic = body.toString('utf8', 2, offset)
+  let packetId
   if (qos > 0) {
-    need(body.length >= offset + 2, 'PUBLISH packet id missing');
-    packetId = body.readUInt16BE(offset);
-    offset += 2;
+    need(body.length >= offset + 2, 'PUBLISH packet id missing')
+    packetId = body.readUInt16BE(offset)
+    offset += 2
   }
   return {
     type: 'publish',
@@ -228,10 +228,10 @@ function decodePublish(firstByte, body) {
     retain: (firstByte & 1) === 1,
     dup: (firstByte & 8) === 8,
     packetId,
-  };
+  }
 }
 
 /** @param {boolean} condition @param {string} message */
 function need(condition, message) {
-  if (!condition) throw new MqttProtocolError('E_MQTT_MALFORMED', message);
+  if (!condition) throw new MqttProtocolError('E_MQTT_MALFORMED', message)
 }

@@ -9,6 +9,7 @@
 #      AGENTMESH_DOCKERD_WAIT_S (default 60).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+take_lock
 
 DOCKERD_LOG=${AGENTMESH_DOCKERD_LOG:-/var/log/agentmesh-test-dockerd.log}
 DOCKERD_WAIT_S=${AGENTMESH_DOCKERD_WAIT_S:-60}
@@ -33,7 +34,7 @@ if ! pgrep -x dockerd >/dev/null; then
   mkdir -p "$(dirname "$DOCKERD_LOG")"
   # setsid: the engine must outlive this script and not get the test runner's signals.
   setsid dockerd --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
-    >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
 fi
 
 if ! wait_for "$DOCKERD_WAIT_S" "docker engine" docker info; then

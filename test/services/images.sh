@@ -11,6 +11,7 @@
 # PATH), AGENTMESH_IMAGES_FORCE=1 to rebuild anyway.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+take_lock
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BASE_IMAGE=agentmesh/node-base:test

@@ -17,10 +17,12 @@ apt_install() {
   [ "$(id -u)" -eq 0 ] || die "need root to install ${missing[*]}"
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null || die "apt-get update"
-  # policy-rc.d-free: no init system runs here, so postinst scripts that try to start daemons
-  # just print a warning; --no-install-recommends keeps the install small.
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]}"
+  # Another apt run (a parallel test setup, say) holds the dpkg lock: wait for it, bounded.
+  local wait_lock=(-o DPkg::Lock::Timeout=300)
+  apt-get "${wait_lock[@]}" update -qq >/dev/null || die "apt-get update"
+  # No init system runs here, so postinst scripts that try to start daemons only warn;
+  # --no-install-recommends keeps the install small.
+  apt-get "${wait_lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]}"
 }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s until it succeeds or the
@@ -34,4 +36,13 @@ wait_for() {
     sleep 0.2
   done
   log "$what is ready"
+}
+
+# take_lock: serialises the service scripts, which test files running in parallel may call at
+# once (two dockerd or two apt-get runs would fight). Held until the script exits; daemons the
+# scripts start must close fd 9 (`9>&-`) or they would hold it for ever.
+take_lock() {
+  local lock_file=${AGENTMESH_SERVICES_LOCK:-/tmp/agentmesh-test-services.lock}
+  exec 9>"$lock_file"
+  flock -w 600 9 || die "could not take $lock_file within 600s"
 }

@@ -8,6 +8,7 @@
 #      default /var/tmp/agentmesh-test-mosquitto), AGENTMESH_MOSQUITTO_WAIT_S (default 20).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+take_lock
 
 MQTT_PORT=${AGENTMESH_TEST_MQTT_PORT:-18830}
 STATE_DIR=${AGENTMESH_MOSQUITTO_DIR:-/var/tmp/agentmesh-test-mosquitto}
@@ -41,7 +42,7 @@ CONF
 if id mosquitto >/dev/null 2>&1; then chown -R mosquitto "$STATE_DIR"; fi
 
 log "starting mosquitto on 127.0.0.1:$MQTT_PORT (config: $conf)"
-setsid "$MOSQUITTO" -c "$conf" >>"$STATE_DIR/mosquitto.stdout" 2>&1 </dev/null &
+setsid "$MOSQUITTO" -c "$conf" >>"$STATE_DIR/mosquitto.stdout" 2>&1 </dev/null 9>&- &
 
 if ! wait_for "$WAIT_S" "mosquitto on 127.0.0.1:$MQTT_PORT" port_open; then
   tail -n 20 "$STATE_DIR/mosquitto.log" "$STATE_DIR/mosquitto.stdout" >&2 2>/dev/null || true
