@@ -2,9 +2,10 @@
  * `npm run bench -- [SUITE...] [--json] [--list]`: runs benchmark suites and prints figures.
  */
 import { coreSuite } from './core-suite.js'
+import { simSuite } from './sim-suite.js'
 import type { Suite } from './harness.js'
 
-const SUITES: Suite[] = [coreSuite]
+const SUITES: Suite[] = [coreSuite, simSuite]
 
 const USAGE = `usage: npm run bench -- [SUITE...] [--json] [--list]
 
