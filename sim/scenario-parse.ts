@@ -177,10 +177,10 @@ export function parseScenario (text: string, opts: ParseOptions): Scenario {
   return scenario
 }
 
-const TOP = ['name', 'description', 'seed', 'duration', 'policies', 'sites', 'links', 'containers', 'services', 'upstreams', 'load', 'signals', 'faults', 'gossip', 'baseline', 'loadStep', 'replaceWithin'] as const
+export const SCENARIO_FIELDS = ['name', 'description', 'seed', 'duration', 'policies', 'sites', 'links', 'containers', 'services', 'upstreams', 'load', 'signals', 'faults', 'gossip', 'baseline', 'loadStep', 'replaceWithin'] as const
 
 function build (r: Reader, raw: Record<string, Json>, opts: ParseOptions): Scenario {
-  const top = r.obj(raw, [], TOP) ?? {}
+  const top = r.obj(raw, [], SCENARIO_FIELDS) ?? {}
   const sites = parseSites(r, top.sites)
   const siteNames = sites.map(s => s.name)
   const kindOf = new Map(sites.map(s => [s.name, s.kind]))
@@ -502,7 +502,7 @@ const FAULT_FIELDS: Record<FaultSpec['kind'], readonly string[]> = {
   'signal-restore': ['site', 'service'],
   'inject-over-capacity': ['host'],
 }
-const FAULT_KINDS = Object.keys(FAULT_FIELDS) as FaultSpec['kind'][]
+export const FAULT_KINDS = Object.keys(FAULT_FIELDS) as FaultSpec['kind'][]
 
 function parseFaults (r: Reader, v: Json, sites: SiteSpec[], services: SimService[]): FaultSpec[] {
   const siteNames = sites.map(s => s.name)
