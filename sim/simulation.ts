@@ -182,8 +182,10 @@ export class Simulation {
     this.reporters = this.siteHosts.map(hosts => hosts.slice(0, Math.min(scenario.signals.reporters, hosts.length)))
     this.replaceBoundMs = scenario.sites.map(s => scenario.replaceWithinMs + 2 * scenario.containers.startLatency[s.kind].p99Ms)
     const maxSite = Math.max(...scenario.sites.map(s => s.hosts))
-    this.scratchDelay = new Int32Array(maxSite * 2 + 2)
-    this.scratchHost = new Int32Array(maxSite * 2 + 2)
+    // Big enough for one site's receivers, or one leader per site on the global topic.
+    const scratch = Math.max(maxSite, scenario.sites.length) + 1
+    this.scratchDelay = new Int32Array(scratch)
+    this.scratchHost = new Int32Array(scratch)
     this.meshes = this.siteHosts.map(hosts => new SiteMesh(hosts.length, scenario.gossip, this.rng.gossip,
       local => hosts[local].supUp,
       (a, b) => this.net.group[hosts[a].idx] === this.net.group[hosts[b].idx]))
