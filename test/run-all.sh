@@ -3,5 +3,13 @@
 # fresh machine (CI runs exactly this through .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Services the integration tests use (each script installs and starts only what is missing):
+# a Docker engine without its bridge network, a Mosquitto broker on 127.0.0.1:18830, and the
+# locally built agent images.
+bash test/services/docker.sh
+bash test/services/mosquitto.sh
+bash test/services/images.sh
+# Containers left by an earlier run that crashed before its cleanup.
+bash test/services/clean.sh
 npm ci --no-audit --no-fund
 npm test
