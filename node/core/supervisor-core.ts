@@ -86,6 +86,7 @@ export interface RemoteSite {
 }
 
 const MAX_AGE_MS = 0xffffffff
+const NO_SIGNALS: SignalSample[] = []
 
 export class SupervisorCore {
   readonly hostId: string
@@ -96,9 +97,16 @@ export class SupervisorCore {
   private readonly rng: Rng
   private readonly specs: ServiceSpec[]
   readonly members: Membership
-  private readonly outputs: CoreOutput[] = []
+  /** Pending outputs from `outputsHead` on; the array is reset whenever it runs empty. */
+  private outputs: CoreOutput[] = []
+  private outputsHead = 0
   private seq = 0
-  private persistPending = false
+  /** 'vote': term or vote changed, flushed before the next publish; 'members': at the next sweep. */
+  private persistPending: 'none' | 'members' | 'vote' = 'none'
+  /** Immutable parts of this host's heartbeat, built once. */
+  private readonly heartbeatLabels: Map<string, string>
+  private readonly heartbeatAddrs: string[]
+  private runningCache: { observed: ObservedContainer[], counts: Map<string, number>, list: Heartbeat['running'] } | undefined
 
   // election
   private term = 0
@@ -137,6 +145,8 @@ export class SupervisorCore {
     this.rng = new Rng(init.seed)
     this.specs = [...init.services].sort((a, b) => a.name < b.name ? -1 : 1)
     this.capacity = init.capacity
+    this.heartbeatLabels = new Map(init.labels)
+    this.heartbeatAddrs = [...(init.addrs ?? [])]
     this.members = new Membership(init.timings)
     if (init.persisted !== undefined) {
       this.term = init.persisted.term
@@ -166,12 +176,19 @@ export class SupervisorCore {
   }
 
   pollOutput (): CoreOutput | undefined {
-    return this.outputs.shift()
+    if (this.outputsHead >= this.outputs.length) {
+      if (this.outputs.length > 0) { this.outputs = []; this.outputsHead = 0 }
+      return undefined
+    }
+    return this.outputs[this.outputsHead++]
   }
 
-  /** Drains every pending output at once (cheaper than pollOutput in a loop for big batches). */
+  /** Drains every pending output at once. */
   drainOutputs (): CoreOutput[] {
-    return this.outputs.splice(0, this.outputs.length)
+    const out = this.outputsHead === 0 ? this.outputs : this.outputs.slice(this.outputsHead)
+    this.outputs = []
+    this.outputsHead = 0
+    return out
   }
 
   nextDeadlineMs (): number {
@@ -203,6 +220,7 @@ export class SupervisorCore {
     if (nowMs >= this.nextSweepMs) {
       this.nextSweepMs = nowMs + this.t.membershipSweepMs
       for (const change of this.members.sweep(nowMs, this.hasLiveLeader(nowMs))) this.onPeerChange(change, nowMs)
+      this.flushPersist('members')
       if (this.role === 'leader') this.checkLease(nowMs)
     }
     if (this.role === 'follower') this.checkLeader(nowMs)
@@ -271,7 +289,7 @@ export class SupervisorCore {
   private onPeerChange (change: PeerStateChange | undefined, nowMs: number): void {
     if (change === undefined) return
     this.emit({ kind: 'peer-state', change })
-    if (change.from === 'unknown' || change.to === 'reaped') this.persist()
+    if (change.from === 'unknown' || change.to === 'reaped') this.persist('members')
     if (change.hostId === this.leaderId && change.to !== 'alive' && this.role === 'follower') this.loseLeader(nowMs)
   }
 
@@ -515,7 +533,7 @@ export class SupervisorCore {
   }
 
   private siteRunning (): Map<string, number> {
-    const running = new Map<string, number>(this.ownRunning())
+    const running = new Map<string, number>(this.ownRunningCached().counts)
     for (const peer of this.members.values()) {
       if (peer.state === 'dead') continue
       for (const r of peer.running) running.set(r.service, (running.get(r.service) ?? 0) + r.replicas)
@@ -579,7 +597,7 @@ export class SupervisorCore {
     const hosts: PlacementHost[] = [{
       hostId: this.hostId,
       labels: this.init.labels,
-      slots: this.effectiveSlots(this.capacity, this.runtimeOk, this.ownRunning()),
+      slots: this.effectiveSlots(this.capacity, this.runtimeOk, this.ownRunningCached().counts),
       state: 'alive',
     }]
     for (const peer of this.members.values()) {
@@ -647,6 +665,16 @@ export class SupervisorCore {
     for (const action of actions) this.outputs.push({ type: 'action', action })
   }
 
+  /** Replicas running here per service, recomputed only when the observed list changes. */
+  private ownRunningCached (): { counts: Map<string, number>, list: Heartbeat['running'] } {
+    if (this.runningCache === undefined || this.runningCache.observed !== this.observed) {
+      const counts = this.ownRunning()
+      const list = [...counts].sort().map(([service, replicas]) => ({ service, replicas }))
+      this.runningCache = { observed: this.observed, counts, list }
+    }
+    return this.runningCache
+  }
+
   private ownRunning (): Map<string, number> {
     const running = new Map<string, number>()
     for (const c of this.observed) {
@@ -657,14 +685,18 @@ export class SupervisorCore {
     return running
   }
 
+  /**
+   * Receivers keep the heartbeat's parts as they are, so the parts that rarely change are
+   * shared between heartbeats rather than rebuilt: nothing downstream mutates a message.
+   */
   private buildHeartbeat (nowMs: number): Heartbeat {
     return {
-      labels: new Map(this.init.labels),
+      labels: this.heartbeatLabels,
       capacity: this.capacity,
       priority: this.init.priority,
-      running: [...this.ownRunning()].sort().map(([service, replicas]) => ({ service, replicas })),
-      signals: this.ownSignals(nowMs),
-      addrs: [...(this.init.addrs ?? [])],
+      running: this.ownRunningCached().list,
+      signals: this.signals.length === 0 ? NO_SIGNALS : this.ownSignals(nowMs),
+      addrs: this.heartbeatAddrs,
       term: this.term,
       leaderId: this.leaderId,
       planVersion: this.adopted?.plan.version ?? 0,
@@ -688,14 +720,19 @@ export class SupervisorCore {
     this.outputs.push({ type: 'publish', topic, message })
   }
 
-  /** Persisting is batched: written once before the next publish, and at the end of handle(). */
-  private persist (): void {
-    this.persistPending = true
+  /**
+   * Persisting is batched. A changed term or vote is written before the next publish (Raft:
+   * durable before anyone can act on a message that depends on it) or at the end of handle().
+   * A changed member list alone waits for the next membership sweep: losing it in a crash
+   * only means the restarted host relearns the newest members from their heartbeats.
+   */
+  private persist (level: 'members' | 'vote' = 'vote'): void {
+    if (this.persistPending !== 'vote') this.persistPending = level
   }
 
-  private flushPersist (): void {
-    if (!this.persistPending) return
-    this.persistPending = false
+  private flushPersist (level: 'members' | 'vote' = 'vote'): void {
+    if (this.persistPending === 'none' || (level === 'vote' && this.persistPending !== 'vote')) return
+    this.persistPending = 'none'
     const members = this.members.sorted().map(p => p.hostId)
     this.outputs.push({ type: 'persist', state: { term: this.term, votedFor: this.votedFor, members } })
   }
