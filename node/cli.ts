@@ -6,10 +6,14 @@
 import type { Command } from './commands/command.js'
 import { packageVersion, versionCommand } from './commands/version.js'
 import { simCommand } from './commands/sim.js'
+import { superviseCommand } from './commands/supervise.js'
+import { statusCommand } from './commands/status.js'
 
 const COMMANDS: Command[] = [
   versionCommand,
   simCommand,
+  superviseCommand,
+  statusCommand,
 ]
 
 function help (): string {

@@ -1,0 +1,114 @@
+/**
+ * `agentmesh status`: asks the local daemon's HTTP API and prints a readable table, or the
+ * raw JSON with --json. Exit 0 when the daemon answered, 1 when it could not be reached, 2 on
+ * bad flags.
+ */
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import type { Command } from './command.js'
+import { DaemonError, DaemonErrorCode } from '../daemon/errors.js'
+
+const DEFAULT_URL = 'http://127.0.0.1:7421'
+const REQUEST_TIMEOUT_MS = 3000
+
+const USAGE = `usage: agentmesh status [--url URL | --config FILE] [--json]
+
+Asks the local supervisor for its view of the mesh: this host, its site's leader and term,
+every site member with its state, and the sites it hears of.
+
+options:
+  --url URL       the daemon's HTTP API (default: AGENTMESH_HTTP_LISTEN, else ${DEFAULT_URL})
+  --config FILE   take the address from this config's http.listen
+  --json          print {"status": …, "sites": …} as JSON
+
+exit status: 0 the daemon answered, 1 it could not be reached, 2 bad flags`
+
+interface StatusArgs { url: string, json: boolean }
+
+export function parseStatusArgs (argv: readonly string[], env: Record<string, string | undefined> = process.env): StatusArgs {
+  let url = env.AGENTMESH_HTTP_LISTEN !== undefined ? `http://${env.AGENTMESH_HTTP_LISTEN}` : DEFAULT_URL
+  let json = false
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const value = (): string => {
+      const v = argv[++i]
+      if (v === undefined || v.startsWith('--')) throw new DaemonError(DaemonErrorCode.ArgsInvalid, `${a} needs a value`)
+      return v
+    }
+    switch (a) {
+      case '--url': url = value(); break
+      case '--json': json = true; break
+      case '--config': {
+        const file = value()
+        let listen: unknown
+        try {
+          listen = (parse(readFileSync(file, 'utf8')) as { http?: { listen?: unknown } } | null)?.http?.listen
+        } catch (err) {
+          throw new DaemonError(DaemonErrorCode.ArgsInvalid, `cannot read ${file}: ${(err as Error).message}`)
+        }
+        if (typeof listen === 'string') url = `http://${listen}`
+        break
+      }
+      default: throw new DaemonError(DaemonErrorCode.ArgsInvalid, `unknown option ${a}`)
+    }
+  }
+  try { new URL(url) } catch { throw new DaemonError(DaemonErrorCode.ArgsInvalid, `not a URL: ${url}`) } // eslint-disable-line no-new
+  return { url: url.replace(/\/$/, ''), json }
+}
+
+async function getJson (url: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  let res: Response
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  } catch (err) {
+    throw new DaemonError(DaemonErrorCode.StatusUnreachable, `cannot reach the daemon at ${url}: ${(err as Error).message}`, [], { cause: err })
+  }
+  if (!res.ok) throw new DaemonError(DaemonErrorCode.StatusUnreachable, `${url} answered ${res.status}: ${await res.text()}`)
+  return await res.json()
+}
+
+export function table (rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map(r => (r[i] ?? '').length)))
+  return rows.map(r => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join('  ')).join('\n')
+}
+
+function ago (ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-'
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export function renderStatus (status: any, sites: any): string {
+  const alive = status.peers.filter((p: any) => p.state === 'alive').length
+  const head = `host ${status.hostId}  site ${status.site}  role ${status.role}  term ${status.term}  leader ${status.leaderId === '' ? '(none)' : status.leaderId}  incarnation ${status.incarnation}`
+  const sub = `peer id ${status.peerId}  connections ${status.connections}  members ${status.peers.length + 1} (alive ${alive + 1})  runtime ${status.runtime.name}${status.runtime.ok ? '' : ' (unreachable)'}  plan ${status.plan === null ? 'none' : `term ${status.plan.term} v${status.plan.version}`}${status.partitioned ? '  PARTITIONED (fault injection)' : ''}`
+  const members = [['HOST', 'STATE', 'ROLE', 'INCARNATION', 'TERM', 'LAST HEARD', 'CONNECTED']]
+  members.push([status.hostId, 'alive', status.role, String(status.incarnation), String(status.term), '-', '(this host)'])
+  for (const p of status.peers) {
+    members.push([p.hostId, p.state, p.hostId === status.leaderId ? 'leader' : 'follower', String(p.incarnation), String(p.term), ago(p.lastHeardAgoMs), p.connected ? 'yes' : 'no'])
+  }
+  const siteRows = [['SITE', 'LEADER', 'TERM', 'HOSTS ALIVE', 'SLOTS FREE/TOTAL', 'SEEN']]
+  for (const s of sites.sites) {
+    siteRows.push([s.site, s.leaderId === '' ? '(none)' : s.leaderId, String(s.term), String(s.hostsAlive), `${s.slotsFree}/${s.slotsTotal}`, s.local ? 'this site' : `${ago(s.seenAgoMs)} ago`])
+  }
+  return [head, sub, '', table(members), '', table(siteRows)].join('\n')
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show the local supervisor\'s view of the mesh (--url, --json)',
+  usage: USAGE,
+  async run (argv) {
+    try {
+      const args = parseStatusArgs(argv)
+      const [status, sites] = await Promise.all([getJson(`${args.url}/v1/status`), getJson(`${args.url}/v1/sites`)])
+      console.log(args.json ? JSON.stringify({ status, sites }, null, 2) : renderStatus(status, sites))
+      return 0
+    } catch (err) {
+      if (!(err instanceof DaemonError)) throw err
+      console.error(`agentmesh status: ${err.code}: ${err.message}`)
+      return err.code === DaemonErrorCode.ArgsInvalid ? 2 : 1
+    }
+  },
+}

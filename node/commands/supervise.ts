@@ -1,0 +1,94 @@
+/**
+ * `agentmesh supervise --config FILE`: runs the supervisor daemon until SIGINT or SIGTERM (a
+ * graceful stop: the site hears a goodbye and does not wait for a timeout). Exit 0 after a
+ * clean stop, 1 when the daemon fails while running, 2 on a bad config or bad flags.
+ */
+import type { Command } from './command.js'
+import { DaemonError, DaemonErrorCode } from '../daemon/errors.js'
+
+const USAGE = `usage: agentmesh supervise --config FILE [--check]
+       agentmesh supervise --new-swarm-key FILE
+
+Runs the supervisor daemon for this host: joins the site's libp2p mesh, takes part in the site
+leader election, serves the local HTTP API (status, plan, events, /metrics, the dashboard).
+
+options:
+  --config FILE          the YAML config (see the README's configuration reference); every field
+                         can be overridden by an AGENTMESH_* environment variable
+  --check                validate the config, print the effective config as JSON, and exit
+  --new-swarm-key FILE   write a new private-network key (mode 0600) and exit; copy the same
+                         file to every host of the mesh
+
+exit status: 0 clean stop, 1 the daemon failed, 2 bad config or flags`
+
+interface SuperviseArgs { config: string, check: boolean, newSwarmKey: string }
+
+export function parseSuperviseArgs (argv: readonly string[]): SuperviseArgs {
+  const args: SuperviseArgs = { config: process.env.AGENTMESH_CONFIG ?? '', check: false, newSwarmKey: '' }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const value = (): string => {
+      const v = argv[++i]
+      if (v === undefined || v.startsWith('--')) throw new DaemonError(DaemonErrorCode.ArgsInvalid, `${a} needs a value`)
+      return v
+    }
+    switch (a) {
+      case '--config': args.config = value(); break
+      case '--check': args.check = true; break
+      case '--new-swarm-key': args.newSwarmKey = value(); break
+      default: throw new DaemonError(DaemonErrorCode.ArgsInvalid, `unknown option ${a}`)
+    }
+  }
+  if (args.newSwarmKey === '' && args.config === '') throw new DaemonError(DaemonErrorCode.ArgsInvalid, '--config FILE is required (or AGENTMESH_CONFIG)')
+  return args
+}
+
+export const superviseCommand: Command = {
+  name: 'supervise',
+  summary: 'run the supervisor daemon for this host (--config FILE)',
+  usage: USAGE,
+  async run (argv) {
+    try {
+      const args = parseSuperviseArgs(argv)
+      if (args.newSwarmKey !== '') {
+        const { writeNewSwarmKey } = await import('../daemon/identity.js')
+        writeNewSwarmKey(args.newSwarmKey)
+        console.error(`wrote a new swarm key to ${args.newSwarmKey}`)
+        return 0
+      }
+      const { loadConfig } = await import('../daemon/config.js')
+      const config = loadConfig(args.config)
+      if (args.check) {
+        console.log(JSON.stringify({ ...config, labels: Object.fromEntries(config.labels) }, null, 2))
+        return 0
+      }
+      return await runDaemon(config)
+    } catch (err) {
+      if (err instanceof DaemonError) {
+        console.error(`agentmesh supervise: ${err.code}: ${err.message}`)
+        return err.code === DaemonErrorCode.ConfigInvalid || err.code === DaemonErrorCode.ConfigIo || err.code === DaemonErrorCode.ArgsInvalid || err.code === DaemonErrorCode.KeyInvalid ? 2 : 1
+      }
+      throw err
+    }
+  },
+}
+
+async function runDaemon (config: import('../daemon/config.js').DaemonConfig): Promise<number> {
+  const { Daemon } = await import('../daemon/daemon.js')
+  const daemon = new Daemon(config)
+  let exitCode = 0
+  const done = new Promise<void>(resolve => {
+    const stop = (code: number): void => { exitCode = code; void daemon.stop().finally(resolve) }
+    process.once('SIGINT', () => stop(0))
+    process.once('SIGTERM', () => stop(0))
+    daemon.onFatal = () => stop(1)
+  })
+  try {
+    await daemon.start()
+  } catch (err) {
+    await daemon.stop().catch(() => {})
+    throw err
+  }
+  await done
+  return exitCode
+}

@@ -1,0 +1,598 @@
+/**
+ * The daemon's one config module: every field typed and documented (meaning, unit, default),
+ * read from a YAML file, overridable by AGENTMESH_* environment variables, validated at the
+ * edge. Every problem is reported at once, naming the field (and the file's line where there is
+ * one); a daemon with a bad config does not start at all.
+ *
+ * The scalar fields live in one table (CONFIG_FIELDS); the README's configuration reference
+ * lists the same fields and a test keeps the two in agreement. Services are a list of mappings
+ * with their own table (SERVICE_FIELDS).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { availableParallelism, hostname, totalmem } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
+import { PROTOCOL_LIMITS, utf8Length } from '../../protocol/index.js'
+import { DEFAULT_TIMINGS, TIMING_PROFILES, timingProblems, type CoreTimings } from '../core/config.js'
+import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ScalingRules, type ServiceSpec } from '../core/service-spec.js'
+import { DaemonError, DaemonErrorCode } from './errors.js'
+
+export const ENV_PREFIX = 'AGENTMESH_'
+
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'map' | 'enum'
+
+export interface FieldDef {
+  /** Dotted path in the YAML file, e.g. `network.listen`. */
+  path: string
+  kind: Kind
+  /** The default; a string in `defaultText` explains computed defaults. */
+  default: unknown
+  defaultText?: string
+  /** Meaning, unit and trade-off, for the README. */
+  doc: string
+  values?: readonly string[]
+  min?: number
+  max?: number
+  required?: boolean
+}
+
+const TIMING_DOCS: Record<keyof CoreTimings, string> = {
+  heartbeatIntervalMs: 'How often this host gossips its heartbeat (ms). Lower reacts faster, costs more gossip.',
+  suspectAfterMs: 'A peer not heard from for this long is suspect (ms).',
+  deadAfterMs: 'A peer not heard from for this long is dead; its replicas are placed elsewhere (ms).',
+  reapAfterMs: 'A dead peer leaves the electorate after this long, only on hosts with a live leader (ms).',
+  leaderlessReapAfterMs: 'Without any leader for this long a host reaps dead peers anyway (ms).',
+  leaderTimeoutMs: 'A follower that has not heard its leader for this long starts an election (ms).',
+  electionStaggerMs: 'Extra wait before standing, spread by priority rank plus seeded jitter (ms).',
+  electionRoundMs: 'A candidate without a majority after this long gives up and tries later (ms).',
+  leaderLeaseMs: 'A leader that has not heard a majority within this window steps down (ms).',
+  planIntervalMs: 'How often the leader recomputes desired replicas and placement (ms).',
+  planRepublishMs: 'An unchanged plan is published again this often (ms).',
+  summaryIntervalMs: 'How often the leader gossips its site summary on the global topic (ms).',
+  sampleMaxAgeMs: 'A signal sample older than this is stale: the service fails static (ms).',
+  membershipSweepMs: 'How often membership states are re-evaluated (ms).',
+}
+
+/** Every scalar config field, with its default. The one place defaults live. */
+export const CONFIG_FIELDS: readonly FieldDef[] = [
+  { path: 'hostId', kind: 'string', default: '', defaultText: 'the machine\'s hostname', doc: 'This host\'s id, unique in the fleet (≤ 128 bytes).' },
+  { path: 'site', kind: 'string', default: '', required: true, doc: 'The site this host belongs to (a room, a cloud region, an edge cluster). Required.' },
+  { path: 'labels', kind: 'map', default: {}, doc: 'Labels services select on (`location`, `hardware`, …), at most 32. Env: `k=v,k2=v2`.' },
+  { path: 'priority', kind: 'int', default: 0, min: -1_000_000, max: 1_000_000, doc: 'Higher stands for site leader first (stable on-prem servers over edge boxes, say).' },
+  { path: 'capacity.slots', kind: 'int', default: 4, min: 0, max: PROTOCOL_LIMITS.maxReplicas, doc: 'Agent slots: replicas this host runs at once, all services together.' },
+  { path: 'capacity.cpuMillis', kind: 'int', default: 0, min: 0, max: 0xffffffff, defaultText: '0 (detect: cores × 1000)', doc: 'CPU this host offers, in millicores; 0 detects it.' },
+  { path: 'capacity.memoryMib', kind: 'int', default: 0, min: 0, max: 0xffffffff, defaultText: '0 (detect: total memory)', doc: 'Memory this host offers, in MiB; 0 detects it.' },
+  { path: 'dataDir', kind: 'string', default: '/var/lib/agentmesh', doc: 'Where the host key, the election state and the incarnation are kept. Relative paths are resolved against the config file\'s folder.' },
+  { path: 'profile', kind: 'enum', values: Object.keys(TIMING_PROFILES), default: 'lan', doc: 'Core timing profile: `lan` (one room or region, 500 ms heartbeats) or `wan` (slow or lossy links, 2 s).' },
+  ...(Object.keys(DEFAULT_TIMINGS) as Array<keyof CoreTimings>).map((k): FieldDef => ({
+    path: `timings.${k}`, kind: 'int', default: 0, min: 0, max: 86_400_000, defaultText: `0 (the profile's; lan ${DEFAULT_TIMINGS[k]})`, doc: TIMING_DOCS[k],
+  })),
+  { path: 'bootstrapExpect', kind: 'int', default: 1, min: 1, max: 100_000, doc: 'Before the site\'s first leader, a host stands only once it knows this many members (itself included), like Consul\'s `bootstrap_expect`.' },
+  { path: 'network.listen', kind: 'list', default: ['/ip4/0.0.0.0/tcp/7420'], doc: 'libp2p listen multiaddrs (TCP). Env: comma-separated.' },
+  { path: 'network.announce', kind: 'list', default: [], defaultText: '[] (the bound listen addresses)', doc: 'Addresses advertised to peers in heartbeats (at most 8), for hosts behind NAT or bound to 0.0.0.0.' },
+  { path: 'network.bootstrap', kind: 'list', default: [], doc: 'Multiaddrs of a few other supervisors, each ending in `/p2p/<peer id>`. Re-dialled forever; further peers are learnt from heartbeats.' },
+  { path: 'network.privateKeyFile', kind: 'string', default: '', defaultText: '`<dataDir>/host.key`', doc: 'This host\'s libp2p identity (Ed25519, protobuf), created with mode 0600 on first start.' },
+  { path: 'network.swarmKeyFile', kind: 'string', default: '', defaultText: '`<dataDir>/swarm.key`', doc: 'The private-network pre-shared key (pnet, `/key/swarm/psk/1.0.0/` format), the same file on every host. Must exist: `agentmesh supervise --new-swarm-key FILE` writes one.' },
+  { path: 'network.maxConnections', kind: 'int', default: 300, min: 2, max: 100_000, doc: 'libp2p connection cap. Keep it above `targetPeers` plus inbound peers, or pruned connections look like failures.' },
+  { path: 'network.targetPeers', kind: 'int', default: 64, min: 1, max: 10_000, doc: 'The re-dial loop keeps connections to up to this many other supervisors (bootstrap peers first, then site members by id distance).' },
+  { path: 'network.redialIntervalMs', kind: 'int', default: 1000, min: 100, max: 600_000, doc: 'How often the re-dial loop runs (ms).' },
+  { path: 'network.redialBackoffMaxMs', kind: 'int', default: 10_000, min: 100, max: 3_600_000, doc: 'Longest wait between two dials of one unreachable peer (ms); the wait doubles from `redialIntervalMs`.' },
+  { path: 'network.dialTimeoutMs', kind: 'int', default: 5000, min: 100, max: 600_000, doc: 'One dial attempt (ms).' },
+  { path: 'network.maxParallelDials', kind: 'int', default: 8, min: 1, max: 1000, doc: 'Dials the re-dial loop runs at once.' },
+  { path: 'network.inboundConnectionsPerSecond', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Inbound connections accepted per second per remote IP (libp2p\'s default of 5 refuses a site restarting behind one NAT).' },
+  { path: 'network.ipColocationWhitelist', kind: 'list', default: ['127.0.0.1', '::1'], doc: 'IPs exempt from gossipsub\'s same-IP score penalty (more than 10 peers from one IP are graylisted): hosts behind one NAT, or many supervisors on one machine.' },
+  { path: 'network.maxTrackedSenders', kind: 'int', default: 10_000, min: 16, max: 1_000_000, doc: 'Senders whose sequence numbers are remembered for replay detection; the least recently heard is forgotten first.' },
+  { path: 'http.listen', kind: 'string', default: '127.0.0.1:7421', doc: 'Address of the local HTTP API, dashboard and /metrics (`host:port`; port 0 picks one).' },
+  { path: 'http.tokenFile', kind: 'string', default: '', doc: 'File holding the bearer token mutating routes require; empty switches mutating routes off.' },
+  { path: 'http.maxBodyBytes', kind: 'int', default: 65_536, min: 0, max: 16 * 1024 * 1024, doc: 'Largest request body; larger is refused with 413 E_HTTP_TOO_LARGE.' },
+  { path: 'http.requestsPerSecond', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Requests per second per client address (token bucket); over it, 429 E_HTTP_RATE_LIMITED.' },
+  { path: 'http.requestBurst', kind: 'int', default: 100, min: 1, max: 100_000, doc: 'Bucket size of the rate limit.' },
+  { path: 'http.maxSseClients', kind: 'int', default: 16, min: 0, max: 10_000, doc: 'Open /v1/events streams at once; more get 503 E_HTTP_TOO_MANY_STREAMS.' },
+  { path: 'http.sseMaxBufferedBytes', kind: 'int', default: 1_048_576, min: 1024, max: 1 << 30, doc: 'A stream whose client reads slower than this much backlog is closed (shed).' },
+  { path: 'http.eventHistory', kind: 'int', default: 256, min: 0, max: 100_000, doc: 'Recent events kept for /v1/events clients that reconnect with Last-Event-ID (oldest dropped).' },
+  { path: 'log.level', kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', doc: 'pino log level (JSON lines on stdout).' },
+  { path: 'runtime.kind', kind: 'enum', values: ['none'], default: 'none', doc: 'Container runtime. `none`: a null runtime that observes nothing and performs no action (the Docker and process runtimes plug in here).' },
+  { path: 'runtime.resyncIntervalMs', kind: 'int', default: 10_000, min: 100, max: 3_600_000, doc: 'Level-triggered resync: the runtime is observed at least this often (ms).' },
+  { path: 'signals.kind', kind: 'enum', values: ['none'], default: 'none', doc: 'Signal provider. `none`: reports no samples (services then fail static; MQTT, Prometheus and push plug in here).' },
+  { path: 'debug.faultInjection', kind: 'bool', default: false, doc: 'Enables `POST /v1/debug/partition` (bearer token required): cuts this host off the mesh and back, for tests and chaos drills.' },
+]
+
+export interface ServiceFieldDef { path: string, doc: string, default: string }
+
+/** The fields of one `services[]` entry, for the README and the unknown-field check. */
+export const SERVICE_FIELDS: readonly ServiceFieldDef[] = [
+  { path: 'name', default: 'required', doc: 'Service name, unique (letters, digits, `._-`).' },
+  { path: 'targetPerReplica', default: '10', doc: 'Signal units one replica handles (backlog messages per replica, say).' },
+  { path: 'minReplicas', default: '0', doc: 'Per site.' },
+  { path: 'maxReplicas', default: '10', doc: 'Per site.' },
+  { path: 'tolerance', default: '0.1', doc: 'No change while load / (replicas × target) is within 1 ± tolerance.' },
+  { path: 'activationThreshold', default: '0', doc: 'Load at or below which the service needs no replica (scale to and from zero, like KEDA).' },
+  { path: 'selector', default: '{}', doc: 'Labels a host must have (equality) to run this service.' },
+  { path: 'slotsPerReplica', default: '1', doc: 'Agent slots one replica takes.' },
+  { path: 'upstream.name', default: 'none', doc: 'Upstream signal (a broker, say) whose saturation stops scale-up.' },
+  { path: 'upstream.saturatedAt', default: '0.9', doc: 'Saturation (0–1) at or above which scale-up stops.' },
+  { path: 'scaleUp.stabilizationMs', default: String(DEFAULT_SCALE_UP.stabilizationMs), doc: 'Like the HPA\'s `behavior.scaleUp.stabilizationWindowSeconds`, in ms.' },
+  { path: 'scaleUp.policies', default: '100 % or 4 pods per 15 000 ms', doc: 'List of `{type: pods|percent, value, periodMs}` rate limits.' },
+  { path: 'scaleUp.selectPolicy', default: 'max', doc: '`max`, `min` or `disabled`.' },
+  { path: 'scaleDown.stabilizationMs', default: String(DEFAULT_SCALE_DOWN.stabilizationMs), doc: 'Scale-down stabilisation window, in ms.' },
+  { path: 'scaleDown.policies', default: '100 % per 15 000 ms', doc: 'As for scaleUp.' },
+  { path: 'scaleDown.selectPolicy', default: 'max', doc: 'As for scaleUp.' },
+]
+
+export interface DaemonConfig {
+  hostId: string
+  site: string
+  labels: Map<string, string>
+  priority: number
+  capacity: { slots: number, cpuMillis: number, memoryMib: number }
+  dataDir: string
+  profile: string
+  timings: CoreTimings
+  bootstrapExpect: number
+  network: {
+    listen: string[]
+    announce: string[]
+    bootstrap: string[]
+    privateKeyFile: string
+    swarmKeyFile: string
+    maxConnections: number
+    targetPeers: number
+    redialIntervalMs: number
+    redialBackoffMaxMs: number
+    dialTimeoutMs: number
+    maxParallelDials: number
+    inboundConnectionsPerSecond: number
+    ipColocationWhitelist: string[]
+    maxTrackedSenders: number
+  }
+  http: {
+    host: string
+    port: number
+    tokenFile: string
+    maxBodyBytes: number
+    requestsPerSecond: number
+    requestBurst: number
+    maxSseClients: number
+    sseMaxBufferedBytes: number
+    eventHistory: number
+  }
+  log: { level: string }
+  runtime: { kind: 'none', resyncIntervalMs: number }
+  signals: { kind: 'none' }
+  debug: { faultInjection: boolean }
+  services: ServiceSpec[]
+}
+
+/** `network.listen` → `AGENTMESH_NETWORK_LISTEN`. */
+export function envName (path: string): string {
+  return ENV_PREFIX + path.split('.').map(p => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')
+}
+
+export const SERVICES_ENV = `${ENV_PREFIX}SERVICES`
+
+type Env = Record<string, string | undefined>
+
+export interface LoadOptions {
+  env?: Env
+}
+
+/** Reads, overrides from the environment, and validates. Throws DaemonError listing every problem. */
+export function loadConfig (file: string, opts: LoadOptions = {}): DaemonConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new DaemonError(DaemonErrorCode.ConfigIo, `cannot read config file ${file}: ${(err as Error).message}`, [], { cause: err })
+  }
+  return parseConfig(text, { file, env: opts.env ?? process.env })
+}
+
+export function parseConfig (text: string, opts: { file: string, env: Env }): DaemonConfig {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true })
+  const r = new Reader(doc, lines, opts.file)
+  for (const e of doc.errors) r.problems.push(`${opts.file}: ${e.message.split('\n')[0]}`)
+  if (r.problems.length > 0) throw new DaemonError(DaemonErrorCode.ConfigInvalid, `invalid config ${opts.file}`, r.problems)
+  const raw: unknown = doc.toJS() ?? {}
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new DaemonError(DaemonErrorCode.ConfigInvalid, `invalid config ${opts.file}`, [`${opts.file}: the file must be a YAML mapping`])
+  }
+  const config = build(raw as Record<string, unknown>, r, opts.env, opts.file)
+  if (r.problems.length > 0) throw new DaemonError(DaemonErrorCode.ConfigInvalid, `invalid config ${opts.file}`, r.problems)
+  return config!
+}
+
+class Reader {
+  readonly problems: string[] = []
+  constructor (private readonly doc: Document, private readonly lines: LineCounter, private readonly file: string) {}
+
+  where (path: readonly (string | number)[]): string {
+    for (let p = [...path]; ; p = p.slice(0, -1)) {
+      const node = p.length === 0 ? this.doc.contents : this.doc.getIn(p, true)
+      const range = (node as { range?: [number, number, number] } | null | undefined)?.range
+      if (range !== undefined && (isMap(node) || isSeq(node) || isScalar(node) || p.length === 0)) {
+        const pos = this.lines.linePos(range[0])
+        return `${this.file}:${pos.line}:${pos.col}`
+      }
+      if (p.length === 0) return this.file
+    }
+  }
+
+  fail (path: readonly (string | number)[], field: string, message: string, source: 'file' | 'env' = 'file'): undefined {
+    const at = source === 'env' ? `env ${envName(field)}` : this.where(path)
+    this.problems.push(`${at} ${field}: ${message}`)
+    return undefined
+  }
+}
+
+const SECTIONS = ['capacity', 'timings', 'network', 'http', 'log', 'runtime', 'signals', 'debug']
+
+function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string): DaemonConfig | undefined {
+  checkUnknown(raw, r)
+  const v = new Map<string, unknown>()
+  for (const f of CONFIG_FIELDS) v.set(f.path, readField(f, raw, r, env))
+  const services = readServices(raw.services, r, env)
+  const get = <T>(path: string): T => v.get(path) as T
+
+  const hostId = get<string>('hostId') !== '' ? get<string>('hostId') : hostname()
+  checkId(hostId, 'hostId', r)
+  if (get<string>('site') !== '') checkId(get<string>('site'), 'site', r)
+  const labels = new Map(Object.entries(get<Record<string, string>>('labels')))
+  checkLabels(labels, r)
+
+  const baseDir = file === '' ? process.cwd() : resolve(file, '..')
+  const dataDir = absolute(get<string>('dataDir'), baseDir)
+  const timings = readTimings(get<string>('profile'), v, r)
+  const listen = get<string[]>('network.listen')
+  const announce = get<string[]>('network.announce')
+  const bootstrap = get<string[]>('network.bootstrap')
+  checkMultiaddrs(listen, 'network.listen', r, false)
+  checkMultiaddrs(announce, 'network.announce', r, false)
+  checkMultiaddrs(bootstrap, 'network.bootstrap', r, true)
+  if (listen.length === 0) r.fail(['network', 'listen'], 'network.listen', 'needs at least one address')
+  if (announce.length > PROTOCOL_LIMITS.maxAddrs) r.fail(['network', 'announce'], 'network.announce', `at most ${PROTOCOL_LIMITS.maxAddrs} addresses`)
+  const targetPeers = get<number>('network.targetPeers')
+  if (targetPeers >= get<number>('network.maxConnections')) {
+    r.fail(['network', 'targetPeers'], 'network.targetPeers', 'must be below network.maxConnections, or the connection manager prunes what the re-dial loop keeps')
+  }
+  if (get<number>('network.redialBackoffMaxMs') < get<number>('network.redialIntervalMs')) {
+    r.fail(['network', 'redialBackoffMaxMs'], 'network.redialBackoffMaxMs', 'must be at least network.redialIntervalMs')
+  }
+  const http = parseHostPort(get<string>('http.listen'))
+  if (http === undefined) r.fail(['http', 'listen'], 'http.listen', `must be host:port with a port from 0 to 65535, got "${get<string>('http.listen')}"`)
+  if (get<number>('http.requestBurst') < 1) r.fail(['http', 'requestBurst'], 'http.requestBurst', 'must be at least 1')
+
+  const privateKeyFile = get<string>('network.privateKeyFile')
+  const swarmKeyFile = get<string>('network.swarmKeyFile')
+  const tokenFile = get<string>('http.tokenFile')
+  const config: DaemonConfig = {
+    hostId,
+    site: get('site'),
+    labels,
+    priority: get('priority'),
+    capacity: {
+      slots: get('capacity.slots'),
+      cpuMillis: get<number>('capacity.cpuMillis') === 0 ? availableParallelism() * 1000 : get('capacity.cpuMillis'),
+      memoryMib: get<number>('capacity.memoryMib') === 0 ? Math.floor(totalmem() / 1048576) : get('capacity.memoryMib'),
+    },
+    dataDir,
+    profile: get('profile'),
+    timings: timings ?? DEFAULT_TIMINGS,
+    bootstrapExpect: get('bootstrapExpect'),
+    network: {
+      listen,
+      announce,
+      bootstrap,
+      privateKeyFile: privateKeyFile === '' ? join(dataDir, 'host.key') : absolute(privateKeyFile, baseDir),
+      swarmKeyFile: swarmKeyFile === '' ? join(dataDir, 'swarm.key') : absolute(swarmKeyFile, baseDir),
+      maxConnections: get('network.maxConnections'),
+      targetPeers,
+      redialIntervalMs: get('network.redialIntervalMs'),
+      redialBackoffMaxMs: get('network.redialBackoffMaxMs'),
+      dialTimeoutMs: get('network.dialTimeoutMs'),
+      maxParallelDials: get('network.maxParallelDials'),
+      inboundConnectionsPerSecond: get('network.inboundConnectionsPerSecond'),
+      ipColocationWhitelist: get('network.ipColocationWhitelist'),
+      maxTrackedSenders: get('network.maxTrackedSenders'),
+    },
+    http: {
+      host: http?.host ?? '127.0.0.1',
+      port: http?.port ?? 0,
+      tokenFile: tokenFile === '' ? '' : absolute(tokenFile, baseDir),
+      maxBodyBytes: get('http.maxBodyBytes'),
+      requestsPerSecond: get('http.requestsPerSecond'),
+      requestBurst: get('http.requestBurst'),
+      maxSseClients: get('http.maxSseClients'),
+      sseMaxBufferedBytes: get('http.sseMaxBufferedBytes'),
+      eventHistory: get('http.eventHistory'),
+    },
+    log: { level: get('log.level') },
+    runtime: { kind: get('runtime.kind'), resyncIntervalMs: get('runtime.resyncIntervalMs') },
+    signals: { kind: get('signals.kind') },
+    debug: { faultInjection: get('debug.faultInjection') },
+    services: services ?? [],
+  }
+  if (!existsSync(config.network.swarmKeyFile)) {
+    r.fail(['network', 'swarmKeyFile'], 'network.swarmKeyFile', `no swarm key at ${config.network.swarmKeyFile}; copy the mesh's key there or create one with \`agentmesh supervise --new-swarm-key FILE\``)
+  }
+  if (config.http.tokenFile !== '' && !existsSync(config.http.tokenFile)) {
+    r.fail(['http', 'tokenFile'], 'http.tokenFile', `no token file at ${config.http.tokenFile}`)
+  }
+  if (config.debug.faultInjection && config.http.tokenFile === '') {
+    r.fail(['debug', 'faultInjection'], 'debug.faultInjection', 'needs http.tokenFile: the partition route is a mutating route')
+  }
+  return config
+}
+
+function checkUnknown (raw: Record<string, unknown>, r: Reader): void {
+  const top = new Set([...CONFIG_FIELDS.map(f => f.path.split('.')[0]), 'services'])
+  for (const k of Object.keys(raw)) {
+    if (!top.has(k)) r.fail([k], k, `unknown field; known: ${[...top].join(', ')}`)
+  }
+  for (const section of SECTIONS) {
+    const s = raw[section]
+    if (s === undefined || s === null) continue
+    if (typeof s !== 'object' || Array.isArray(s)) { r.fail([section], section, 'must be a mapping'); continue }
+    const known = CONFIG_FIELDS.filter(f => f.path.startsWith(section + '.')).map(f => f.path.slice(section.length + 1))
+    for (const k of Object.keys(s)) {
+      if (!known.includes(k)) r.fail([section, k], `${section}.${k}`, `unknown field; known: ${known.join(', ')}`)
+    }
+  }
+}
+
+function fileValue (raw: Record<string, unknown>, path: string): unknown {
+  let v: unknown = raw
+  for (const p of path.split('.')) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+    v = (v as Record<string, unknown>)[p]
+  }
+  return v === null ? undefined : v
+}
+
+function readField (f: FieldDef, raw: Record<string, unknown>, r: Reader, env: Env): unknown {
+  const path = f.path.split('.')
+  const envText = env[envName(f.path)]
+  if (envText !== undefined) return coerce(f, fromEnv(f, envText), r, path, 'env')
+  const v = fileValue(raw, f.path)
+  if (v === undefined) {
+    if (f.required === true) r.fail(path, f.path, `is required (or set ${envName(f.path)})`)
+    return f.default
+  }
+  return coerce(f, v, r, path, 'file')
+}
+
+function fromEnv (f: FieldDef, text: string): unknown {
+  switch (f.kind) {
+    case 'int': case 'number': return text.trim() === '' ? NaN : Number(text)
+    case 'bool': return text === 'true' ? true : text === 'false' ? false : text
+    case 'list': return text.trim() === '' ? [] : text.split(',').map(s => s.trim())
+    case 'map': {
+      const out: Record<string, string> = {}
+      for (const pair of text.split(',').filter(s => s.trim() !== '')) {
+        const i = pair.indexOf('=')
+        if (i <= 0) return text
+        out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim()
+      }
+      return out
+    }
+    default: return text
+  }
+}
+
+function coerce (f: FieldDef, v: unknown, r: Reader, path: string[], source: 'file' | 'env'): unknown {
+  const bad = (msg: string): unknown => { r.fail(path, f.path, msg, source); return f.default }
+  switch (f.kind) {
+    case 'string':
+      return typeof v === 'string' ? v : bad(`must be a string, got ${show(v)}`)
+    case 'enum':
+      return typeof v === 'string' && f.values!.includes(v) ? v : bad(`must be one of ${f.values!.join(', ')}, got ${show(v)}`)
+    case 'bool':
+      return typeof v === 'boolean' ? v : bad(`must be true or false, got ${show(v)}`)
+    case 'int': case 'number': {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return bad(`must be a number, got ${show(v)}`)
+      if (f.kind === 'int' && !Number.isSafeInteger(v)) return bad(`must be a whole number, got ${v}`)
+      if ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max)) return bad(`must be from ${f.min} to ${f.max}, got ${v}`)
+      return v
+    }
+    case 'list':
+      return Array.isArray(v) && v.every(s => typeof s === 'string') ? v : bad(`must be a list of strings, got ${show(v)}`)
+    case 'map': {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad(`must be a mapping of strings${source === 'env' ? ' (k=v,k2=v2)' : ''}, got ${show(v)}`)
+      const out: Record<string, string> = {}
+      for (const [k, x] of Object.entries(v)) {
+        if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x)
+        else return bad(`value of "${k}" must be a string`)
+      }
+      return out
+    }
+  }
+}
+
+function show (v: unknown): string {
+  const s = JSON.stringify(v)
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+function checkId (id: string, field: string, r: Reader): void {
+  if (!ID_RE.test(id) || utf8Length(id) > PROTOCOL_LIMITS.maxIdBytes) {
+    r.fail([field], field, `must be letters, digits and ._- (starting with a letter or digit), at most ${PROTOCOL_LIMITS.maxIdBytes} bytes, got ${show(id)}`)
+  }
+}
+
+function checkLabels (labels: Map<string, string>, r: Reader): void {
+  if (labels.size > PROTOCOL_LIMITS.maxLabels) r.fail(['labels'], 'labels', `at most ${PROTOCOL_LIMITS.maxLabels} labels, got ${labels.size}`)
+  for (const [k, v] of labels) {
+    if (k === '' || utf8Length(k) > PROTOCOL_LIMITS.maxLabelKeyBytes) r.fail(['labels', k], `labels.${k}`, `key must be 1 to ${PROTOCOL_LIMITS.maxLabelKeyBytes} bytes`)
+    if (utf8Length(v) > PROTOCOL_LIMITS.maxLabelValueBytes) r.fail(['labels', k], `labels.${k}`, `value must be at most ${PROTOCOL_LIMITS.maxLabelValueBytes} bytes`)
+  }
+}
+
+function checkMultiaddrs (addrs: string[], field: string, r: Reader, needPeerId: boolean): void {
+  addrs.forEach((a, i) => {
+    try {
+      const ma = multiaddr(a)
+      if (needPeerId && ma.getComponents().find(c => c.name === 'p2p') === undefined) {
+        r.fail([...field.split('.'), i], `${field}[${i}]`, `must end in /p2p/<peer id> (the peer's id is printed in its log at start and in its status), got "${a}"`)
+      }
+      if (utf8Length(a) > PROTOCOL_LIMITS.maxAddrBytes) r.fail([...field.split('.'), i], `${field}[${i}]`, `at most ${PROTOCOL_LIMITS.maxAddrBytes} bytes`)
+    } catch (err) {
+      r.fail([...field.split('.'), i], `${field}[${i}]`, `not a multiaddr: "${a}" (${(err as Error).message})`)
+    }
+  })
+}
+
+function readTimings (profile: string, v: Map<string, unknown>, r: Reader): CoreTimings | undefined {
+  const base = TIMING_PROFILES[profile]
+  if (base === undefined) return undefined
+  const overrides: Partial<CoreTimings> = {}
+  for (const k of Object.keys(DEFAULT_TIMINGS) as Array<keyof CoreTimings>) {
+    const x = v.get(`timings.${k}`) as number
+    if (x > 0) overrides[k] = x
+  }
+  const t = { ...DEFAULT_TIMINGS, ...base, ...overrides }
+  for (const p of timingProblems(t)) r.fail(['timings'], 'timings', `${p} (profile ${profile} with the overrides given)`)
+  return t
+}
+
+export function parseHostPort (s: string): { host: string, port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]+)):(\d{1,5})$/.exec(s)
+  if (m === null) return undefined
+  const port = Number(m[3])
+  if (port > 65535) return undefined
+  return { host: m[1] ?? m[2], port }
+}
+
+function absolute (p: string, baseDir: string): string {
+  return isAbsolute(p) ? p : resolve(baseDir, p)
+}
+
+// ---- services ------------------------------------------------------------------------------
+
+const SERVICE_TOP = ['name', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown']
+
+function readServices (fileValueRaw: unknown, r: Reader, env: Env): ServiceSpec[] | undefined {
+  let v = fileValueRaw
+  let source: 'file' | 'env' = 'file'
+  const envText = env[SERVICES_ENV]
+  if (envText !== undefined) {
+    source = 'env'
+    try {
+      v = parseDocument(envText).toJS()
+    } catch (err) {
+      r.problems.push(`env ${SERVICES_ENV}: not YAML or JSON (${(err as Error).message})`)
+      return undefined
+    }
+  }
+  if (v === undefined || v === null) return []
+  const where = (path: (string | number)[], msg: string): undefined => {
+    const field = path.map((p, i) => typeof p === 'number' ? `[${p}]` : (i === 0 ? p : `.${p}`)).join('')
+    if (source === 'env') { r.problems.push(`env ${SERVICES_ENV} ${field}: ${msg}`); return undefined }
+    return r.fail(path, field, msg)
+  }
+  if (!Array.isArray(v)) return where(['services'], 'must be a list of services')
+  if (v.length > PROTOCOL_LIMITS.maxServices) where(['services'], `at most ${PROTOCOL_LIMITS.maxServices} services`)
+  const specs: ServiceSpec[] = []
+  const names = new Set<string>()
+  v.forEach((s: unknown, i) => {
+    const spec = readService(s, ['services', i], where)
+    if (spec === undefined) return
+    if (names.has(spec.name)) where(['services', i, 'name'], `duplicate service name "${spec.name}"`)
+    names.add(spec.name)
+    specs.push(spec)
+  })
+  return specs
+}
+
+type Where = (path: (string | number)[], msg: string) => undefined
+
+function readService (s: unknown, path: (string | number)[], where: Where): ServiceSpec | undefined {
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) return where(path, 'must be a mapping')
+  const o = s as Record<string, unknown>
+  for (const k of Object.keys(o)) if (!SERVICE_TOP.includes(k)) where([...path, k], `unknown field; known: ${SERVICE_TOP.join(', ')}`)
+  if (typeof o.name !== 'string' || !ID_RE.test(o.name) || utf8Length(o.name) > PROTOCOL_LIMITS.maxIdBytes) {
+    return where([...path, 'name'], `is required: letters, digits and ._-, at most ${PROTOCOL_LIMITS.maxIdBytes} bytes`)
+  }
+  const num = (k: string, def: number, min: number, max: number, int: boolean): number => {
+    const x = o[k]
+    if (x === undefined || x === null) return def
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max || (int && !Number.isInteger(x))) {
+      where([...path, k], `must be a ${int ? 'whole ' : ''}number from ${min} to ${max}, got ${show(x)}`)
+      return def
+    }
+    return x
+  }
+  const d = serviceSpec(o.name)
+  const spec: ServiceSpec = {
+    ...d,
+    targetPerReplica: num('targetPerReplica', d.targetPerReplica, Number.MIN_VALUE, 1e12, false),
+    minReplicas: num('minReplicas', d.minReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
+    maxReplicas: num('maxReplicas', d.maxReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
+    tolerance: num('tolerance', d.tolerance, 0, 1, false),
+    activationThreshold: num('activationThreshold', d.activationThreshold, 0, 1e12, false),
+    slotsPerReplica: num('slotsPerReplica', d.slotsPerReplica, 1, PROTOCOL_LIMITS.maxReplicas, true),
+    selector: readSelector(o.selector, [...path, 'selector'], where),
+    scaleUp: readRules(o.scaleUp, [...path, 'scaleUp'], DEFAULT_SCALE_UP, where),
+    scaleDown: readRules(o.scaleDown, [...path, 'scaleDown'], DEFAULT_SCALE_DOWN, where),
+  }
+  if (spec.minReplicas > spec.maxReplicas) where([...path, 'minReplicas'], `must not exceed maxReplicas (${spec.maxReplicas})`)
+  if (o.upstream !== undefined && o.upstream !== null) {
+    const u = o.upstream as Record<string, unknown>
+    if (typeof u !== 'object' || Array.isArray(u)) {
+      where([...path, 'upstream'], 'must be a mapping {name, saturatedAt}')
+    } else {
+      for (const k of Object.keys(u)) if (k !== 'name' && k !== 'saturatedAt') where([...path, 'upstream', k], 'unknown field; known: name, saturatedAt')
+      const sat = u.saturatedAt ?? 0.9
+      if (typeof u.name !== 'string' || !ID_RE.test(u.name)) where([...path, 'upstream', 'name'], 'is required: letters, digits and ._-')
+      else if (typeof sat !== 'number' || sat <= 0 || sat > 1) where([...path, 'upstream', 'saturatedAt'], `must be a number above 0 and at most 1, got ${show(sat)}`)
+      else spec.upstream = { name: u.name, saturatedAt: sat }
+    }
+  }
+  return spec
+}
+
+function readSelector (v: unknown, path: (string | number)[], where: Where): Record<string, string> {
+  if (v === undefined || v === null) return {}
+  if (typeof v !== 'object' || Array.isArray(v)) { where(path, 'must be a mapping of label: value'); return {} }
+  const out: Record<string, string> = {}
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x)
+    else where([...path, k], 'must be a string')
+  }
+  return out
+}
+
+function readRules (v: unknown, path: (string | number)[], def: ScalingRules, where: Where): ScalingRules {
+  if (v === undefined || v === null) return def
+  if (typeof v !== 'object' || Array.isArray(v)) { where(path, 'must be a mapping {stabilizationMs, policies, selectPolicy}'); return def }
+  const o = v as Record<string, unknown>
+  for (const k of Object.keys(o)) if (!['stabilizationMs', 'policies', 'selectPolicy'].includes(k)) where([...path, k], 'unknown field; known: stabilizationMs, policies, selectPolicy')
+  const rules: ScalingRules = { ...def }
+  if (o.stabilizationMs !== undefined) {
+    if (typeof o.stabilizationMs !== 'number' || !Number.isSafeInteger(o.stabilizationMs) || o.stabilizationMs < 0) where([...path, 'stabilizationMs'], `must be a whole number of ms ≥ 0, got ${show(o.stabilizationMs)}`)
+    else rules.stabilizationMs = o.stabilizationMs
+  }
+  if (o.selectPolicy !== undefined) {
+    if (o.selectPolicy !== 'max' && o.selectPolicy !== 'min' && o.selectPolicy !== 'disabled') where([...path, 'selectPolicy'], `must be max, min or disabled, got ${show(o.selectPolicy)}`)
+    else rules.selectPolicy = o.selectPolicy
+  }
+  if (o.policies !== undefined) {
+    if (!Array.isArray(o.policies)) {
+      where([...path, 'policies'], 'must be a list of {type, value, periodMs}')
+    } else {
+      rules.policies = []
+      o.policies.forEach((p: unknown, i) => {
+        const pp = p as Record<string, unknown>
+        const at = [...path, 'policies', i]
+        if (typeof p !== 'object' || p === null) { where(at, 'must be a mapping {type, value, periodMs}'); return }
+        if (pp.type !== 'pods' && pp.type !== 'percent') { where([...at, 'type'], `must be pods or percent, got ${show(pp.type)}`); return }
+        if (typeof pp.value !== 'number' || !(pp.value > 0)) { where([...at, 'value'], `must be a number > 0, got ${show(pp.value)}`); return }
+        if (typeof pp.periodMs !== 'number' || !Number.isSafeInteger(pp.periodMs) || pp.periodMs <= 0) { where([...at, 'periodMs'], `must be a whole number of ms > 0, got ${show(pp.periodMs)}`); return }
+        rules.policies.push({ type: pp.type, value: pp.value, periodMs: pp.periodMs })
+      })
+    }
+  }
+  return rules
+}

@@ -1,0 +1,322 @@
+/**
+ * The supervisor daemon: wires the pure core to the real parts. Start order matters: the data
+ * dir and the incarnation first (so a crash during start still counts as a start), the keys,
+ * the mesh (its bound addresses go into the core's heartbeats), the core and its driver, and
+ * the HTTP API last, so /readyz never answers for a daemon that is not running.
+ *
+ * The container runtime and the signal source are ports (ports.ts): the daemon runs end to end
+ * with the null ones, and issue 5's Docker, process, MQTT and Prometheus implementations plug
+ * in through DaemonPorts without touching this file's logic.
+ */
+import './polyfill.js'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { pino, type Logger } from 'pino'
+import { SupervisorCore } from '../core/supervisor-core.js'
+import type { DaemonConfig } from './config.js'
+import { Driver } from './driver.js'
+import { DaemonError, DaemonErrorCode } from './errors.js'
+import { EventLog } from './event-log.js'
+import { HttpApi, type ApiSource } from './http-api.js'
+import { loadOrCreateHostKey, loadSwarmKey } from './identity.js'
+import { Mesh } from './mesh.js'
+import { DaemonMetrics } from './metrics.js'
+import { NoSignals, NullRuntime, type ContainerRuntime, type SignalSource } from './ports.js'
+import { StateStore } from './state-store.js'
+import { packageVersion } from '../commands/version.js'
+
+export interface DaemonPorts {
+  runtime?: ContainerRuntime
+  signals?: SignalSource
+  logger?: Logger
+}
+
+/** How long stop() waits for the goodbye message to leave. */
+const LEAVE_FLUSH_MS = 500
+/** /healthz fails when the driver has not run for this many heartbeat intervals. */
+const HEALTH_STALL_HEARTBEATS = 10
+const GAUGE_REFRESH_MS = 1000
+
+/** Wall-aligned and monotonic: Date.now() at process start plus a monotonic clock since. */
+export function daemonClock (): number {
+  return Math.floor(performance.timeOrigin + performance.now())
+}
+
+export class Daemon implements ApiSource {
+  readonly config: DaemonConfig
+  readonly log: Logger
+  readonly metrics = new DaemonMetrics()
+  readonly events: EventLog
+  private readonly runtime: ContainerRuntime
+  private readonly signals: SignalSource
+  private store!: StateStore
+  private mesh!: Mesh
+  private core!: SupervisorCore
+  private driver!: Driver
+  private api!: HttpApi
+  private startedAtMs = 0
+  private gaugeTimer: NodeJS.Timeout | undefined
+  private stopping: Promise<void> | undefined
+  httpAddress = { host: '', port: 0 }
+  /** Called when the daemon cannot go on (the state file cannot be written, say). */
+  onFatal: (err: Error) => void = () => {}
+
+  constructor (config: DaemonConfig, ports: DaemonPorts = {}) {
+    this.config = config
+    this.runtime = ports.runtime ?? new NullRuntime()
+    this.signals = ports.signals ?? new NoSignals()
+    this.log = (ports.logger ?? pino({ level: config.log.level })).child({ hostId: config.hostId, site: config.site })
+    this.events = new EventLog(config.http.eventHistory)
+  }
+
+  async start (): Promise<void> {
+    const cfg = this.config
+    this.startedAtMs = daemonClock()
+    try {
+      mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 })
+    } catch (err) {
+      throw new DaemonError(DaemonErrorCode.StateIo, `cannot create data dir ${cfg.dataDir}: ${(err as Error).message}`, [], { cause: err })
+    }
+    this.store = StateStore.openAndBumpIncarnation(cfg.dataDir)
+    const { key, created } = await loadOrCreateHostKey(cfg.network.privateKeyFile)
+    if (created) this.log.info({ file: cfg.network.privateKeyFile }, 'created host key')
+    const swarmKey = loadSwarmKey(cfg.network.swarmKeyFile)
+    const token = cfg.http.tokenFile === '' ? undefined : readToken(cfg.http.tokenFile)
+    await this.runtime.start?.()
+    await this.signals.start?.()
+
+    this.mesh = new Mesh({ hostId: cfg.hostId, site: cfg.site, privateKey: key, swarmKey, ...cfg.network }, {
+      'message:received': (topic, message, bytes, atMs) => {
+        this.metrics.messagesIn.inc({ topic, kind: message.body.kind })
+        this.metrics.bytesIn.inc({ topic }, bytes)
+        if (atMs >= message.sentAtMs) this.metrics.propagation.observe({ topic }, (atMs - message.sentAtMs) / 1000)
+        this.driver?.message(topic, message)
+      },
+      'message:rejected': (topic, reason, verdict, peerId) => {
+        this.metrics.rejected.inc({ topic, reason })
+        this.log.warn({ topic, reason, verdict, peer: peerId }, 'gossip message refused')
+      },
+      'message:published': (topic, message, bytes) => {
+        this.metrics.messagesOut.inc({ topic, kind: message.body.kind })
+        this.metrics.bytesOut.inc({ topic }, bytes)
+      },
+      'publish:failed': (topic, message, err) => {
+        this.metrics.publishErrors.inc({ topic })
+        this.log.warn({ topic, kind: message.body.kind, err: err.message }, 'publish failed')
+      },
+      'peer:disconnected': (peerId, hostId) => {
+        this.metrics.disconnects.inc()
+        this.log.debug({ peer: peerId, peerHost: hostId }, 'peer disconnected')
+        if (hostId !== undefined) this.driver?.disconnected(hostId)
+      },
+      'dial:failed': (peerId, err) => {
+        this.metrics.dialFailures.inc()
+        this.log.debug({ peer: peerId, err: err.message }, 'dial failed')
+      },
+    }, daemonClock)
+    await this.mesh.start()
+
+    const addrs = cfg.network.announce.length > 0 ? cfg.network.announce : this.mesh.dialableAddrs()
+    this.core = new SupervisorCore({
+      hostId: cfg.hostId,
+      site: cfg.site,
+      incarnation: this.store.incarnation,
+      labels: cfg.labels,
+      priority: cfg.priority,
+      capacity: cfg.capacity,
+      services: cfg.services,
+      timings: cfg.timings,
+      seed: seedOf(cfg.hostId, this.store.incarnation),
+      addrs: addrs.map(a => a.includes('/p2p/') ? a : `${a}/p2p/${this.mesh.peerId}`),
+      startMs: daemonClock(),
+      ...(this.store.core === undefined ? {} : { persisted: this.store.core }),
+      bootstrapExpect: cfg.bootstrapExpect,
+    })
+    this.driver = new Driver({
+      core: this.core,
+      transport: this.mesh,
+      runtime: this.runtime,
+      signals: this.signals,
+      persist: (state) => this.store.saveCore(state),
+      clock: daemonClock,
+      log: this.log,
+      metrics: this.metrics,
+      events: this.events,
+    }, { capacity: cfg.capacity, sampleIntervalMs: cfg.timings.heartbeatIntervalMs, resyncIntervalMs: cfg.runtime.resyncIntervalMs })
+    this.driver.onFatal = (err) => {
+      this.log.fatal({ err: err.message, code: (err as { code?: string }).code }, 'driver stopped')
+      this.onFatal(err)
+    }
+    this.driver.start()
+    this.metrics.incarnation.set(this.store.incarnation)
+
+    if (cfg.debug.faultInjection) {
+      this.setPartitioned = (on) => {
+        this.mesh.setPartitioned(on)
+        this.metrics.partitioned.set(on ? 1 : 0)
+      }
+    }
+    this.api = new HttpApi({ http: cfg.http, token }, { source: this, events: this.events, metrics: this.metrics, log: this.log, clock: daemonClock })
+    this.httpAddress = await this.api.start()
+    this.gaugeTimer = setInterval(() => this.refreshGauges(), GAUGE_REFRESH_MS)
+    this.gaugeTimer.unref()
+    this.refreshGauges()
+    this.log.info({
+      peerId: this.mesh.peerId, incarnation: this.store.incarnation, addrs, http: `${this.httpAddress.host}:${this.httpAddress.port}`,
+      runtime: this.runtime.name, signals: this.signals.name, services: cfg.services.map(s => s.name), profile: cfg.profile,
+    }, 'supervisor started')
+  }
+
+  /** Graceful: say goodbye to the site, let it leave, close everything. Idempotent. */
+  async stop (): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.gaugeTimer !== undefined) clearInterval(this.gaugeTimer)
+      await this.driver?.stop()
+      await this.mesh?.flush(LEAVE_FLUSH_MS)
+      await this.api?.stop()
+      await this.mesh?.stop()
+      await this.signals.stop?.()
+      await this.runtime.stop?.()
+      this.log.info('supervisor stopped')
+    })()
+    return await this.stopping
+  }
+
+  // ---- ApiSource ---------------------------------------------------------------------------
+
+  setPartitioned?: (on: boolean) => void
+
+  status (): Record<string, unknown> {
+    const now = daemonClock()
+    const connected = this.mesh.connectedPeers()
+    const plan = this.core.plan
+    return {
+      hostId: this.core.hostId,
+      site: this.core.site,
+      peerId: this.mesh.peerId,
+      version: packageVersion(),
+      incarnation: this.core.incarnation,
+      role: this.core.currentRole,
+      term: this.core.currentTerm,
+      leaderId: this.core.currentLeaderId,
+      uptimeMs: now - this.startedAtMs,
+      addrs: this.mesh.dialableAddrs(),
+      connections: this.mesh.connectionCount(),
+      partitioned: this.mesh.isPartitioned,
+      runtime: { name: this.runtime.name, ok: this.core.isRuntimeOk },
+      signals: { name: this.signals.name },
+      plan: plan === undefined ? null : { term: plan.plan.term, version: plan.plan.version, leaderId: plan.leaderId },
+      peers: this.core.peers().map(p => {
+        const peerId = this.mesh.peerOf(p.hostId)
+        return {
+          hostId: p.hostId,
+          state: p.state,
+          incarnation: p.incarnation,
+          term: p.term,
+          leaderId: p.leaderId,
+          priority: p.priority,
+          planVersion: p.planVersion,
+          runtimeOk: p.runtimeOk,
+          lastHeardAgoMs: now - p.lastHeardMs,
+          labels: Object.fromEntries(p.labels),
+          peerId: peerId ?? null,
+          connected: peerId !== undefined && connected.has(peerId),
+        }
+      }),
+    }
+  }
+
+  sites (): Record<string, unknown> {
+    const now = daemonClock()
+    const peers = this.core.peers()
+    const alive = peers.filter(p => p.state === 'alive')
+    const slotsTotal = this.config.capacity.slots + alive.reduce((n, p) => n + p.capacity.slots, 0)
+    const running = alive.reduce((n, p) => n + p.running.reduce((m, r) => m + r.replicas, 0), 0)
+    const local = {
+      site: this.core.site, local: true, leaderId: this.core.currentLeaderId, term: this.core.currentTerm,
+      hostsAlive: alive.length + 1, hostsKnown: peers.length + 1, slotsTotal, slotsFree: Math.max(0, slotsTotal - running), seenAgoMs: 0, services: [],
+    }
+    const remote = [...this.core.sites.values()].filter(s => s.site !== this.core.site).sort((a, b) => a.site < b.site ? -1 : 1).map(s => ({
+      site: s.site, local: false, leaderId: s.leaderId, term: s.summary.term, hostsAlive: s.summary.hostsAlive,
+      slotsTotal: s.summary.slotsTotal, slotsFree: s.summary.slotsFree, seenAgoMs: now - s.receivedAtMs, services: s.summary.services,
+    }))
+    return { sites: [local, ...remote] }
+  }
+
+  plan (): Record<string, unknown> {
+    const adopted = this.core.plan
+    const lv = this.core.leaderView
+    return {
+      site: this.core.site,
+      plan: adopted === undefined
+        ? null
+        : {
+            term: adopted.plan.term,
+            version: adopted.plan.version,
+            leaderId: adopted.leaderId,
+            services: adopted.plan.services,
+            hosts: adopted.plan.hosts,
+            decisions: adopted.plan.decisions,
+            wantedHere: Object.fromEntries(adopted.wanted),
+          },
+      leader: lv === undefined
+        ? null
+        : {
+            services: [...lv.scalers.keys()].sort().map(name => ({
+              service: name, desired: lv.scalers.get(name)!.replicas, load: lv.load.get(name) ?? 0, unplaced: lv.unplaced.get(name) ?? 0,
+            })),
+          },
+    }
+  }
+
+  ready (): { ready: boolean, reason: string } {
+    if (this.stopping !== undefined) return { ready: false, reason: 'stopping' }
+    if (this.mesh.isPartitioned) return { ready: false, reason: 'partitioned by fault injection' }
+    if (this.core.currentLeaderId === '') return { ready: false, reason: 'no site leader known yet' }
+    return { ready: true, reason: this.core.currentRole === 'leader' ? 'leading the site' : `following ${this.core.currentLeaderId}` }
+  }
+
+  healthy (): { healthy: boolean, reason: string } {
+    const stalledMs = daemonClock() - this.driver.lastHandledMs
+    const limit = HEALTH_STALL_HEARTBEATS * this.config.timings.heartbeatIntervalMs
+    return stalledMs > limit
+      ? { healthy: false, reason: `driver loop stalled for ${stalledMs} ms` }
+      : { healthy: true, reason: 'ok' }
+  }
+
+  private refreshGauges (): void {
+    const m = this.metrics
+    const counts = { alive: 0, suspect: 0, dead: 0 }
+    for (const p of this.core.peers()) counts[p.state]++
+    for (const [state, n] of Object.entries(counts)) m.peers.set({ state }, n)
+    m.term.set(this.core.currentTerm)
+    m.isLeader.set(this.core.currentRole === 'leader' ? 1 : 0)
+    m.planVersion.set(this.core.plan?.plan.version ?? 0)
+    m.connections.set(this.mesh.connectionCount())
+    m.siteLeader.reset()
+    m.siteTerm.reset()
+    if (this.core.currentLeaderId !== '') m.siteLeader.set({ site: this.core.site, leader: this.core.currentLeaderId }, 1)
+    m.siteTerm.set({ site: this.core.site }, this.core.currentTerm)
+    for (const s of this.core.sites.values()) {
+      if (s.site === this.core.site) continue
+      m.siteLeader.set({ site: s.site, leader: s.leaderId }, 1)
+      m.siteTerm.set({ site: s.site }, s.summary.term)
+    }
+  }
+}
+
+function readToken (file: string): string {
+  let token: string
+  try {
+    token = readFileSync(file, 'utf8').trim()
+  } catch (err) {
+    throw new DaemonError(DaemonErrorCode.KeyInvalid, `cannot read token file ${file}: ${(err as Error).message}`, [], { cause: err })
+  }
+  if (token.length < 16) throw new DaemonError(DaemonErrorCode.KeyInvalid, `token in ${file} is shorter than 16 characters`)
+  return token
+}
+
+/** Seeds the core's jitter: differs per host and per start, repeatable for a given pair. */
+function seedOf (hostId: string, incarnation: number): number {
+  return createHash('sha256').update(`${hostId}/${incarnation}`).digest().readUInt32LE(0)
+}

@@ -1,0 +1,349 @@
+/**
+ * The real network: a libp2p node (TCP, pnet, Noise, Yamux, identify) with gossipsub on one
+ * topic per site and one global topic, signed messages (StrictSign), every received message
+ * through the MessageGate, and a re-dial loop that keeps this host connected to its bootstrap
+ * peers and to site members learnt from heartbeats.
+ *
+ * What NOTES-libp2p.md found, and where it is handled here:
+ * - same-IP score penalty: `ipColocationWhitelist` goes to gossipsub's score params;
+ * - inbound connection rate (5/s per IP by default): `inboundConnectionsPerSecond`;
+ * - bootstrap dials each seed once: the re-dial loop dials bootstrap peers forever, with backoff;
+ * - seeds alone are not a mesh: heartbeats carry each host's addresses, the loop dials them;
+ * - oversize messages kill streams: the codec refuses to encode past 64 KiB and gossipsub's
+ *   inbound cap is set to the same limit;
+ * - publishing with no subscribers throws: `allowPublishToZeroTopicPeers`;
+ * - validators: a topic score param per topic, so a reject lowers the sender's score.
+ */
+import './polyfill.js'
+import { createHash } from 'node:crypto'
+import { gossipsub, TopicValidatorResult, type GossipSub, type Message as PubsubMessage } from '@libp2p/gossipsub'
+import { createTopicScoreParams } from '@libp2p/gossipsub/score'
+import { identify } from '@libp2p/identify'
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
+import { noise } from '@libp2p/noise'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { encodeMessage, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
+import { DaemonError, DaemonErrorCode } from './errors.js'
+import { MessageGate, type GateReason, type TopicKind } from './message-gate.js'
+
+/** Topic names carry the protocol's major version: a new major is a new mesh. */
+export function siteTopic (site: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}` }
+export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
+
+export interface MeshInit {
+  hostId: string
+  site: string
+  privateKey: PrivateKey
+  /** pnet swarm key file contents. */
+  swarmKey: Uint8Array
+  listen: string[]
+  announce: string[]
+  bootstrap: string[]
+  maxConnections: number
+  targetPeers: number
+  redialIntervalMs: number
+  redialBackoffMaxMs: number
+  dialTimeoutMs: number
+  maxParallelDials: number
+  inboundConnectionsPerSecond: number
+  ipColocationWhitelist: string[]
+  maxTrackedSenders: number
+}
+
+/** What the mesh reports; the daemon turns these into core inputs, metrics and logs. */
+export interface MeshEvents {
+  'message:received': (topic: TopicKind, message: Message, bytes: number, receivedAtMs: number) => void
+  'message:rejected': (topic: TopicKind, reason: GateReason, verdict: 'reject' | 'ignore', peerId: string) => void
+  'message:published': (topic: TopicKind, message: Message, bytes: number) => void
+  'publish:failed': (topic: TopicKind, message: Message, err: Error) => void
+  /** Every connection to a peer closed; hostId when the peer has spoken for one. */
+  'peer:disconnected': (peerId: string, hostId: string | undefined) => void
+  'peer:connected': (peerId: string) => void
+  'dial:failed': (peerId: string, err: Error) => void
+}
+
+interface DialTarget {
+  peerId: string
+  addrs: Multiaddr[]
+  bootstrap: boolean
+  /** Site members only: removed when the core reaps them. */
+  hostId?: string
+  nextDialMs: number
+  backoffMs: number
+}
+
+export class Mesh {
+  private node: Libp2p<{ pubsub: GossipSub, identify: unknown }> | undefined
+  private gate: MessageGate | undefined
+  private readonly targets = new Map<string, DialTarget>()
+  private readonly decoded = new WeakMap<Uint8Array, Message>()
+  private readonly topics: Record<TopicKind, string>
+  private redialTimer: NodeJS.Timeout | undefined
+  private dialsInFlight = 0
+  private partitioned = false
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private stopped = false
+
+  constructor (private readonly init: MeshInit, private readonly on: Partial<MeshEvents>, private readonly clock: () => number) {
+    this.topics = { site: siteTopic(init.site), global: GLOBAL_TOPIC }
+  }
+
+  async start (): Promise<void> {
+    const init = this.init
+    // Only invalid deliveries (P4) count: a validator reject costs the sender -10 (squared per
+    // reject, decaying by half each decay interval), so a peer sending garbage is soon below
+    // the gossip (-10) and graylist (-80) thresholds. Mesh delivery rate penalties (P3) are
+    // off: the global topic carries a summary every few seconds and would punish honest peers.
+    const topicScore = createTopicScoreParams({
+      topicWeight: 1,
+      timeInMeshWeight: 0,
+      firstMessageDeliveriesWeight: 0,
+      meshMessageDeliveriesWeight: 0,
+      meshFailurePenaltyWeight: 0,
+      invalidMessageDeliveriesWeight: -10,
+      invalidMessageDeliveriesDecay: 0.5,
+    })
+    try {
+      this.node = await createLibp2p({
+        privateKey: init.privateKey,
+        addresses: { listen: init.listen, announce: init.announce },
+        transports: [tcp()],
+        connectionProtector: preSharedKey({ psk: init.swarmKey }),
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        connectionGater: {
+          denyDialMultiaddr: () => this.partitioned,
+          denyInboundConnection: () => this.partitioned,
+          denyOutboundConnection: () => this.partitioned,
+        },
+        connectionManager: {
+          maxConnections: init.maxConnections,
+          inboundConnectionThreshold: init.inboundConnectionsPerSecond,
+          dialTimeout: init.dialTimeoutMs,
+        },
+        services: {
+          identify: identify(),
+          pubsub: gossipsub({
+            globalSignaturePolicy: 'StrictSign',
+            allowPublishToZeroTopicPeers: true,
+            emitSelf: false,
+            floodPublish: true,
+            maxInboundDataLength: PROTOCOL_LIMITS.maxEncodedBytes,
+            allowedTopics: [this.topics.site, this.topics.global],
+            // Duplicates are dropped before their signature is checked (NOTES: CPU).
+            fastMsgIdFn: (m) => m.signature === undefined ? Buffer.from(m.data ?? []).toString('base64') : Buffer.from(m.signature).toString('base64'),
+            scoreParams: {
+              IPColocationFactorWhitelist: new Set(init.ipColocationWhitelist),
+              topics: { [this.topics.site]: topicScore, [this.topics.global]: topicScore },
+            },
+          }),
+        },
+      })
+    } catch (err) {
+      throw new DaemonError(DaemonErrorCode.MeshStart, `libp2p could not start: ${(err as Error).message}`, [], { cause: err })
+    }
+    const node = this.node
+    this.gate = new MessageGate({ site: init.site, hostId: init.hostId, ownPeerId: node.peerId.toString(), maxTrackedSenders: init.maxTrackedSenders })
+    const pubsub = node.services.pubsub
+    for (const kind of ['site', 'global'] as const) {
+      pubsub.topicValidators.set(this.topics[kind], (_peer, msg) => this.validate(kind, msg))
+      pubsub.subscribe(this.topics[kind])
+    }
+    pubsub.addEventListener('message', (evt) => this.onPubsubMessage(evt.detail))
+    node.addEventListener('peer:disconnect', (evt) => {
+      const peerId = evt.detail.toString()
+      this.on['peer:disconnected']?.(peerId, this.gate?.hostOf(peerId))
+    })
+    node.addEventListener('peer:connect', (evt) => {
+      const t = this.targets.get(evt.detail.toString())
+      if (t !== undefined) t.backoffMs = init.redialIntervalMs
+      this.on['peer:connected']?.(evt.detail.toString())
+    })
+    for (const a of init.bootstrap) this.addTarget(multiaddr(a), true, undefined)
+    this.redialTimer = setInterval(() => this.redial(), init.redialIntervalMs)
+    this.redialTimer.unref()
+    this.redial()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.redialTimer !== undefined) clearInterval(this.redialTimer)
+    await this.node?.stop()
+  }
+
+  get peerId (): string {
+    return this.libp2p.peerId.toString()
+  }
+
+  /** Addresses other hosts can dial, each ending in /p2p/<our id>; at most maxAddrs. */
+  dialableAddrs (): string[] {
+    const own = this.libp2p.getMultiaddrs().map(a => a.toString())
+    return own.filter(a => !a.includes('/ip4/0.0.0.0/') && !a.includes('/ip6/::/')).slice(0, PROTOCOL_LIMITS.maxAddrs)
+  }
+
+  connectionCount (): number {
+    return this.node?.getConnections().length ?? 0
+  }
+
+  /** Peer ids this node has an open connection to. */
+  connectedPeers (): Set<string> {
+    return new Set(this.node?.getConnections().map(c => c.remotePeer.toString()) ?? [])
+  }
+
+  /** Peers in gossipsub's mesh for a topic (for status and tests). */
+  meshPeers (topic: TopicKind): string[] {
+    const ps = this.node?.services.pubsub as unknown as { getMeshPeers?: (t: string) => string[] } | undefined
+    return ps?.getMeshPeers?.(this.topics[topic]) ?? []
+  }
+
+  /** The peer id that speaks for a host id, once it has spoken. */
+  peerOf (hostId: string): string | undefined {
+    return this.gate?.peerOf(hostId)
+  }
+
+  /** Waits for publishes in flight (the goodbye, at stop), at most `timeoutMs`. */
+  async flush (timeoutMs: number): Promise<void> {
+    if (this.inFlight.size === 0) return
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise(resolve => setTimeout(resolve, timeoutMs).unref())])
+  }
+
+  get trackedSenders (): number {
+    return this.gate?.trackedSenders ?? 0
+  }
+
+  get isPartitioned (): boolean {
+    return this.partitioned
+  }
+
+  /** Encodes (the codec enforces every size limit) and publishes. Never throws: failures are reported. */
+  publish (topic: TopicKind, message: Message): void {
+    let data: Uint8Array
+    try {
+      data = encodeMessage(message)
+    } catch (err) {
+      this.on['publish:failed']?.(topic, message, err as Error)
+      return
+    }
+    if (this.partitioned || this.stopped) return
+    const p = this.libp2p.services.pubsub.publish(this.topics[topic], data).then(
+      () => this.on['message:published']?.(topic, message, data.byteLength),
+      (err: Error) => this.on['publish:failed']?.(topic, message, err),
+    )
+    this.inFlight.add(p)
+    void p.finally(() => this.inFlight.delete(p))
+  }
+
+  /** A site member's addresses from its heartbeat: keep it connected. */
+  noteHost (hostId: string, addrs: readonly string[]): void {
+    for (const a of addrs) {
+      let ma: Multiaddr
+      try { ma = multiaddr(a) } catch { continue }
+      const t = this.addTarget(ma, false, hostId)
+      if (t === undefined) continue
+      if (!t.addrs.some(x => x.equals(ma))) t.addrs.push(ma)
+      if (t.addrs.length > PROTOCOL_LIMITS.maxAddrs) t.addrs.shift()
+    }
+  }
+
+  /** The core forgot a host (reaped or left): stop dialling it unless it is a bootstrap peer. */
+  forgetHost (hostId: string): void {
+    for (const [peerId, t] of this.targets) {
+      if (t.hostId === hostId && !t.bootstrap) this.targets.delete(peerId)
+    }
+  }
+
+  /**
+   * Fault injection (debug.faultInjection): cut this host off (every connection dropped, every
+   * dial and inbound connection refused, nothing published) or heal it.
+   */
+  setPartitioned (on: boolean): void {
+    this.partitioned = on
+    if (!on) {
+      for (const t of this.targets.values()) { t.nextDialMs = 0; t.backoffMs = this.init.redialIntervalMs }
+      this.redial()
+      return
+    }
+    for (const c of this.libp2p.getConnections()) c.abort(new Error('partitioned by fault injection'))
+  }
+
+  private get libp2p (): NonNullable<Mesh['node']> {
+    if (this.node === undefined) throw new DaemonError(DaemonErrorCode.MeshStart, 'mesh not started')
+    return this.node
+  }
+
+  private validate (topic: TopicKind, msg: PubsubMessage): TopicValidatorResult {
+    const from = msg.type === 'signed' ? msg.from.toString() : undefined
+    const v = this.gate!.check(topic, from, msg.data)
+    if (v.verdict === 'accept') {
+      this.decoded.set(msg.data, v.message)
+      return TopicValidatorResult.Accept
+    }
+    this.on['message:rejected']?.(topic, v.reason, v.verdict, from ?? '')
+    return v.verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+  }
+
+  private onPubsubMessage (msg: PubsubMessage): void {
+    const topic: TopicKind | undefined = msg.topic === this.topics.site ? 'site' : msg.topic === this.topics.global ? 'global' : undefined
+    if (topic === undefined) return
+    const message = this.decoded.get(msg.data)
+    // Delivered messages were accepted by validate(), which cached the decoded form.
+    if (message === undefined) return
+    this.decoded.delete(msg.data)
+    this.on['message:received']?.(topic, message, msg.data.byteLength, this.clock())
+  }
+
+  private addTarget (ma: Multiaddr, bootstrap: boolean, hostId: string | undefined): DialTarget | undefined {
+    const peerId = ma.getComponents().findLast(c => c.name === 'p2p')?.value
+    if (peerId === undefined || peerId === this.node?.peerId.toString()) return undefined
+    let t = this.targets.get(peerId)
+    if (t === undefined) {
+      t = { peerId, addrs: [ma], bootstrap, hostId, nextDialMs: 0, backoffMs: this.init.redialIntervalMs }
+      this.targets.set(peerId, t)
+    }
+    if (bootstrap) t.bootstrap = true
+    if (hostId !== undefined) t.hostId = hostId
+    return t
+  }
+
+  /**
+   * Keeps up to targetPeers connections: bootstrap peers first, then site members ordered by
+   * a hash of (our id, their id), so every host prefers a different subset and the site's
+   * connection graph is random-like rather than a star around the seeds.
+   */
+  private redial (): void {
+    if (this.partitioned || this.stopped || this.node === undefined) return
+    const now = this.clock()
+    const connected = this.connectedPeers()
+    const own = this.node.peerId.toString()
+    const ordered = [...this.targets.values()].sort((a, b) =>
+      Number(b.bootstrap) - Number(a.bootstrap) || rank(own, a.peerId).localeCompare(rank(own, b.peerId)))
+    let kept = 0
+    for (const t of ordered) {
+      if (kept >= this.init.targetPeers) break
+      kept++
+      if (connected.has(t.peerId) || now < t.nextDialMs) continue
+      if (this.dialsInFlight >= this.init.maxParallelDials) break
+      this.dial(t, now)
+    }
+  }
+
+  private dial (t: DialTarget, now: number): void {
+    this.dialsInFlight++
+    t.nextDialMs = now + t.backoffMs
+    t.backoffMs = Math.min(this.init.redialBackoffMaxMs, t.backoffMs * 2)
+    this.libp2p.dial(t.addrs, { signal: AbortSignal.timeout(this.init.dialTimeoutMs) }).then(
+      (_c: Connection) => { t.backoffMs = this.init.redialIntervalMs },
+      (err: Error) => this.on['dial:failed']?.(t.peerId, err),
+    ).finally(() => { this.dialsInFlight-- })
+  }
+}
+
+function rank (own: string, other: string): string {
+  return createHash('sha1').update(own).update(other).digest('hex')
+}
+
+export type { PeerId }

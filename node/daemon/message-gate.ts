@@ -1,0 +1,139 @@
+/**
+ * What every received gossip message goes through before it reaches the core (gossipsub's
+ * topic validator calls `check`). Decodes with protocol/ (size and version first), then refuses
+ * messages on the wrong topic or for another site, replays, and senders that claim another
+ * host's id. No I/O: the mesh feeds it bytes and the signed `from` peer id.
+ *
+ * Verdicts follow gossipsub: `reject` (invalid: not forwarded, and the propagating peer's score
+ * drops), `ignore` (not delivered, not forwarded, no penalty: a message from a newer minor
+ * version we cannot read, say), `accept`.
+ *
+ * Identity: a host id is bound to the libp2p peer id that first spoke for it in an incarnation.
+ * A message for that host id from another peer id in the same (or an older) incarnation is
+ * refused as impersonation. A higher incarnation may rebind (a host whose key file was lost);
+ * only holders of the network key can publish at all, so this trusts members, not strangers.
+ */
+import { decodeMessage, ProtocolError, ProtocolErrorCode, type Message } from '../../protocol/index.js'
+import { assert } from '../core/errors.js'
+
+/** Rejection and ignore reasons, used as a metric label: a closed set. */
+export const GATE_REASONS = [
+  'too-large', 'version', 'malformed', 'limit', 'invalid', 'unknown-kind',
+  'wrong-topic', 'wrong-site', 'replayed', 'impersonation', 'unsigned',
+] as const
+export type GateReason = typeof GATE_REASONS[number]
+
+export type TopicKind = 'site' | 'global'
+
+export type GateVerdict =
+  | { verdict: 'accept', message: Message }
+  | { verdict: 'reject' | 'ignore', reason: GateReason }
+
+/** Sequence numbers within this distance below the newest seen are checked one by one. */
+export const REPLAY_WINDOW = 64
+
+interface SenderState {
+  incarnation: number
+  peerId: string
+  maxSeq: number
+  /** Bit i set: seq maxSeq − i was seen. */
+  window: bigint
+}
+
+const PROTO_REASON: Record<ProtocolErrorCode, GateReason> = {
+  E_PROTO_TOO_LARGE: 'too-large',
+  E_PROTO_VERSION: 'version',
+  E_PROTO_MALFORMED: 'malformed',
+  E_PROTO_LIMIT: 'limit',
+  E_PROTO_INVALID: 'invalid',
+  E_PROTO_UNKNOWN_KIND: 'unknown-kind',
+}
+
+const WINDOW_MASK = (1n << BigInt(REPLAY_WINDOW)) - 1n
+
+export interface MessageGateInit {
+  site: string
+  hostId: string
+  ownPeerId: string
+  /** Senders remembered; the least recently heard is forgotten first. */
+  maxTrackedSenders: number
+}
+
+export class MessageGate {
+  private readonly senders = new Map<string, SenderState>()
+  private readonly hostByPeer = new Map<string, string>()
+
+  constructor (private readonly init: MessageGateInit) {
+    assert(init.maxTrackedSenders > 0, 'maxTrackedSenders > 0')
+  }
+
+  check (topic: TopicKind, fromPeerId: string | undefined, data: Uint8Array): GateVerdict {
+    if (fromPeerId === undefined) return { verdict: 'reject', reason: 'unsigned' }
+    let message: Message
+    try {
+      message = decodeMessage(data)
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err
+      const reason = PROTO_REASON[err.code]
+      return { verdict: err.code === ProtocolErrorCode.UnknownKind ? 'ignore' : 'reject', reason }
+    }
+    const global = message.body.kind === 'siteSummary' || message.body.kind === 'spillRequest' || message.body.kind === 'spillOffer'
+    if (global !== (topic === 'global')) return { verdict: 'reject', reason: 'wrong-topic' }
+    if (topic === 'site' && message.site !== this.init.site) return { verdict: 'reject', reason: 'wrong-site' }
+    if (message.sender === this.init.hostId && fromPeerId !== this.init.ownPeerId) return { verdict: 'reject', reason: 'impersonation' }
+    const reason = this.checkSequence(message, fromPeerId)
+    if (reason !== undefined) return { verdict: 'reject', reason }
+    return { verdict: 'accept', message }
+  }
+
+  /** The host id a peer id last spoke for, if any. */
+  hostOf (peerId: string): string | undefined {
+    return this.hostByPeer.get(peerId)
+  }
+
+  /** The peer id a host id is bound to, if any. */
+  peerOf (hostId: string): string | undefined {
+    return this.senders.get(hostId)?.peerId
+  }
+
+  get trackedSenders (): number {
+    return this.senders.size
+  }
+
+  private checkSequence (m: Message, peerId: string): GateReason | undefined {
+    const s = this.senders.get(m.sender)
+    if (s === undefined || m.incarnation > s.incarnation) {
+      this.remember(m.sender, { incarnation: m.incarnation, peerId, maxSeq: m.seq, window: 1n })
+      return undefined
+    }
+    if (m.incarnation < s.incarnation) return 'replayed'
+    if (s.peerId !== peerId) return 'impersonation'
+    if (m.seq > s.maxSeq) {
+      const shift = m.seq - s.maxSeq
+      s.window = shift >= REPLAY_WINDOW ? 1n : ((s.window << BigInt(shift)) | 1n) & WINDOW_MASK
+      s.maxSeq = m.seq
+    } else {
+      const back = s.maxSeq - m.seq
+      if (back >= REPLAY_WINDOW) return 'replayed'
+      const bit = 1n << BigInt(back)
+      if ((s.window & bit) !== 0n) return 'replayed'
+      s.window |= bit
+    }
+    this.senders.delete(m.sender)
+    this.senders.set(m.sender, s)
+    return undefined
+  }
+
+  private remember (hostId: string, state: SenderState): void {
+    const old = this.senders.get(hostId)
+    if (old !== undefined && this.hostByPeer.get(old.peerId) === hostId) this.hostByPeer.delete(old.peerId)
+    this.senders.delete(hostId)
+    this.senders.set(hostId, state)
+    this.hostByPeer.set(state.peerId, hostId)
+    while (this.senders.size > this.init.maxTrackedSenders) {
+      const [oldest, st] = this.senders.entries().next().value as [string, SenderState]
+      this.senders.delete(oldest)
+      if (this.hostByPeer.get(st.peerId) === oldest) this.hostByPeer.delete(st.peerId)
+    }
+  }
+}

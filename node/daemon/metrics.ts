@@ -1,0 +1,81 @@
+/**
+ * The daemon's Prometheus metrics (prom-client), on a registry of its own. Names follow
+ * Prometheus conventions: `agentmesh_` prefix, base units (seconds, bytes), `_total` for
+ * counters; labels take values from closed sets (topic, kind, reason, state) or the site name
+ * (bounded by the fleet's sites). Host ids appear only in `agentmesh_site_leader_info`, one
+ * series per site.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** Buckets for gossip propagation: fine below 50 ms, where loopback and LAN delivery live. */
+const PROPAGATION_BUCKETS_S = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5]
+const TICK_BUCKETS_S = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1]
+
+export class DaemonMetrics {
+  readonly registry = new Registry()
+  readonly peers: Gauge<'state'>
+  readonly isLeader: Gauge
+  readonly term: Gauge
+  readonly incarnation: Gauge
+  readonly siteLeader: Gauge<'site' | 'leader'>
+  readonly siteTerm: Gauge<'site'>
+  readonly messagesIn: Counter<'topic' | 'kind'>
+  readonly bytesIn: Counter<'topic'>
+  readonly messagesOut: Counter<'topic' | 'kind'>
+  readonly bytesOut: Counter<'topic'>
+  readonly publishErrors: Counter<'topic'>
+  readonly rejected: Counter<'topic' | 'reason'>
+  readonly propagation: Histogram<'topic'>
+  readonly electionsStarted: Counter<'pre_vote'>
+  readonly leadersElected: Counter
+  readonly leaderChanges: Counter
+  readonly steppedDown: Counter<'reason'>
+  readonly planVersion: Gauge
+  readonly plansAdopted: Counter
+  readonly plansIgnored: Counter<'reason'>
+  readonly coreDropped: Counter<'reason'>
+  readonly coreTick: Histogram
+  readonly connections: Gauge
+  readonly dialFailures: Counter
+  readonly disconnects: Counter
+  readonly actions: Counter<'type' | 'result'>
+  readonly persistWrites: Counter
+  readonly httpRequests: Counter<'route' | 'code'>
+  readonly sseClients: Gauge
+  readonly partitioned: Gauge
+
+  constructor () {
+    const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry })
+    this.peers = new Gauge({ name: 'agentmesh_peers', help: 'Site members this host knows, by state.', labelNames: ['state'], registers })
+    this.isLeader = new Gauge({ name: 'agentmesh_is_leader', help: '1 while this host leads its site.', registers })
+    this.term = new Gauge({ name: 'agentmesh_term', help: 'This host\'s current election term.', registers })
+    this.incarnation = new Gauge({ name: 'agentmesh_incarnation', help: 'Starts of this host (persisted, grows by one per start).', registers })
+    this.siteLeader = new Gauge({ name: 'agentmesh_site_leader_info', help: 'The leader of each known site as this host sees it (value 1).', labelNames: ['site', 'leader'], registers })
+    this.siteTerm = new Gauge({ name: 'agentmesh_site_term', help: 'The term of each known site\'s leader as this host sees it.', labelNames: ['site'], registers })
+    this.messagesIn = new Counter({ name: 'agentmesh_gossip_received_messages_total', help: 'Gossip messages accepted, by topic and kind.', labelNames: ['topic', 'kind'], registers })
+    this.bytesIn = new Counter({ name: 'agentmesh_gossip_received_bytes_total', help: 'Bytes of gossip messages accepted, by topic.', labelNames: ['topic'], registers })
+    this.messagesOut = new Counter({ name: 'agentmesh_gossip_published_messages_total', help: 'Gossip messages published, by topic and kind.', labelNames: ['topic', 'kind'], registers })
+    this.bytesOut = new Counter({ name: 'agentmesh_gossip_published_bytes_total', help: 'Bytes of gossip messages published, by topic.', labelNames: ['topic'], registers })
+    this.publishErrors = new Counter({ name: 'agentmesh_gossip_publish_errors_total', help: 'Messages that could not be encoded or published, by topic.', labelNames: ['topic'], registers })
+    this.rejected = new Counter({ name: 'agentmesh_gossip_rejected_messages_total', help: 'Received gossip messages refused by the validator, by topic and reason.', labelNames: ['topic', 'reason'], registers })
+    this.propagation = new Histogram({ name: 'agentmesh_gossip_propagation_seconds', help: 'From the sender\'s sentAtMs to acceptance here (includes clock skew between hosts).', labelNames: ['topic'], buckets: PROPAGATION_BUCKETS_S, registers })
+    this.electionsStarted = new Counter({ name: 'agentmesh_elections_started_total', help: 'Election rounds this host started (pre_vote="true" for pre-vote rounds).', labelNames: ['pre_vote'], registers })
+    this.leadersElected = new Counter({ name: 'agentmesh_elections_won_total', help: 'Elections this host won.', registers })
+    this.leaderChanges = new Counter({ name: 'agentmesh_leader_changes_total', help: 'Times this host started following a new leader.', registers })
+    this.steppedDown = new Counter({ name: 'agentmesh_leader_step_downs_total', help: 'Times this host stopped leading, by reason.', labelNames: ['reason'], registers })
+    this.planVersion = new Gauge({ name: 'agentmesh_plan_version', help: 'Version of the plan in force on this host.', registers })
+    this.plansAdopted = new Counter({ name: 'agentmesh_plans_adopted_total', help: 'Plans this host adopted.', registers })
+    this.plansIgnored = new Counter({ name: 'agentmesh_plans_ignored_total', help: 'Plans this host ignored, by reason.', labelNames: ['reason'], registers })
+    this.coreDropped = new Counter({ name: 'agentmesh_core_dropped_messages_total', help: 'Accepted messages the core dropped, by reason.', labelNames: ['reason'], registers })
+    this.coreTick = new Histogram({ name: 'agentmesh_core_handle_duration_seconds', help: 'Time the core takes for one input (tick, message, hint), outputs included.', buckets: TICK_BUCKETS_S, registers })
+    this.connections = new Gauge({ name: 'agentmesh_connections', help: 'Open libp2p connections.', registers })
+    this.dialFailures = new Counter({ name: 'agentmesh_dial_failures_total', help: 'Dials of the re-dial loop that failed.', registers })
+    this.disconnects = new Counter({ name: 'agentmesh_peer_disconnects_total', help: 'Peers whose last connection closed.', registers })
+    this.actions = new Counter({ name: 'agentmesh_container_actions_total', help: 'Container actions the core asked for, by type and result (ok, failed, skipped by the null runtime).', labelNames: ['type', 'result'], registers })
+    this.persistWrites = new Counter({ name: 'agentmesh_state_writes_total', help: 'Atomic writes of the election state file.', registers })
+    this.httpRequests = new Counter({ name: 'agentmesh_http_requests_total', help: 'HTTP API requests, by route and status code.', labelNames: ['route', 'code'], registers })
+    this.sseClients = new Gauge({ name: 'agentmesh_http_event_streams', help: 'Open /v1/events streams.', registers })
+    this.partitioned = new Gauge({ name: 'agentmesh_fault_partitioned', help: '1 while fault injection cuts this host off the mesh.', registers })
+  }
+}
