@@ -36,6 +36,8 @@ const LEAVE_FLUSH_MS = 500
 /** /healthz fails when the driver has not run for this many heartbeat intervals. */
 const HEALTH_STALL_HEARTBEATS = 10
 const GAUGE_REFRESH_MS = 1000
+/** Refused gossip messages are logged at most once per (topic, reason) in this interval. */
+const REJECT_LOG_INTERVAL_MS = 10_000
 
 /** Wall-aligned and monotonic: Date.now() at process start plus a monotonic clock since. */
 export function daemonClock (): number {
@@ -57,6 +59,7 @@ export class Daemon implements ApiSource {
   private startedAtMs = 0
   private gaugeTimer: NodeJS.Timeout | undefined
   private stopping: Promise<void> | undefined
+  private readonly rejectLog = new Map<string, { atMs: number, suppressed: number }>()
   httpAddress = { host: '', port: 0 }
   /** Called when the daemon cannot go on (the state file cannot be written, say). */
   onFatal: (err: Error) => void = () => {}
@@ -94,7 +97,13 @@ export class Daemon implements ApiSource {
       },
       'message:rejected': (topic, reason, verdict, peerId) => {
         this.metrics.rejected.inc({ topic, reason })
-        this.log.warn({ topic, reason, verdict, peer: peerId }, 'gossip message refused')
+        // A hostile peer can send thousands: one line per reason per interval, with the count.
+        const key = `${topic}/${reason}`
+        const now = daemonClock()
+        const last = this.rejectLog.get(key)
+        if (last !== undefined && now - last.atMs < REJECT_LOG_INTERVAL_MS) { last.suppressed++; return }
+        this.log.warn({ topic, reason, verdict, peer: peerId, suppressed: last?.suppressed ?? 0 }, 'gossip message refused')
+        this.rejectLog.set(key, { atMs: now, suppressed: 0 })
       },
       'message:published': (topic, message, bytes) => {
         this.metrics.messagesOut.inc({ topic, kind: message.body.kind })

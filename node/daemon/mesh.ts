@@ -8,7 +8,8 @@
  * - same-IP score penalty: `ipColocationWhitelist` goes to gossipsub's score params;
  * - inbound connection rate (5/s per IP by default): `inboundConnectionsPerSecond`;
  * - bootstrap dials each seed once: the re-dial loop dials bootstrap peers forever, with backoff;
- * - seeds alone are not a mesh: heartbeats carry each host's addresses, the loop dials them;
+ * - seeds alone are not a mesh: heartbeats carry each host's addresses, peer exchange
+ *   (peer-exchange.ts) finds site members through peers of other sites, the loop dials them;
  * - oversize messages kill streams: the codec refuses to encode past 64 KiB and gossipsub's
  *   inbound cap is set to the same limit;
  * - publishing with no subscribers throws: `allowPublishToZeroTopicPeers`;
@@ -29,10 +30,14 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { encodeMessage, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { MessageGate, type GateReason, type TopicKind } from './message-gate.js'
+import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
 
 /** Topic names carry the protocol's major version: a new major is a new mesh. */
 export function siteTopic (site: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}` }
 export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
+
+/** Dial targets learnt by peer exchange stop being added beyond this many × targetPeers. */
+const MAX_TARGETS_PER_TARGET_PEER = 4
 
 export interface MeshInit {
   hostId: string
@@ -83,6 +88,9 @@ export class Mesh {
   private readonly decoded = new WeakMap<Uint8Array, Message>()
   private readonly topics: Record<TopicKind, string>
   private redialTimer: NodeJS.Timeout | undefined
+  private pxTimer: NodeJS.Timeout | undefined
+  private pxRound = 0
+  private px: PeerExchangeComponents | undefined
   private dialsInFlight = 0
   private partitioned = false
   private readonly inFlight = new Set<Promise<unknown>>()
@@ -133,7 +141,7 @@ export class Mesh {
             emitSelf: false,
             floodPublish: true,
             maxInboundDataLength: PROTOCOL_LIMITS.maxEncodedBytes,
-            allowedTopics: [this.topics.site, this.topics.global],
+            // Other sites' topics are tracked too (not joined): peer exchange answers from them.
             // Duplicates are dropped before their signature is checked (NOTES: CPU).
             fastMsgIdFn: (m) => m.signature === undefined ? Buffer.from(m.data ?? []).toString('base64') : Buffer.from(m.signature).toString('base64'),
             scoreParams: {
@@ -154,6 +162,22 @@ export class Mesh {
       pubsub.subscribe(this.topics[kind])
     }
     pubsub.addEventListener('message', (evt) => this.onPubsubMessage(evt.detail))
+    this.px = {
+      handle: async (p, h, o) => { await node.handle(p, h, o) },
+      dialProtocol: async (peer, p, o) => await node.dialProtocol(peer, p, o),
+      subscribers: (t) => pubsub.getSubscribers(t),
+      addressesOf: async (peer) => (await node.peerStore.get(peer)).addresses.map(a => a.multiaddr),
+      topicOf: siteTopic,
+    }
+    await servePeerExchange(this.px)
+    node.addEventListener('peer:identify', (evt) => {
+      if (evt.detail.protocols.includes(PEER_EXCHANGE_PROTOCOL)) void this.exchangeWith(evt.detail.peerId)
+    })
+    this.pxTimer = setInterval(() => {
+      const conns = node.getConnections()
+      if (conns.length > 0) void this.exchangeWith(conns[this.pxRound++ % conns.length].remotePeer)
+    }, PEER_EXCHANGE_INTERVAL_MS)
+    this.pxTimer.unref()
     node.addEventListener('peer:disconnect', (evt) => {
       const peerId = evt.detail.toString()
       this.on['peer:disconnected']?.(peerId, this.gate?.hostOf(peerId))
@@ -172,6 +196,7 @@ export class Mesh {
   async stop (): Promise<void> {
     this.stopped = true
     if (this.redialTimer !== undefined) clearInterval(this.redialTimer)
+    if (this.pxTimer !== undefined) clearInterval(this.pxTimer)
     await this.node?.stop()
   }
 
@@ -296,10 +321,21 @@ export class Mesh {
     this.on['message:received']?.(topic, message, msg.data.byteLength, this.clock())
   }
 
-  private addTarget (ma: Multiaddr, bootstrap: boolean, hostId: string | undefined): DialTarget | undefined {
+  /** Asks a peer which members of our site it knows, and keeps them as dial targets. */
+  private async exchangeWith (peer: PeerId): Promise<void> {
+    if (this.px === undefined || this.partitioned || this.stopped) return
+    const found = await askPeers(this.px, peer, this.init.site)
+    let added = 0
+    for (const p of found) for (const a of p.addrs) if (this.addTarget(a, false, undefined, true) !== undefined) added++
+    if (added > 0) this.redial()
+  }
+
+  private addTarget (ma: Multiaddr, bootstrap: boolean, hostId: string | undefined, exchanged = false): DialTarget | undefined {
     const peerId = ma.getComponents().findLast(c => c.name === 'p2p')?.value
     if (peerId === undefined || peerId === this.node?.peerId.toString()) return undefined
     let t = this.targets.get(peerId)
+    // Peers learnt second-hand are bounded; bootstrap peers and heartbeat senders always fit.
+    if (t === undefined && exchanged && this.targets.size >= MAX_TARGETS_PER_TARGET_PEER * this.init.targetPeers) return undefined
     if (t === undefined) {
       t = { peerId, addrs: [ma], bootstrap, hostId, nextDialMs: 0, backoffMs: this.init.redialIntervalMs }
       this.targets.set(peerId, t)

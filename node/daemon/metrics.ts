@@ -47,6 +47,9 @@ export class DaemonMetrics {
   constructor () {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
+    // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for
+    // counters (promtool flags them); the same figures remain as nodejs_active_*{type}.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name)
     this.peers = new Gauge({ name: 'agentmesh_peers', help: 'Site members this host knows, by state.', labelNames: ['state'], registers })
     this.isLeader = new Gauge({ name: 'agentmesh_is_leader', help: '1 while this host leads its site.', registers })
     this.term = new Gauge({ name: 'agentmesh_term', help: 'This host\'s current election term.', registers })

@@ -1,0 +1,285 @@
+/**
+ * Real supervisor processes for integration tests and the mesh benchmark: each one is
+ * `node dist/node/cli.js supervise --config FILE` on loopback, with ports allocated by binding
+ * port 0 first, its own data dir, and a host key written up front so that every peer id (and so
+ * every bootstrap address) is known before anything starts. Waiting is always polling with a
+ * bound, never a fixed sleep.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { generateKey } from '@libp2p/pnet'
+import { stringify } from 'yaml'
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+export const CLI = join(REPO_ROOT, 'dist/node/cli.js')
+
+/** A TCP port nothing listens on now (bound to port 0, then released). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export async function waitFor<T> (what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let lastErr: unknown
+  for (;;) {
+    try {
+      const v = await fn()
+      if (v !== undefined && v !== false) return v
+    } catch (err) { lastErr = err }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr !== undefined ? ` (last error: ${(lastErr as Error).message})` : ''}`)
+    await new Promise(resolve => setTimeout(resolve, intervalMs))
+  }
+}
+
+export function writeSwarmKey (file: string): void {
+  const key = new Uint8Array(95)
+  generateKey(key)
+  writeFileSync(file, key, { mode: 0o600 })
+}
+
+export interface HostSpec {
+  hostId: string
+  site: string
+  priority?: number
+  /** Extra config fields, merged over the defaults below. */
+  extra?: Record<string, unknown>
+}
+
+export interface Status {
+  hostId: string
+  site: string
+  peerId: string
+  role: string
+  term: number
+  leaderId: string
+  incarnation: number
+  connections: number
+  peers: Array<{ hostId: string, state: string, incarnation: number, connected: boolean }>
+}
+
+export class Supervisor {
+  proc: ChildProcess | undefined
+  readonly lines: string[] = []
+  exited: Promise<number | null> = Promise.resolve(null)
+
+  constructor (
+    readonly spec: HostSpec,
+    readonly dir: string,
+    readonly configFile: string,
+    readonly p2pPort: number,
+    readonly httpPort: number,
+    readonly peerId: string,
+  ) {}
+
+  get hostId (): string { return this.spec.hostId }
+  get url (): string { return `http://127.0.0.1:${this.httpPort}` }
+  get addr (): string { return `/ip4/127.0.0.1/tcp/${this.p2pPort}/p2p/${this.peerId}` }
+  get running (): boolean { return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null }
+
+  start (env: Record<string, string> = {}): void {
+    const proc = spawn(process.execPath, [CLI, 'supervise', '--config', this.configFile], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.proc = proc
+    let buf = ''
+    const take = (chunk: Buffer): void => {
+      buf += chunk.toString('utf8')
+      const parts = buf.split('\n')
+      buf = parts.pop()!
+      for (const l of parts) { this.lines.push(l); if (this.lines.length > 5000) this.lines.shift() }
+    }
+    proc.stdout!.on('data', take)
+    proc.stderr!.on('data', take)
+    this.exited = new Promise(resolve => proc.once('exit', (code) => resolve(code)))
+  }
+
+  async kill (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.running) return
+    this.proc!.kill(signal)
+    await this.exited
+  }
+
+  async get<T = unknown> (path: string): Promise<T> {
+    const res = await fetch(this.url + path, { signal: AbortSignal.timeout(2000) })
+    if (!res.ok) throw new Error(`${this.hostId} ${path}: ${res.status} ${await res.text()}`)
+    return await res.json() as T
+  }
+
+  async status (): Promise<Status> { return await this.get<Status>('/v1/status') }
+
+  async metricsText (): Promise<string> {
+    const res = await fetch(this.url + '/metrics', { signal: AbortSignal.timeout(2000) })
+    return await res.text()
+  }
+
+  /** Sum of a metric's samples whose label text contains `labelPart` (e.g. `reason="malformed"`). */
+  async metric (name: string, labelPart = ''): Promise<number> {
+    let sum = 0
+    for (const line of (await this.metricsText()).split('\n')) {
+      if (!line.startsWith(name)) continue
+      const rest = line.slice(name.length)
+      if (rest[0] !== '{' && rest[0] !== ' ') continue
+      if (!line.includes(labelPart)) continue
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+    }
+    return sum
+  }
+
+  async post (path: string, body: unknown, token: string): Promise<Response> {
+    return await fetch(this.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(2000),
+    })
+  }
+}
+
+export interface ClusterOptions {
+  hosts: HostSpec[]
+  /** Index of each host's single bootstrap peer (default: host 0 for everyone but itself). */
+  bootstrapOf?: (i: number) => number[]
+  /** Config merged into every host. */
+  common?: Record<string, unknown>
+}
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef'
+
+/** A set of supervisors sharing a temp dir and a swarm key. Call `stopAll()` in `after`. */
+export class Cluster {
+  readonly dir: string
+  readonly swarmKeyFile: string
+  readonly tokenFile: string
+  readonly sups: Supervisor[] = []
+
+  private constructor () {
+    this.dir = mkdtempSync(join(tmpdir(), 'agentmesh-test-'))
+    this.swarmKeyFile = join(this.dir, 'swarm.key')
+    this.tokenFile = join(this.dir, 'token')
+    writeSwarmKey(this.swarmKeyFile)
+    writeFileSync(this.tokenFile, TEST_TOKEN, { mode: 0o600 })
+  }
+
+  static async create (opts: ClusterOptions): Promise<Cluster> {
+    const c = new Cluster()
+    const prepared: Array<{ spec: HostSpec, dir: string, peerId: string, p2p: number, http: number }> = []
+    for (const spec of opts.hosts) {
+      const key = await generateKeyPair('Ed25519')
+      const dir = join(c.dir, spec.hostId)
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      writeFileSync(join(dir, 'host.key'), privateKeyToProtobuf(key), { mode: 0o600 })
+      prepared.push({ spec, dir, peerId: key.publicKey.toString(), p2p: await freePort(), http: await freePort() })
+    }
+    const addr = (i: number): string => `/ip4/127.0.0.1/tcp/${prepared[i].p2p}/p2p/${prepared[i].peerId}`
+    prepared.forEach((p, i) => {
+      const boot = opts.bootstrapOf?.(i) ?? (i === 0 ? [] : [0])
+      const siteSize = opts.hosts.filter(h => h.site === p.spec.site).length
+      const config = deepMerge({
+        hostId: p.spec.hostId,
+        site: p.spec.site,
+        priority: p.spec.priority ?? 0,
+        dataDir: p.dir,
+        bootstrapExpect: siteSize,
+        network: {
+          listen: [`/ip4/127.0.0.1/tcp/${p.p2p}`],
+          bootstrap: boot.map(addr),
+          swarmKeyFile: c.swarmKeyFile,
+          redialIntervalMs: 250,
+          redialBackoffMaxMs: 2000,
+        },
+        http: { listen: `127.0.0.1:${p.http}`, tokenFile: c.tokenFile },
+        debug: { faultInjection: true },
+        log: { level: 'info' },
+      }, deepMerge(opts.common ?? {}, p.spec.extra ?? {}))
+      const file = join(p.dir, 'config.yaml')
+      writeFileSync(file, stringify(config))
+      c.sups.push(new Supervisor(p.spec, p.dir, file, p.p2p, p.http, p.peerId))
+    })
+    return c
+  }
+
+  startAll (): void { for (const s of this.sups) s.start() }
+
+  site (name: string): Supervisor[] { return this.sups.filter(s => s.spec.site === name) }
+
+  byId (hostId: string): Supervisor { return this.sups.find(s => s.hostId === hostId)! }
+
+  async stopAll (): Promise<void> {
+    await Promise.all(this.sups.map(async s => await s.kill('SIGKILL')))
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+
+  /**
+   * Every running member of the site names the same leader (running too) in the same term,
+   * and that leader says it leads. Returns the leader's status, else undefined.
+   */
+  async siteAgreement (site: string, exclude: string[] = []): Promise<{ leaderId: string, term: number, statuses: Status[] } | undefined> {
+    const members = this.site(site).filter(s => s.running && !exclude.includes(s.hostId))
+    const statuses = await Promise.all(members.map(async s => await s.status()))
+    const first = statuses[0]
+    if (first === undefined || first.leaderId === '') return undefined
+    if (!members.some(m => m.hostId === first.leaderId)) return undefined
+    for (const st of statuses) {
+      if (st.leaderId !== first.leaderId || st.term !== first.term) return undefined
+      if (st.hostId === first.leaderId && st.role !== 'leader') return undefined
+    }
+    return { leaderId: first.leaderId, term: first.term, statuses }
+  }
+}
+
+export function deepMerge (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a }
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k]
+    out[k] = isPlain(cur) && isPlain(v) ? deepMerge(cur, v) : v
+  }
+  return out
+}
+
+function isPlain (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * A bare libp2p node that is not a supervisor: for the tests of a peer without the network key
+ * and of a peer that publishes garbage. `swarmKey` undefined: no private network at all.
+ */
+export async function createRawNode (swarmKey: Uint8Array | undefined): Promise<RawNode> {
+  await import('../../node/daemon/polyfill.js')
+  const { createLibp2p } = await import('libp2p')
+  const { tcp } = await import('@libp2p/tcp')
+  const { noise } = await import('@libp2p/noise')
+  const { yamux } = await import('@libp2p/yamux')
+  const { identify } = await import('@libp2p/identify')
+  const { gossipsub } = await import('@libp2p/gossipsub')
+  const { preSharedKey } = await import('@libp2p/pnet')
+  const node = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    ...(swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: swarmKey }) }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, globalSignaturePolicy: 'StrictSign' }) },
+  })
+  return node as unknown as RawNode
+}
+
+export interface RawNode {
+  peerId: { toString: () => string }
+  dial: (ma: unknown, opts?: { signal?: AbortSignal }) => Promise<unknown>
+  stop: () => Promise<void>
+  services: { pubsub: { subscribe: (t: string) => void, publish: (t: string, d: Uint8Array) => Promise<unknown>, getSubscribers: (t: string) => Array<{ toString: () => string }> } }
+}
