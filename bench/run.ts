@@ -3,9 +3,10 @@
  */
 import { coreSuite } from './core-suite.js'
 import { simSuite } from './sim-suite.js'
+import { meshSuite } from './mesh-suite.js'
 import type { Suite } from './harness.js'
 
-const SUITES: Suite[] = [coreSuite, simSuite]
+const SUITES: Suite[] = [coreSuite, simSuite, meshSuite]
 
 const USAGE = `usage: npm run bench -- [SUITE...] [--json] [--list]
 

@@ -82,6 +82,9 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'network.maxParallelDials', kind: 'int', default: 8, min: 1, max: 1000, doc: 'Dials the re-dial loop runs at once.' },
   { path: 'network.inboundConnectionsPerSecond', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Inbound connections accepted per second per remote IP (libp2p\'s default of 5 refuses a site restarting behind one NAT).' },
   { path: 'network.ipColocationWhitelist', kind: 'list', default: ['127.0.0.1', '::1'], doc: 'IPs exempt from gossipsub\'s same-IP score penalty (more than 10 peers from one IP are graylisted): hosts behind one NAT, or many supervisors on one machine.' },
+  { path: 'network.gossipD', kind: 'int', default: 3, min: 1, max: 64, doc: 'gossipsub mesh degree. Every message is flooded to every connected site member by its publisher, so the mesh only relays to hosts not connected directly; each receiver gets about this many duplicate copies, and each copy costs a signature check.' },
+  { path: 'network.gossipDlo', kind: 'int', default: 2, min: 1, max: 64, doc: 'gossipsub: below this many mesh peers, graft more.' },
+  { path: 'network.gossipDhi', kind: 'int', default: 6, min: 1, max: 128, doc: 'gossipsub: above this many mesh peers, prune.' },
   { path: 'network.maxTrackedSenders', kind: 'int', default: 10_000, min: 16, max: 1_000_000, doc: 'Senders whose sequence numbers are remembered for replay detection; the least recently heard is forgotten first.' },
   { path: 'http.listen', kind: 'string', default: '127.0.0.1:7421', doc: 'Address of the local HTTP API, dashboard and /metrics (`host:port`; port 0 picks one).' },
   { path: 'http.tokenFile', kind: 'string', default: '', doc: 'File holding the bearer token mutating routes require; empty switches mutating routes off.' },
@@ -144,6 +147,9 @@ export interface DaemonConfig {
     maxParallelDials: number
     inboundConnectionsPerSecond: number
     ipColocationWhitelist: string[]
+    gossipD: number
+    gossipDlo: number
+    gossipDhi: number
     maxTrackedSenders: number
   }
   http: {
@@ -259,6 +265,9 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
   if (get<number>('network.redialBackoffMaxMs') < get<number>('network.redialIntervalMs')) {
     r.fail(['network', 'redialBackoffMaxMs'], 'network.redialBackoffMaxMs', 'must be at least network.redialIntervalMs')
   }
+  if (!(get<number>('network.gossipDlo') <= get<number>('network.gossipD') && get<number>('network.gossipD') <= get<number>('network.gossipDhi'))) {
+    r.fail(['network', 'gossipD'], 'network.gossipD', 'must satisfy gossipDlo ≤ gossipD ≤ gossipDhi')
+  }
   const http = parseHostPort(get<string>('http.listen'))
   if (http === undefined) r.fail(['http', 'listen'], 'http.listen', `must be host:port with a port from 0 to 65535, got "${get<string>('http.listen')}"`)
   if (get<number>('http.requestBurst') < 1) r.fail(['http', 'requestBurst'], 'http.requestBurst', 'must be at least 1')
@@ -294,6 +303,9 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
       maxParallelDials: get('network.maxParallelDials'),
       inboundConnectionsPerSecond: get('network.inboundConnectionsPerSecond'),
       ipColocationWhitelist: get('network.ipColocationWhitelist'),
+      gossipD: get('network.gossipD'),
+      gossipDlo: get('network.gossipDlo'),
+      gossipDhi: get('network.gossipDhi'),
       maxTrackedSenders: get('network.maxTrackedSenders'),
     },
     http: {

@@ -44,7 +44,8 @@ export function loadSwarmKey (file: string): Uint8Array {
   if (lines.length !== 3 || lines[0] !== '/key/swarm/psk/1.0.0/' || lines[1] !== '/base16/' || !/^[0-9a-fA-F]{64}$/.test(lines[2])) {
     throw new DaemonError(DaemonErrorCode.KeyInvalid, `swarm key ${file} is malformed: expected the three lines /key/swarm/psk/1.0.0/, /base16/ and 64 hex digits`)
   }
-  return new TextEncoder().encode(`${lines.join('\n')}\n`)
+  // The format @libp2p/pnet's generateKey writes: three lines, no newline at the end.
+  return new TextEncoder().encode(lines.join('\n'))
 }
 
 /** Writes a fresh swarm key (mode 0600); refuses to overwrite one. */

@@ -17,6 +17,7 @@
  */
 import './polyfill.js'
 import { createHash } from 'node:crypto'
+import { Socket } from 'node:net'
 import { gossipsub, TopicValidatorResult, type GossipSub, type Message as PubsubMessage } from '@libp2p/gossipsub'
 import { createTopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify } from '@libp2p/identify'
@@ -57,6 +58,9 @@ export interface MeshInit {
   inboundConnectionsPerSecond: number
   ipColocationWhitelist: string[]
   maxTrackedSenders: number
+  gossipD: number
+  gossipDlo: number
+  gossipDhi: number
 }
 
 /** What the mesh reports; the daemon turns these into core inputs, metrics and logs. */
@@ -140,6 +144,12 @@ export class Mesh {
             allowPublishToZeroTopicPeers: true,
             emitSelf: false,
             floodPublish: true,
+            D: init.gossipD,
+            Dlo: init.gossipDlo,
+            Dhi: init.gossipDhi,
+            // gossipsub requires Dout < Dlo and Dout ≤ D / 2; Dscore ≤ D.
+            Dout: Math.min(init.gossipDlo - 1, Math.floor(init.gossipD / 2)),
+            Dscore: Math.min(init.gossipD, 4),
             maxInboundDataLength: PROTOCOL_LIMITS.maxEncodedBytes,
             // Other sites' topics are tracked too (not joined): peer exchange answers from them.
             // Duplicates are dropped before their signature is checked (NOTES: CPU).
@@ -182,6 +192,7 @@ export class Mesh {
       const peerId = evt.detail.toString()
       this.on['peer:disconnected']?.(peerId, this.gate?.hostOf(peerId))
     })
+    node.addEventListener('connection:open', (evt) => { coalesceSocketWrites(evt.detail) })
     node.addEventListener('peer:connect', (evt) => {
       const t = this.targets.get(evt.detail.toString())
       if (t !== undefined) t.backoffMs = init.redialIntervalMs
@@ -376,6 +387,37 @@ export class Mesh {
       (err: Error) => this.on['dial:failed']?.(t.peerId, err),
     ).finally(() => { this.dialsInFlight-- })
   }
+}
+
+/**
+ * One gossip RPC leaves as several small socket writes (yamux frame, Noise length prefix and
+ * ciphertext, each through pnet), and every write is a syscall with its own trip through the
+ * TCP stack: in a 10-host site it was the largest single CPU cost of an idle supervisor. Corking
+ * the socket for the rest of the tick turns them into one writev. The TCP socket is found under
+ * the connection's layers (`maConn`, not part of libp2p's typed API); if the shape ever
+ * changes, nothing is patched and writes stay as they are.
+ */
+export function coalesceSocketWrites (conn: Connection): boolean {
+  const socket = findSocket(conn)
+  if (socket === undefined) return false
+  const write = socket.write
+  let corked = false
+  socket.write = function (this: Socket, ...args: Parameters<Socket['write']>): boolean {
+    if (!corked) {
+      corked = true
+      socket.cork()
+      process.nextTick(() => { corked = false; socket.uncork() })
+    }
+    return write.apply(this, args)
+  } as Socket['write']
+  return true
+}
+
+function findSocket (o: unknown, depth = 0): Socket | undefined {
+  if (typeof o !== 'object' || o === null || depth > 6) return undefined
+  const x = o as { socket?: unknown, maConn?: unknown }
+  if (x.socket instanceof Socket) return x.socket
+  return findSocket(x.maConn, depth + 1)
 }
 
 function rank (own: string, other: string): string {

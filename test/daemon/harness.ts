@@ -18,15 +18,29 @@ import { stringify } from 'yaml'
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const CLI = join(REPO_ROOT, 'dist/node/cli.js')
 
-/** A TCP port nothing listens on now (bound to port 0, then released). */
+/**
+ * Ports for the supervisors under test: random ports below the kernel's ephemeral range, each
+ * checked free by binding it. Ports from binding port 0 come from the ephemeral range, where
+ * the outbound connections of 20 running supervisors can take one before its daemon binds it.
+ */
+const TEST_PORT_MIN = 20_000
+const TEST_PORT_MAX = 32_000
+const handedOut = new Set<number>()
+
 export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = TEST_PORT_MIN + Math.floor(Math.random() * (TEST_PORT_MAX - TEST_PORT_MIN))
+    if (handedOut.has(port)) continue
+    if (await canBind(port)) { handedOut.add(port); return port }
+  }
+  throw new Error('no free port found')
+}
+
+async function canBind (port: number): Promise<boolean> {
+  return await new Promise(resolve => {
     const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
   })
 }
 
@@ -88,8 +102,8 @@ export class Supervisor {
   get addr (): string { return `/ip4/127.0.0.1/tcp/${this.p2pPort}/p2p/${this.peerId}` }
   get running (): boolean { return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null }
 
-  start (env: Record<string, string> = {}): void {
-    const proc = spawn(process.execPath, [CLI, 'supervise', '--config', this.configFile], {
+  start (env: Record<string, string> = {}, nodeArgs: string[] = []): void {
+    const proc = spawn(process.execPath, [...nodeArgs, CLI, 'supervise', '--config', this.configFile], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

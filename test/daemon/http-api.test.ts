@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { pino } from 'pino'
+import { HttpApi, type ApiSource } from '../../node/daemon/http-api.js'
+import { EventLog } from '../../node/daemon/event-log.js'
+import { DaemonMetrics } from '../../node/daemon/metrics.js'
+import { HttpErrorCode } from '../../node/daemon/errors.js'
+
+const TOKEN = 'a-token-of-enough-length'
+
+describe('HTTP API', () => {
+  let api: HttpApi
+  let base: string
+  const events = new EventLog(8)
+  let partitioned: boolean | undefined
+  const source: ApiSource = {
+    status: () => ({ hostId: 'h1' }),
+    sites: () => ({ sites: [] }),
+    plan: () => ({ plan: null }),
+    ready: () => ({ ready: false, reason: 'no site leader known yet' }),
+    healthy: () => ({ healthy: true, reason: 'ok' }),
+    setPartitioned: (on) => { partitioned = on },
+  }
+
+  before(async () => {
+    api = new HttpApi({
+      http: { host: '127.0.0.1', port: 0, tokenFile: 'x', maxBodyBytes: 64, requestsPerSecond: 5, requestBurst: 20, maxSseClients: 1, sseMaxBufferedBytes: 1 << 20, eventHistory: 8 },
+      token: TOKEN,
+    }, { source, events, metrics: new DaemonMetrics(), log: pino({ level: 'silent' }), clock: () => Date.now() })
+    const a = await api.start()
+    base = `http://127.0.0.1:${a.port}`
+  })
+  after(async () => { await api.stop() })
+
+  const code = async (res: Response): Promise<string> => ((await res.json()) as { error: { code: string } }).error.code
+
+  it('answers JSON routes and refuses unknown ones with a coded error', async () => {
+    assert.deepEqual(await (await fetch(base + '/v1/status')).json(), { hostId: 'h1' })
+    const ready = await fetch(base + '/readyz')
+    assert.equal(ready.status, 503)
+    const missing = await fetch(base + '/v1/nope')
+    assert.equal(missing.status, 404)
+    assert.equal(await code(missing), HttpErrorCode.NotFound)
+    const post = await fetch(base + '/v1/status', { method: 'POST' })
+    assert.equal(post.status, 405)
+  })
+
+  it('guards mutating routes with the bearer token and caps the body', async () => {
+    const url = base + '/v1/debug/partition'
+    const noAuth = await fetch(url, { method: 'POST', body: '{"partitioned":true}' })
+    assert.equal(noAuth.status, 401)
+    assert.equal(await code(noAuth), HttpErrorCode.Unauthorized)
+    const headers = { authorization: `Bearer ${TOKEN}` }
+    const big = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ partitioned: true, pad: 'x'.repeat(100) }) })
+    assert.equal(big.status, 413)
+    const bad = await fetch(url, { method: 'POST', headers, body: '{"partitioned":"yes"}' })
+    assert.equal(await code(bad), HttpErrorCode.BadRequest)
+    const ok = await fetch(url, { method: 'POST', headers, body: '{"partitioned":true}' })
+    assert.equal(ok.status, 200)
+    assert.equal(partitioned, true)
+  })
+
+  it('streams events and replays what it kept after Last-Event-ID, one stream at most', async () => {
+    events.push('leader', 1, { leaderId: 'h1' })
+    events.push('plan', 2, { version: 3 })
+    const ctrl = new AbortController()
+    const res = await fetch(base + '/v1/events', { headers: { 'last-event-id': String(events.lastId - 1) }, signal: ctrl.signal })
+    assert.equal(res.headers.get('content-type'), 'text/event-stream')
+    const reader = res.body!.getReader()
+    let text = ''
+    while (!text.includes('event: plan')) text += new TextDecoder().decode((await reader.read()).value)
+    assert.ok(!text.includes('event: leader'), 'only events after Last-Event-ID are replayed')
+    const second = await fetch(base + '/v1/events')
+    assert.equal(second.status, 503)
+    assert.equal(await code(second), HttpErrorCode.TooManyStreams)
+    ctrl.abort()
+  })
+
+  it('rate limits a client past its burst', async () => {
+    let limited = 0
+    for (let i = 0; i < 40; i++) if ((await fetch(base + '/healthz')).status === 429) limited++
+    assert.ok(limited > 0)
+  })
+})
