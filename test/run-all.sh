@@ -3,6 +3,19 @@
 # fresh machine (CI runs exactly this through .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Debian packages the tests call as binaries, installed only when missing: `promtool` (package
+# prometheus) checks the daemon's /metrics, `chromium` runs the dashboard test. The tests fail,
+# not skip, when one is missing.
+apt_install_missing() {
+  local missing=() pair
+  for pair in "$@"; do command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}"); done
+  ((${#missing[@]} == 0)) && return 0
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+apt_install_missing promtool:prometheus chromium:chromium
+
 # Services the integration tests use (each script installs and starts only what is missing):
 # a Docker engine without its bridge network, a Mosquitto broker on 127.0.0.1:18830, and the
 # locally built agent images.
