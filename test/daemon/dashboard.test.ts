@@ -7,23 +7,25 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type BrowserContext } from 'playwright-core'
 import { Cluster, waitFor } from './harness.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 
 describe('dashboard', { timeout: 90_000 }, () => {
   let cluster: Cluster
-  let browser: Browser
+  let browser: BrowserContext
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package (test/run-all.sh does)`)
     cluster = await Cluster.create({ hosts: [{ hostId: 'd1', site: 'D' }, { hostId: 'd2', site: 'D' }, { hostId: 'd3', site: 'D' }] })
     cluster.startAll()
-    browser = await chromium.launch({
+    // A fresh user data dir each run (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'agentmesh-chromium-')), {
       executablePath: CHROMIUM,
+      headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'agentmesh-chromium-'))}`],
+        '--disable-component-update', '--disable-sync'],
     })
   })
 
@@ -47,7 +49,8 @@ describe('dashboard', { timeout: 90_000 }, () => {
     const leaving = cluster.sups.find(s => s.hostId !== 'd1' && s.hostId !== agreed.leaderId)!
     await leaving.kill('SIGTERM')
     await page.waitForFunction((id) => Array.from(document.querySelectorAll('#events .event-peer')).some(e => e.textContent!.includes(id)), leaving.hostId, { timeout: 10_000 })
-    await page.waitForFunction((id) => Array.from(document.querySelectorAll('#members tbody tr')).some(tr => tr.textContent!.includes(id) && !tr.textContent!.includes('alive')), leaving.hostId, { timeout: 10_000 })
+    // A goodbye reaps the host at once: its row goes (a crashed host would turn suspect instead).
+    await page.waitForFunction((id) => !Array.from(document.querySelectorAll('#members tbody tr')).some(tr => tr.textContent!.includes(id) && tr.textContent!.includes('alive')), leaving.hostId, { timeout: 10_000 })
     await page.close()
   })
 })
