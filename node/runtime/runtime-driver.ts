@@ -1,0 +1,349 @@
+/**
+ * Between the core and an `AgentRuntime` (Docker or processes):
+ *
+ * - `RuntimeDriver` implements the daemon's port (`ContainerRuntime` in node/daemon/ports.ts:
+ *   `observe` → `{containers, ok}`, `apply(action)`, `onChange`, `start`, `stop`). It turns the
+ *   core's actions into runtime calls with the service's spec and the owner labels; an
+ *   observation never throws for an unavailable or failing runtime: it answers `ok: false`
+ *   with the last list known (the core then keeps what runs and fails static) and schedules a
+ *   retry with capped exponential backoff, announced through `onChange`, so any loop that
+ *   re-observes on change retries without a timer of its own. It records start latency (first
+ *   observation of 'running' minus the start call) and counts through a `RuntimeMetricsSink`.
+ *
+ * - `ReconcileLoop` is the level-triggered loop for a host without the daemon's own driver (the
+ *   demo, tests): one pass at a time, observe → callback (feed the core, get actions back) →
+ *   apply them in order → observe again, until a pass yields no action; a pass is triggered by
+ *   runtime events, by the driver's backoff retries, by `request()`, and by a periodic resync.
+ *   The daemon's `Driver` (node/daemon/driver.ts) already serialises actions and observations
+ *   the same way, so the daemon needs only `RuntimeDriver`.
+ */
+import { pino, type Logger } from 'pino'
+import type { ContainerAction, ObservedContainer } from '../core/reconcile.js'
+import type { ContainerRuntime, RuntimeObservation } from '../daemon/ports.js'
+import {
+  RUNTIME_DEFAULTS, RuntimeError, RuntimeErrorCode, ownerLabels,
+  type AgentRuntime, type AgentSpec, type RuntimeChangeListener,
+} from './container-runtime.js'
+
+export type ActionType = ContainerAction['type']
+export type ActionResult = 'ok' | 'failed'
+
+/** What the runtime layer reports; the daemon maps it to prom-client (or anything else). */
+export interface RuntimeMetricsSink {
+  /** One start, from the start call to the first observation of the container running. */
+  startLatency: (seconds: number, service: string) => void
+  /** One action performed, and how it ended. */
+  action: (type: ActionType, result: ActionResult) => void
+  /** Whether the last observation reached the runtime. */
+  runtimeUp: (up: boolean) => void
+  /** A start whose container was seen exited or gone before it was ever seen running. */
+  startFailed: (service: string) => void
+}
+
+export const NOOP_RUNTIME_METRICS: RuntimeMetricsSink = {
+  startLatency: () => {}, action: () => {}, runtimeUp: () => {}, startFailed: () => {},
+}
+
+export interface RuntimeDriverInit {
+  hostId: string
+  site: string
+  /** The spec of a service, looked up at every start (so a config reload is seen). */
+  specFor: (service: string) => AgentSpec | undefined
+  /** Extra labels on every agent started (operator labels; tests' run labels). */
+  extraLabels?: Readonly<Record<string, string>>
+  /** Grace of a stop when the service has no spec any more, ms. */
+  defaultStopTimeoutMs?: number
+  /** Backoff of the retries while the runtime is unavailable: first delay and cap, ms. */
+  retryMsMin?: number
+  retryMsMax?: number
+}
+
+export interface RuntimeDriverComponents {
+  runtime: AgentRuntime
+  metrics?: RuntimeMetricsSink
+  /** Monotonic milliseconds (latency and backoff); default `performance.now()`. */
+  clock?: () => number
+  log?: Logger
+}
+
+/** What `status` shows of the runtime. */
+export interface RuntimeStatus {
+  kind: string
+  ok: boolean
+  /** Observations that failed in a row (0 while ok). */
+  consecutiveFailures: number
+  lastError?: { code: string, message: string }
+  /** Containers in the last list known. */
+  containers: number
+}
+
+export class RuntimeDriver implements ContainerRuntime {
+  readonly name: string
+  private readonly runtime: AgentRuntime
+  private readonly metrics: RuntimeMetricsSink
+  private readonly clock: () => number
+  private readonly log: Logger
+  private readonly listeners = new Set<RuntimeChangeListener>()
+  private readonly pendingStarts = new Map<string, { service: string, startedAtMs: number }>()
+  private lastKnown: ObservedContainer[] = []
+  private ok = true
+  private failures = 0
+  private lastError: RuntimeError | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  private unsubscribe: (() => void) | undefined
+
+  constructor (private readonly init: RuntimeDriverInit, components: RuntimeDriverComponents) {
+    this.runtime = components.runtime
+    this.name = components.runtime.kind
+    this.metrics = components.metrics ?? NOOP_RUNTIME_METRICS
+    this.clock = components.clock ?? (() => performance.now())
+    this.log = components.log ?? pino({ level: 'silent' })
+  }
+
+  async start (): Promise<void> {
+    this.unsubscribe = this.runtime.onChange(() => this.emitChange())
+    await this.runtime.start()
+  }
+
+  async stop (): Promise<void> {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    this.unsubscribe?.()
+    await this.runtime.stop()
+  }
+
+  /** The daemon's port takes one listener at a time; more are allowed here. */
+  onChange (listener: RuntimeChangeListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  status (): RuntimeStatus {
+    return {
+      kind: this.runtime.kind,
+      ok: this.ok,
+      consecutiveFailures: this.failures,
+      ...(this.lastError === undefined ? {} : { lastError: { code: this.lastError.code, message: this.lastError.message } }),
+      containers: this.lastKnown.length,
+    }
+  }
+
+  /** Never throws for the runtime's sake: `ok: false` and the last list known instead. */
+  async observe (signal?: AbortSignal): Promise<RuntimeObservation> {
+    try {
+      const containers = await this.runtime.observe(signal)
+      this.lastKnown = containers
+      if (!this.ok) this.log.info({ runtime: this.name, failures: this.failures }, 'container runtime reachable again')
+      this.ok = true
+      this.failures = 0
+      this.lastError = undefined
+      this.metrics.runtimeUp(true)
+      this.notePendingStarts(containers)
+      return { containers, ok: true }
+    } catch (err) {
+      const e = asRuntimeError(err)
+      if (e.code === RuntimeErrorCode.Aborted) throw e // shutting down: nothing to report
+      this.noteFailure(e)
+      return { containers: this.lastKnown, ok: false }
+    }
+  }
+
+  async apply (action: ContainerAction, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.perform(action, signal)
+      this.metrics.action(action.type, 'ok')
+    } catch (err) {
+      const e = asRuntimeError(err)
+      this.metrics.action(action.type, 'failed')
+      if (e.code === RuntimeErrorCode.Unavailable) this.noteFailure(e)
+      throw e
+    }
+  }
+
+  private async perform (action: ContainerAction, signal?: AbortSignal): Promise<void> {
+    switch (action.type) {
+      case 'start': {
+        const spec = this.init.specFor(action.service)
+        if (spec === undefined) throw new RuntimeError(RuntimeErrorCode.UnknownService, `no spec for service ${action.service}`)
+        const labels = ownerLabels({ service: action.service, site: this.init.site, hostId: this.init.hostId, term: action.term }, this.init.extraLabels)
+        const startedAtMs = this.clock()
+        const id = await this.runtime.startAgent(spec, labels, signal)
+        this.trackStart(id, action.service, startedAtMs)
+        return
+      }
+      case 'stop': {
+        const timeoutMs = this.init.specFor(action.service)?.stopTimeoutMs ?? this.init.defaultStopTimeoutMs ?? 10_000
+        await this.runtime.stopAgent(action.containerId, timeoutMs, signal)
+        return
+      }
+      case 'remove':
+        await this.runtime.removeAgent(action.containerId, signal)
+    }
+  }
+
+  private trackStart (id: string, service: string, startedAtMs: number): void {
+    if (this.pendingStarts.size >= RUNTIME_DEFAULTS.pendingStartsMax) {
+      const oldest = this.pendingStarts.keys().next().value as string
+      this.pendingStarts.delete(oldest) // shed the oldest: a latency sample lost, nothing else
+    }
+    this.pendingStarts.set(id, { service, startedAtMs })
+  }
+
+  private notePendingStarts (containers: readonly ObservedContainer[]): void {
+    if (this.pendingStarts.size === 0) return
+    const now = this.clock()
+    const byId = new Map(containers.map(c => [c.id, c]))
+    for (const [id, p] of this.pendingStarts) {
+      const c = byId.get(id)
+      if (c?.state === 'running') {
+        this.metrics.startLatency(Math.max(0, now - p.startedAtMs) / 1000, p.service)
+        this.pendingStarts.delete(id)
+      } else if (c === undefined || c.state === 'exited') {
+        this.metrics.startFailed(p.service)
+        this.pendingStarts.delete(id)
+      }
+    }
+  }
+
+  private noteFailure (e: RuntimeError): void {
+    if (this.ok) this.log.warn({ runtime: this.name, code: e.code, err: e.message }, 'container runtime unavailable')
+    this.ok = false
+    this.failures++
+    this.lastError = e
+    this.metrics.runtimeUp(false)
+    this.scheduleRetry()
+  }
+
+  private scheduleRetry (): void {
+    if (this.retryTimer !== undefined) return
+    const min = this.init.retryMsMin ?? RUNTIME_DEFAULTS.observeRetryMsMin
+    const max = this.init.retryMsMax ?? RUNTIME_DEFAULTS.observeRetryMsMax
+    const delayMs = Math.min(max, min * 2 ** Math.min(30, Math.max(0, this.failures - 1)))
+    this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.emitChange() }, delayMs)
+    this.retryTimer.unref()
+  }
+
+  private emitChange (): void {
+    for (const l of [...this.listeners]) {
+      try { l() } catch (err) { this.log.warn({ err: (err as Error).message }, 'runtime change listener threw') }
+    }
+  }
+}
+
+function asRuntimeError (err: unknown): RuntimeError {
+  if (err instanceof RuntimeError) return err
+  return new RuntimeError(RuntimeErrorCode.Failed, (err as Error | null)?.message ?? String(err), { cause: err })
+}
+
+/** Feeds one observation to the decision-maker and gets the actions to take back. */
+export type ReconcileCallback = (observation: RuntimeObservation) => ContainerAction[] | Promise<ContainerAction[]>
+
+export interface ReconcileLoopInit {
+  /** Re-observe at least this often, ms. */
+  resyncIntervalMs?: number
+  /** Most passes in a row that yield actions before the loop waits for the next trigger. */
+  passesMax?: number
+}
+
+export interface ReconcileLoopComponents {
+  driver: RuntimeDriver
+  reconcile: ReconcileCallback
+  log?: Logger
+}
+
+/** One pass of the loop, for tests and status. */
+export interface ReconcilePass {
+  observation: RuntimeObservation
+  actions: ContainerAction[]
+  failed: Array<{ action: ContainerAction, error: RuntimeError }>
+}
+
+export class ReconcileLoop {
+  private readonly abort = new AbortController()
+  private readonly passListeners = new Set<(pass: ReconcilePass) => void>()
+  private wake: (() => void) | undefined
+  private dirty = true
+  private running = false
+  private loopDone: Promise<void> = Promise.resolve()
+  private resyncTimer: NodeJS.Timeout | undefined
+  private unsubscribe: (() => void) | undefined
+  private readonly log: Logger
+
+  constructor (private readonly c: ReconcileLoopComponents, private readonly init: ReconcileLoopInit = {}) {
+    this.log = c.log ?? pino({ level: 'silent' })
+  }
+
+  start (): void {
+    if (this.running) return
+    this.running = true
+    this.unsubscribe = this.c.driver.onChange(() => this.request())
+    const resyncMs = this.init.resyncIntervalMs ?? RUNTIME_DEFAULTS.resyncIntervalMs
+    this.resyncTimer = setInterval(() => this.request(), resyncMs)
+    this.loopDone = this.run()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    this.unsubscribe?.()
+    clearInterval(this.resyncTimer)
+    this.abort.abort()
+    this.wake?.()
+    await this.loopDone
+  }
+
+  /** Asks for a pass soon (coalesced with any pending request). */
+  request (): void {
+    this.dirty = true
+    this.wake?.()
+  }
+
+  /** Called after every pass. Returns the unsubscribe. */
+  onPass (listener: (pass: ReconcilePass) => void): () => void {
+    this.passListeners.add(listener)
+    return () => { this.passListeners.delete(listener) }
+  }
+
+  private async run (): Promise<void> {
+    while (this.running) {
+      if (!this.dirty) await new Promise<void>((resolve) => { this.wake = resolve })
+      this.wake = undefined
+      if (!this.running) return
+      this.dirty = false
+      const passesMax = this.init.passesMax ?? 8
+      for (let i = 0; i < passesMax && this.running; i++) {
+        const acted = await this.pass()
+        if (!acted) break
+      }
+    }
+  }
+
+  /** One observe → decide → act; true when it took actions (so another pass should follow). */
+  private async pass (): Promise<boolean> {
+    const signal = this.abort.signal
+    let observation: RuntimeObservation
+    let actions: ContainerAction[]
+    try {
+      observation = await this.c.driver.observe(signal)
+      actions = await this.c.reconcile(observation)
+    } catch (err) {
+      if (!this.running) return false
+      this.log.warn({ err: (err as Error).message }, 'reconcile pass failed')
+      return false
+    }
+    const failed: ReconcilePass['failed'] = []
+    for (const action of actions) {
+      if (!this.running) break
+      try {
+        await this.c.driver.apply(action, signal)
+      } catch (err) {
+        failed.push({ action, error: asRuntimeError(err) })
+        this.log.warn({ action, err: (err as Error).message }, 'container action failed')
+      }
+    }
+    for (const l of [...this.passListeners]) l({ observation, actions, failed })
+    // A pass whose every action failed is not repeated at once: the backoff retry or the next
+    // event triggers it (no hot loop against a failing engine).
+    return actions.length > failed.length
+  }
+}
