@@ -93,7 +93,8 @@ export const TIMING_PROFILES: Record<string, Partial<CoreTimings>> = {
 }
 
 export function timingsFor (profile: string, overrides: Partial<CoreTimings> = {}): CoreTimings {
-  const base = TIMING_PROFILES[profile]
+  // Own keys only: 'constructor' or '__proto__' must not pass for a profile.
+  const base = Object.hasOwn(TIMING_PROFILES, profile) ? TIMING_PROFILES[profile] : undefined
   if (base === undefined) {
     throw new CoreError(CoreErrorCode.ConfigInvalid,
       `unknown timing profile "${profile}"; known: ${Object.keys(TIMING_PROFILES).join(', ')}`)

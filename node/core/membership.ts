@@ -41,8 +41,17 @@ export interface PeerStateChange {
 
 const NO_CAPACITY: Capacity = Object.freeze({ slots: 0, cpuMillis: 0, memoryMib: 0 })
 
+/** What is kept of a peer that said goodbye, until it would have been reaped anyway. */
+interface Departed { incarnation: number, lastHeardMs: number }
+
 export class Membership {
   private readonly peers = new Map<string, Peer>()
+  /**
+   * Peers that said goodbye. Gossip can deliver a heartbeat the peer sent before its goodbye
+   * after it (another mesh path, or gossip's re-send of missed messages); without this, that
+   * late copy would bring the peer back as alive and into the electorate.
+   */
+  private readonly departed = new Map<string, Departed>()
   private sortedIds: string[] | undefined
 
   constructor (private readonly timings: CoreTimings) {}
@@ -92,6 +101,9 @@ export class Membership {
       if (incarnation < peer.incarnation || (incarnation === peer.incarnation && seq <= peer.heartbeatSeq)) return 'stale'
       from = peer.state
     } else {
+      const gone = this.departed.get(hostId)
+      if (gone !== undefined && incarnation <= gone.incarnation) return 'stale'
+      this.departed.delete(hostId)
       peer = {
         hostId, incarnation, heartbeatSeq: seq, lastHeardMs: nowMs, hintedDownAtMs: undefined, state: 'alive',
         labels: hb.labels, capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
@@ -140,6 +152,7 @@ export class Membership {
     const peer = this.peers.get(hostId)
     if (peer === undefined || incarnation < peer.incarnation) return undefined
     this.peers.delete(hostId)
+    this.departed.set(hostId, { incarnation, lastHeardMs: peer.lastHeardMs })
     this.sortedIds = undefined
     return { hostId, from: peer.state, to: 'reaped' }
   }
@@ -153,6 +166,11 @@ export class Membership {
     const t = this.timings
     const reapAfterMs = leaderLive ? t.reapAfterMs : t.leaderlessReapAfterMs
     const changes: PeerStateChange[] = []
+    // A goodbye is remembered as long as the silent peer would have been, so that memory is
+    // bounded by the hosts that leave within reapAfterMs.
+    for (const [hostId, gone] of this.departed) {
+      if (nowMs - gone.lastHeardMs >= t.reapAfterMs) this.departed.delete(hostId)
+    }
     for (const peer of this.peers.values()) {
       const silentMs = nowMs - peer.lastHeardMs
       if (silentMs >= reapAfterMs) {

@@ -81,8 +81,12 @@ function keepPrevious (input: PlacementInput): Slot[] {
   return slots
 }
 
-/** A heap entry: a host and how many replicas of the service in hand it holds. */
-interface Entry { slot: Slot, n: number }
+/**
+ * A heap entry: a host and how many replicas of the service in hand it holds. `free` is the
+ * host's free slots when the entry was keyed: other services take slots while the entry waits
+ * in this service's heap, and a key must not change under the heap (see addMissing).
+ */
+interface Entry { slot: Slot, n: number, free: number }
 
 function removeExcess (svc: ServiceSpec, desired: number, slots: Slot[]): void {
   let assigned = 0
@@ -91,13 +95,14 @@ function removeExcess (svc: ServiceSpec, desired: number, slots: Slot[]): void {
   const heap = new BinaryHeap<Entry>(removalFirst)
   for (const slot of slots) {
     const n = slot.counts.get(svc.name) ?? 0
-    if (n > 0) heap.push({ slot, n })
+    if (n > 0) heap.push({ slot, n, free: slot.free })
   }
   while (assigned > desired) {
     const e = heap.pop()!
     e.n--
     e.slot.counts.set(svc.name, e.n)
     e.slot.free += svc.slotsPerReplica
+    e.free = e.slot.free
     assigned--
     if (e.n > 0) heap.push(e)
   }
@@ -109,14 +114,14 @@ function removalFirst (a: Entry, b: Entry): boolean {
   const sb = b.slot.host.state === 'suspect' ? 0 : 1
   if (sa !== sb) return sa < sb
   if (a.n !== b.n) return a.n > b.n
-  if (a.slot.free !== b.slot.free) return a.slot.free < b.slot.free
+  if (a.free !== b.free) return a.free < b.free
   return a.slot.host.hostId > b.slot.host.hostId
 }
 
 /** Fewest replicas of the service, then most free slots, then lowest id. */
 function additionFirst (a: Entry, b: Entry): boolean {
   if (a.n !== b.n) return a.n < b.n
-  if (a.slot.free !== b.slot.free) return a.slot.free > b.slot.free
+  if (a.free !== b.free) return a.free > b.free
   return a.slot.host.hostId < b.slot.host.hostId
 }
 
@@ -131,7 +136,7 @@ function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<stri
     const heap = new BinaryHeap<Entry>(additionFirst)
     for (const slot of slots) {
       if (slot.host.state === 'alive' && slot.free >= svc.slotsPerReplica && matchesSelector(svc.selector, slot.host.labels)) {
-        heap.push({ slot, n: slot.counts.get(svc.name) ?? 0 })
+        heap.push({ slot, n: slot.counts.get(svc.name) ?? 0, free: slot.free })
       }
     }
     needs.push({ svc, missing, heap })
@@ -140,19 +145,34 @@ function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<stri
   let active = needs.filter(n => n.heap.size > 0)
   while (active.length > 0) {
     for (const need of active) {
-      let e = need.heap.pop()
-      // Another service may have taken the slot since this host was queued.
-      while (e !== undefined && e.slot.free < need.svc.slotsPerReplica) e = need.heap.pop()
+      const e = popFitting(need.heap, need.svc.slotsPerReplica)
       if (e === undefined) continue
       e.n++
       e.slot.counts.set(need.svc.name, e.n)
       e.slot.free -= need.svc.slotsPerReplica
+      e.free = e.slot.free
       need.missing--
-      if (e.slot.free >= need.svc.slotsPerReplica) need.heap.push(e)
+      if (e.free >= need.svc.slotsPerReplica) need.heap.push(e)
     }
     active = active.filter(n => n.missing > 0 && n.heap.size > 0)
   }
   const unplaced = new Map<string, number>()
   for (const need of needs) if (need.missing > 0) unplaced.set(need.svc.name, need.missing)
   return unplaced
+}
+
+/**
+ * The best host with room for one more replica. Other services take slots while an entry waits
+ * here, which only ever lowers a host's free slots: an entry whose key went stale is re-keyed
+ * and queued again (its true key ranks no earlier than the stale one), one that no longer has
+ * room is dropped (nothing frees slots while replicas are added).
+ */
+function popFitting (heap: BinaryHeap<Entry>, slotsPerReplica: number): Entry | undefined {
+  for (let e = heap.pop(); e !== undefined; e = heap.pop()) {
+    if (e.slot.free < slotsPerReplica) continue
+    if (e.free === e.slot.free) return e
+    e.free = e.slot.free
+    heap.push(e)
+  }
+  return undefined
 }

@@ -53,6 +53,10 @@ export class ServiceScaler {
     if (reading.status === 'missing') {
       // Fail static: keep what runs, only pulled into the configured bounds.
       const held = clamp(this.current, spec.minReplicas, spec.maxReplicas)
+      // Recorded like a takeover seed, so that when data comes back after a silence longer
+      // than the scale-down window, the count held through it still waits a full window
+      // before coming down (as after a partial reading); it never holds scale-up back.
+      this.recommendations.push({ atMs: nowMs, value: held, downOnly: true })
       return this.commit(held, nowMs, { failingStatic: true, upstreamCapped: false, recommended: held })
     }
     let recommended = clamp(rawRecommendation(spec, reading.total, this.current), spec.minReplicas, spec.maxReplicas)
@@ -132,12 +136,16 @@ export class ServiceScaler {
   }
 }
 
+/** Floating-point slack on the tolerance band's edges; far below any tolerance worth setting. */
+const TOLERANCE_EPSILON = 1e-9
+
 function rawRecommendation (spec: ServiceSpec, total: number, current: number): number {
   if (total <= spec.activationThreshold) return 0
   const wanted = Math.ceil(total / spec.targetPerReplica)
   if (current === 0) return Math.max(1, wanted)
   const ratio = total / (current * spec.targetPerReplica)
-  if (Math.abs(ratio - 1) <= spec.tolerance) return current
+  // The band is inclusive; without the epsilon, 110 / 100 − 1 rounds to just above 0.1.
+  if (Math.abs(ratio - 1) <= spec.tolerance + TOLERANCE_EPSILON) return current
   return wanted
 }
 

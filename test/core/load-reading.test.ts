@@ -1,0 +1,126 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { aggregateReadings, missingReading, type HostSamples } from '../../node/core/load-reading.js'
+import type { SignalSample } from '../../protocol/index.js'
+
+const MAX_AGE_MS = 5000
+const NOW_MS = 100_000
+
+function sample (service: string, value: number, ageMs = 0, upstream = false): SignalSample {
+  return { service, value, ageMs, upstream }
+}
+
+function host (signals: SignalSample[], receivedAtMs = NOW_MS, reachable = true): HostSamples {
+  return { signals, receivedAtMs, reachable }
+}
+
+describe('aggregateReadings', () => {
+  it('sums fresh samples of a service across hosts: fresh', () => {
+    const r = aggregateReadings([host([sample('a', 3)]), host([sample('a', 4), sample('b', 1)])], NOW_MS, MAX_AGE_MS)
+    assert.deepEqual(r.load.get('a'), { status: 'fresh', total: 7, reporters: 2, staleReporters: 0 })
+    assert.deepEqual(r.load.get('b'), { status: 'fresh', total: 1, reporters: 1, staleReporters: 0 })
+  })
+
+  it('counts a sample as fresh up to exactly the max age, heartbeat delay and sample age together', () => {
+    const edge = aggregateReadings([host([sample('a', 5, 2000)], NOW_MS - 3000)], NOW_MS, MAX_AGE_MS)
+    assert.equal(edge.load.get('a')!.status, 'fresh')
+    const over = aggregateReadings([host([sample('a', 5, 2001)], NOW_MS - 3000)], NOW_MS, MAX_AGE_MS)
+    assert.equal(over.load.get('a')!.status, 'missing')
+  })
+
+  it('is partial when some reporter is stale, with the fresh samples as a lower bound', () => {
+    const r = aggregateReadings([
+      host([sample('a', 3)]),
+      host([sample('a', 100)], NOW_MS - MAX_AGE_MS - 1),
+    ], NOW_MS, MAX_AGE_MS)
+    assert.deepEqual(r.load.get('a'), { status: 'partial', total: 3, reporters: 2, staleReporters: 1 })
+  })
+
+  it('treats every sample of an unreachable host as stale, whatever its age', () => {
+    const r = aggregateReadings([host([sample('a', 3)]), host([sample('a', 9)], NOW_MS, false)], NOW_MS, MAX_AGE_MS)
+    assert.deepEqual(r.load.get('a'), { status: 'partial', total: 3, reporters: 2, staleReporters: 1 })
+  })
+
+  it('is missing when no reporter is fresh, with total 0', () => {
+    const r = aggregateReadings([
+      host([sample('a', 3, MAX_AGE_MS + 1)]),
+      host([sample('a', 9)], NOW_MS, false),
+    ], NOW_MS, MAX_AGE_MS)
+    assert.deepEqual(r.load.get('a'), { status: 'missing', total: 0, reporters: 2, staleReporters: 2 })
+  })
+
+  it('has no reading for a service nobody reports (the caller treats it as missing)', () => {
+    const r = aggregateReadings([host([sample('a', 1)])], NOW_MS, MAX_AGE_MS)
+    assert.equal(r.load.get('b'), undefined)
+    assert.deepEqual(missingReading(), { status: 'missing', total: 0, reporters: 0, staleReporters: 0 })
+    assert.ok(Object.isFrozen(missingReading()))
+  })
+
+  it('keeps upstream saturation apart from load, as the highest fresh value', () => {
+    const r = aggregateReadings([
+      host([sample('broker', 0.4, 0, true), sample('a', 2)]),
+      host([sample('broker', 0.7, 0, true)]),
+      host([sample('broker', 0.99, 0, true)], NOW_MS, false),
+    ], NOW_MS, MAX_AGE_MS)
+    assert.deepEqual(r.upstream.get('broker'), { saturation: 0.7 })
+    assert.equal(r.load.get('broker'), undefined)
+    assert.deepEqual(r.load.get('a'), { status: 'fresh', total: 2, reporters: 1, staleReporters: 0 })
+  })
+
+  it('reports an upstream with only stale samples as of unknown saturation', () => {
+    const r = aggregateReadings([host([sample('broker', 0.9, MAX_AGE_MS + 1, true)])], NOW_MS, MAX_AGE_MS)
+    assert.deepEqual(r.upstream.get('broker'), { saturation: undefined })
+  })
+
+  it('returns empty maps for no hosts', () => {
+    const r = aggregateReadings([], NOW_MS, MAX_AGE_MS)
+    assert.equal(r.load.size, 0)
+    assert.equal(r.upstream.size, 0)
+  })
+
+  it('agrees with a direct count: status from stale reporters, total from fresh samples', () => {
+    const hostArb = fc.record({
+      reachable: fc.boolean(),
+      delayMs: fc.integer({ min: 0, max: 2 * MAX_AGE_MS }),
+      signals: fc.array(fc.record({
+        service: fc.constantFrom('a', 'b', 'c'),
+        value: fc.integer({ min: 0, max: 1000 }),
+        ageMs: fc.integer({ min: 0, max: 2 * MAX_AGE_MS }),
+        upstream: fc.boolean(),
+      }), { maxLength: 4 }),
+    })
+    fc.assert(fc.property(fc.array(hostArb, { maxLength: 8 }), hosts => {
+      const input = hosts.map(h => host(h.signals, NOW_MS - h.delayMs, h.reachable))
+      const r = aggregateReadings(input, NOW_MS, MAX_AGE_MS)
+      for (const service of ['a', 'b', 'c']) {
+        let reporters = 0
+        let stale = 0
+        let total = 0
+        let saturation: number | undefined
+        let upstreamSeen = false
+        for (const h of hosts) {
+          for (const s of h.signals) {
+            if (s.service !== service) continue
+            const fresh = h.reachable && h.delayMs + s.ageMs <= MAX_AGE_MS
+            if (s.upstream) {
+              upstreamSeen = true
+              if (fresh) saturation = Math.max(saturation ?? -Infinity, s.value)
+              continue
+            }
+            reporters++
+            if (fresh) total += s.value
+            else stale++
+          }
+        }
+        const load = r.load.get(service)
+        if (reporters === 0) assert.equal(load, undefined)
+        else {
+          const status = stale === 0 ? 'fresh' : stale < reporters ? 'partial' : 'missing'
+          assert.deepEqual(load, { status, total, reporters, staleReporters: stale })
+        }
+        assert.deepEqual(r.upstream.get(service), upstreamSeen ? { saturation } : undefined)
+      }
+    }), { numRuns: 200 })
+  })
+})
