@@ -17,11 +17,13 @@ apt_install_missing() {
 apt_install_missing promtool:prometheus chromium:chromium
 
 # Services the integration tests use (each script installs and starts only what is missing):
-# a Docker engine without its bridge network, a Mosquitto broker on 127.0.0.1:18830, and the
-# locally built agent images.
+# a Docker engine without its bridge network, a Mosquitto broker on 127.0.0.1:18830, the
+# locally built agent images, and Prometheus.
 bash test/services/docker.sh
 bash test/services/mosquitto.sh
 bash test/services/images.sh
+# Debian's Prometheus server and promtool (the Prometheus signal test runs its own server).
+bash test/services/prometheus.sh
 # Containers left by an earlier run that crashed before its cleanup.
 bash test/services/clean.sh
 npm ci --no-audit --no-fund
