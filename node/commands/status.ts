@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import type { Command } from './command.js'
 import { DaemonError, DaemonErrorCode } from '../daemon/errors.js'
+import { flagValue } from './flag-value.js'
 
 const DEFAULT_URL = 'http://127.0.0.1:7421'
 const REQUEST_TIMEOUT_MS = 3000
@@ -30,11 +31,7 @@ export function parseStatusArgs (argv: readonly string[], env: Record<string, st
   let json = false
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
-    const value = (): string => {
-      const v = argv[++i]
-      if (v === undefined || v.startsWith('--')) throw new DaemonError(DaemonErrorCode.ArgsInvalid, `${a} needs a value`)
-      return v
-    }
+    const value = (): string => { const [v, at] = flagValue(argv, i); i = at; return v }
     switch (a) {
       case '--url': url = value(); break
       case '--json': json = true; break

@@ -5,6 +5,7 @@
  */
 import type { Command } from './command.js'
 import { DaemonError, DaemonErrorCode } from '../daemon/errors.js'
+import { flagValue } from './flag-value.js'
 
 const USAGE = `usage: agentmesh supervise --config FILE [--check]
        agentmesh supervise --new-swarm-key FILE
@@ -27,11 +28,7 @@ export function parseSuperviseArgs (argv: readonly string[]): SuperviseArgs {
   const args: SuperviseArgs = { config: process.env.AGENTMESH_CONFIG ?? '', check: false, newSwarmKey: '' }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
-    const value = (): string => {
-      const v = argv[++i]
-      if (v === undefined || v.startsWith('--')) throw new DaemonError(DaemonErrorCode.ArgsInvalid, `${a} needs a value`)
-      return v
-    }
+    const value = (): string => { const [v, at] = flagValue(argv, i); i = at; return v }
     switch (a) {
       case '--config': args.config = value(); break
       case '--check': args.check = true; break

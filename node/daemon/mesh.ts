@@ -29,6 +29,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { encodeMessage, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
+import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { MessageGate, type GateReason, type TopicKind } from './message-gate.js'
 import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
@@ -40,27 +41,13 @@ export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
 /** Dial targets learnt by peer exchange stop being added beyond this many × targetPeers. */
 const MAX_TARGETS_PER_TARGET_PEER = 4
 
-export interface MeshInit {
+/** The config's network section, less the key file paths (the keys come in loaded). */
+export type MeshInit = Omit<DaemonConfig['network'], 'privateKeyFile' | 'swarmKeyFile'> & {
   hostId: string
   site: string
   privateKey: PrivateKey
   /** pnet swarm key file contents. */
   swarmKey: Uint8Array
-  listen: string[]
-  announce: string[]
-  bootstrap: string[]
-  maxConnections: number
-  targetPeers: number
-  redialIntervalMs: number
-  redialBackoffMaxMs: number
-  dialTimeoutMs: number
-  maxParallelDials: number
-  inboundConnectionsPerSecond: number
-  ipColocationWhitelist: string[]
-  maxTrackedSenders: number
-  gossipD: number
-  gossipDlo: number
-  gossipDhi: number
 }
 
 /** What the mesh reports; the daemon turns these into core inputs, metrics and logs. */
