@@ -256,6 +256,7 @@ export interface SignalSample {
   value: number
   ageMs: number
   upstream: boolean
+  siteWide?: boolean
 }
 
 export namespace SignalSample {
@@ -286,6 +287,11 @@ export namespace SignalSample {
         if ((obj.upstream != null && obj.upstream !== false)) {
           w.uint32(32)
           w.bool(obj.upstream)
+        }
+
+        if (obj.siteWide != null) {
+          w.uint32(40)
+          w.bool(obj.siteWide)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -319,6 +325,10 @@ export namespace SignalSample {
             }
             case 4: {
               obj.upstream = reader.bool()
+              break
+            }
+            case 5: {
+              obj.siteWide = reader.bool()
               break
             }
             default: {
@@ -364,6 +374,13 @@ export namespace SignalSample {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.siteWide`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -396,6 +413,11 @@ export namespace SignalSample {
     value: boolean
   }
 
+  export interface SignalSampleSiteWideFieldEvent {
+    field: '$.siteWide'
+    value: boolean
+  }
+
   export function encode (obj: Partial<SignalSample>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SignalSample.codec())
   }
@@ -404,7 +426,7 @@ export namespace SignalSample {
     return decodeMessage(buf, SignalSample.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignalSample>): Generator<SignalSampleServiceFieldEvent | SignalSampleValueFieldEvent | SignalSampleAgeMsFieldEvent | SignalSampleUpstreamFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignalSample>): Generator<SignalSampleServiceFieldEvent | SignalSampleValueFieldEvent | SignalSampleAgeMsFieldEvent | SignalSampleUpstreamFieldEvent | SignalSampleSiteWideFieldEvent> {
     return streamMessage(buf, SignalSample.codec(), opts)
   }
 }
@@ -895,6 +917,12 @@ export namespace Heartbeat {
     index: number
   }
 
+  export interface HeartbeatSignalsSiteWideFieldEvent {
+    field: '$.signals[].siteWide'
+    value: boolean
+    index: number
+  }
+
   export interface HeartbeatAddrsFieldEvent {
     field: '$.addrs[]'
     index: number
@@ -929,7 +957,7 @@ export namespace Heartbeat {
     return decodeMessage(buf, Heartbeat.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatLabelsFieldEvent | HeartbeatCapacitySlotsFieldEvent | HeartbeatCapacityCpuMillisFieldEvent | HeartbeatCapacityMemoryMibFieldEvent | HeartbeatPriorityFieldEvent | HeartbeatRunningServiceFieldEvent | HeartbeatRunningReplicasFieldEvent | HeartbeatSignalsServiceFieldEvent | HeartbeatSignalsValueFieldEvent | HeartbeatSignalsAgeMsFieldEvent | HeartbeatSignalsUpstreamFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatTermFieldEvent | HeartbeatLeaderIdFieldEvent | HeartbeatPlanVersionFieldEvent | HeartbeatRuntimeOkFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatLabelsFieldEvent | HeartbeatCapacitySlotsFieldEvent | HeartbeatCapacityCpuMillisFieldEvent | HeartbeatCapacityMemoryMibFieldEvent | HeartbeatPriorityFieldEvent | HeartbeatRunningServiceFieldEvent | HeartbeatRunningReplicasFieldEvent | HeartbeatSignalsServiceFieldEvent | HeartbeatSignalsValueFieldEvent | HeartbeatSignalsAgeMsFieldEvent | HeartbeatSignalsUpstreamFieldEvent | HeartbeatSignalsSiteWideFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatTermFieldEvent | HeartbeatLeaderIdFieldEvent | HeartbeatPlanVersionFieldEvent | HeartbeatRuntimeOkFieldEvent> {
     return streamMessage(buf, Heartbeat.codec(), opts)
   }
 }
@@ -2994,6 +3022,12 @@ export namespace Envelope {
     index: number
   }
 
+  export interface EnvelopeHeartbeatSignalsSiteWideFieldEvent {
+    field: '$.heartbeat.signals[].siteWide'
+    value: boolean
+    index: number
+  }
+
   export interface EnvelopeHeartbeatAddrsFieldEvent {
     field: '$.heartbeat.addrs[]'
     index: number
@@ -3209,7 +3243,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

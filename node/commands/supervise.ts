@@ -56,7 +56,8 @@ export const superviseCommand: Command = {
       const { loadConfig } = await import('../daemon/config.js')
       const config = loadConfig(args.config)
       if (args.check) {
-        console.log(JSON.stringify({ ...config, labels: Object.fromEntries(config.labels) }, null, 2))
+        const { redactSignals } = await import('../daemon/config-workload.js')
+        console.log(JSON.stringify({ ...config, labels: Object.fromEntries(config.labels), signals: redactSignals(config.signals) }, null, 2))
         return 0
       }
       return await runDaemon(config)

@@ -5,6 +5,11 @@
  * - partial: some reporter's sample is stale (host silent, source dead): the total is a lower
  *   bound, good enough to scale up on, never to scale down on;
  * - missing: no recent sample at all: hold.
+ *
+ * A sample marked `siteWide` is one value every reporting host reads alike (the depth of one
+ * queue the whole site drains, say): summing it would count it once per host, so the freshest
+ * fresh report is taken instead, and one fresh reporter is enough (the others are redundancy).
+ * A service may have both kinds: its total is the sum of the host shares plus the site-wide value.
  */
 import type { SignalSample } from '../../protocol/index.js'
 
@@ -46,6 +51,8 @@ export function missingReading (): LoadReading {
 export function aggregateReadings (hosts: Iterable<HostSamples>, nowMs: number, sampleMaxAgeMs: number): SiteReadings {
   const load = new Map<string, LoadReading>()
   const upstream = new Map<string, UpstreamReading>()
+  /** Per service: the freshest fresh site-wide report, and whether any site-wide report was seen. */
+  const siteWide = new Map<string, { value: number, ageMs: number, fresh: boolean }>()
   for (const host of hosts) {
     for (const s of host.signals) {
       const ageMs = nowMs - host.receivedAtMs + s.ageMs
@@ -56,6 +63,14 @@ export function aggregateReadings (hosts: Iterable<HostSamples>, nowMs: number, 
         if (fresh && (u.saturation === undefined || s.value > u.saturation)) u.saturation = s.value
         continue
       }
+      if (s.siteWide === true) {
+        const w = siteWide.get(s.service)
+        if (w === undefined) siteWide.set(s.service, { value: fresh ? s.value : 0, ageMs, fresh })
+        else if (fresh && (!w.fresh || ageMs < w.ageMs || (ageMs === w.ageMs && s.value > w.value))) {
+          w.value = s.value; w.ageMs = ageMs; w.fresh = true
+        }
+        continue
+      }
       let r = load.get(s.service)
       if (r === undefined) { r = { status: 'missing', total: 0, reporters: 0, staleReporters: 0 }; load.set(s.service, r) }
       r.reporters++
@@ -64,6 +79,18 @@ export function aggregateReadings (hosts: Iterable<HostSamples>, nowMs: number, 
     }
   }
   for (const r of load.values()) {
+    r.status = r.staleReporters === 0 ? 'fresh' : r.staleReporters < r.reporters ? 'partial' : 'missing'
+  }
+  for (const [service, w] of siteWide) {
+    const r = load.get(service)
+    if (r === undefined) {
+      load.set(service, { status: w.fresh ? 'fresh' : 'missing', total: w.value, reporters: 1, staleReporters: w.fresh ? 0 : 1 })
+      continue
+    }
+    // Both kinds: the site-wide value counts as one more reporter of the total.
+    r.reporters++
+    if (w.fresh) r.total += w.value
+    else r.staleReporters++
     r.status = r.staleReporters === 0 ? 'fresh' : r.staleReporters < r.reporters ? 'partial' : 'missing'
   }
   return { load, upstream }

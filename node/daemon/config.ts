@@ -16,6 +16,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } fro
 import { PROTOCOL_LIMITS, utf8Length } from '../../protocol/index.js'
 import { DEFAULT_TIMINGS, TIMING_PROFILES, timingProblems, type CoreTimings } from '../core/config.js'
 import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ScalingRules, type ServiceSpec } from '../core/service-spec.js'
+import type { AgentSpec } from '../runtime/container-runtime.js'
+import { checkAgentsForRuntime, readAgent, readSignals, type SignalEntry, type Where } from './config-workload.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 
 export const ENV_PREFIX = 'AGENTMESH_'
@@ -95,9 +97,9 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'http.sseMaxBufferedBytes', kind: 'int', default: 1_048_576, min: 1024, max: 1 << 30, doc: 'A stream whose client reads slower than this much backlog is closed (shed).' },
   { path: 'http.eventHistory', kind: 'int', default: 256, min: 0, max: 100_000, doc: 'Recent events kept for /v1/events clients that reconnect with Last-Event-ID (oldest dropped).' },
   { path: 'log.level', kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', doc: 'pino log level (JSON lines on stdout).' },
-  { path: 'runtime.kind', kind: 'enum', values: ['none'], default: 'none', doc: 'Container runtime. `none`: a null runtime that observes nothing and performs no action (the Docker and process runtimes plug in here).' },
+  { path: 'runtime.kind', kind: 'enum', values: ['none', 'docker', 'process'], default: 'none', doc: 'Container runtime: `docker` (the engine at `runtime.dockerSocket`), `process` (agents as child processes, for hosts without an engine), or `none` (a null runtime: plans are computed and shown, nothing is started).' },
+  { path: 'runtime.dockerSocket', kind: 'string', default: '/var/run/docker.sock', doc: 'Unix socket of the Docker engine (runtime.kind docker).' },
   { path: 'runtime.resyncIntervalMs', kind: 'int', default: 10_000, min: 100, max: 3_600_000, doc: 'Level-triggered resync: the runtime is observed at least this often (ms).' },
-  { path: 'signals.kind', kind: 'enum', values: ['none'], default: 'none', doc: 'Signal provider. `none`: reports no samples (services then fail static; MQTT, Prometheus and push plug in here).' },
   { path: 'debug.faultInjection', kind: 'bool', default: false, doc: 'Enables `POST /v1/debug/partition` (bearer token required): cuts this host off the mesh and back, for tests and chaos drills.' },
 ]
 
@@ -164,10 +166,13 @@ export interface DaemonConfig {
     eventHistory: number
   }
   log: { level: string }
-  runtime: { kind: 'none', resyncIntervalMs: number }
-  signals: { kind: 'none' }
+  runtime: { kind: 'none' | 'docker' | 'process', resyncIntervalMs: number, dockerSocket: string }
   debug: { faultInjection: boolean }
   services: ServiceSpec[]
+  /** How to run each service's replicas (`services[].agent`), by service name. */
+  agents: Record<string, AgentSpec>
+  /** Where load is measured (`signals`). */
+  signals: SignalEntry[]
 }
 
 /** `network.listen` → `AGENTMESH_NETWORK_LISTEN`. */
@@ -176,6 +181,7 @@ export function envName (path: string): string {
 }
 
 export const SERVICES_ENV = `${ENV_PREFIX}SERVICES`
+export const SIGNALS_ENV = `${ENV_PREFIX}SIGNALS`
 
 type Env = Record<string, string | undefined>
 
@@ -232,13 +238,14 @@ class Reader {
   }
 }
 
-const SECTIONS = ['capacity', 'timings', 'network', 'http', 'log', 'runtime', 'signals', 'debug']
+const SECTIONS = ['capacity', 'timings', 'network', 'http', 'log', 'runtime', 'debug']
 
 function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string): DaemonConfig | undefined {
   checkUnknown(raw, r)
   const v = new Map<string, unknown>()
   for (const f of CONFIG_FIELDS) v.set(f.path, readField(f, raw, r, env))
-  const services = readServices(raw.services, r, env)
+  const servicesRead = readServices(raw.services, r, env)
+  const services = servicesRead?.specs
   const get = <T>(path: string): T => v.get(path) as T
 
   const hostId = get<string>('hostId') !== '' ? get<string>('hostId') : hostname()
@@ -320,11 +327,15 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
       eventHistory: get('http.eventHistory'),
     },
     log: { level: get('log.level') },
-    runtime: { kind: get('runtime.kind'), resyncIntervalMs: get('runtime.resyncIntervalMs') },
-    signals: { kind: get('signals.kind') },
+    runtime: { kind: get('runtime.kind'), resyncIntervalMs: get('runtime.resyncIntervalMs'), dockerSocket: absolute(get<string>('runtime.dockerSocket'), baseDir) },
     debug: { faultInjection: get('debug.faultInjection') },
     services: services ?? [],
+    agents: Object.fromEntries(servicesRead?.agents ?? []),
+    signals: [],
   }
+  const signalsList = listSource(raw.signals, SIGNALS_ENV, r, env)
+  if (signalsList !== undefined) config.signals = readSignals(signalsList.value, config.services, baseDir, signalsList.where)
+  if (servicesRead !== undefined) checkAgentsForRuntime(config.runtime.kind, config.services, servicesRead.agents, servicesRead.agentGiven, servicesRead.where)
   if (!existsSync(config.network.swarmKeyFile)) {
     r.fail(['network', 'swarmKeyFile'], 'network.swarmKeyFile', `no swarm key at ${config.network.swarmKeyFile}; copy the mesh's key there or create one with \`agentmesh supervise --new-swarm-key FILE\``)
   }
@@ -338,7 +349,7 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
 }
 
 function checkUnknown (raw: Record<string, unknown>, r: Reader): void {
-  const top = new Set([...CONFIG_FIELDS.map(f => f.path.split('.')[0]), 'services'])
+  const top = new Set([...CONFIG_FIELDS.map(f => f.path.split('.')[0]), 'services', 'signals'])
   for (const k of Object.keys(raw)) {
     if (!top.has(k)) r.fail([k], k, `unknown field; known: ${[...top].join(', ')}`)
   }
@@ -483,28 +494,44 @@ function absolute (p: string, baseDir: string): string {
 
 // ---- services ------------------------------------------------------------------------------
 
-const SERVICE_TOP = ['name', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown']
+const SERVICE_TOP = ['agent', 'name', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown']
 
-function readServices (fileValueRaw: unknown, r: Reader, env: Env): ServiceSpec[] | undefined {
-  let v = fileValueRaw
+/**
+ * A list section (`services`, `signals`) from the file, or from its environment variable (YAML
+ * or JSON) when set; `where` reports a problem at a path inside it, naming the line or the variable.
+ */
+function listSource (fileValue: unknown, envVar: string, r: Reader, env: Env): { value: unknown, where: Where } | undefined {
+  let value = fileValue
   let source: 'file' | 'env' = 'file'
-  const envText = env[SERVICES_ENV]
+  const envText = env[envVar]
   if (envText !== undefined) {
     source = 'env'
     try {
-      v = parseDocument(envText).toJS()
+      value = parseDocument(envText).toJS()
     } catch (err) {
-      r.problems.push(`env ${SERVICES_ENV}: not YAML or JSON (${(err as Error).message})`)
+      r.problems.push(`env ${envVar}: not YAML or JSON (${(err as Error).message})`)
       return undefined
     }
   }
-  if (v === undefined || v === null) return []
-  const where = (path: (string | number)[], msg: string): undefined => {
-    const field = path.map((p, i) => typeof p === 'number' ? `[${p}]` : (i === 0 ? p : `.${p}`)).join('')
-    if (source === 'env') { r.problems.push(`env ${SERVICES_ENV} ${field}: ${msg}`); return undefined }
-    return r.fail(path, field, msg)
+  const where: Where = (path, msg) => {
+    if (source === 'env') { r.problems.push(`env ${envVar} ${pathText(path)}: ${msg}`); return undefined }
+    return r.fail(path, pathText(path), msg)
   }
-  if (!Array.isArray(v)) return where(['services'], 'must be a list of services')
+  return { value, where }
+}
+
+function pathText (path: ReadonlyArray<string | number>): string {
+  return path.map((p, i) => typeof p === 'number' ? `[${p}]` : (i === 0 ? p : `.${p}`)).join('')
+}
+
+function readServices (fileValueRaw: unknown, r: Reader, env: Env): { specs: ServiceSpec[], agents: Map<string, AgentSpec>, agentGiven: Set<string>, where: Where } | undefined {
+  const src = listSource(fileValueRaw, SERVICES_ENV, r, env)
+  if (src === undefined) return undefined
+  const { value: v, where } = src
+  const agents = new Map<string, AgentSpec>()
+  const agentGiven = new Set<string>()
+  if (v === undefined || v === null) return { specs: [], agents, agentGiven, where }
+  if (!Array.isArray(v)) { where(['services'], 'must be a list of services'); return undefined }
   if (v.length > PROTOCOL_LIMITS.maxServices) where(['services'], `at most ${PROTOCOL_LIMITS.maxServices} services`)
   const specs: ServiceSpec[] = []
   const names = new Set<string>()
@@ -514,13 +541,15 @@ function readServices (fileValueRaw: unknown, r: Reader, env: Env): ServiceSpec[
     if (names.has(spec.name)) where(['services', i, 'name'], `duplicate service name "${spec.name}"`)
     names.add(spec.name)
     specs.push(spec)
+    const raw = (s as Record<string, unknown>).agent
+    if (raw !== undefined && raw !== null) agentGiven.add(spec.name)
+    const agent = readAgent(raw, spec.name, ['services', i, 'agent'], where)
+    if (agent !== undefined) agents.set(spec.name, agent)
   })
-  return specs
+  return { specs, agents, agentGiven, where }
 }
 
-type Where = (path: (string | number)[], msg: string) => undefined
-
-function readService (s: unknown, path: (string | number)[], where: Where): ServiceSpec | undefined {
+function readService (s: unknown, path: Array<string | number>, where: Where): ServiceSpec | undefined {
   if (typeof s !== 'object' || s === null || Array.isArray(s)) return where(path, 'must be a mapping')
   const o = s as Record<string, unknown>
   for (const k of Object.keys(o)) if (!SERVICE_TOP.includes(k)) where([...path, k], `unknown field; known: ${SERVICE_TOP.join(', ')}`)

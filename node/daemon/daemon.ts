@@ -4,9 +4,10 @@
  * the mesh (its bound addresses go into the core's heartbeats), the core and its driver, and
  * the HTTP API last, so /readyz never answers for a daemon that is not running.
  *
- * The container runtime and the signal source are ports (ports.ts): the daemon runs end to end
- * with the null ones, and issue 5's Docker, process, MQTT and Prometheus implementations plug
- * in through DaemonPorts without touching this file's logic.
+ * The container runtime and the signal source are ports (ports.ts), built from the config by
+ * workload.ts (Docker or child processes; MQTT, Prometheus and pushed signals) unless a test
+ * hands its own in through DaemonPorts. With `runtime.kind: none` and no signals the daemon
+ * runs end to end with the null stand-ins.
  */
 import './polyfill.js'
 import { createHash } from 'node:crypto'
@@ -21,7 +22,10 @@ import { HttpApi, type ApiSource } from './http-api.js'
 import { loadOrCreateHostKey, loadSwarmKey } from './identity.js'
 import { Mesh } from './mesh.js'
 import { DaemonMetrics } from './metrics.js'
-import { NoSignals, NullRuntime, type ContainerRuntime, type SignalSource } from './ports.js'
+import type { ContainerRuntime, SignalSource } from './ports.js'
+import { buildRuntime, buildSignals, type StatusRuntime } from './workload.js'
+import { OWNER_LABELS, isOwnedBy } from '../core/reconcile.js'
+import { SignalError } from '../signals/index.js'
 import { StateStore } from './state-store.js'
 import { packageVersion } from '../commands/version.js'
 
@@ -49,8 +53,8 @@ export class Daemon implements ApiSource {
   readonly log: Logger
   readonly metrics = new DaemonMetrics()
   readonly events: EventLog
-  private readonly runtime: ContainerRuntime
-  private readonly signals: SignalSource
+  private readonly runtime: StatusRuntime
+  private readonly signals: SignalSource & Partial<SignalPushTarget>
   private store!: StateStore
   private mesh!: Mesh
   private core!: SupervisorCore
@@ -66,9 +70,10 @@ export class Daemon implements ApiSource {
 
   constructor (config: DaemonConfig, ports: DaemonPorts = {}) {
     this.config = config
-    this.runtime = ports.runtime ?? new NullRuntime()
-    this.signals = ports.signals ?? new NoSignals()
     this.log = (ports.logger ?? pino({ level: config.log.level })).child({ hostId: config.hostId, site: config.site })
+    this.runtime = ports.runtime ?? buildRuntime(config, this.log, this.metrics)
+    this.signals = ports.signals ?? buildSignals(config, this.log, daemonClock)
+    this.metrics.signalStatuses = () => this.signals.statuses?.() ?? []
     this.events = new EventLog(config.http.eventHistory)
   }
 
@@ -211,9 +216,13 @@ export class Daemon implements ApiSource {
       uptimeMs: now - this.startedAtMs,
       addrs: this.mesh.dialableAddrs(),
       connections: this.mesh.connectionCount(),
+      // gossipsub's mesh for each topic: a host with none on the site topic hears only what
+      // its publishers flood to it directly, and relays nothing.
+      gossipMeshPeers: { site: this.mesh.meshPeers('site').length, global: this.mesh.meshPeers('global').length },
       partitioned: this.mesh.isPartitioned,
-      runtime: { name: this.runtime.name, ok: this.core.isRuntimeOk },
-      signals: { name: this.signals.name },
+      runtime: { name: this.runtime.name, ...this.runtime.status?.(), ok: this.core.isRuntimeOk, running: this.runningHere() },
+      signals: { name: this.signals.name, signals: this.signals.statuses?.() ?? [] },
+      capacity: this.config.capacity,
       plan: plan === undefined ? null : { term: plan.plan.term, version: plan.plan.version, leaderId: plan.leaderId },
       peers: this.core.peers().map(p => {
         const peerId = this.mesh.peerOf(p.hostId)
@@ -226,6 +235,7 @@ export class Daemon implements ApiSource {
           priority: p.priority,
           planVersion: p.planVersion,
           runtimeOk: p.runtimeOk,
+          running: Object.fromEntries(p.running.map(r => [r.service, r.replicas])),
           lastHeardAgoMs: now - p.lastHeardMs,
           labels: Object.fromEntries(p.labels),
           peerId: peerId ?? null,
@@ -278,6 +288,35 @@ export class Daemon implements ApiSource {
     }
   }
 
+  /** `POST /v1/signals`: `{service, value, upstream?}` or `{signals: [...]}`; all or nothing is checked first. */
+  pushSignals (body: unknown): { accepted: number } {
+    const push = this.signals.push
+    if (push === undefined) throw new SignalError('E_SIGNAL_NOT_FOUND', 'this host has no push signal (signals with kind: push)')
+    const list = typeof body === 'object' && body !== null && Array.isArray((body as { signals?: unknown }).signals)
+      ? (body as { signals: unknown[] }).signals
+      : [body]
+    const checked = list.map((x, i) => {
+      const e = x as { service?: unknown, value?: unknown, upstream?: unknown }
+      if (typeof e !== 'object' || e === null || typeof e.service !== 'string' || typeof e.value !== 'number' || (e.upstream !== undefined && typeof e.upstream !== 'boolean')) {
+        throw new SignalError('E_SIGNAL_VALUE_INVALID', `signal ${i}: must be {"service": string, "value": number, "upstream"?: boolean}`)
+      }
+      return { service: e.service, value: e.value, upstream: e.upstream ?? false }
+    })
+    for (const e of checked) push.call(this.signals, e.service, e.value, e.upstream)
+    return { accepted: checked.length }
+  }
+
+  /** Replicas of each service running on this host at the last observation. */
+  private runningHere (): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const c of this.core.observedContainers) {
+      if (c.state !== 'running' || !isOwnedBy(c, this.core.hostId, this.core.site)) continue
+      const service = c.labels[OWNER_LABELS.service] ?? ''
+      out[service] = (out[service] ?? 0) + 1
+    }
+    return out
+  }
+
   ready (): { ready: boolean, reason: string } {
     if (this.stopping !== undefined) return { ready: false, reason: 'stopping' }
     if (this.mesh.isPartitioned) return { ready: false, reason: 'partitioned by fault injection' }
@@ -302,6 +341,9 @@ export class Daemon implements ApiSource {
     m.isLeader.set(this.core.currentRole === 'leader' ? 1 : 0)
     m.planVersion.set(this.core.plan?.plan.version ?? 0)
     m.connections.set(this.mesh.connectionCount())
+    m.containersRunning.reset()
+    for (const [service, n] of Object.entries(this.runningHere())) m.containersRunning.set({ service }, n)
+    if (this.runtime.status === undefined) m.runtimeUp.set(this.core.isRuntimeOk ? 1 : 0)
     m.siteLeader.reset()
     m.siteTerm.reset()
     if (this.core.currentLeaderId !== '') m.siteLeader.set({ site: this.core.site, leader: this.core.currentLeaderId }, 1)
@@ -312,6 +354,12 @@ export class Daemon implements ApiSource {
       m.siteTerm.set({ site: s.site }, s.summary.term)
     }
   }
+}
+
+/** What a signal source offers besides sampling (ScopedSignalSet, SignalSet). */
+interface SignalPushTarget {
+  push: (service: string, value: number, upstream?: boolean) => void
+  statuses: () => ReturnType<DaemonMetrics['signalStatuses']>
 }
 
 function readToken (file: string): string {

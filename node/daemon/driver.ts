@@ -50,6 +50,8 @@ export interface DriverInit {
 
 /** Longest sleep between two ticks, so a clock jump is noticed within this. */
 const MAX_SLEEP_MS = 1000
+/** A changed signal is fed to the core early, but at most this often. */
+const EARLY_SAMPLE_MIN_GAP_MS = 100
 
 export class Driver {
   private timer: NodeJS.Timeout | undefined
@@ -62,6 +64,9 @@ export class Driver {
   private observeAgain = false
   private running = false
   private lastHandled = 0
+  private lastSampleMs = -Infinity
+  private earlySampleTimer: NodeJS.Timeout | undefined
+  private unsubscribeSignals: (() => void) | undefined
   private readonly abort = new AbortController()
   /** Set by a fatal error (the state file could not be written): the daemon must exit. */
   onFatal: (err: Error) => void = () => {}
@@ -71,6 +76,7 @@ export class Driver {
   start (): void {
     this.running = true
     this.c.runtime.onChange?.(() => this.requestObserve())
+    this.unsubscribeSignals = this.c.signals.onChange?.(() => this.sampleSoon())
     this.feedSamples(this.c.clock())
     this.requestObserve()
     this.schedule()
@@ -82,6 +88,8 @@ export class Driver {
     this.handle({ type: 'leave' })
     this.running = false
     if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.earlySampleTimer !== undefined) clearTimeout(this.earlySampleTimer)
+    this.unsubscribeSignals?.()
     this.abort.abort()
     await this.actionChain
   }
@@ -158,7 +166,18 @@ export class Driver {
     this.timer = setTimeout(() => this.tick(), wait)
   }
 
+  /** A signal changed: feed the samples now, or as soon as the minimum gap allows. */
+  private sampleSoon (): void {
+    if (!this.running || this.earlySampleTimer !== undefined) return
+    const wait = Math.max(0, this.lastSampleMs + EARLY_SAMPLE_MIN_GAP_MS - this.c.clock())
+    this.earlySampleTimer = setTimeout(() => {
+      this.earlySampleTimer = undefined
+      if (this.running) this.feedSamples(this.c.clock())
+    }, wait)
+  }
+
   private feedSamples (now: number): void {
+    this.lastSampleMs = now
     this.nextSampleMs = now + this.init.sampleIntervalMs
     const reading = this.c.signals.sample()
     this.handle({ type: 'samples', signals: reading.signals, capacity: reading.capacity ?? this.init.capacity })

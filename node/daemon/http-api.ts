@@ -21,6 +21,8 @@ export interface ApiSource {
   plan: () => unknown
   ready: () => { ready: boolean, reason: string }
   healthy: () => { healthy: boolean, reason: string }
+  /** `POST /v1/signals`; throws a coded error (E_SIGNAL_*) for a body it refuses. */
+  pushSignals: (body: unknown) => unknown
   /** Fault injection; undefined when debug.faultInjection is off. */
   setPartitioned?: (on: boolean) => void
 }
@@ -108,9 +110,26 @@ export class HttpApi {
       case '/v1/sites': get(); return this.json(res, 200, this.c.source.sites())
       case '/v1/plan': get(); return this.json(res, 200, this.c.source.plan())
       case '/v1/events': get(); return this.openStream(req, res)
+      case '/v1/signals': return await this.pushSignals(req, res)
       case '/v1/debug/partition': return await this.partition(req, res)
       default: throw new HttpError(404, HttpErrorCode.NotFound, `no route ${url.pathname}`)
     }
+  }
+
+  private async pushSignals (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') throw new HttpError(405, HttpErrorCode.MethodNotAllowed, 'use POST')
+    this.authorize(req)
+    const body = await this.readJson(req)
+    let result: unknown
+    try {
+      result = this.c.source.pushSignals(body)
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (code === 'E_SIGNAL_NOT_FOUND') throw new HttpError(404, HttpErrorCode.NotFound, (err as Error).message)
+      if (typeof code === 'string' && code.startsWith('E_SIGNAL_')) throw new HttpError(400, HttpErrorCode.BadRequest, (err as Error).message)
+      throw err
+    }
+    this.json(res, 200, result)
   }
 
   private async partition (req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -216,4 +235,4 @@ export class HttpApi {
 }
 
 /** Routes, also the `route` label's closed set of values (plus `other`). */
-const ROUTES = new Set(['/', '/healthz', '/readyz', '/metrics', '/v1/status', '/v1/sites', '/v1/plan', '/v1/events', '/v1/debug/partition'])
+const ROUTES = new Set(['/', '/healthz', '/readyz', '/metrics', '/v1/status', '/v1/sites', '/v1/plan', '/v1/events', '/v1/signals', '/v1/debug/partition'])

@@ -9,6 +9,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 /** Buckets for gossip propagation: fine below 50 ms, where loopback and LAN delivery live. */
 const PROPAGATION_BUCKETS_S = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5]
+/** Buckets for a container start, from the start call to the first time it is seen running. */
+const CONTAINER_START_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60]
 const TICK_BUCKETS_S = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1]
 
 export class DaemonMetrics {
@@ -43,6 +45,15 @@ export class DaemonMetrics {
   readonly httpRequests: Counter<'route' | 'code'>
   readonly sseClients: Gauge
   readonly partitioned: Gauge
+  readonly containerStart: Histogram<'service'>
+  readonly containerStartFailures: Counter<'service'>
+  readonly runtimeUp: Gauge
+  readonly containersRunning: Gauge<'service'>
+  readonly signalValue: Gauge<'service' | 'kind' | 'upstream'>
+  readonly signalAge: Gauge<'service' | 'kind' | 'upstream'>
+  readonly signalErrors: Counter<'service' | 'kind' | 'upstream'>
+  /** Set by the daemon: the signals' statuses, read at each scrape. */
+  signalStatuses: () => ReadonlyArray<{ service: string, kind: string, upstream: boolean, value?: number, ageMs?: number, errorsCount: number }> = () => []
 
   constructor () {
     const registers = [this.registry]
@@ -80,5 +91,24 @@ export class DaemonMetrics {
     this.httpRequests = new Counter({ name: 'agentmesh_http_requests_total', help: 'HTTP API requests, by route and status code.', labelNames: ['route', 'code'], registers })
     this.sseClients = new Gauge({ name: 'agentmesh_http_event_streams', help: 'Open /v1/events streams.', registers })
     this.partitioned = new Gauge({ name: 'agentmesh_fault_partitioned', help: '1 while fault injection cuts this host off the mesh.', registers })
+    this.containerStart = new Histogram({ name: 'agentmesh_container_start_duration_seconds', help: 'From the start call to the first observation of the container running, by service.', labelNames: ['service'], buckets: CONTAINER_START_BUCKETS_S, registers })
+    this.containerStartFailures = new Counter({ name: 'agentmesh_container_start_failures_total', help: 'Started containers seen exited or gone before ever running, by service.', labelNames: ['service'], registers })
+    this.runtimeUp = new Gauge({ name: 'agentmesh_runtime_up', help: '1 while the container runtime answers; 0 while it is unreachable (the host then offers only what runs).', registers })
+    this.containersRunning = new Gauge({ name: 'agentmesh_containers_running', help: 'Agent containers of this host seen running at the last observation, by service.', labelNames: ['service'], registers })
+    const signalLabels = ['service', 'kind', 'upstream'] as const
+    const signals = (): ReturnType<DaemonMetrics['signalStatuses']> => this.signalStatuses()
+    const labelsOf = (s: { service: string, kind: string, upstream: boolean }): Record<'service' | 'kind' | 'upstream', string> => ({ service: s.service, kind: s.kind, upstream: String(s.upstream) })
+    this.signalValue = new Gauge({
+      name: 'agentmesh_signal_value', help: 'Last good value of each signal of this host (absent until the first one).', labelNames: signalLabels, registers,
+      collect () { this.reset(); for (const s of signals()) if (s.value !== undefined) this.set(labelsOf(s), s.value) },
+    })
+    this.signalAge = new Gauge({
+      name: 'agentmesh_signal_age_seconds', help: 'Age of each signal\'s last good value; past timings.sampleMaxAgeMs the service fails static.', labelNames: signalLabels, registers,
+      collect () { this.reset(); for (const s of signals()) if (s.ageMs !== undefined) this.set(labelsOf(s), s.ageMs / 1000) },
+    })
+    this.signalErrors = new Counter({
+      name: 'agentmesh_signal_errors_total', help: 'Failed readings of each signal (bad payloads, failed queries, lost connections).', labelNames: signalLabels, registers,
+      collect () { this.reset(); for (const s of signals()) this.inc(labelsOf(s), s.errorsCount) },
+    })
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The daemon's ports to the outside world besides the network: a container runtime and a
- * signal source. The Docker and process runtimes and the MQTT, Prometheus and push signals plug
- * in here (issue 5); until then the daemon runs end to end with the null implementations below,
- * which are stand-ins named as such: they observe nothing and report nothing.
+ * signal source. The Docker and process runtimes (node/runtime/) and the MQTT, Prometheus and
+ * push signals (node/signals/) plug in here; with `runtime.kind: none` and no signals the
+ * daemon runs with the null implementations below, stand-ins named as such: they observe
+ * nothing and report nothing.
  */
 import type { Capacity, SignalSample } from '../../protocol/index.js'
 import type { ContainerAction, ObservedContainer } from '../core/reconcile.js'
@@ -36,6 +37,8 @@ export interface SignalSource {
   readonly name: string
   /** The latest readings, sampled now. Must not throw: a dead source reports old samples with their age. */
   sample: () => SamplesReading
+  /** Called when a reading arrives or fails, so the driver can feed samples early. Returns the unsubscribe. */
+  onChange?: (listener: () => void) => () => void
   start?: () => Promise<void>
   stop?: () => Promise<void>
 }

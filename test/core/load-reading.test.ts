@@ -123,4 +123,30 @@ describe('aggregateReadings', () => {
       }
     }), { numRuns: 200 })
   })
+
+  describe('site-wide samples', () => {
+    const wide = (service: string, value: number, ageMs = 0): SignalSample => ({ ...sample(service, value, ageMs), siteWide: true })
+
+    it('takes the freshest report instead of summing the hosts that read the same value', () => {
+      const r = aggregateReadings([host([wide('q', 40, 300)]), host([wide('q', 42, 100)]), host([wide('q', 41, 200)])], NOW_MS, MAX_AGE_MS)
+      assert.deepEqual(r.load.get('q'), { status: 'fresh', total: 42, reporters: 1, staleReporters: 0 })
+    })
+
+    it('stays fresh while one reporter is fresh: the others are redundancy', () => {
+      const r = aggregateReadings([host([wide('q', 50, 9000)]), host([wide('q', 7)], NOW_MS, false), host([wide('q', 9, 10)])], NOW_MS, MAX_AGE_MS)
+      assert.deepEqual(r.load.get('q'), { status: 'fresh', total: 9, reporters: 1, staleReporters: 0 })
+    })
+
+    it('is missing when every report is stale, and never reports a stale value', () => {
+      const r = aggregateReadings([host([wide('q', 50, 9000)]), host([wide('q', 7)], NOW_MS, false)], NOW_MS, MAX_AGE_MS)
+      assert.deepEqual(r.load.get('q'), { status: 'missing', total: 0, reporters: 1, staleReporters: 1 })
+    })
+
+    it('adds the site-wide value to the host shares as one more reporter', () => {
+      const fresh = aggregateReadings([host([sample('q', 3), wide('q', 10)]), host([sample('q', 4), wide('q', 11, 50)])], NOW_MS, MAX_AGE_MS)
+      assert.deepEqual(fresh.load.get('q'), { status: 'fresh', total: 17, reporters: 3, staleReporters: 0 })
+      const partial = aggregateReadings([host([sample('q', 3), wide('q', 10, 9000)])], NOW_MS, MAX_AGE_MS)
+      assert.deepEqual(partial.load.get('q'), { status: 'partial', total: 3, reporters: 2, staleReporters: 1 })
+    })
+  })
 })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { CONFIG_FIELDS, envName, parseConfig, SERVICE_FIELDS } from '../../node/daemon/config.js'
+import { AGENT_FIELDS, MQTT_COMMON_FIELDS, SIGNAL_COMMON_FIELDS, SIGNAL_FIELDS } from '../../node/daemon/config-workload.js'
 import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 import { REPO_ROOT, writeSwarmKey } from './harness.js'
 
@@ -107,11 +108,96 @@ describe('daemon config', () => {
       assert.ok(readme.includes(envName(f.path)), `README lacks ${envName(f.path)}`)
     }
     for (const f of SERVICE_FIELDS) assert.ok(readme.includes(`\`${f.path}\``), `README lacks service field ${f.path}`)
+    for (const f of [...AGENT_FIELDS, ...SIGNAL_COMMON_FIELDS, ...MQTT_COMMON_FIELDS, ...Object.values(SIGNAL_FIELDS).flat()]) {
+      assert.ok(readme.includes(`| \`${f.path}\` |`), `README lacks agent or signal field ${f.path}`)
+    }
   })
 
   it('resolves a relative data dir against the config file', () => {
     writeFileSync(join(dir, 'rel.yaml'), '')
     const c = parseConfig(`site: a\nhostId: h\ndataDir: data\nnetwork: {swarmKeyFile: ${swarm}}\n`, { file: join(dir, 'rel.yaml'), env: {} })
     assert.equal(c.dataDir, join(dir, 'data'))
+  })
+
+  describe('workload: services[].agent and signals', () => {
+    const WORKLOAD = MINIMAL + [
+      'runtime: {kind: docker, dockerSocket: /run/docker.sock}',
+      'services:',
+      '  - name: detector',
+      '    upstream: {name: broker}',
+      '    agent:',
+      '      image: agentmesh/agent:test',
+      '      env: {AGENT_TOPIC: work, AGENT_RATE_PER_S: 5}',
+      '      memoryMib: 64',
+      '      restartPolicy: on-failure',
+      '      stopTimeoutMs: 2000',
+      'signals:',
+      '  - {service: detector, kind: mqtt-backlog, url: "mqtt://127.0.0.1:1883", topic: site/backlog, scope: site}',
+      '  - {service: detector, kind: push}',
+      '  - {upstream: broker, kind: prometheus, url: "http://127.0.0.1:9090", query: "sum(up)"}',
+      '',
+    ].join('\n')
+
+    it('builds the agent spec and the signal entries, with their defaults', () => {
+      const c = parse(WORKLOAD)
+      assert.equal(c.runtime.kind, 'docker')
+      assert.equal(c.runtime.dockerSocket, '/run/docker.sock')
+      assert.deepEqual(c.agents.detector, {
+        service: 'detector', image: 'agentmesh/agent:test', env: { AGENT_TOPIC: 'work', AGENT_RATE_PER_S: '5' },
+        memoryMib: 64, restartPolicy: 'on-failure', networkMode: 'host', stopTimeoutMs: 2000,
+      })
+      assert.deepEqual(c.signals.map(e => [e.config.kind, e.config.service, e.config.upstream, e.scope]), [
+        ['mqtt-backlog', 'detector', false, 'site'],
+        ['push', 'detector', false, 'host'],
+        ['prometheus', 'broker', true, 'host'],
+      ])
+    })
+
+    it('refuses a workload that cannot run, naming each field and line', () => {
+      const p = problems(MINIMAL + [
+        'runtime: {kind: process}',
+        'services:',
+        '  - name: a',
+        '    agent: {image: x, networkMode: bridge, colour: red}',
+        '  - name: b',
+        '  - name: c',
+        '    agent: {image: y}',
+        'signals:',
+        '  - {service: nope, kind: push}',
+        '  - {service: a, upstream: u, kind: push}',
+        '  - {service: a, kind: mqtt-backlog, url: "http://x", topic: t, scope: region}',
+        '  - {service: a, kind: teapot}',
+        '  - {service: a, kind: push, topic: t}',
+        '',
+      ].join('\n'))
+      const has = (re: RegExp): void => assert.ok(p.some(x => re.test(x)), `no problem matches ${re}:\n${p.join('\n')}`)
+      has(/:8:\d+ services\[0\]\.agent\.networkMode: must be host or none/)
+      has(/services\[0\]\.agent\.colour: unknown field/)
+      has(/services\[1\]\.agent: is required with runtime.kind process/)
+      has(/services\[2\]\.agent\.command: is required with runtime.kind process/)
+      has(/:13:\d+ signals\[0\]\.service: names no configured service/)
+      has(/signals\[1\]: needs exactly one of service or upstream/)
+      has(/signals\[2\]\.scope: must be host or site/)
+      has(/signals\[3\]\.kind: must be mqtt-backlog/)
+      has(/signals\[4\]\.topic: unknown field for kind push/)
+      assert.ok(!p.some(x => /services\[0\]\.agent: is required/.test(x)), 'a given but invalid agent is reported once, not as missing')
+    })
+
+    it('checks a signal entry with the rules of the signal itself, and reads secrets from files', () => {
+      const p = problems(MINIMAL + 'services: [{name: a}]\nsignals:\n  - {service: a, kind: mqtt-backlog, url: "http://x", topic: "a/#/b"}\n')
+      assert.ok(p.some(x => /signals\[0\]: .*scheme must be mqtt/.test(x) && /not a valid filter/.test(x)), p.join('\n'))
+      const missing = problems(MINIMAL + 'services: [{name: a}]\nsignals:\n  - {service: a, kind: mqtt-rate, url: "mqtt://x", topic: t, passwordFile: nope.txt}\n')
+      assert.ok(missing.some(x => /signals\[0\]\.passwordFile: cannot read .*nope\.txt/.test(x)), missing.join('\n'))
+      writeFileSync(join(dir, 'mqtt.pw'), 'secret\n')
+      const c = parse(MINIMAL + 'services: [{name: a}]\nsignals:\n  - {service: a, kind: mqtt-rate, url: "mqtt://x", topic: t, passwordFile: mqtt.pw}\n')
+      assert.equal((c.signals[0]!.config as { password?: string }).password, 'secret')
+    })
+
+    it('takes the signal list from AGENTMESH_SIGNALS, naming the variable in problems', () => {
+      const c = parse(MINIMAL + 'services: [{name: a}]\n', { AGENTMESH_SIGNALS: '[{service: a, kind: push, scope: site}]' })
+      assert.deepEqual(c.signals.map(e => e.scope), ['site'])
+      const p = problems(MINIMAL + 'services: [{name: a}]\n', { AGENTMESH_SIGNALS: '[{service: b, kind: push}]' })
+      assert.ok(p.some(x => x.startsWith('env AGENTMESH_SIGNALS signals[0].service')), p.join('\n'))
+    })
   })
 })

@@ -5,6 +5,8 @@ import { HttpApi, type ApiSource } from '../../node/daemon/http-api.js'
 import { EventLog } from '../../node/daemon/event-log.js'
 import { DaemonMetrics } from '../../node/daemon/metrics.js'
 import { HttpErrorCode } from '../../node/daemon/errors.js'
+import { ScopedSignalSet } from '../../node/daemon/workload.js'
+import { createPushSignal, SignalError } from '../../node/signals/index.js'
 
 const TOKEN = 'a-token-of-enough-length'
 
@@ -13,7 +15,18 @@ describe('HTTP API', () => {
   let base: string
   const events = new EventLog(8)
   let partitioned: boolean | undefined
+  let nowMs = 1000
+  const signals = new ScopedSignalSet([
+    { signal: createPushSignal({ service: 'detector' }), scope: 'host' },
+    { signal: createPushSignal({ service: 'broker', upstream: true }), scope: 'site' },
+  ], () => nowMs)
   const source: ApiSource = {
+    pushSignals: (body) => {
+      const b = body as { service: string, value: number, upstream?: boolean }
+      if (typeof b.value !== 'number') throw new SignalError('E_SIGNAL_VALUE_INVALID', 'value must be a number')
+      signals.push(b.service, b.value, b.upstream)
+      return { accepted: 1 }
+    },
     status: () => ({ hostId: 'h1' }),
     sites: () => ({ sites: [] }),
     plan: () => ({ plan: null }),
@@ -76,9 +89,34 @@ describe('HTTP API', () => {
     ctrl.abort()
   })
 
+  it('takes pushed signals with the token: the value is sampled, a site-wide one marked, an unknown service refused', async () => {
+    const url = base + '/v1/signals'
+    const headers = { authorization: `Bearer ${TOKEN}` }
+    assert.equal((await fetch(url, { method: 'POST', body: '{"service":"detector","value":5}' })).status, 401)
+    assert.equal((await fetch(url, { method: 'GET', headers })).status, 405)
+    const ok = await fetch(url, { method: 'POST', headers, body: '{"service":"detector","value":42}' })
+    assert.equal(ok.status, 200)
+    assert.deepEqual(await ok.json(), { accepted: 1 })
+    assert.equal((await fetch(url, { method: 'POST', headers, body: '{"service":"broker","value":0.5,"upstream":true}' })).status, 200)
+    nowMs += 250
+    assert.deepEqual(signals.sample().signals, [
+      { service: 'detector', value: 42, ageMs: 250, upstream: false },
+      { service: 'broker', value: 0.5, ageMs: 250, upstream: true, siteWide: true },
+    ])
+    const unknown = await fetch(url, { method: 'POST', headers, body: '{"service":"nope","value":1}' })
+    assert.equal(unknown.status, 404)
+    assert.equal(await code(unknown), HttpErrorCode.NotFound)
+    const negative = await fetch(url, { method: 'POST', headers, body: '{"service":"detector","value":-1}' })
+    assert.equal(negative.status, 400)
+    assert.equal(await code(negative), HttpErrorCode.BadRequest)
+    assert.equal(signals.statuses()[0]!.errorsCount, 1)
+    assert.equal(signals.statuses()[1]!.scope, 'site')
+  })
+
   it('rate limits a client past its burst', async () => {
     let limited = 0
     for (let i = 0; i < 40; i++) if ((await fetch(base + '/healthz')).status === 429) limited++
     assert.ok(limited > 0)
   })
+
 })

@@ -1,0 +1,106 @@
+/**
+ * Builds the daemon's two workload ports from its config: the container runtime (Docker,
+ * child processes, or the null stand-in) behind a `RuntimeDriver`, and the host's signals
+ * behind a `SignalSet`. Also maps what they report to the daemon's metrics and status.
+ *
+ * The Docker runtime lists only containers labelled for this host and site
+ * (`agentmesh.host`, `agentmesh.site`), so several supervisors can share one engine (the demo,
+ * the tests) and none ever sees, adopts or removes another's agents.
+ */
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { OWNER_LABELS } from '../core/reconcile.js'
+import { createDockerRuntime, createProcessRuntime, RuntimeDriver, type AgentSpec, type RuntimeMetricsSink, type RuntimeStatus } from '../runtime/index.js'
+import { createSignal, SignalSet, type ServiceSignal, type SignalStatus } from '../signals/index.js'
+import type { DaemonConfig } from './config.js'
+import type { SignalScope } from './config-workload.js'
+import type { DaemonMetrics } from './metrics.js'
+import { NoSignals, NullRuntime, type ContainerRuntime, type SamplesReading, type SignalSource } from './ports.js'
+
+/** A runtime port that can also say how it is doing (the null runtime cannot). */
+export type StatusRuntime = ContainerRuntime & { status?: () => RuntimeStatus }
+
+/** Environment every agent receives on top of its service's `agent.env`. */
+export function agentEnv (config: DaemonConfig, service: string): Record<string, string> {
+  return { AGENTMESH_SERVICE: service, AGENTMESH_SITE: config.site, AGENTMESH_HOST: config.hostId }
+}
+
+export function buildRuntime (config: DaemonConfig, log: Logger, metrics: DaemonMetrics): StatusRuntime {
+  const kind = config.runtime.kind
+  if (kind === 'none') return new NullRuntime()
+  const runtime = kind === 'docker'
+    ? createDockerRuntime({
+      socketPath: config.runtime.dockerSocket,
+      scopeLabels: { [OWNER_LABELS.host]: config.hostId, [OWNER_LABELS.site]: config.site },
+    }, { log })
+    : createProcessRuntime({ stateDir: join(config.dataDir, 'agents') }, { log })
+  const specFor = (service: string): AgentSpec | undefined => {
+    const spec = config.agents[service]
+    return spec === undefined ? undefined : { ...spec, env: { ...spec.env, ...agentEnv(config, service) } }
+  }
+  return new RuntimeDriver({ hostId: config.hostId, site: config.site, specFor }, { runtime, metrics: runtimeMetrics(metrics), log })
+}
+
+function runtimeMetrics (m: DaemonMetrics): RuntimeMetricsSink {
+  return {
+    startLatency: (seconds, service) => m.containerStart.observe({ service }, seconds),
+    // The daemon's driver counts every action with its result (agentmesh_container_actions_total).
+    action: () => {},
+    runtimeUp: (up) => m.runtimeUp.set(up ? 1 : 0),
+    startFailed: (service) => m.containerStartFailures.inc({ service }),
+  }
+}
+
+/**
+ * The host's signals with their scope: a site-wide signal's samples are marked so the leader
+ * takes the freshest report instead of summing every host's copy (see core/load-reading.ts).
+ */
+export class ScopedSignalSet implements SignalSource {
+  readonly name: string
+  private readonly set: SignalSet
+  private readonly scopes: SignalScope[]
+
+  constructor (entries: ReadonlyArray<{ signal: ServiceSignal, scope: SignalScope }>, clock: () => number) {
+    this.set = new SignalSet({ signals: entries.map(e => e.scope === 'site' ? markedSiteWide(e.signal) : e.signal) }, { clock })
+    this.name = this.set.name
+    this.scopes = entries.map(e => e.scope)
+  }
+
+  async start (): Promise<void> { await this.set.start() }
+  async stop (): Promise<void> { await this.set.stop() }
+  sample (): SamplesReading { return this.set.sample() }
+
+  /** In config order (SignalSet keeps it). */
+  statuses (): Array<SignalStatus & { scope: SignalScope }> {
+    return this.set.statuses().map((s, i) => ({ ...s, scope: this.scopes[i] ?? 'host' }))
+  }
+
+  push (service: string, value: number, upstream = false): void { this.set.push(service, value, upstream) }
+  onChange (listener: () => void): () => void { return this.set.onChange(listener) }
+}
+
+/** The same signal, its samples marked site-wide. Keeps a push signal's `set`. */
+function markedSiteWide (signal: ServiceSignal): ServiceSignal {
+  const wrapped: ServiceSignal & { set?: unknown } = {
+    kind: signal.kind,
+    service: signal.service,
+    upstream: signal.upstream,
+    start: async (abort) => { await signal.start(abort) },
+    stop: async () => { await signal.stop() },
+    sample: (nowMs) => {
+      const s = signal.sample(nowMs)
+      return s === undefined ? undefined : { ...s, siteWide: true }
+    },
+    status: (nowMs) => signal.status(nowMs),
+    onChange: (listener) => signal.onChange(listener),
+  }
+  const set = (signal as { set?: (value: number, nowMs: number) => void }).set
+  if (set !== undefined) wrapped.set = set.bind(signal)
+  return wrapped
+}
+
+export function buildSignals (config: DaemonConfig, log: Logger, clock: () => number): SignalSource {
+  if (config.signals.length === 0) return new NoSignals()
+  const entries = config.signals.map(e => ({ signal: createSignal(e.config, { clock, log }), scope: e.scope }))
+  return new ScopedSignalSet(entries, clock)
+}
