@@ -7,6 +7,7 @@
  * run in order; each states what it checks.
  */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { TEST_TOKEN, waitFor } from '../daemon/harness.js'
 import { docker } from '../services/services.js'
@@ -156,5 +157,17 @@ describe('end to end: MQTT backlog to Docker containers in a 3-host site', { tim
     assert.ok(started.reduce((a, b) => a + b, 0) >= 8, 'starts were counted')
     const latency = await Promise.all(site.sups.map(async s => await s.metric('agentmesh_container_start_duration_seconds_count')))
     assert.ok(latency.reduce((a, b) => a + b, 0) >= 1, 'start latency was measured')
+  })
+
+  it('serves the runtime and signal metrics, and promtool accepts them without a complaint', async () => {
+    const counts = await Promise.all(site.sups.map(async s => await s.metric('agentmesh_container_start_duration_seconds_count')))
+    const host = site.sups[counts.findIndex(n => n > 0)]! // a host that started containers has every series
+    const text = await host.metricsText()
+    assert.equal(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' }).trim(), '')
+    for (const name of ['agentmesh_runtime_up', 'agentmesh_signal_value', 'agentmesh_signal_age_seconds', 'agentmesh_signal_errors_total', 'agentmesh_container_start_duration_seconds', 'agentmesh_containers_running']) {
+      assert.ok(text.includes(`# TYPE ${name}`), `missing ${name}`)
+    }
+    assert.equal(await host.metric('agentmesh_runtime_up'), 1)
+    assert.equal(await host.metric('agentmesh_signal_value', 'service="worker"'), 0, 'the backlog read is the last one published')
   })
 })
