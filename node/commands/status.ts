@@ -77,18 +77,33 @@ function ago (ms: number | null | undefined): string {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function renderStatus (status: any, sites: any): string {
   const alive = status.peers.filter((p: any) => p.state === 'alive').length
+  const rt = status.runtime ?? { name: 'none', ok: true }
+  const runtimeText = `runtime ${rt.name}${rt.ok ? '' : ` (unreachable${rt.lastError === undefined ? '' : `: ${rt.lastError.code}`})`}`
   const head = `host ${status.hostId}  site ${status.site}  role ${status.role}  term ${status.term}  leader ${status.leaderId === '' ? '(none)' : status.leaderId}  incarnation ${status.incarnation}`
-  const sub = `peer id ${status.peerId}  connections ${status.connections}  members ${status.peers.length + 1} (alive ${alive + 1})  runtime ${status.runtime.name}${status.runtime.ok ? '' : ' (unreachable)'}  plan ${status.plan === null ? 'none' : `term ${status.plan.term} v${status.plan.version}`}${status.partitioned ? '  PARTITIONED (fault injection)' : ''}`
-  const members = [['HOST', 'STATE', 'ROLE', 'INCARNATION', 'TERM', 'LAST HEARD', 'CONNECTED']]
-  members.push([status.hostId, 'alive', status.role, String(status.incarnation), String(status.term), '-', '(this host)'])
+  const sub = `peer id ${status.peerId}  connections ${status.connections}  members ${status.peers.length + 1} (alive ${alive + 1})  ${runtimeText}  plan ${status.plan === null ? 'none' : `term ${status.plan.term} v${status.plan.version}`}${status.partitioned ? '  PARTITIONED (fault injection)' : ''}`
+  const replicas = (running: Record<string, number> | undefined): string => {
+    const parts = Object.entries(running ?? {}).filter(([, n]) => n > 0).map(([svc, n]) => `${svc}=${n}`)
+    return parts.length === 0 ? '-' : parts.join(',')
+  }
+  const members = [['HOST', 'STATE', 'ROLE', 'INCARNATION', 'TERM', 'LAST HEARD', 'CONNECTED', 'RUNNING']]
+  members.push([status.hostId, 'alive', status.role, String(status.incarnation), String(status.term), '-', '(this host)', replicas(rt.running)])
   for (const p of status.peers) {
-    members.push([p.hostId, p.state, p.hostId === status.leaderId ? 'leader' : 'follower', String(p.incarnation), String(p.term), ago(p.lastHeardAgoMs), p.connected ? 'yes' : 'no'])
+    members.push([p.hostId, p.state, p.hostId === status.leaderId ? 'leader' : 'follower', String(p.incarnation), String(p.term), ago(p.lastHeardAgoMs), p.connected ? 'yes' : 'no', `${replicas(p.running)}${p.runtimeOk === false ? ' (runtime down)' : ''}`])
   }
   const siteRows = [['SITE', 'LEADER', 'TERM', 'HOSTS ALIVE', 'SLOTS FREE/TOTAL', 'SEEN']]
   for (const s of sites.sites) {
     siteRows.push([s.site, s.leaderId === '' ? '(none)' : s.leaderId, String(s.term), String(s.hostsAlive), `${s.slotsFree}/${s.slotsTotal}`, s.local ? 'this site' : `${ago(s.seenAgoMs)} ago`])
   }
-  return [head, sub, '', table(members), '', table(siteRows)].join('\n')
+  const out = [head, sub, '', table(members), '', table(siteRows)]
+  const signals: any[] = status.signals?.signals ?? []
+  if (signals.length > 0) {
+    const rows = [['SIGNAL', 'KIND', 'SCOPE', 'VALUE', 'AGE', 'ERRORS', 'LAST ERROR']]
+    for (const x of signals) {
+      rows.push([x.upstream === true ? `${x.service} (upstream)` : x.service, x.kind, x.scope ?? 'host', x.value === undefined ? '-' : String(x.value), ago(x.ageMs), String(x.errorsCount), x.lastError === undefined ? '-' : `${x.lastError.code}: ${x.lastError.message}`])
+    }
+    out.push('', table(rows))
+  }
+  return out.join('\n')
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

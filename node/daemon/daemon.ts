@@ -250,7 +250,8 @@ export class Daemon implements ApiSource {
     const peers = this.core.peers()
     const alive = peers.filter(p => p.state === 'alive')
     const slotsTotal = this.config.capacity.slots + alive.reduce((n, p) => n + p.capacity.slots, 0)
-    const running = alive.reduce((n, p) => n + p.running.reduce((m, r) => m + r.replicas, 0), 0)
+    const runningHere = Object.values(this.runningHere()).reduce((a, b) => a + b, 0)
+    const running = runningHere + alive.reduce((n, p) => n + p.running.reduce((m, r) => m + r.replicas, 0), 0)
     const local = {
       site: this.core.site, local: true, leaderId: this.core.currentLeaderId, term: this.core.currentTerm,
       hostsAlive: alive.length + 1, hostsKnown: peers.length + 1, slotsTotal, slotsFree: Math.max(0, slotsTotal - running), seenAgoMs: 0, services: [],
