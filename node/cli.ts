@@ -8,12 +8,14 @@ import { packageVersion, versionCommand } from './commands/version.js'
 import { simCommand } from './commands/sim.js'
 import { superviseCommand } from './commands/supervise.js'
 import { statusCommand } from './commands/status.js'
+import { demoCommand } from './commands/demo.js'
 
 const COMMANDS: Command[] = [
   versionCommand,
   simCommand,
   superviseCommand,
   statusCommand,
+  demoCommand,
 ]
 
 function help (): string {
