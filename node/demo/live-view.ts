@@ -83,8 +83,9 @@ export async function pollSites (sups: readonly MeshSupervisor[], sites: readonl
   }))
 }
 
+/** The table; the dashboards are in the header above it (they do not change). */
 export function renderRows (rows: readonly SiteRow[]): string {
-  const head = ['SITE', 'LEADER', 'TERM', 'HOSTS', 'LOAD', 'ARRIVING/S', 'DONE/S', 'BACKLOG', 'DESIRED', 'RUNNING', 'DASHBOARD']
+  const head = ['SITE', 'LEADER', 'TERM', 'HOSTS', 'LOAD', 'ARRIVING/S', 'DONE/S', 'BACKLOG', 'DESIRED', 'RUNNING']
   return table([head, ...rows.map(r => [
     r.site,
     r.leader ?? '(electing)',
@@ -96,7 +97,6 @@ export function renderRows (rows: readonly SiteRow[]): string {
     String(r.backlog),
     r.desired === null ? '-' : String(r.desired),
     String(r.running),
-    r.dashboard,
   ])])
 }
 

@@ -54,7 +54,8 @@ export function shapeRatePerS (f: number): number {
 export function cycleFraction (elapsedMs: number, cycleMs: number, siteIndex: number): number {
   if (!(cycleMs > 0) || !(elapsedMs >= 0)) throw new RangeError(`cycleMs must be > 0 and elapsedMs ≥ 0, got ${cycleMs}, ${elapsedMs}`)
   const offset = SITE_PHASE_OFFSETS[siteIndex % SITE_PHASE_OFFSETS.length]
-  return (elapsedMs / cycleMs + offset) % 1
+  // The remainder first: a time and the same time a cycle later give exactly the same fraction.
+  return ((elapsedMs % cycleMs) / cycleMs + offset) % 1
 }
 
 /** Messages per second arriving at site `siteIndex`, `elapsedMs` after the load started. */

@@ -116,7 +116,7 @@ export async function runDemo (opts: DemoOptions, io: DemoIo): Promise<number> {
   let exitCode = 0
   try {
     runtime = await chooseRuntime(opts.runtime, DOCKER_SOCKET_DEFAULT, stop.signal)
-    io.err(`agentmesh demo: ${runtime.reason}`)
+    if (!io.tty) io.err(`agentmesh demo: ${runtime.reason}`) // on a terminal the header says it
     broker = await startEmbeddedBroker({ port: opts.mqttPort, signal: stop.signal })
     const brokerUrl = broker.url
     const kind = runtime.kind

@@ -36,6 +36,8 @@ export const WORK_QUEUE_LIMITS: WorkQueueLimits = {
   pendingMax: 100_000,
 }
 
+/** Slack on the fractional arrivals carried between calls (floating-point sums). */
+const ARRIVAL_EPSILON = 1e-9
 /** The ack rate is measured over this sliding window, ms. */
 const ACK_RATE_WINDOW_MS = 1_000
 
@@ -73,8 +75,9 @@ export class WorkQueue {
   /** Adds `ratePerS × elapsedMs` arrivals, carrying the fraction to the next call. */
   arrive (ratePerS: number, elapsedMs: number): void {
     this.arrivalsCarry += Math.max(0, ratePerS) * Math.max(0, elapsedMs) / 1000
-    const whole = Math.floor(this.arrivalsCarry)
-    this.arrivalsCarry -= whole
+    // The epsilon: ten arrivals of 0.1 make one message, not 0.9999999999999999 of one.
+    const whole = Math.floor(this.arrivalsCarry + ARRIVAL_EPSILON)
+    this.arrivalsCarry = Math.max(0, this.arrivalsCarry - whole)
     for (let i = 0; i < whole; i++) {
       this.counters.arrivedCount++
       if (this.pendingCount() >= this.limits.pendingMax) { this.counters.shedCount++; continue }
