@@ -9,6 +9,8 @@ export const DemoErrorCode = {
   DockerUnavailable: 'E_DOCKER_UNAVAILABLE',
   /** The embedded MQTT broker could not listen (the port is taken, say). */
   BrokerListen: 'E_DEMO_BROKER_LISTEN',
+  /** The process runtime needs agent/agent.mjs, which is not there (an install without it). */
+  AgentMissing: 'E_DEMO_AGENT_MISSING',
   /** A supervisor exited before the mesh was up, or no free port was found. */
   MeshStart: 'E_DEMO_MESH_START',
 } as const

@@ -10,7 +10,7 @@
  * broker the agents were connected to, then the temp dir.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -117,6 +117,7 @@ export async function runDemo (opts: DemoOptions, io: DemoIo): Promise<number> {
   try {
     runtime = await chooseRuntime(opts.runtime, DOCKER_SOCKET_DEFAULT, stop.signal)
     if (!io.tty) io.err(`agentmesh demo: ${runtime.reason}`) // on a terminal the header says it
+    if (runtime.kind === 'process' && !existsSync(AGENT_SCRIPT)) throw new DemoError(DemoErrorCode.AgentMissing, `the test agent ${AGENT_SCRIPT} is missing (run the demo from a checkout of the repository)`)
     broker = await startEmbeddedBroker({ port: opts.mqttPort, signal: stop.signal })
     const brokerUrl = broker.url
     const kind = runtime.kind
