@@ -232,7 +232,7 @@ function assertCleanExit (run: DemoRun): { start: DemoEvent, ticks: DemoEvent[] 
 
 describe('agentmesh demo, end to end', { timeout: 120_000 }, () => {
   it('with the process runtime: every site elects a leader, the burst scales agents up, nothing is left', async () => {
-    const run = await runDemo(['--duration', '30', '--cycle', '30', '--runtime', 'process'], 60_000)
+    const run = await runDemo(['--duration', '30', '--cycle', '20', '--runtime', 'process'], 60_000)
     const { start, ticks } = assertCleanExit(run)
     assert.ok(run.events.some(e => e.event === 'load-started'), 'the load started once leaders were elected')
     for (const site of start.sites!.map(s => s.site as string)) {
