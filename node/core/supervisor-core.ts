@@ -88,6 +88,9 @@ export interface RemoteSite {
 const MAX_AGE_MS = 0xffffffff
 const NO_SIGNALS: SignalSample[] = []
 
+/** Election stagger: ranks beyond this many wait more than one stagger (see staggerMs). */
+const STAGGER_RANKS = 8
+
 export class SupervisorCore {
   readonly hostId: string
   readonly site: string
@@ -122,6 +125,13 @@ export class SupervisorCore {
    * would refuse the candidates that replace it.
    */
   private lostLeader: { id: string, term: number, untilMs: number } | undefined
+  /**
+   * Until when another host is campaigning for a term above ours (its vote request, pre-vote
+   * included, was heard): this host does not stand meanwhile. In a large site every vote
+   * request and every vote reaches every host, so each extra candidate costs a round of
+   * site-wide messages; one candidate at a time keeps an election to a few rounds.
+   */
+  private othersCampaignUntilMs = -Infinity
   private leader: LeaderState | undefined
 
   // this host
@@ -352,12 +362,18 @@ export class SupervisorCore {
       others++
       if (peer.priority > this.init.priority || (peer.priority === this.init.priority && peer.hostId < this.hostId)) rank++
     }
-    const spread = others === 0 ? 0 : Math.floor(this.t.electionStaggerMs * rank / others)
+    // Ranks are spread over the stagger in steps of at least 1/STAGGER_RANKS of it: in a large
+    // site the hosts behind the first few wait longer, so the first one's request reaches them first.
+    const spread = others === 0 ? 0 : Math.floor(this.t.electionStaggerMs * rank / Math.min(others, STAGGER_RANKS))
     return spread + this.rng.int(Math.floor(this.t.electionStaggerMs / 4) + 1)
   }
 
   private stand (nowMs: number): void {
     if (this.hasLiveLeader(nowMs)) return
+    if (nowMs < this.othersCampaignUntilMs) {
+      this.electionAtMs = this.othersCampaignUntilMs + this.staggerMs()
+      return
+    }
     if (this.term === 0 && this.electorate() < (this.init.bootstrapExpect ?? 1)) {
       this.electionAtMs = nowMs + this.t.leaderTimeoutMs + this.staggerMs()
       return
@@ -385,6 +401,7 @@ export class SupervisorCore {
   }
 
   private onVoteRequest (candidateId: string, term: number, preVote: boolean, electorate: number, nowMs: number): void {
+    if (term > this.term && candidateId !== this.hostId) this.othersCampaignUntilMs = Math.max(this.othersCampaignUntilMs, nowMs + this.t.electionRoundMs)
     const granted = this.mayVote(candidateId, term, preVote, electorate, nowMs)
     if (granted && !preVote) {
       if (term > this.term) this.adoptTerm(term, '', nowMs)

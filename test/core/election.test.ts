@@ -157,6 +157,23 @@ describe('site leader election', () => {
     assert.deepEqual(c.violations, [])
   })
 
+  it('keeps a large site to few candidates: a host that hears another campaign does not stand that round', () => {
+    for (const seed of [1, 2, 3]) {
+      const c = new Cluster({ seed, hosts: siteHosts('a', 50), delayMs: [5, 40] })
+      const at = c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 30_000)
+      assert.ok(at !== undefined, `seed ${seed}: 50 hosts agree on a leader`)
+      let candidacies = 0
+      for (const h of c.hosts.values()) candidacies += h.events.filter(e => e.kind === 'election-started').length
+      // Every candidacy costs a site-wide round of votes. Measured on these seeds: 65–100
+      // candidacies before the two rules (deferring while another host campaigns; a stagger
+      // step of at least 1/8 of electionStaggerMs), 21–29 with them.
+      assert.ok(candidacies <= 40, `seed ${seed}: ${candidacies} candidacies (pre-vote rounds included)`)
+      c.runFor(10_000)
+      assert.equal(c.currentLeaders('a').length, 1)
+      assert.deepEqual(c.violations, [])
+    }
+  })
+
   it('converges to one leader after loss stops', () => {
     const c = new Cluster({ seed: 21, hosts: siteHosts('a', 7), delayMs: [0, 150], lossRate: 0.2 })
     c.runFor(20_000)
