@@ -410,6 +410,12 @@ export class SupervisorCore {
       // Give the candidate its round before standing ourselves.
       this.electionAtMs = nowMs + this.t.electionRoundMs + this.staggerMs()
     }
+    // Votes go to the whole site topic. A refusal only matters to a candidate behind our term
+    // (it adopts the term and stops); any other refusal would be a site-wide message for
+    // nothing, and in a large site those are most of an election's traffic. The candidate ends
+    // its round at its deadline instead.
+    const candidateTerm = preVote ? term - 1 : term
+    if (!granted && this.term <= candidateTerm) return
     const vote = { term: granted ? term : this.term, candidateId, granted, preVote }
     this.publish('site', { kind: 'vote', vote }, nowMs)
   }
