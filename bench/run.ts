@@ -5,9 +5,10 @@ import { coreSuite } from './core-suite.js'
 import { simSuite } from './sim-suite.js'
 import { meshSuite } from './mesh-suite.js'
 import { e2eSuite } from './e2e-suite.js'
+import { convergeSuite } from './converge-suite.js'
 import type { Suite } from './harness.js'
 
-const SUITES: Suite[] = [coreSuite, simSuite, meshSuite, e2eSuite]
+const SUITES: Suite[] = [coreSuite, simSuite, meshSuite, convergeSuite, e2eSuite]
 
 const USAGE = `usage: npm run bench -- [SUITE...] [--json] [--list]
 
