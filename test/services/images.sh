@@ -49,6 +49,7 @@ build_base() {
     log "$BASE_IMAGE is up to date"
     return
   fi
+  rebuilt=1
   log "assembling $BASE_IMAGE from $NODE_BIN and ${#libs[@]} libraries"
   rootfs=$(mktemp -d /tmp/agentmesh-rootfs.XXXXXX)
   mkdir -p "$rootfs/usr/local/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/home/agent" \
@@ -84,6 +85,7 @@ build_agent() {
     log "$AGENT_IMAGE is up to date"
     return
   fi
+  rebuilt=1
   log "building $AGENT_IMAGE"
   # The classic builder: it uses the local base and never pulls, and needs no buildx plugin
   # (which Docker clients >= 23 otherwise want and Debian's docker.io does not ship).
@@ -99,7 +101,13 @@ build_log=$(mktemp /tmp/agentmesh-agent-build.XXXXXX)
 trap 'rm -rf "$rootfs" "$build_log"' EXIT
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers (run test/services/docker.sh first)"
+rebuilt=0
 build_base
 build_agent
 # A rebuild leaves the previous image untagged; drop those so re-runs do not pile up ~100 MB each.
-docker image prune --force --filter "label=$HASH_LABEL" >/dev/null
+# Only after a rebuild: the intermediate images of a build running meanwhile on the base (the
+# supervisor image test's) carry the same label and are untagged too, and pruning them mid-build
+# fails that build ("unknown parent image ID").
+if [ "$rebuilt" = 1 ]; then
+  docker image prune --force --filter "label=$HASH_LABEL" >/dev/null
+fi
