@@ -289,7 +289,11 @@ export class Daemon implements ApiSource {
     }
   }
 
-  /** `POST /v1/signals`: `{service, value, upstream?}` or `{signals: [...]}`; all or nothing is checked first. */
+  /**
+   * `POST /v1/signals`: `{service, value, upstream?}` or `{signals: [...]}`. The shape of every
+   * entry is checked before any is set; entries are then set in order, and the first one that
+   * names no push signal (or carries a refused value) stops the rest with its error.
+   */
   pushSignals (body: unknown): { accepted: number } {
     const push = this.signals.push
     if (push === undefined) throw new SignalError('E_SIGNAL_NOT_FOUND', 'this host has no push signal (signals with kind: push)')
