@@ -25,7 +25,7 @@ import { DaemonMetrics } from './metrics.js'
 import type { ContainerRuntime, SignalSource } from './ports.js'
 import { buildRuntime, buildSignals, type StatusRuntime } from './workload.js'
 import { OWNER_LABELS, isOwnedBy } from '../core/reconcile.js'
-import { SignalError } from '../signals/index.js'
+import { SignalError } from '../signals/signal-source.js'
 import { StateStore } from './state-store.js'
 import { packageVersion } from '../commands/version.js'
 

@@ -17,7 +17,7 @@
  * the core fails static. One MQTT connection per signal: a host with many signals on one broker
  * opens as many connections (simple, and cheap at the expected handful).
  */
-import mqtt, { type MqttClient } from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import { pino, type Logger } from 'pino'
 import type { SignalSample } from '../../protocol/index.js'
 import {
@@ -83,6 +83,7 @@ abstract class MqttSignal implements ServiceSignal {
   protected readonly log: Logger
   protected connected = false
   private client: MqttClient | undefined
+  private starting = false
 
   constructor (protected readonly init: MqttSignalInit, components: MqttSignalComponents) {
     this.service = init.service
@@ -93,6 +94,11 @@ abstract class MqttSignal implements ServiceSignal {
 
   /** Resolves at once: a broker that is down at start is a stale signal, not a failed start. */
   async start (): Promise<void> {
+    if (this.client !== undefined || this.starting) return
+    this.starting = true
+    // Loaded on first use: mqtt.js costs ~10 MB of memory, which a host without MQTT signals
+    // (and every daemon of a large test site) should not pay.
+    const { default: mqtt } = await import('mqtt').finally(() => { this.starting = false })
     if (this.client !== undefined) return
     const client = mqtt.connect(this.init.url, {
       clientId: this.init.clientId ?? `agentmesh-signal-${Math.random().toString(16).slice(2, 10)}`,
