@@ -7,42 +7,22 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { generateKey } from '@libp2p/pnet'
 import { stringify } from 'yaml'
+import { freePort } from '../../node/demo/local-mesh.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const CLI = join(REPO_ROOT, 'dist/node/cli.js')
 
 /**
- * Ports for the supervisors under test: random ports below the kernel's ephemeral range, each
- * checked free by binding it. Ports from binding port 0 come from the ephemeral range, where
- * the outbound connections of 20 running supervisors can take one before its daemon binds it.
+ * Ports for the supervisors under test: the demo's own allocator (random ports below the
+ * kernel's ephemeral range, each checked free by binding it), so tests and the demo never differ.
  */
-const TEST_PORT_MIN = 20_000
-const TEST_PORT_MAX = 32_000
-const handedOut = new Set<number>()
-
-export async function freePort (): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = TEST_PORT_MIN + Math.floor(Math.random() * (TEST_PORT_MAX - TEST_PORT_MIN))
-    if (handedOut.has(port)) continue
-    if (await canBind(port)) { handedOut.add(port); return port }
-  }
-  throw new Error('no free port found')
-}
-
-async function canBind (port: number): Promise<boolean> {
-  return await new Promise(resolve => {
-    const s = createServer()
-    s.once('error', () => resolve(false))
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-  })
-}
+export { freePort }
 
 export async function waitFor<T> (what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs

@@ -14,7 +14,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
 import { Cluster, waitFor, type Supervisor } from '../daemon/harness.js'
-import { AGENT_IMAGE, MQTT_URL, docker, ensureServices, newRunId } from '../services/services.js'
+import { AGENT_IMAGE, MQTT_URL, docker, ensureServices, newRunId, removeContainersByLabel } from '../services/services.js'
 
 export const DOCKER_SOCKET = '/var/run/docker.sock'
 
@@ -95,7 +95,7 @@ export class WorkloadSite {
     const relays = hosts.map(h => new DockerSocketRelay(join(relayDir, `${h.hostId}.sock`)))
     const cluster = await Cluster.create({
       hosts: hosts.map((h, i) => ({ ...h, extra: { runtime: { dockerSocket: relays[i]!.path } } })),
-      common: deepCommon(run, opts),
+      common: commonConfig(run, opts),
     })
     for (const r of relays) await r.open()
     const site = new WorkloadSite(cluster, relays, run)
@@ -144,12 +144,11 @@ export class WorkloadSite {
     await this.cluster.stopAll()
     for (const r of this.relays) await r.cut()
     rmSync(`/tmp/${this.run}`, { recursive: true, force: true })
-    const ids = (await docker(['ps', '-aq', '--filter', `label=agentmesh.site=${this.site}`])).split('\n').filter(Boolean)
-    if (ids.length > 0) await docker(['rm', '-f', ...ids])
+    await removeContainersByLabel('agentmesh.site', this.site)
   }
 }
 
-function deepCommon (run: string, opts: WorkloadSiteOptions): Record<string, unknown> {
+function commonConfig (run: string, opts: WorkloadSiteOptions): Record<string, unknown> {
   return {
     log: { level: 'warn' },
     runtime: { kind: 'docker', resyncIntervalMs: 2000 },
