@@ -81,6 +81,7 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'network.redialIntervalMs', kind: 'int', default: 1000, min: 100, max: 600_000, doc: 'How often the re-dial loop runs (ms).' },
   { path: 'network.redialBackoffMaxMs', kind: 'int', default: 10_000, min: 100, max: 3_600_000, doc: 'Longest wait between two dials of one unreachable peer (ms); the wait doubles from `redialIntervalMs`.' },
   { path: 'network.dialTimeoutMs', kind: 'int', default: 5000, min: 100, max: 600_000, doc: 'One dial attempt (ms).' },
+  { path: 'network.pingIntervalMs', kind: 'int', default: 30_000, min: 0, max: 3_600_000, doc: 'libp2p\'s connection monitor pings every connection this often and drops one whose ping fails, so a half-open connection is found and re-dialled (ms; 0 switches it off). Each ping opens a stream: at libp2p\'s 10 s default that was about 2 new streams a second on every host of a 20-host site.' },
   { path: 'network.maxParallelDials', kind: 'int', default: 8, min: 1, max: 1000, doc: 'Dials the re-dial loop runs at once.' },
   { path: 'network.inboundConnectionsPerSecond', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Inbound connections accepted per second per remote IP (libp2p\'s default of 5 refuses a site restarting behind one NAT).' },
   { path: 'network.ipColocationWhitelist', kind: 'list', default: ['127.0.0.1', '::1'], doc: 'IPs exempt from gossipsub\'s same-IP score penalty (more than 10 peers from one IP are graylisted): hosts behind one NAT, or many supervisors on one machine.' },
@@ -147,6 +148,7 @@ export interface DaemonConfig {
     redialBackoffMaxMs: number
     dialTimeoutMs: number
     maxParallelDials: number
+    pingIntervalMs: number
     inboundConnectionsPerSecond: number
     ipColocationWhitelist: string[]
     gossipD: number
@@ -308,6 +310,7 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
       redialBackoffMaxMs: get('network.redialBackoffMaxMs'),
       dialTimeoutMs: get('network.dialTimeoutMs'),
       maxParallelDials: get('network.maxParallelDials'),
+      pingIntervalMs: get('network.pingIntervalMs'),
       inboundConnectionsPerSecond: get('network.inboundConnectionsPerSecond'),
       ipColocationWhitelist: get('network.ipColocationWhitelist'),
       gossipD: get('network.gossipD'),

@@ -129,6 +129,7 @@ export class Daemon implements ApiSource {
       },
     }, daemonClock)
     await this.mesh.start()
+    this.log.debug({ fixes: this.mesh.hotPathFixes }, 'libp2p hot-path fixes')
 
     const addrs = cfg.network.announce.length > 0 ? cfg.network.announce : this.mesh.dialableAddrs()
     this.core = new SupervisorCore({

@@ -14,6 +14,8 @@
  *   inbound cap is set to the same limit;
  * - publishing with no subscribers throws: `allowPublishToZeroTopicPeers`;
  * - validators: a topic score param per topic, so a reject lowers the sender's score.
+ *
+ * libp2p-hot-paths.ts fixes two per-message costs in yamux and @libp2p/crypto.
  */
 import './polyfill.js'
 import { createHash } from 'node:crypto'
@@ -31,6 +33,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { encodeMessage, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
 import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
+import { applyHotPathFixes, type HotPathFixes } from './libp2p-hot-paths.js'
 import { MessageGate, type GateReason, type TopicKind } from './message-gate.js'
 import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
 
@@ -77,6 +80,8 @@ export class Mesh {
   private gate: MessageGate | undefined
   private readonly targets = new Map<string, DialTarget>()
   private readonly decoded = new WeakMap<Uint8Array, Message>()
+  /** Each site member's addresses as last noted (space-joined). */
+  private readonly notedAddrs = new Map<string, string>()
   private readonly topics: Record<TopicKind, string>
   private redialTimer: NodeJS.Timeout | undefined
   private pxTimer: NodeJS.Timeout | undefined
@@ -86,6 +91,8 @@ export class Mesh {
   private partitioned = false
   private readonly inFlight = new Set<Promise<unknown>>()
   private stopped = false
+  /** Which of libp2p-hot-paths.ts's fixes apply to the installed libraries (set at start). */
+  hotPathFixes: HotPathFixes | undefined
 
   constructor (private readonly init: MeshInit, private readonly on: Partial<MeshEvents>, private readonly clock: () => number) {
     this.topics = { site: siteTopic(init.site), global: GLOBAL_TOPIC }
@@ -93,6 +100,7 @@ export class Mesh {
 
   async start (): Promise<void> {
     const init = this.init
+    this.hotPathFixes = applyHotPathFixes(init.privateKey)
     // Only invalid deliveries (P4) count: a validator reject costs the sender -10 (squared per
     // reject, decaying by half each decay interval), so a peer sending garbage is soon below
     // the gossip (-10) and graylist (-80) thresholds. Mesh delivery rate penalties (P3) are
@@ -119,6 +127,7 @@ export class Mesh {
           denyInboundConnection: () => this.partitioned,
           denyOutboundConnection: () => this.partitioned,
         },
+        connectionMonitor: init.pingIntervalMs === 0 ? { enabled: false } : { pingInterval: init.pingIntervalMs },
         connectionManager: {
           maxConnections: init.maxConnections,
           inboundConnectionThreshold: init.inboundConnectionsPerSecond,
@@ -262,6 +271,10 @@ export class Mesh {
 
   /** A site member's addresses from its heartbeat: keep it connected. */
   noteHost (hostId: string, addrs: readonly string[]): void {
+    // Every heartbeat carries them and parsing multiaddrs is not cheap: only changes are parsed.
+    const key = addrs.join(' ')
+    if (this.notedAddrs.get(hostId) === key) return
+    this.notedAddrs.set(hostId, key)
     for (const a of addrs) {
       let ma: Multiaddr
       try { ma = multiaddr(a) } catch { continue }
@@ -274,6 +287,7 @@ export class Mesh {
 
   /** The core forgot a host (reaped or left): stop dialling it unless it is a bootstrap peer. */
   forgetHost (hostId: string): void {
+    this.notedAddrs.delete(hostId)
     for (const [peerId, t] of this.targets) {
       if (t.hostId === hostId && !t.bootstrap) this.targets.delete(peerId)
     }
