@@ -105,7 +105,7 @@ function cacheEd25519Keys (privateKey: PrivateKey): boolean {
     let key = verifyKeys.get(id)
     if (key === undefined) {
       if (verifyKeys.size >= HOT_PATH_LIMITS.maxCachedVerifyKeys) verifyKeys.clear()
-      key = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(id, 'base64').toString('base64url') } })
+      key = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(this.raw).toString('base64url') } })
       verifyKeys.set(id, key)
     }
     return verify(null, data instanceof Uint8Array ? data : data.subarray(), key, sig)

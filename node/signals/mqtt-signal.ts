@@ -84,6 +84,8 @@ abstract class MqttSignal implements ServiceSignal {
   protected connected = false
   private client: MqttClient | undefined
   private starting = false
+  /** Counts stop() calls: a start that was stopped while mqtt.js loaded does not connect. */
+  private stops = 0
 
   constructor (protected readonly init: MqttSignalInit, components: MqttSignalComponents) {
     this.service = init.service
@@ -98,8 +100,9 @@ abstract class MqttSignal implements ServiceSignal {
     this.starting = true
     // Loaded on first use: mqtt.js costs ~10 MB of memory, which a host without MQTT signals
     // (and every daemon of a large test site) should not pay.
+    const stopsAtStart = this.stops
     const { default: mqtt } = await import('mqtt').finally(() => { this.starting = false })
-    if (this.client !== undefined) return
+    if (this.stops !== stopsAtStart) return
     const client = mqtt.connect(this.init.url, {
       clientId: this.init.clientId ?? `agentmesh-signal-${Math.random().toString(16).slice(2, 10)}`,
       clean: true,
@@ -132,6 +135,7 @@ abstract class MqttSignal implements ServiceSignal {
   }
 
   async stop (): Promise<void> {
+    this.stops++
     const client = this.client
     this.client = undefined
     if (client === undefined) return
