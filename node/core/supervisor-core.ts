@@ -90,6 +90,8 @@ const NO_SIGNALS: SignalSample[] = []
 
 /** Election stagger: ranks beyond this many wait more than one stagger (see staggerMs). */
 const STAGGER_RANKS = 8
+/** Backoff after failed candidacies grows to at most this many election rounds (see backoffMs). */
+const MAX_BACKOFF_ROUNDS = 8
 
 export class SupervisorCore {
   readonly hostId: string
@@ -132,6 +134,16 @@ export class SupervisorCore {
    * site-wide messages; one candidate at a time keeps an election to a few rounds.
    */
   private othersCampaignUntilMs = -Infinity
+  /**
+   * The candidate this host backs in the current pre-vote window (itself while it stands).
+   * Pre-votes are exclusive like votes, for electionRoundMs: with many hosts standing at once
+   * (their timers expire while each other's requests are still in flight), a voter that granted
+   * every pre-vote request would publish a vote per candidate, and at 50 hosts those site-wide
+   * votes saturated the hosts that had to check them, delaying the next requests further.
+   */
+  private preVoteBacked: { candidateId: string, term: number, untilMs: number } | undefined
+  /** Candidacies in a row that ended without a leader: the next one waits longer (backoffMs). */
+  private failedCandidacies = 0
   private leader: LeaderState | undefined
 
   // this host
@@ -319,6 +331,7 @@ export class SupervisorCore {
     this.role = 'follower'
     this.candidacy = undefined
     this.electionAtMs = undefined
+    this.failedCandidacies = 0
     this.lastLeaderHeardMs = nowMs
   }
 
@@ -388,7 +401,8 @@ export class SupervisorCore {
       this.persist()
     }
     this.role = 'candidate'
-    this.candidacy = { term, preVote, grants: new Set([this.hostId]), deadlineMs: nowMs + this.t.electionRoundMs }
+    this.candidacy = { term, preVote, grants: new Set([this.hostId]), deadlineMs: nowMs + this.roundMs() }
+    if (preVote) this.preVoteBacked = { candidateId: this.hostId, term, untilMs: nowMs + this.t.electionRoundMs }
     this.emit({ kind: 'election-started', term, preVote })
     this.publish('site', { kind: 'voteRequest', voteRequest: { term, priority: this.init.priority, electorate: this.electorate(), preVote } }, nowMs)
     this.countVotes(nowMs)
@@ -397,12 +411,34 @@ export class SupervisorCore {
   private giveUpCandidacy (nowMs: number): void {
     this.candidacy = undefined
     this.role = 'follower'
-    this.electionAtMs = nowMs + this.staggerMs()
+    this.failedCandidacies++
+    this.electionAtMs = nowMs + this.staggerMs() + this.backoffMs()
+  }
+
+  /**
+   * Raft's randomised retry, widened after each failed candidacy: a uniform wait of up to
+   * electionRoundMs × 2^(failures − 1), capped at MAX_BACKOFF_ROUNDS rounds. Two hosts that
+   * split a site's votes are unlikely to collide again, and a site whose hosts are too busy to
+   * answer in a round stops adding candidates while it catches up.
+   */
+  private backoffMs (): number {
+    const rounds = Math.min(2 ** (this.failedCandidacies - 1), MAX_BACKOFF_ROUNDS)
+    return this.rng.int(Math.floor(this.t.electionRoundMs * rounds) + 1)
+  }
+
+  /**
+   * How long a candidacy waits for votes: electionRoundMs, doubled after each failed candidacy
+   * up to MAX_BACKOFF_ROUNDS times. When votes take longer than a round to come back (hosts
+   * too busy, a slow link), fixed rounds would all end before their votes arrive.
+   */
+  private roundMs (): number {
+    return this.t.electionRoundMs * Math.min(2 ** this.failedCandidacies, MAX_BACKOFF_ROUNDS)
   }
 
   private onVoteRequest (candidateId: string, term: number, preVote: boolean, electorate: number, nowMs: number): void {
     if (term > this.term && candidateId !== this.hostId) this.othersCampaignUntilMs = Math.max(this.othersCampaignUntilMs, nowMs + this.t.electionRoundMs)
     const granted = this.mayVote(candidateId, term, preVote, electorate, nowMs)
+    if (granted && preVote) this.preVoteBacked = { candidateId, term, untilMs: nowMs + this.t.electionRoundMs }
     if (granted && !preVote) {
       if (term > this.term) this.adoptTerm(term, '', nowMs)
       this.votedFor = candidateId
@@ -439,9 +475,15 @@ export class SupervisorCore {
     if (electorate < this.electorate()) return false
     if (this.leaderId !== '' && this.members.get(this.leaderId)?.state === 'alive' &&
       nowMs - this.lastLeaderHeardMs < this.voteStickinessMs()) return false
-    if (preVote) return term > this.term
+    if (preVote) return term > this.term && !this.backsAnother(candidateId, term, nowMs)
     if (term > this.term) return true
     return term === this.term && (this.votedFor === '' || this.votedFor === candidateId)
+  }
+
+  /** Whether this host backs another candidate for this term or a later one (preVoteBacked). */
+  private backsAnother (candidateId: string, term: number, nowMs: number): boolean {
+    const b = this.preVoteBacked
+    return b !== undefined && nowMs < b.untilMs && b.candidateId !== candidateId && b.term >= term
   }
 
   private onVote (voterId: string, term: number, candidateId: string, granted: boolean, preVote: boolean, nowMs: number): void {
@@ -468,6 +510,7 @@ export class SupervisorCore {
     this.leaderId = this.hostId
     this.candidacy = undefined
     this.electionAtMs = undefined
+    this.failedCandidacies = 0
     this.emit({ kind: 'leader-elected', term: this.term, leaderId: this.hostId, votes, electorate: this.electorate() })
     this.leader = {
       sinceMs: nowMs,

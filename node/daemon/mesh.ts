@@ -73,6 +73,8 @@ interface DialTarget {
   hostId?: string
   nextDialMs: number
   backoffMs: number
+  /** Our preference for this peer (see redial), hashed once: sorting re-reads it every round. */
+  rank: string
 }
 
 export class Mesh {
@@ -349,7 +351,7 @@ export class Mesh {
     // Peers learnt second-hand are bounded; bootstrap peers and heartbeat senders always fit.
     if (t === undefined && exchanged && this.targets.size >= MAX_TARGETS_PER_TARGET_PEER * this.init.targetPeers) return undefined
     if (t === undefined) {
-      t = { peerId, addrs: [ma], bootstrap, hostId, nextDialMs: 0, backoffMs: this.init.redialIntervalMs }
+      t = { peerId, addrs: [ma], bootstrap, hostId, nextDialMs: 0, backoffMs: this.init.redialIntervalMs, rank: rank(this.node?.peerId.toString() ?? '', peerId) }
       this.targets.set(peerId, t)
     }
     if (bootstrap) t.bootstrap = true
@@ -366,9 +368,8 @@ export class Mesh {
     if (this.partitioned || this.stopped || this.node === undefined) return
     const now = this.clock()
     const connected = this.connectedPeers()
-    const own = this.node.peerId.toString()
     const ordered = [...this.targets.values()].sort((a, b) =>
-      Number(b.bootstrap) - Number(a.bootstrap) || rank(own, a.peerId).localeCompare(rank(own, b.peerId)))
+      Number(b.bootstrap) - Number(a.bootstrap) || (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
     let kept = 0
     for (const t of ordered) {
       if (kept >= this.init.targetPeers) break

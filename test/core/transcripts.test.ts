@@ -53,6 +53,22 @@ describe('golden transcripts of one core', () => {
     t.check('vote-once-per-term')
   })
 
+  it('backs one pre-vote candidate per election round', () => {
+    const t = new Transcript(init())
+    t.heartbeat('h0', 100)
+    t.heartbeat('h2', 110)
+    t.heartbeat('h3', 120)
+    t.note('no leader: h2 asks for a pre-vote and gets it')
+    t.from('h2', 200, { kind: 'voteRequest', voteRequest: { term: 1, priority: 0, electorate: 4, preVote: true } })
+    t.note('h3 asks in the same round: refused, silently (one pre-vote per round, like a vote)')
+    t.from('h3', 300, { kind: 'voteRequest', voteRequest: { term: 1, priority: 0, electorate: 4, preVote: true } })
+    t.note('h2 asks again, as after a lost message: granted again')
+    t.from('h2', 400, { kind: 'voteRequest', voteRequest: { term: 1, priority: 0, electorate: 4, preVote: true } })
+    t.note('a round (electionRoundMs, 500) after the last grant, h3 may have it')
+    t.from('h3', 950, { kind: 'voteRequest', voteRequest: { term: 1, priority: 0, electorate: 4, preVote: true } })
+    t.check('one-pre-vote-per-round')
+  })
+
   it('ignores a plan from an older term and keeps its containers', () => {
     const t = new Transcript(init({ services: [serviceSpec('ingest')], persisted: { term: 7, votedFor: '', members: ['h0', 'h2'] } }))
     const own = { id: 'c1', state: 'running' as const, createdAt: 1, labels: { [OWNER_LABELS.service]: 'ingest', [OWNER_LABELS.site]: 'a', [OWNER_LABELS.host]: 'h1', [OWNER_LABELS.term]: '6' } }
