@@ -14,7 +14,7 @@
  * The engine on Debian 12 is 20.10 (API 1.41) while current clients speak newer versions, so
  * the API version is pinned (`apiVersion`, default v1.41; newer engines accept older versions).
  */
-import Docker from 'dockerode'
+import type Docker from 'dockerode'
 import { pino, type Logger } from 'pino'
 import { OWNER_LABELS, type ContainerState, type ObservedContainer } from '../core/reconcile.js'
 import {
@@ -70,7 +70,9 @@ export function createDockerRuntime (init: DockerRuntimeInit = {}, components: D
 
 class DockerRuntime implements AgentRuntime {
   readonly kind = 'docker'
-  private readonly docker: Docker
+  /** Loaded on first use: dockerode and its dependencies add about 27 MB to a supervisor that never runs a container. */
+  private docker: Promise<Docker> | undefined
+  private readonly injected: Docker | undefined
   private readonly log: Logger
   private readonly callTimeoutMs: number
   private readonly listeners = new Set<RuntimeChangeListener>()
@@ -82,14 +84,21 @@ class DockerRuntime implements AgentRuntime {
   private running = false
 
   constructor (private readonly init: DockerRuntimeInit, components: DockerRuntimeComponents) {
-    this.docker = components.docker ?? new Docker({
-      ...(init.socketPath === undefined ? {} : { socketPath: init.socketPath }),
-      version: init.apiVersion ?? RUNTIME_DEFAULTS.dockerApiVersion,
-    })
+    this.injected = components.docker
     this.log = components.log ?? pino({ level: 'silent' })
     this.callTimeoutMs = init.callTimeoutMs ?? RUNTIME_DEFAULTS.dockerCallTimeoutMs
     this.reconnectDelayMs = this.reconnectMsMin
     this.labelFilter = [OWNER_LABELS.service, ...Object.entries(init.scopeLabels ?? {}).map(([k, v]) => `${k}=${v}`)]
+  }
+
+  private async engine (): Promise<Docker> {
+    this.docker ??= this.injected !== undefined
+      ? Promise.resolve(this.injected)
+      : import('dockerode').then(({ default: DockerClient }) => new DockerClient({
+        ...(this.init.socketPath === undefined ? {} : { socketPath: this.init.socketPath }),
+        version: this.init.apiVersion ?? RUNTIME_DEFAULTS.dockerApiVersion,
+      }))
+    return await this.docker
   }
 
   private get reconnectMsMin (): number { return this.init.eventReconnectMsMin ?? RUNTIME_DEFAULTS.eventReconnectMsMin }
@@ -120,7 +129,7 @@ class DockerRuntime implements AgentRuntime {
 
   async observe (signal?: AbortSignal): Promise<ObservedContainer[]> {
     const list = await this.call('list containers', signal, async (s) =>
-      await this.docker.listContainers({ all: true, filters: { label: this.labelFilter }, abortSignal: s } as Docker.ContainerListOptions))
+      await (await this.engine()).listContainers({ all: true, filters: { label: this.labelFilter }, abortSignal: s } as Docker.ContainerListOptions))
     const observed: ObservedContainer[] = []
     for (const c of list) {
       if (!hasServiceLabel(c.Labels)) continue // the filter already did this; kept as a second lock
@@ -133,7 +142,7 @@ class DockerRuntime implements AgentRuntime {
     validateAgentSpec(spec, labels)
     const options = this.createOptions(spec, labels)
     const create = async (): Promise<Docker.Container> =>
-      await this.call('create container', signal, async (s) => await this.docker.createContainer({ ...options, abortSignal: s } as Docker.ContainerCreateOptions))
+      await this.call('create container', signal, async (s) => await (await this.engine()).createContainer({ ...options, abortSignal: s } as Docker.ContainerCreateOptions))
     let container: Docker.Container
     try {
       container = await create()
@@ -156,7 +165,7 @@ class DockerRuntime implements AgentRuntime {
   async stopAgent (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (!await this.ownedOrGone(id, signal)) return
     const graceS = Math.ceil(Math.min(timeoutMs, RUNTIME_DEFAULTS.stopTimeoutMsMax) / 1000)
-    const container = this.docker.getContainer(id)
+    const container = (await this.engine()).getContainer(id)
     // The stop call lasts as long as the grace: its time limit is the grace plus the usual bound.
     await this.call('stop container', signal, async (s) => await container.stop({ t: graceS, abortSignal: s } as Docker.ContainerStopOptions), this.callTimeoutMs + graceS * 1000)
       .catch((err: unknown) => { if (!isGoneOrStopped(err)) throw asStopFailure(err, id) })
@@ -166,14 +175,14 @@ class DockerRuntime implements AgentRuntime {
 
   async removeAgent (id: string, signal?: AbortSignal): Promise<void> {
     if (!await this.ownedOrGone(id, signal)) return
-    await this.call('remove container', signal, async (s) => await this.docker.getContainer(id).remove({ force: true, abortSignal: s }))
+    await this.call('remove container', signal, async (s) => await (await this.engine()).getContainer(id).remove({ force: true, abortSignal: s }))
       .catch((err: unknown) => { if (!isGoneOrStopped(err)) throw asStopFailure(err, id) })
   }
 
   /** false: already gone. Throws `E_RUNTIME_NOT_OWNED` for anything without our label. */
   private async ownedOrGone (id: string, signal?: AbortSignal): Promise<boolean> {
     try {
-      const info = await this.call('inspect container', signal, async (s) => await this.docker.getContainer(id).inspect({ abortSignal: s } as Docker.ContainerInspectOptions))
+      const info = await this.call('inspect container', signal, async (s) => await (await this.engine()).getContainer(id).inspect({ abortSignal: s } as Docker.ContainerInspectOptions))
       if (!hasServiceLabel(info.Config.Labels)) throw new RuntimeError(RuntimeErrorCode.NotOwned, `container ${id} has no agentmesh.service label: not ours, not touched`)
       return true
     } catch (err) {
@@ -207,9 +216,10 @@ class DockerRuntime implements AgentRuntime {
     }
     try {
       await this.call('pull image', signal, async (s) => {
-        const stream = await this.docker.pull(image, { abortSignal: s })
+        const docker = await this.engine()
+        const stream = await docker.pull(image, { abortSignal: s })
         await new Promise<void>((resolve, reject) => {
-          this.docker.modem.followProgress(stream, (err: Error | null) => { err === null ? resolve() : reject(err) })
+          docker.modem.followProgress(stream, (err: Error | null) => { err === null ? resolve() : reject(err) })
         })
       }, this.init.pullTimeoutMs ?? 5 * 60_000)
     } catch (err) {
@@ -240,7 +250,7 @@ class DockerRuntime implements AgentRuntime {
     const abort = new AbortController()
     this.eventsAbort = abort
     const opts = { filters: { type: ['container'], label: this.labelFilter }, abortSignal: abort.signal }
-    this.docker.getEvents(opts as Docker.GetEventsOptions).then((stream) => {
+    this.engine().then(async (docker) => await docker.getEvents(opts as Docker.GetEventsOptions)).then((stream) => {
       if (!this.running) { (stream as NodeJS.ReadableStream & { destroy: () => void }).destroy(); return }
       this.events = stream
       this.reconnectDelayMs = this.reconnectMsMin
