@@ -7,6 +7,13 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
+/**
+ * How often the event-loop lag histogram (nodejs_eventloop_lag_*) samples. prom-client's 10 ms
+ * default wakes the loop 100 times a second: measured here, that was 0.4 points of a lone
+ * supervisor's 1.3 % CPU, and 20 supervisors on 2 cores went from 7.0 % to 5.3 % each at 100 ms.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100
+
 /** Buckets for gossip propagation: fine below 50 ms, where loopback and LAN delivery live. */
 const PROPAGATION_BUCKETS_S = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5]
 /** Buckets for a container start, from the start call to the first time it is seen running. */
@@ -57,7 +64,7 @@ export class DaemonMetrics {
 
   constructor () {
     const registers = [this.registry]
-    collectDefaultMetrics({ register: this.registry })
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS })
     // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for
     // counters (promtool flags them); the same figures remain as nodejs_active_*{type}.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name)
