@@ -135,7 +135,8 @@ export class SupervisorCore {
    */
   private othersCampaignUntilMs = -Infinity
   /**
-   * The candidate this host backs in the current pre-vote window (itself while it stands).
+   * The candidate this host backs in the current pre-vote window (itself for a round when it
+   * stands, even if its own candidacy waits longer for votes: see roundMs).
    * Pre-votes are exclusive like votes, for electionRoundMs: with many hosts standing at once
    * (their timers expire while each other's requests are still in flight), a voter that granted
    * every pre-vote request would publish a vote per candidate, and at 50 hosts those site-wide

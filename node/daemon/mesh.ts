@@ -346,12 +346,13 @@ export class Mesh {
 
   private addTarget (ma: Multiaddr, bootstrap: boolean, hostId: string | undefined, exchanged = false): DialTarget | undefined {
     const peerId = ma.getComponents().findLast(c => c.name === 'p2p')?.value
-    if (peerId === undefined || peerId === this.node?.peerId.toString()) return undefined
+    const own = this.libp2p.peerId.toString()
+    if (peerId === undefined || peerId === own) return undefined
     let t = this.targets.get(peerId)
     // Peers learnt second-hand are bounded; bootstrap peers and heartbeat senders always fit.
     if (t === undefined && exchanged && this.targets.size >= MAX_TARGETS_PER_TARGET_PEER * this.init.targetPeers) return undefined
     if (t === undefined) {
-      t = { peerId, addrs: [ma], bootstrap, hostId, nextDialMs: 0, backoffMs: this.init.redialIntervalMs, rank: rank(this.node?.peerId.toString() ?? '', peerId) }
+      t = { peerId, addrs: [ma], bootstrap, hostId, nextDialMs: 0, backoffMs: this.init.redialIntervalMs, rank: rank(own, peerId) }
       this.targets.set(peerId, t)
     }
     if (bootstrap) t.bootstrap = true
