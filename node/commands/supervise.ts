@@ -1,7 +1,8 @@
 /**
  * `agentmesh supervise --config FILE`: runs the supervisor daemon until SIGINT or SIGTERM (a
  * graceful stop: the site hears a goodbye and does not wait for a timeout). Exit 0 after a
- * clean stop, 1 when the daemon fails while running, 2 on a bad config or bad flags.
+ * clean stop, 1 when the daemon fails while running (an unexpected error included: logged,
+ * then the same graceful leave), 2 on a bad config or bad flags.
  */
 import type { Command } from './command.js'
 import { DaemonError, DaemonErrorCode } from '../daemon/errors.js'
@@ -20,7 +21,8 @@ options:
   --new-swarm-key FILE   write a new private-network key (mode 0600) and exit; copy the same
                          file to every host of the mesh
 
-exit status: 0 clean stop, 1 the daemon failed, 2 bad config or flags`
+exit status: 0 clean stop, 1 the daemon failed (an unexpected error is logged, the site hears
+a goodbye, then exit), 2 bad config or flags`
 
 interface SuperviseArgs { config: string, check: boolean, newSwarmKey: string }
 
@@ -71,12 +73,41 @@ export const superviseCommand: Command = {
   },
 }
 
+/** Bound on the graceful leave after an unexpected error, before the process exits anyway. */
+const FATAL_STOP_MS = 5000
+
+/**
+ * The process-wide policy for errors nobody caught (a bug, or a library throwing from a
+ * callback): log it with its context, leave the site gracefully (peers drop this host at
+ * once instead of waiting for a timeout, and a leader's site elects another), exit 1. The
+ * leave is bounded by FATAL_STOP_MS: a daemon too broken to stop still exits. Only the first
+ * error acts; later ones during the stop are logged.
+ */
 async function runDaemon (config: import('../daemon/config.js').DaemonConfig): Promise<number> {
   const { Daemon } = await import('../daemon/daemon.js')
   const daemon = new Daemon(config)
   let exitCode = 0
+  let stopping = false
   const done = new Promise<void>(resolve => {
-    const stop = (code: number): void => { exitCode = code; void daemon.stop().finally(resolve) }
+    const stop = (code: number): void => {
+      if (stopping) return
+      stopping = true
+      exitCode = code
+      void daemon.stop().catch((err: unknown) => {
+        daemon.log.error({ err: describe(err) }, 'graceful stop failed')
+      }).finally(resolve)
+    }
+    const unexpected = (kind: string) => (err: unknown): void => {
+      daemon.log.fatal({ err: describe(err), kind, stopping }, 'unexpected error; leaving the site and exiting')
+      if (stopping) return
+      stop(1)
+      setTimeout(() => {
+        daemon.log.fatal({ afterMs: FATAL_STOP_MS }, 'graceful stop did not finish; exiting')
+        process.exit(1)
+      }, FATAL_STOP_MS).unref()
+    }
+    process.on('uncaughtException', unexpected('uncaughtException'))
+    process.on('unhandledRejection', unexpected('unhandledRejection'))
     process.once('SIGINT', () => stop(0))
     process.once('SIGTERM', () => stop(0))
     daemon.onFatal = () => stop(1)
@@ -89,4 +120,10 @@ async function runDaemon (config: import('../daemon/config.js').DaemonConfig): P
   }
   await done
   return exitCode
+}
+
+function describe (err: unknown): { message: string, code?: string, stack?: string } {
+  if (!(err instanceof Error)) return { message: String(err) }
+  const code = (err as { code?: unknown }).code
+  return { message: err.message, ...(typeof code === 'string' ? { code } : {}), ...(err.stack === undefined ? {} : { stack: err.stack }) }
 }

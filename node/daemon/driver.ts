@@ -8,6 +8,18 @@
  * - `action`: queued on the container runtime, one at a time, in order; the runtime is
  *   observed once the queue drains, so 'observed' always follows every earlier action;
  * - `observe`: the runtime is observed and its answer fed back;
+ *
+ * The runtime side is bounded by construction: the action queue has a length limit (overflow
+ * drops the action, counted: the loop is level-triggered, so the next observation asks again),
+ * the worker yields to the event loop after every action, and an observation is always taken
+ * on a timer, never in the microtask of the promise that finished the last action. When
+ * observation after observation keeps yielding actions (a runtime that cannot meet the plan:
+ * `runtime.kind: none`, an image that does not exist, the process runtime at its child limit),
+ * the next observation waits longer each time (REOBSERVE_DELAY_MS_MIN doubling up to the resync
+ * interval), so a plan that cannot be met costs a few passes a minute, not a core; a pass with
+ * nothing to do resets the wait. Without this, a runtime whose calls settle without I/O turns
+ * apply → observe → the same actions into a microtask loop that starves timers, the HTTP API
+ * and signal handlers.
  * - `event`: reported (pino log, prom-client metrics, the /v1/events stream).
  */
 import type { Logger } from 'pino'
@@ -52,16 +64,31 @@ export interface DriverInit {
 const MAX_SLEEP_MS = 1000
 /** A changed signal is fed to the core early, but at most this often. */
 const EARLY_SAMPLE_MIN_GAP_MS = 100
+/**
+ * Limits of the runtime side (see the header). The queue holds far more than one pass asks
+ * for (a pass is bounded by this host's slots); overflow drops the newest action.
+ */
+export const DRIVER_LIMITS = {
+  /** Container actions queued at once; beyond it an action is dropped (result="dropped"). */
+  actionQueueMax: 1024,
+  /** Wait before re-observing after a pass that yielded actions, doubled per such pass in a row, ms. */
+  reobserveDelayMsMin: 100,
+} as const
 
 export class Driver {
   private timer: NodeJS.Timeout | undefined
   private timerDueMs = Infinity
   private nextSampleMs = 0
   private nextResyncMs = 0
-  private actionChain: Promise<void> = Promise.resolve()
-  private actionsPending = 0
+  private readonly actionQueue: ContainerAction[] = []
+  private worker: Promise<void> | undefined
   private observing = false
-  private observeAgain = false
+  private observeTimer: NodeJS.Timeout | undefined
+  private observeWanted = false
+  /** Observations in a row whose pass yielded actions (drives the re-observe backoff). */
+  private busyPasses = 0
+  /** Earliest time of the next observation (the backoff after busy passes), ms. */
+  private observeNotBeforeMs = 0
   private running = false
   private lastHandled = 0
   private lastSampleMs = -Infinity
@@ -89,9 +116,11 @@ export class Driver {
     this.running = false
     if (this.timer !== undefined) clearTimeout(this.timer)
     if (this.earlySampleTimer !== undefined) clearTimeout(this.earlySampleTimer)
+    if (this.observeTimer !== undefined) clearTimeout(this.observeTimer)
     this.unsubscribeSignals?.()
     this.abort.abort()
-    await this.actionChain
+    this.actionQueue.length = 0
+    await this.worker
   }
 
   message (topic: TopicKind, m: Message): void {
@@ -184,39 +213,77 @@ export class Driver {
   }
 
   private enqueueAction (action: ContainerAction): void {
-    this.actionsPending++
-    this.actionChain = this.actionChain.then(async () => {
-      if (this.abort.signal.aborted) return
-      const result = this.c.runtime.name === 'none' ? 'skipped' : 'ok'
-      try {
-        await this.c.runtime.apply(action, this.abort.signal)
-        this.c.metrics.actions.inc({ type: action.type, result })
-      } catch (err) {
-        this.c.metrics.actions.inc({ type: action.type, result: 'failed' })
-        this.c.log.warn({ action, err: (err as Error).message }, 'container action failed')
-      } finally {
-        this.actionsPending--
-        if (this.actionsPending === 0) this.requestObserve()
-      }
+    if (this.actionQueue.length >= DRIVER_LIMITS.actionQueueMax) {
+      this.c.metrics.actions.inc({ type: action.type, result: 'dropped' })
+      return
+    }
+    this.actionQueue.push(action)
+    this.worker ??= this.work().finally(() => {
+      this.worker = undefined
+      this.requestObserve() // 'observed' follows every earlier action (core-io.ts)
     })
   }
 
-  /** Observes the runtime, coalescing requests; waits for queued actions (see core-io.ts). */
+  /** Performs queued actions one at a time, yielding to the event loop after each; then observes. */
+  private async work (): Promise<void> {
+    const skipped = this.c.runtime.name === 'none'
+    for (let action = this.actionQueue.shift(); action !== undefined; action = this.actionQueue.shift()) {
+      if (this.abort.signal.aborted) return
+      try {
+        await this.c.runtime.apply(action, this.abort.signal)
+        this.c.metrics.actions.inc({ type: action.type, result: skipped ? 'skipped' : 'ok' })
+      } catch (err) {
+        this.c.metrics.actions.inc({ type: action.type, result: 'failed' })
+        this.c.log.warn({ action, err: (err as Error).message }, 'container action failed')
+      }
+      await yieldToEventLoop()
+    }
+  }
+
+  /**
+   * Asks for an observation: coalesced, on a timer (never in the current microtask), after
+   * queued actions have drained, and no sooner than the busy-pass backoff allows.
+   */
   private requestObserve (): void {
     if (!this.running) return
-    if (this.observing || this.actionsPending > 0) { this.observeAgain = true; return }
+    this.observeWanted = true
+    if (this.observing || this.worker !== undefined || this.observeTimer !== undefined) return
+    const waitMs = Math.max(0, this.observeNotBeforeMs - this.c.clock())
+    this.observeTimer = setTimeout(() => {
+      this.observeTimer = undefined
+      this.observe()
+    }, waitMs)
+  }
+
+  private observe (): void {
+    if (!this.running || this.observing) return
+    if (this.worker !== undefined) return // work() asks again when the queue drains
+    this.observeWanted = false
     this.observing = true
     this.nextResyncMs = this.c.clock() + this.init.resyncIntervalMs
     this.c.runtime.observe(this.abort.signal).then(
-      (o) => { this.handle({ type: 'observed', containers: o.containers, runtimeOk: o.ok }) },
+      (o) => {
+        const queuedBefore = this.actionQueue.length
+        this.handle({ type: 'observed', containers: o.containers, runtimeOk: o.ok })
+        this.noteObservedPass(this.actionQueue.length > queuedBefore || this.worker !== undefined)
+      },
       (err: Error) => { this.c.log.warn({ err: err.message }, 'runtime observation failed') },
     ).finally(() => {
       this.observing = false
-      if (this.observeAgain && this.actionsPending === 0) {
-        this.observeAgain = false
-        this.requestObserve()
-      }
+      if (this.observeWanted) this.requestObserve()
     })
+  }
+
+  /** Busy passes in a row push the next observation back (see DRIVER_LIMITS); an idle one resets. */
+  private noteObservedPass (busy: boolean): void {
+    if (!busy) {
+      this.busyPasses = 0
+      this.observeNotBeforeMs = 0
+      return
+    }
+    this.busyPasses++
+    const delayMs = Math.min(this.init.resyncIntervalMs, DRIVER_LIMITS.reobserveDelayMsMin * 2 ** Math.min(20, this.busyPasses - 1))
+    this.observeNotBeforeMs = this.c.clock() + delayMs
   }
 
   /** The core reports, the shell logs: one log line, metrics and an SSE event per core event. */
@@ -270,4 +337,9 @@ export class Driver {
         log.debug({ from: e.from, reason: e.reason }, 'message dropped by the core')
     }
   }
+}
+
+/** Resolves on the event loop's next check phase, after pending I/O and timers have had a turn. */
+async function yieldToEventLoop (): Promise<void> {
+  await new Promise<void>(resolve => setImmediate(resolve))
 }

@@ -93,7 +93,7 @@ export class DaemonMetrics {
     this.connections = new Gauge({ name: 'agentmesh_connections', help: 'Open libp2p connections.', registers })
     this.dialFailures = new Counter({ name: 'agentmesh_dial_failures_total', help: 'Dials of the re-dial loop that failed.', registers })
     this.disconnects = new Counter({ name: 'agentmesh_peer_disconnects_total', help: 'Peers whose last connection closed.', registers })
-    this.actions = new Counter({ name: 'agentmesh_container_actions_total', help: 'Container actions the core asked for, by type and result (ok, failed, skipped by the null runtime).', labelNames: ['type', 'result'], registers })
+    this.actions = new Counter({ name: 'agentmesh_container_actions_total', help: 'Container actions the core asked for, by type and result (ok, failed, skipped by the null runtime, dropped when the action queue was full).', labelNames: ['type', 'result'], registers })
     this.persistWrites = new Counter({ name: 'agentmesh_state_writes_total', help: 'Atomic writes of the election state file.', registers })
     this.httpRequests = new Counter({ name: 'agentmesh_http_requests_total', help: 'HTTP API requests, by route and status code.', labelNames: ['route', 'code'], registers })
     this.sseClients = new Gauge({ name: 'agentmesh_http_event_streams', help: 'Open /v1/events streams.', registers })
