@@ -123,3 +123,26 @@ export function timingProblems (t: CoreTimings): string[] {
   need(t.sampleMaxAgeMs >= 2 * t.heartbeatIntervalMs, 'sampleMaxAgeMs must be at least 2 × heartbeatIntervalMs')
   return problems
 }
+
+/**
+ * Bounds on what one site member can make this host believe (see the README, "Bounded trust
+ * between members"). Every member holds the swarm key, so these are not about strangers: they
+ * keep one faulty or compromised member from taking the site over or locking hosts out.
+ */
+export const TRUST_LIMITS = {
+  /**
+   * A term more than this far above this host's, carried by a single member's message (a vote
+   * request, a refused vote, a plan, a heartbeat), is refused: a vote at 2^53 − 1 would
+   * otherwise be persisted and end elections for good. A leader proven by a majority of the
+   * electorate is followed at any term, so a host that was away for many terms still catches up.
+   */
+  termJumpMax: 1000,
+  /**
+   * A known member's incarnation may grow by at most this much in one message (a restart adds
+   * one); a larger jump is refused, so nobody can push a host id's incarnation out of reach of
+   * the real host's next restart.
+   */
+  incarnationJumpMax: 1000,
+  /** (term, candidate) pairs whose granted votes are remembered as evidence of a win; the lowest term is forgotten first. */
+  votesSeenMax: 64,
+} as const

@@ -47,6 +47,16 @@ export type CoreOutput =
   /** The plan changed: the driver should observe the runtime now and feed 'observed'. */
   | { type: 'observe' }
 
+/** Why a plan was not adopted: a closed set (a metric label). */
+export const PLAN_IGNORED_REASONS = ['stale-term', 'not-leader', 'old-version', 'unproven-leader', 'term-jump'] as const
+export type PlanIgnoredReason = typeof PLAN_IGNORED_REASONS[number]
+/** Why this host runs less of a plan than it was given: a closed set (a metric label). */
+export const PLAN_CAPPED_REASONS = ['unknown-service', 'max-replicas', 'slots'] as const
+export type PlanCappedReason = typeof PLAN_CAPPED_REASONS[number]
+/** Why the core dropped a message: a closed set (a metric label). */
+export const MESSAGE_DROPPED_REASONS = ['wrong-site', 'stale', 'self', 'term-jump', 'incarnation-jump'] as const
+export type MessageDroppedReason = typeof MESSAGE_DROPPED_REASONS[number]
+
 /** Things worth a log line, a metric or an SSE event. The core reports; the shell logs. */
 export type CoreEvent =
   | { kind: 'peer-state', change: PeerStateChange }
@@ -56,6 +66,8 @@ export type CoreEvent =
   | { kind: 'stepped-down', term: number, reason: 'lost-majority' | 'higher-term' }
   | { kind: 'plan-published', term: number, version: number }
   | { kind: 'plan-adopted', term: number, version: number }
-  | { kind: 'plan-ignored', term: number, version: number, reason: 'stale-term' | 'not-leader' | 'old-version' }
+  | { kind: 'plan-ignored', term: number, version: number, reason: PlanIgnoredReason }
+  /** This host's part of an adopted plan was cut to what it may run (`kept` of `wanted`). */
+  | { kind: 'plan-capped', term: number, version: number, service: string, reason: PlanCappedReason, wanted: number, kept: number }
   | { kind: 'scaled', service: string, from: number, to: number, recommended: number, failingStatic: boolean, upstreamCapped: boolean }
-  | { kind: 'message-dropped', from: string, reason: 'wrong-site' | 'stale' | 'self' }
+  | { kind: 'message-dropped', from: string, reason: MessageDroppedReason }

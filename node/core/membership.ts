@@ -8,7 +8,7 @@
  * A heartbeat from a higher incarnation replaces everything known about the peer (it restarted).
  */
 import type { Capacity, Heartbeat, SignalSample, ServiceCount } from '../../protocol/index.js'
-import type { CoreTimings } from './config.js'
+import { TRUST_LIMITS, type CoreTimings } from './config.js'
 
 export type PeerState = 'alive' | 'suspect' | 'dead'
 
@@ -91,18 +91,22 @@ export class Membership {
   }
 
   /**
-   * Takes a heartbeat; returns the state change it caused, or 'stale' when it was older than
-   * what is known (a replay, or a reordered copy) and changed nothing.
+   * Takes a heartbeat; returns the state change it caused, 'stale' when it was older than
+   * what is known (a replay, or a reordered copy), or 'incarnation-jump' when it claims an
+   * incarnation more than TRUST_LIMITS.incarnationJumpMax above the known one; both change nothing.
    */
-  heartbeat (hostId: string, incarnation: number, seq: number, hb: Heartbeat, nowMs: number): PeerStateChange | 'stale' | undefined {
+  heartbeat (hostId: string, incarnation: number, seq: number, hb: Heartbeat, nowMs: number): PeerStateChange | 'stale' | 'incarnation-jump' | undefined {
     let peer = this.peers.get(hostId)
     let from: PeerState | 'unknown' = 'unknown'
     if (peer !== undefined) {
       if (incarnation < peer.incarnation || (incarnation === peer.incarnation && seq <= peer.heartbeatSeq)) return 'stale'
+      // A member restored from the state file has incarnation 0 until it speaks: anything goes.
+      if (peer.incarnation > 0 && incarnation - peer.incarnation > TRUST_LIMITS.incarnationJumpMax) return 'incarnation-jump'
       from = peer.state
     } else {
       const gone = this.departed.get(hostId)
       if (gone !== undefined && incarnation <= gone.incarnation) return 'stale'
+      if (gone !== undefined && incarnation - gone.incarnation > TRUST_LIMITS.incarnationJumpMax) return 'incarnation-jump'
       this.departed.delete(hostId)
       peer = {
         hostId, incarnation, heartbeatSeq: seq, lastHeardMs: nowMs, hintedDownAtMs: undefined, state: 'alive',
@@ -194,6 +198,20 @@ export class Membership {
     let n = 0
     for (const peer of this.peers.values()) {
       if (nowMs - peer.lastHeardMs < windowMs && peer.hintedDownAtMs === undefined) n++
+    }
+    return n
+  }
+
+  /**
+   * Peers heard within the window whose latest heartbeat says they follow `leaderId` in
+   * `term`: the leader's lease counts these, not merely peers heard, so a leader that a
+   * majority does not follow (they never saw it win) steps down and the site elects again.
+   */
+  countFollowersWithin (nowMs: number, windowMs: number, term: number, leaderId: string): number {
+    let n = 0
+    for (const peer of this.peers.values()) {
+      if (nowMs - peer.lastHeardMs >= windowMs || peer.hintedDownAtMs !== undefined) continue
+      if (peer.term === term && peer.leaderId === leaderId) n++
     }
     return n
   }

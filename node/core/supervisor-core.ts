@@ -5,13 +5,19 @@
  * Election is Raft's, minus the log: a host votes at most once per term; a candidate needs a
  * strict majority of its electorate (every site member not yet reaped, itself included); a
  * pre-vote round comes first, so a host that was cut off cannot inflate terms; a host that
- * hears from a live leader refuses to vote (leader stickiness); a leader that has not heard
- * a majority within leaderLeaseMs steps down. Plans carry their term; a plan from a term older
- * than the host's is never executed, and between terms a host keeps what runs (fail static).
+ * hears from a live leader refuses to vote (leader stickiness); a leader that is not followed
+ * by a majority within leaderLeaseMs steps down. Plans carry their term; a plan from a term
+ * older than the host's is never executed, and between terms a host keeps what runs (fail static).
+ *
+ * Bounded trust between members (README, "Bounded trust between members"): a host follows a
+ * leader only once it has seen a majority of its electorate back it (granted votes seen on the
+ * site topic, members' heartbeats naming it, its own vote), never on one member's say-so; it
+ * caps its part of any plan by its own slots, the service's maxReplicas and the services it
+ * runs; and it refuses terms and incarnations that jump beyond TRUST_LIMITS.
  */
 import { PROTOCOL_MINOR, type Capacity, type Heartbeat, type Message, type Plan, type SignalSample, type SiteSummary, type Body } from '../../protocol/index.js'
-import type { CoreTimings } from './config.js'
-import type { CoreEvent, CoreInput, CoreOutput, PersistentState, Topic } from './core-io.js'
+import { TRUST_LIMITS, type CoreTimings } from './config.js'
+import type { CoreEvent, CoreInput, CoreOutput, MessageDroppedReason, PersistentState, PlanCappedReason, Topic } from './core-io.js'
 import { aggregateReadings, missingReading, type HostSamples } from './load-reading.js'
 import { Membership, type Peer, type PeerState, type PeerStateChange } from './membership.js'
 import { place, type Assignments, type PlacementHost } from './placement.js'
@@ -145,6 +151,12 @@ export class SupervisorCore {
   private preVoteBacked: { candidateId: string, term: number, untilMs: number } | undefined
   /** Candidacies in a row that ended without a leader: the next one waits longer (backoffMs). */
   private failedCandidacies = 0
+  /**
+   * Who backs whom: for `term/candidate`, the members seen granting it their vote (and the
+   * candidate itself, from its vote request). Evidence that a leader won (leaderBackers);
+   * at most TRUST_LIMITS.votesSeenMax pairs, terms below ours forgotten.
+   */
+  private readonly votesSeen = new Map<string, { term: number, candidateId: string, voters: Set<string> }>()
   private leader: LeaderState | undefined
 
   // this host
@@ -287,6 +299,8 @@ export class SupervisorCore {
     if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation), nowMs)
     if (this.members.get(m.sender) === undefined) return this.drop(m, 'stale')
     this.members.heardFrom(m.sender, m.incarnation, nowMs)
+    if (b.kind === 'voteRequest' && this.isTermJump(b.voteRequest.term)) return this.drop(m, 'term-jump')
+    if (b.kind === 'vote' && this.isTermJump(b.vote.term)) return this.drop(m, 'term-jump')
     switch (b.kind) {
       case 'voteRequest': return this.onVoteRequest(m.sender, b.voteRequest.term, b.voteRequest.preVote, b.voteRequest.electorate, nowMs)
       case 'vote': return this.onVote(m.sender, b.vote.term, b.vote.candidateId, b.vote.granted, b.vote.preVote, nowMs)
@@ -294,19 +308,81 @@ export class SupervisorCore {
     }
   }
 
-  private drop (m: Message, reason: 'wrong-site' | 'stale' | 'self'): void {
+  private drop (m: Message, reason: MessageDroppedReason): void {
     this.emit({ kind: 'message-dropped', from: m.sender, reason })
+  }
+
+  /** A term this far above ours cannot come from one honest member's message (TRUST_LIMITS). */
+  private isTermJump (term: number): boolean {
+    return term - this.term > TRUST_LIMITS.termJumpMax
   }
 
   private onHeartbeat (m: Message, hb: Heartbeat, nowMs: number): void {
     const change = this.members.heartbeat(m.sender, m.incarnation, m.seq, hb, nowMs)
-    if (change === 'stale') return this.drop(m, 'stale')
+    if (change === 'stale' || change === 'incarnation-jump') return this.drop(m, change)
     this.onPeerChange(change, nowMs)
-    if (hb.term > this.term) {
-      this.adoptTerm(hb.term, hb.leaderId === m.sender ? m.sender : '', nowMs)
-    } else if (hb.term === this.term && hb.leaderId === m.sender) {
-      this.followIfFree(m.sender, nowMs)
+    // Raft's rule: a higher term ends ours (bounded: one member cannot push it out of reach).
+    // It makes nobody leader: a host follows only a leader it has seen win (followIfProven).
+    if (hb.term > this.term && !this.isTermJump(hb.term)) this.adoptTerm(hb.term, '', nowMs)
+    if (hb.leaderId !== '') this.followIfProven(hb.term, hb.leaderId, nowMs)
+  }
+
+  /**
+   * Members backing `leaderId` as leader of `term`: granted votes seen for it, members whose
+   * latest heartbeat names it, the leader itself once it claims (vote request, heartbeat,
+   * plan), and this host if it voted for it. Each member counts once, whatever it sent.
+   */
+  private leaderBackers (term: number, leaderId: string): number {
+    const backers = new Set<string>(this.votesSeen.get(`${term}/${leaderId}`)?.voters)
+    const leader = this.members.get(leaderId)
+    if (leader !== undefined && leader.term === term && leader.leaderId === leaderId) backers.add(leaderId)
+    if (this.term === term && this.votedFor === leaderId) backers.add(this.hostId)
+    for (const peer of this.members.values()) {
+      if (peer.term === term && peer.leaderId === leaderId) backers.add(peer.hostId)
     }
+    return backers.size
+  }
+
+  /**
+   * Follows `leaderId` in `term` once a strict majority of this host's electorate backs it.
+   * One member's claim (a heartbeat or plan of its own with a higher term) is not enough: a
+   * holder of the swarm key could otherwise lead the site without an election. A term above
+   * ours that a majority proves is adopted whatever its jump (a host back after many terms).
+   */
+  private followIfProven (term: number, leaderId: string, nowMs: number): boolean {
+    if (term < this.term || leaderId === this.hostId) return false
+    const leader = this.members.get(leaderId)
+    if (term === this.term && leaderId === this.leaderId) {
+      // Already following: its own messages (heartbeats, plans) say when it was last heard.
+      if (leader !== undefined) this.lastLeaderHeardMs = Math.max(this.lastLeaderHeardMs, leader.lastHeardMs)
+      return true
+    }
+    if (leader?.state !== 'alive') return false
+    if (this.leaderBackers(term, leaderId) * 2 <= this.electorate()) return false
+    if (term > this.term) this.adoptTerm(term, leaderId, nowMs)
+    else this.followIfFree(leaderId, nowMs)
+    return this.term === term && this.leaderId === leaderId
+  }
+
+  /** Remembers a granted vote (or a candidate's own request) as backing for a candidate. */
+  private noteBacking (term: number, candidateId: string, voterId: string): void {
+    if (term < this.term || this.isTermJump(term)) return
+    const key = `${term}/${candidateId}`
+    let entry = this.votesSeen.get(key)
+    if (entry === undefined) {
+      if (this.votesSeen.size >= TRUST_LIMITS.votesSeenMax) this.forgetLowestBacking()
+      entry = { term, candidateId, voters: new Set() }
+      this.votesSeen.set(key, entry)
+    }
+    entry.voters.add(voterId)
+  }
+
+  private forgetLowestBacking (): void {
+    let lowest: { key: string, term: number, candidateId: string } | undefined
+    for (const [key, e] of this.votesSeen) {
+      if (lowest === undefined || e.term < lowest.term || (e.term === lowest.term && e.candidateId < lowest.candidateId)) lowest = { key, term: e.term, candidateId: e.candidateId }
+    }
+    if (lowest !== undefined) this.votesSeen.delete(lowest.key)
   }
 
   private onPeerChange (change: PeerStateChange | undefined, nowMs: number): void {
@@ -333,7 +409,8 @@ export class SupervisorCore {
     this.candidacy = undefined
     this.electionAtMs = undefined
     this.failedCandidacies = 0
-    this.lastLeaderHeardMs = nowMs
+    // Proof can come from other members' reports: the leader was last heard when it was.
+    this.lastLeaderHeardMs = Math.min(nowMs, this.members.get(leaderId)?.lastHeardMs ?? nowMs)
   }
 
   /** Terms only grow. A higher term ends any leadership or candidacy of ours. */
@@ -341,6 +418,7 @@ export class SupervisorCore {
     assert(term > this.term, 'terms only grow')
     if (this.role === 'leader') this.stepDown('higher-term', nowMs)
     this.term = term
+    for (const [key, e] of this.votesSeen) if (e.term < term) this.votesSeen.delete(key)
     this.votedFor = ''
     this.persist()
     this.role = 'follower'
@@ -438,6 +516,7 @@ export class SupervisorCore {
 
   private onVoteRequest (candidateId: string, term: number, preVote: boolean, electorate: number, nowMs: number): void {
     if (term > this.term && candidateId !== this.hostId) this.othersCampaignUntilMs = Math.max(this.othersCampaignUntilMs, nowMs + this.t.electionRoundMs)
+    if (!preVote) this.noteBacking(term, candidateId, candidateId)
     const granted = this.mayVote(candidateId, term, preVote, electorate, nowMs)
     if (granted && preVote) this.preVoteBacked = { candidateId, term, untilMs: nowMs + this.t.electionRoundMs }
     if (granted && !preVote) {
@@ -488,7 +567,12 @@ export class SupervisorCore {
   }
 
   private onVote (voterId: string, term: number, candidateId: string, granted: boolean, preVote: boolean, nowMs: number): void {
-    if (candidateId !== this.hostId) return
+    if (candidateId !== this.hostId) {
+      if (!granted || preVote) return
+      this.noteBacking(term, candidateId, voterId)
+      this.followIfProven(term, candidateId, nowMs)
+      return
+    }
     if (!granted) {
       if (term > this.term) this.adoptTerm(term, '', nowMs)
       return
@@ -530,8 +614,8 @@ export class SupervisorCore {
   private checkLease (nowMs: number): void {
     const leader = this.leader!
     if (nowMs - leader.sinceMs < this.t.leaderLeaseMs) return
-    const heard = this.members.countHeardWithin(nowMs, this.t.leaderLeaseMs) + 1
-    if (heard * 2 <= this.electorate()) this.stepDown('lost-majority', nowMs)
+    const following = this.members.countFollowersWithin(nowMs, this.t.leaderLeaseMs, this.term, this.hostId) + 1
+    if (following * 2 <= this.electorate()) this.stepDown('lost-majority', nowMs)
   }
 
   private stepDown (reason: 'lost-majority' | 'higher-term', nowMs: number): void {
@@ -545,15 +629,13 @@ export class SupervisorCore {
   // ---- plans -------------------------------------------------------------------------------
 
   private onPlan (senderId: string, plan: Plan, nowMs: number): void {
-    if (plan.term < this.term) {
-      this.emit({ kind: 'plan-ignored', term: plan.term, version: plan.version, reason: 'stale-term' })
-      return
+    const ignore = (reason: 'stale-term' | 'not-leader' | 'unproven-leader' | 'term-jump'): void => {
+      this.emit({ kind: 'plan-ignored', term: plan.term, version: plan.version, reason })
     }
-    if (plan.term > this.term) this.adoptTerm(plan.term, senderId, nowMs)
-    else this.followIfFree(senderId, nowMs)
-    if (this.leaderId !== senderId) {
-      this.emit({ kind: 'plan-ignored', term: plan.term, version: plan.version, reason: 'not-leader' })
-      return
+    if (plan.term < this.term) return ignore('stale-term')
+    if (!this.followIfProven(plan.term, senderId, nowMs)) {
+      if (plan.term === this.term && this.leaderId !== '' && this.leaderId !== senderId) return ignore('not-leader')
+      return ignore(this.isTermJump(plan.term) ? 'term-jump' : 'unproven-leader')
     }
     this.lastLeaderHeardMs = nowMs
     const current = this.adopted?.plan
@@ -565,14 +647,43 @@ export class SupervisorCore {
   }
 
   private adoptPlan (plan: Plan, leaderId: string): void {
-    const wanted = new Map<string, number>()
-    const mine = plan.hosts.find(h => h.hostId === this.hostId)
-    if (mine !== undefined) {
-      plan.services.forEach((service, i) => { if (mine.replicas[i] > 0) wanted.set(service, mine.replicas[i]) })
-    }
+    const wanted = this.capToThisHost(plan)
     this.adopted = { plan, leaderId, wanted }
     this.emit({ kind: 'plan-adopted', term: plan.term, version: plan.version })
     this.outputs.push({ type: 'observe' })
+  }
+
+  /**
+   * This host's part of a plan, cut to what it may run whoever sent it: only services it is
+   * configured for, at most the service's maxReplicas each, and at most its own slots in all
+   * (services filled in name order). A plan asking for more is a bug or a hostile leader; each
+   * cut is reported with its reason.
+   */
+  private capToThisHost (plan: Plan): Map<string, number> {
+    const wanted = new Map<string, number>()
+    const mine = plan.hosts.find(h => h.hostId === this.hostId)
+    if (mine === undefined) return wanted
+    const asked = new Map<string, number>()
+    plan.services.forEach((service, i) => { if ((mine.replicas[i] ?? 0) > 0) asked.set(service, mine.replicas[i]) })
+    const cap = (service: string, reason: PlanCappedReason, want: number, kept: number): void => {
+      this.emit({ kind: 'plan-capped', term: plan.term, version: plan.version, service, reason, wanted: want, kept })
+    }
+    for (const service of [...asked.keys()].sort()) {
+      if (!this.specs.some(s => s.name === service)) cap(service, 'unknown-service', asked.get(service)!, 0)
+    }
+    let slotsLeft = Math.max(0, this.capacity.slots)
+    for (const spec of this.specs) {
+      const want = asked.get(spec.name) ?? 0
+      if (want === 0) continue
+      let kept = Math.min(want, spec.maxReplicas)
+      if (kept < want) cap(spec.name, 'max-replicas', want, kept)
+      const fit = Math.floor(slotsLeft / Math.max(1, spec.slotsPerReplica))
+      if (kept > fit) { cap(spec.name, 'slots', want, fit); kept = fit }
+      slotsLeft -= kept * spec.slotsPerReplica
+      assert(slotsLeft >= 0, 'free slots never below zero')
+      if (kept > 0) wanted.set(spec.name, kept)
+    }
+    return wanted
   }
 
   private takeOverScalers (nowMs: number): Map<string, ServiceScaler> {

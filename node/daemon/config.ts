@@ -88,7 +88,8 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'network.gossipD', kind: 'int', default: 3, min: 1, max: 64, doc: 'gossipsub mesh degree. Every message is flooded to every connected site member by its publisher, so the mesh only relays to hosts not connected directly; each receiver gets about this many duplicate copies, and each copy costs a signature check.' },
   { path: 'network.gossipDlo', kind: 'int', default: 2, min: 1, max: 64, doc: 'gossipsub: below this many mesh peers, graft more.' },
   { path: 'network.gossipDhi', kind: 'int', default: 6, min: 1, max: 128, doc: 'gossipsub: above this many mesh peers, prune.' },
-  { path: 'network.maxTrackedSenders', kind: 'int', default: 10_000, min: 16, max: 1_000_000, doc: 'Senders whose sequence numbers are remembered for replay detection; the least recently heard is forgotten first.' },
+  { path: 'network.maxTrackedSenders', kind: 'int', default: 10_000, min: 16, max: 1_000_000, doc: 'Senders whose sequence numbers and peer ids are remembered (replay and impersonation checks); when full, the least recently heard is forgotten only if quiet for rebindQuietMs, else the newcomer is ignored (sender-table-full).' },
+  { path: 'network.rebindQuietMs', kind: 'int', default: 30_000, min: 1000, max: 86_400_000, doc: 'A host id moves to another peer id (a host that lost its key file restarts with a higher incarnation) only after its bound peer id has been quiet this long (ms); a live host cannot be taken over by another member. Also how long a sender must be quiet before a full sender table forgets it.' },
   { path: 'http.listen', kind: 'string', default: '127.0.0.1:7421', doc: 'Address of the local HTTP API, dashboard and /metrics (`host:port`; port 0 picks one).' },
   { path: 'http.tokenFile', kind: 'string', default: '', doc: 'File holding the bearer token mutating routes require; empty switches mutating routes off.' },
   { path: 'http.maxBodyBytes', kind: 'int', default: 65_536, min: 0, max: 16 * 1024 * 1024, doc: 'Largest request body; larger is refused with 413 E_HTTP_TOO_LARGE.' },
@@ -155,6 +156,7 @@ export interface DaemonConfig {
     gossipDlo: number
     gossipDhi: number
     maxTrackedSenders: number
+    rebindQuietMs: number
   }
   http: {
     host: string
@@ -317,6 +319,7 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
       gossipDlo: get('network.gossipDlo'),
       gossipDhi: get('network.gossipDhi'),
       maxTrackedSenders: get('network.maxTrackedSenders'),
+      rebindQuietMs: get('network.rebindQuietMs'),
     },
     http: {
       host: http?.host ?? '127.0.0.1',

@@ -332,6 +332,11 @@ export class Driver {
         log.info({ service: e.service, from: e.from, to: e.to, recommended: e.recommended, failingStatic: e.failingStatic, upstreamCapped: e.upstreamCapped }, 'service scaled')
         events.push('scaled', now, { ...e })
         return
+      case 'plan-capped':
+        m.plansCapped.inc({ reason: e.reason })
+        log.warn({ term: e.term, version: e.version, service: e.service, reason: e.reason, wanted: e.wanted, kept: e.kept }, 'plan cut to what this host may run')
+        events.push('plan', now, { term: e.term, version: e.version, capped: e.reason, service: e.service, wanted: e.wanted, kept: e.kept })
+        return
       case 'message-dropped':
         m.coreDropped.inc({ reason: e.reason })
         log.debug({ from: e.from, reason: e.reason }, 'message dropped by the core')

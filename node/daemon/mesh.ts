@@ -163,7 +163,7 @@ export class Mesh {
       throw new DaemonError(DaemonErrorCode.MeshStart, `libp2p could not start: ${(err as Error).message}`, [], { cause: err })
     }
     const node = this.node
-    this.gate = new MessageGate({ site: init.site, hostId: init.hostId, ownPeerId: node.peerId.toString(), maxTrackedSenders: init.maxTrackedSenders })
+    this.gate = new MessageGate({ site: init.site, hostId: init.hostId, ownPeerId: node.peerId.toString(), maxTrackedSenders: init.maxTrackedSenders, rebindQuietMs: init.rebindQuietMs })
     const pubsub = node.services.pubsub
     for (const kind of ['site', 'global'] as const) {
       pubsub.topicValidators.set(this.topics[kind], (_peer, msg) => this.validate(kind, msg))
@@ -316,7 +316,7 @@ export class Mesh {
 
   private validate (topic: TopicKind, msg: PubsubMessage): TopicValidatorResult {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined
-    const v = this.gate!.check(topic, from, msg.data)
+    const v = this.gate!.check(topic, from, msg.data, this.clock())
     if (v.verdict === 'accept') {
       this.decoded.set(msg.data, v.message)
       return TopicValidatorResult.Accept

@@ -8,18 +8,26 @@
  * drops), `ignore` (not delivered, not forwarded, no penalty: a message from a newer minor
  * version we cannot read, say), `accept`.
  *
- * Identity: a host id is bound to the libp2p peer id that first spoke for it in an incarnation.
- * A message for that host id from another peer id in the same (or an older) incarnation is
- * refused as impersonation. A higher incarnation may rebind (a host whose key file was lost);
- * only holders of the network key can publish at all, so this trusts members, not strangers.
+ * Identity: a host id is bound to the libp2p peer id that first spoke for it. A message for that
+ * host id from another peer id is refused as impersonation, unless it comes with a higher
+ * incarnation after the bound peer has been quiet for rebindQuietMs (a host whose key file was
+ * lost restarts with a new peer id; a live host cannot be taken over by another member). An
+ * incarnation may grow by at most TRUST_LIMITS.incarnationJumpMax in one message, so nobody can
+ * push a host id out of reach of the real host's next restart. When maxTrackedSenders are
+ * tracked, only a sender quiet for rebindQuietMs is forgotten to make room; if none is, the
+ * newcomer is ignored (counted as sender-table-full) rather than evicting a live binding, which
+ * would let its host id be claimed afresh. Only holders of the network key can publish at all,
+ * so this bounds what members can do, not strangers.
  */
 import { decodeMessage, ProtocolError, ProtocolErrorCode, type Message } from '../../protocol/index.js'
+import { TRUST_LIMITS } from '../core/config.js'
 import { assert } from '../core/errors.js'
 
 /** Rejection and ignore reasons, used as a metric label: a closed set. */
 export const GATE_REASONS = [
   'too-large', 'version', 'malformed', 'limit', 'invalid', 'unknown-kind',
   'wrong-topic', 'wrong-site', 'replayed', 'impersonation', 'unsigned',
+  'incarnation-jump', 'sender-table-full',
 ] as const
 export type GateReason = typeof GATE_REASONS[number]
 
@@ -38,6 +46,7 @@ interface SenderState {
   maxSeq: number
   /** Bit i set: seq maxSeq − i was seen. */
   window: bigint
+  lastHeardMs: number
 }
 
 const PROTO_REASON: Record<ProtocolErrorCode, GateReason> = {
@@ -55,8 +64,10 @@ export interface MessageGateInit {
   site: string
   hostId: string
   ownPeerId: string
-  /** Senders remembered; the least recently heard is forgotten first. */
+  /** Senders remembered; the least recently heard is forgotten first, once quiet for rebindQuietMs. */
   maxTrackedSenders: number
+  /** A bound peer quiet this long may lose its host id to another peer (higher incarnation) or be forgotten, ms. */
+  rebindQuietMs: number
 }
 
 export class MessageGate {
@@ -65,9 +76,11 @@ export class MessageGate {
 
   constructor (private readonly init: MessageGateInit) {
     assert(init.maxTrackedSenders > 0, 'maxTrackedSenders > 0')
+    assert(init.rebindQuietMs >= 0, 'rebindQuietMs >= 0')
   }
 
-  check (topic: TopicKind, fromPeerId: string | undefined, data: Uint8Array): GateVerdict {
+  /** `nowMs`: a monotonic clock, for the quiet periods of bindings. */
+  check (topic: TopicKind, fromPeerId: string | undefined, data: Uint8Array, nowMs: number): GateVerdict {
     if (fromPeerId === undefined) return { verdict: 'reject', reason: 'unsigned' }
     let message: Message
     try {
@@ -81,7 +94,8 @@ export class MessageGate {
     if (global !== (topic === 'global')) return { verdict: 'reject', reason: 'wrong-topic' }
     if (topic === 'site' && message.site !== this.init.site) return { verdict: 'reject', reason: 'wrong-site' }
     if (message.sender === this.init.hostId && fromPeerId !== this.init.ownPeerId) return { verdict: 'reject', reason: 'impersonation' }
-    const reason = this.checkSequence(message, fromPeerId)
+    const reason = this.checkSequence(message, fromPeerId, nowMs)
+    if (reason === 'sender-table-full') return { verdict: 'ignore', reason }
     if (reason !== undefined) return { verdict: 'reject', reason }
     return { verdict: 'accept', message }
   }
@@ -100,14 +114,20 @@ export class MessageGate {
     return this.senders.size
   }
 
-  private checkSequence (m: Message, peerId: string): GateReason | undefined {
+  private checkSequence (m: Message, peerId: string, nowMs: number): GateReason | undefined {
     const s = this.senders.get(m.sender)
-    if (s === undefined || m.incarnation > s.incarnation) {
-      this.remember(m.sender, { incarnation: m.incarnation, peerId, maxSeq: m.seq, window: 1n })
+    if (s === undefined) {
+      if (!this.makeRoom(nowMs)) return 'sender-table-full'
+      this.remember(m.sender, { incarnation: m.incarnation, peerId, maxSeq: m.seq, window: 1n, lastHeardMs: nowMs })
       return undefined
     }
     if (m.incarnation < s.incarnation) return 'replayed'
-    if (s.peerId !== peerId) return 'impersonation'
+    if (s.peerId !== peerId && (m.incarnation === s.incarnation || nowMs - s.lastHeardMs < this.init.rebindQuietMs)) return 'impersonation'
+    if (m.incarnation - s.incarnation > TRUST_LIMITS.incarnationJumpMax) return 'incarnation-jump'
+    if (m.incarnation > s.incarnation) {
+      this.remember(m.sender, { incarnation: m.incarnation, peerId, maxSeq: m.seq, window: 1n, lastHeardMs: nowMs })
+      return undefined
+    }
     if (m.seq > s.maxSeq) {
       const shift = m.seq - s.maxSeq
       s.window = shift >= REPLAY_WINDOW ? 1n : ((s.window << BigInt(shift)) | 1n) & WINDOW_MASK
@@ -119,9 +139,20 @@ export class MessageGate {
       if ((s.window & bit) !== 0n) return 'replayed'
       s.window |= bit
     }
+    s.lastHeardMs = nowMs
     this.senders.delete(m.sender)
     this.senders.set(m.sender, s)
     return undefined
+  }
+
+  /** Whether a new sender fits: forgets the least recently heard one if it is quiet enough. */
+  private makeRoom (nowMs: number): boolean {
+    if (this.senders.size < this.init.maxTrackedSenders) return true
+    const [oldest, st] = this.senders.entries().next().value as [string, SenderState]
+    if (nowMs - st.lastHeardMs < this.init.rebindQuietMs) return false
+    this.senders.delete(oldest)
+    if (this.hostByPeer.get(st.peerId) === oldest) this.hostByPeer.delete(st.peerId)
+    return true
   }
 
   private remember (hostId: string, state: SenderState): void {
@@ -130,10 +161,6 @@ export class MessageGate {
     this.senders.delete(hostId)
     this.senders.set(hostId, state)
     this.hostByPeer.set(state.peerId, hostId)
-    while (this.senders.size > this.init.maxTrackedSenders) {
-      const [oldest, st] = this.senders.entries().next().value as [string, SenderState]
-      this.senders.delete(oldest)
-      if (this.hostByPeer.get(st.peerId) === oldest) this.hostByPeer.delete(st.peerId)
-    }
+    assert(this.senders.size <= this.init.maxTrackedSenders, 'senders within maxTrackedSenders')
   }
 }

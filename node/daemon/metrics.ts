@@ -42,6 +42,7 @@ export class DaemonMetrics {
   readonly planVersion: Gauge
   readonly plansAdopted: Counter
   readonly plansIgnored: Counter<'reason'>
+  readonly plansCapped: Counter<'reason'>
   readonly coreDropped: Counter<'reason'>
   readonly coreTick: Histogram
   readonly connections: Gauge
@@ -87,8 +88,9 @@ export class DaemonMetrics {
     this.steppedDown = new Counter({ name: 'agentmesh_leader_step_downs_total', help: 'Times this host stopped leading, by reason.', labelNames: ['reason'], registers })
     this.planVersion = new Gauge({ name: 'agentmesh_plan_version', help: 'Version of the plan in force on this host.', registers })
     this.plansAdopted = new Counter({ name: 'agentmesh_plans_adopted_total', help: 'Plans this host adopted.', registers })
-    this.plansIgnored = new Counter({ name: 'agentmesh_plans_ignored_total', help: 'Plans this host ignored, by reason.', labelNames: ['reason'], registers })
-    this.coreDropped = new Counter({ name: 'agentmesh_core_dropped_messages_total', help: 'Accepted messages the core dropped, by reason.', labelNames: ['reason'], registers })
+    this.plansIgnored = new Counter({ name: 'agentmesh_plans_ignored_total', help: 'Plans this host ignored, by reason (stale-term, not-leader, old-version, unproven-leader: its sender was not seen to win; term-jump).', labelNames: ['reason'], registers })
+    this.plansCapped = new Counter({ name: 'agentmesh_plan_capped_total', help: 'Services of an adopted plan whose part on this host was cut, by reason (unknown-service, max-replicas, slots).', labelNames: ['reason'], registers })
+    this.coreDropped = new Counter({ name: 'agentmesh_core_dropped_messages_total', help: 'Accepted messages the core dropped, by reason (wrong-site, stale, self, term-jump, incarnation-jump).', labelNames: ['reason'], registers })
     this.coreTick = new Histogram({ name: 'agentmesh_core_handle_duration_seconds', help: 'Time the core takes for one input (tick, message, hint), outputs included.', buckets: TICK_BUCKETS_S, registers })
     this.connections = new Gauge({ name: 'agentmesh_connections', help: 'Open libp2p connections.', registers })
     this.dialFailures = new Counter({ name: 'agentmesh_dial_failures_total', help: 'Dials of the re-dial loop that failed.', registers })
