@@ -314,6 +314,8 @@ export class ReconcileLoop {
       for (let i = 0; i < passesMax && this.running; i++) {
         const acted = await this.pass()
         if (!acted) break
+        // A runtime whose calls settle without I/O must not keep timers and sockets waiting.
+        await new Promise<void>(resolve => setImmediate(resolve))
       }
     }
   }
