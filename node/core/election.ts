@@ -1,0 +1,433 @@
+/**
+ * Site leader election, as a part of the core (no I/O): Raft's election without the log.
+ *
+ * A host votes at most once per term; a candidate needs a strict majority of its electorate
+ * (every site member not yet reaped, itself included); a pre-vote round comes first, so a host
+ * that was cut off cannot inflate terms; a host that hears from a live leader refuses to vote
+ * (leader stickiness); a leader that is not followed by a majority within leaderLeaseMs steps
+ * down. Pre-votes are exclusive like votes; failed candidacies back off (backoffMs, roundMs).
+ *
+ * Bounded trust (README, "Bounded trust between members"): a host follows a leader only once a
+ * majority of its electorate backs it (granted votes seen on the site topic, members'
+ * heartbeats naming it, its own vote), never on one member's say-so, and refuses terms that
+ * jump beyond TRUST_LIMITS.termJumpMax from one message.
+ *
+ * The dispatcher (supervisor-core.ts) feeds it messages and ticks and owns everything else;
+ * the election tells it when this host starts and stops leading (becameLeader, steppedDown).
+ */
+import type { Body } from '../../protocol/index.js'
+import { TRUST_LIMITS, type CoreTimings } from './config.js'
+import type { CoreEvent, PersistentState } from './core-io.js'
+import { assert } from './errors.js'
+import type { Membership } from './membership.js'
+import type { Rng } from './rng.js'
+
+export type Role = 'follower' | 'candidate' | 'leader'
+
+/** What the election needs from the core around it. */
+export interface ElectionComponents {
+  hostId: string
+  priority: number
+  /** Before the site's first leader, stand only once this many members are known (Consul's bootstrap_expect). */
+  bootstrapExpect: number
+  timings: CoreTimings
+  /** The site's members: the electorate, and who backs whom. */
+  members: Membership
+  rng: Rng
+  /** Publishes on the site topic. */
+  publish: (body: Body, nowMs: number) => void
+  emit: (event: CoreEvent) => void
+  /** Term or vote changed: durable before the next publish (see supervisor-core.ts). */
+  persist: () => void
+  /** This host won: the leader's round starts. */
+  becameLeader: (nowMs: number) => void
+  /** This host stopped leading. */
+  steppedDown: () => void
+}
+
+interface Candidacy {
+  term: number
+  preVote: boolean
+  grants: Set<string>
+  deadlineMs: number
+}
+
+/** Election stagger: ranks beyond this many wait more than one stagger (see staggerMs). */
+const STAGGER_RANKS = 8
+/** Backoff after failed candidacies grows to at most this many election rounds (see backoffMs). */
+const MAX_BACKOFF_ROUNDS = 8
+
+export class Election {
+  /** Raft's term and vote, the leader followed (or this host), this host's role: read through the getters. */
+  private readonly s: { term: number, votedFor: string, leaderId: string, role: Role } = { term: 0, votedFor: '', leaderId: '', role: 'follower' }
+  private candidacy: Candidacy | undefined
+  private electionAtMs: number | undefined
+  private lastLeaderHeardMs = 0
+  private leaderSinceMs = 0
+  /**
+   * The leader this host just gave up on. Messages it sent before it died can still arrive
+   * (relayed by other peers); they must not win the host back for leaderTimeoutMs, or voters
+   * would refuse the candidates that replace it.
+   */
+  private lostLeader: { id: string, term: number, untilMs: number } | undefined
+  /**
+   * Until when another host is campaigning for a term above ours (its vote request, pre-vote
+   * included, was heard): this host does not stand meanwhile. In a large site every vote
+   * request and every vote reaches every host, so each extra candidate costs a round of
+   * site-wide messages; one candidate at a time keeps an election to a few rounds.
+   */
+  private othersCampaignUntilMs = -Infinity
+  /**
+   * The candidate this host backs in the current pre-vote window (itself for a round when it
+   * stands, even if its own candidacy waits longer for votes: see roundMs).
+   * Pre-votes are exclusive like votes, for electionRoundMs: with many hosts standing at once
+   * (their timers expire while each other's requests are still in flight), a voter that granted
+   * every pre-vote request would publish a vote per candidate, and at 50 hosts those site-wide
+   * votes saturated the hosts that had to check them, delaying the next requests further.
+   */
+  private preVoteBacked: { candidateId: string, term: number, untilMs: number } | undefined
+  /** Candidacies in a row that ended without a leader: the next one waits longer (backoffMs). */
+  private failedCandidacies = 0
+  /**
+   * Who backs whom: for `term/candidate`, the members seen granting it their vote (and the
+   * candidate itself, from its vote request). Evidence that a leader won (leaderBackers);
+   * at most TRUST_LIMITS.votesSeenMax pairs, terms below ours forgotten.
+   */
+  private readonly votesSeen = new Map<string, { term: number, candidateId: string, voters: Set<string> }>()
+
+  /** `members` must already hold what was persisted: the first stagger ranks among them. */
+  constructor (private readonly c: ElectionComponents, persisted: PersistentState | undefined, startMs: number) {
+    if (persisted !== undefined) {
+      this.s.term = persisted.term
+      this.s.votedFor = persisted.votedFor
+    }
+    // Listen for a sitting leader before standing: a joining host must not depose one.
+    this.electionAtMs = startMs + this.c.timings.leaderTimeoutMs + this.staggerMs()
+  }
+
+  get term (): number { return this.s.term }
+  get votedFor (): string { return this.s.votedFor }
+  get leaderId (): string { return this.s.leaderId }
+  get role (): Role { return this.s.role }
+
+  /** The earliest time the election has something to do. */
+  nextDeadlineMs (): number {
+    let d = Infinity
+    if (this.electionAtMs !== undefined) d = Math.min(d, this.electionAtMs)
+    if (this.candidacy !== undefined) d = Math.min(d, this.candidacy.deadlineMs)
+    if (this.s.role === 'follower' && this.s.leaderId !== '') d = Math.min(d, this.lastLeaderHeardMs + this.c.timings.leaderTimeoutMs)
+    return d
+  }
+
+  /** The leader this host follows just spoke (a plan). */
+  leaderHeard (nowMs: number): void {
+    this.lastLeaderHeardMs = nowMs
+  }
+
+  /** Time-driven work, in this order: a silent leader, a candidacy out of time, standing. */
+  runDue (nowMs: number): void {
+    if (this.s.role === 'follower') this.checkLeader(nowMs)
+    if (this.candidacy !== undefined && nowMs >= this.candidacy.deadlineMs) this.giveUpCandidacy(nowMs)
+    if (this.s.role === 'follower' && this.electionAtMs !== undefined && nowMs >= this.electionAtMs) {
+      this.electionAtMs = undefined
+      this.stand(nowMs)
+    }
+  }
+
+  checkLeader (nowMs: number): void {
+    if (this.s.leaderId === '') return
+    const peer = this.c.members.get(this.s.leaderId)
+    const silent = nowMs - this.lastLeaderHeardMs >= this.c.timings.leaderTimeoutMs
+    if (peer === undefined || peer.state !== 'alive' || silent) this.loseLeader(nowMs)
+  }
+
+  loseLeader (nowMs: number): void {
+    this.lostLeader = { id: this.s.leaderId, term: this.s.term, untilMs: nowMs + this.c.timings.leaderTimeoutMs }
+    this.s.leaderId = ''
+    this.electionAtMs = nowMs + this.staggerMs()
+  }
+
+  /** A term this far above ours cannot come from one honest member's message (TRUST_LIMITS). */
+  isTermJump (term: number): boolean {
+    return term - this.s.term > TRUST_LIMITS.termJumpMax
+  }
+
+  /**
+   * Members backing `leaderId` as leader of `term`: granted votes seen for it, members whose
+   * latest heartbeat names it, the leader itself once it claims (vote request, heartbeat,
+   * plan), and this host if it voted for it. Each member counts once, whatever it sent.
+   */
+  private leaderBackers (term: number, leaderId: string): number {
+    const backers = new Set<string>(this.votesSeen.get(`${term}/${leaderId}`)?.voters)
+    const leader = this.c.members.get(leaderId)
+    if (leader !== undefined && leader.term === term && leader.leaderId === leaderId) backers.add(leaderId)
+    if (this.s.term === term && this.s.votedFor === leaderId) backers.add(this.c.hostId)
+    for (const peer of this.c.members.values()) {
+      if (peer.term === term && peer.leaderId === leaderId) backers.add(peer.hostId)
+    }
+    return backers.size
+  }
+
+  /**
+   * Follows `leaderId` in `term` once a strict majority of this host's electorate backs it.
+   * One member's claim (a heartbeat or plan of its own with a higher term) is not enough: a
+   * holder of the swarm key could otherwise lead the site without an election. A term above
+   * ours that a majority proves is adopted whatever its jump (a host back after many terms).
+   */
+  followIfProven (term: number, leaderId: string, nowMs: number): boolean {
+    if (term < this.s.term || leaderId === this.c.hostId) return false
+    const leader = this.c.members.get(leaderId)
+    if (term === this.s.term && leaderId === this.s.leaderId) {
+      // Already following: its own messages (heartbeats, plans) say when it was last heard.
+      if (leader !== undefined) this.lastLeaderHeardMs = Math.max(this.lastLeaderHeardMs, leader.lastHeardMs)
+      return true
+    }
+    if (leader?.state !== 'alive') return false
+    if (this.leaderBackers(term, leaderId) * 2 <= this.electorate()) return false
+    if (term > this.s.term) this.adoptTerm(term, leaderId, nowMs)
+    else this.followIfFree(leaderId, nowMs)
+    return this.s.term === term && this.s.leaderId === leaderId
+  }
+
+  /** Remembers a granted vote (or a candidate's own request) as backing for a candidate. */
+  private noteBacking (term: number, candidateId: string, voterId: string): void {
+    if (term < this.s.term || this.isTermJump(term)) return
+    const key = `${term}/${candidateId}`
+    let entry = this.votesSeen.get(key)
+    if (entry === undefined) {
+      if (this.votesSeen.size >= TRUST_LIMITS.votesSeenMax) this.forgetLowestBacking()
+      entry = { term, candidateId, voters: new Set() }
+      this.votesSeen.set(key, entry)
+    }
+    entry.voters.add(voterId)
+  }
+
+  private forgetLowestBacking (): void {
+    let lowest: { key: string, term: number, candidateId: string } | undefined
+    for (const [key, e] of this.votesSeen) {
+      if (lowest === undefined || e.term < lowest.term || (e.term === lowest.term && e.candidateId < lowest.candidateId)) lowest = { key, term: e.term, candidateId: e.candidateId }
+    }
+    if (lowest !== undefined) this.votesSeen.delete(lowest.key)
+  }
+
+  /** A leader of our own term speaks: follow it unless we already follow or are another. */
+  private followIfFree (leaderId: string, nowMs: number): void {
+    if (this.s.role === 'leader') {
+      // Two leaders in one term cannot come from our own votes; break the tie on id so the
+      // mesh converges, and let the observer in the simulator flag it.
+      if (leaderId < this.c.hostId) return
+      this.stepDown('higher-term', nowMs)
+    }
+    if (this.s.leaderId !== leaderId && this.s.leaderId !== '') return
+    const lost = this.lostLeader
+    if (lost !== undefined && lost.id === leaderId && lost.term === this.s.term && nowMs < lost.untilMs) return
+    if (this.s.leaderId === '') this.c.emit({ kind: 'leader-changed', term: this.s.term, leaderId })
+    this.s.leaderId = leaderId
+    this.s.role = 'follower'
+    this.candidacy = undefined
+    this.electionAtMs = undefined
+    this.failedCandidacies = 0
+    // Proof can come from other members' reports: the leader was last heard when it was.
+    this.lastLeaderHeardMs = Math.min(nowMs, this.c.members.get(leaderId)?.lastHeardMs ?? nowMs)
+  }
+
+  /** Terms only grow. A higher term ends any leadership or candidacy of ours. */
+  adoptTerm (term: number, leaderId: string, nowMs: number): void {
+    assert(term > this.s.term, 'terms only grow')
+    if (this.s.role === 'leader') this.stepDown('higher-term', nowMs)
+    this.s.term = term
+    for (const [key, e] of this.votesSeen) if (e.term < term) this.votesSeen.delete(key)
+    this.s.votedFor = ''
+    this.c.persist()
+    this.s.role = 'follower'
+    this.candidacy = undefined
+    this.s.leaderId = ''
+    if (leaderId !== '') {
+      this.followIfFree(leaderId, nowMs)
+    } else {
+      this.electionAtMs = nowMs + this.c.timings.leaderTimeoutMs + this.staggerMs()
+    }
+  }
+
+  /** Members that count towards a majority: every member not reaped, and this host. */
+  electorate (): number {
+    return this.c.members.size + 1
+  }
+
+  hasLiveLeader (nowMs: number): boolean {
+    if (this.s.role === 'leader') return true
+    if (this.s.leaderId === '') return false
+    const peer = this.c.members.get(this.s.leaderId)
+    return peer !== undefined && peer.state === 'alive' && nowMs - this.lastLeaderHeardMs < this.c.timings.leaderTimeoutMs
+  }
+
+  /** Delay before standing: priority rank spreads hosts out, seeded jitter breaks ties. */
+  private staggerMs (): number {
+    let rank = 0
+    let others = 0
+    for (const peer of this.c.members.values()) {
+      if (peer.state !== 'alive') continue
+      others++
+      if (peer.priority > this.c.priority || (peer.priority === this.c.priority && peer.hostId < this.c.hostId)) rank++
+    }
+    // Ranks are spread over the stagger in steps of at least 1/STAGGER_RANKS of it: in a large
+    // site the hosts behind the first few wait longer, so the first one's request reaches them first.
+    const spread = others === 0 ? 0 : Math.floor(this.c.timings.electionStaggerMs * rank / Math.min(others, STAGGER_RANKS))
+    return spread + this.c.rng.int(Math.floor(this.c.timings.electionStaggerMs / 4) + 1)
+  }
+
+  stand (nowMs: number): void {
+    if (this.hasLiveLeader(nowMs)) return
+    if (nowMs < this.othersCampaignUntilMs) {
+      this.electionAtMs = this.othersCampaignUntilMs + this.staggerMs()
+      return
+    }
+    if (this.s.term === 0 && this.electorate() < this.c.bootstrapExpect) {
+      this.electionAtMs = nowMs + this.c.timings.leaderTimeoutMs + this.staggerMs()
+      return
+    }
+    this.campaign(true, this.s.term + 1, nowMs)
+  }
+
+  private campaign (preVote: boolean, term: number, nowMs: number): void {
+    if (!preVote) {
+      this.s.term = term
+      this.s.votedFor = this.c.hostId
+      this.c.persist()
+    }
+    this.s.role = 'candidate'
+    this.candidacy = { term, preVote, grants: new Set([this.c.hostId]), deadlineMs: nowMs + this.roundMs() }
+    if (preVote) this.preVoteBacked = { candidateId: this.c.hostId, term, untilMs: nowMs + this.c.timings.electionRoundMs }
+    this.c.emit({ kind: 'election-started', term, preVote })
+    this.c.publish({ kind: 'voteRequest', voteRequest: { term, priority: this.c.priority, electorate: this.electorate(), preVote } }, nowMs)
+    this.countVotes(nowMs)
+  }
+
+  giveUpCandidacy (nowMs: number): void {
+    this.candidacy = undefined
+    this.s.role = 'follower'
+    this.failedCandidacies++
+    this.electionAtMs = nowMs + this.staggerMs() + this.backoffMs()
+  }
+
+  /**
+   * Raft's randomised retry, widened after each failed candidacy: a uniform wait of up to
+   * electionRoundMs × 2^(failures − 1), capped at MAX_BACKOFF_ROUNDS rounds. Two hosts that
+   * split a site's votes are unlikely to collide again, and a site whose hosts are too busy to
+   * answer in a round stops adding candidates while it catches up.
+   */
+  private backoffMs (): number {
+    const rounds = Math.min(2 ** (this.failedCandidacies - 1), MAX_BACKOFF_ROUNDS)
+    return this.c.rng.int(Math.floor(this.c.timings.electionRoundMs * rounds) + 1)
+  }
+
+  /**
+   * How long a candidacy waits for votes: electionRoundMs, doubled after each failed candidacy
+   * up to MAX_BACKOFF_ROUNDS times. When votes take longer than a round to come back (hosts
+   * too busy, a slow link), fixed rounds would all end before their votes arrive.
+   */
+  private roundMs (): number {
+    return this.c.timings.electionRoundMs * Math.min(2 ** this.failedCandidacies, MAX_BACKOFF_ROUNDS)
+  }
+
+  onVoteRequest (candidateId: string, term: number, preVote: boolean, electorate: number, nowMs: number): void {
+    if (term > this.s.term && candidateId !== this.c.hostId) this.othersCampaignUntilMs = Math.max(this.othersCampaignUntilMs, nowMs + this.c.timings.electionRoundMs)
+    if (!preVote) this.noteBacking(term, candidateId, candidateId)
+    const granted = this.mayVote(candidateId, term, preVote, electorate, nowMs)
+    if (granted && preVote) this.preVoteBacked = { candidateId, term, untilMs: nowMs + this.c.timings.electionRoundMs }
+    if (granted && !preVote) {
+      if (term > this.s.term) this.adoptTerm(term, '', nowMs)
+      this.s.votedFor = candidateId
+      this.c.persist()
+      // Give the candidate its round before standing ourselves.
+      this.electionAtMs = nowMs + this.c.timings.electionRoundMs + this.staggerMs()
+    }
+    // Votes go to the whole site topic. A refusal only matters to a candidate behind our term
+    // (it adopts the term and stops); any other refusal would be a site-wide message for
+    // nothing, and in a large site those are most of an election's traffic. The candidate ends
+    // its round at its deadline instead.
+    const candidateTerm = preVote ? term - 1 : term
+    if (!granted && this.s.term <= candidateTerm) return
+    const vote = { term: granted ? term : this.s.term, candidateId, granted, preVote }
+    this.c.publish({ kind: 'vote', vote }, nowMs)
+  }
+
+  /**
+   * A voter refuses while it has heard its leader within this window. It is shorter than
+   * leaderTimeoutMs by half a heartbeat so that, when a leader dies silently, the first
+   * candidate is not refused by voters whose own timers are only milliseconds behind.
+   */
+  private voteStickinessMs (): number {
+    return this.c.timings.leaderTimeoutMs - Math.floor(this.c.timings.heartbeatIntervalMs / 2)
+  }
+
+  /**
+   * Besides Raft's rules, a voter refuses a candidate that counts fewer members than it does:
+   * such a candidate has not heard of some hosts yet, and a majority of its smaller view
+   * might not overlap the majority another candidate gathers in the same term.
+   */
+  private mayVote (candidateId: string, term: number, preVote: boolean, electorate: number, nowMs: number): boolean {
+    if (this.s.role === 'leader') return false
+    if (electorate < this.electorate()) return false
+    if (this.s.leaderId !== '' && this.c.members.get(this.s.leaderId)?.state === 'alive' &&
+      nowMs - this.lastLeaderHeardMs < this.voteStickinessMs()) return false
+    if (preVote) return term > this.s.term && !this.backsAnother(candidateId, term, nowMs)
+    if (term > this.s.term) return true
+    return term === this.s.term && (this.s.votedFor === '' || this.s.votedFor === candidateId)
+  }
+
+  /** Whether this host backs another candidate for this term or a later one (preVoteBacked). */
+  private backsAnother (candidateId: string, term: number, nowMs: number): boolean {
+    const b = this.preVoteBacked
+    return b !== undefined && nowMs < b.untilMs && b.candidateId !== candidateId && b.term >= term
+  }
+
+  onVote (voterId: string, term: number, candidateId: string, granted: boolean, preVote: boolean, nowMs: number): void {
+    if (candidateId !== this.c.hostId) {
+      if (!granted || preVote) return
+      this.noteBacking(term, candidateId, voterId)
+      this.followIfProven(term, candidateId, nowMs)
+      return
+    }
+    if (!granted) {
+      if (term > this.s.term) this.adoptTerm(term, '', nowMs)
+      return
+    }
+    const c = this.candidacy
+    if (c === undefined || c.preVote !== preVote || c.term !== term) return
+    c.grants.add(voterId)
+    this.countVotes(nowMs)
+  }
+
+  private countVotes (nowMs: number): void {
+    const c = this.candidacy
+    if (c === undefined || c.grants.size * 2 <= this.electorate()) return
+    if (c.preVote) return this.campaign(false, c.term, nowMs)
+    this.becomeLeader(c.grants.size, nowMs)
+  }
+
+  private becomeLeader (votes: number, nowMs: number): void {
+    this.s.role = 'leader'
+    this.s.leaderId = this.c.hostId
+    this.candidacy = undefined
+    this.electionAtMs = undefined
+    this.failedCandidacies = 0
+    this.c.emit({ kind: 'leader-elected', term: this.s.term, leaderId: this.c.hostId, votes, electorate: this.electorate() })
+    this.leaderSinceMs = nowMs
+    this.c.becameLeader(nowMs)
+  }
+
+  checkLease (nowMs: number): void {
+    if (nowMs - this.leaderSinceMs < this.c.timings.leaderLeaseMs) return
+    const following = this.c.members.countFollowersWithin(nowMs, this.c.timings.leaderLeaseMs, this.s.term, this.c.hostId) + 1
+    if (following * 2 <= this.electorate()) this.stepDown('lost-majority', nowMs)
+  }
+
+  stepDown (reason: 'lost-majority' | 'higher-term', nowMs: number): void {
+    this.c.emit({ kind: 'stepped-down', term: this.s.term, reason })
+    this.s.role = 'follower'
+    this.c.steppedDown()
+    this.s.leaderId = ''
+    this.electionAtMs = nowMs + this.c.timings.leaderTimeoutMs + this.staggerMs()
+  }
+}
