@@ -10,6 +10,7 @@
  * others when the site is short of capacity.
  */
 import { BinaryHeap } from './binary-heap.js'
+import { assert } from './errors.js'
 import { matchesSelector, type ServiceSpec } from './service-spec.js'
 import type { PeerState } from './membership.js'
 
@@ -52,6 +53,7 @@ export function place (input: PlacementInput): PlacementResult {
   const unplaced = addMissing(input.services, input.desired, slots)
   const assignments: Assignments = new Map()
   for (const slot of slots) {
+    assert(slot.free >= 0, 'free slots never below zero')
     const counts = new Map<string, number>()
     for (const [name, n] of slot.counts) if (n > 0 && bySvc.has(name)) counts.set(name, n)
     if (counts.size > 0) assignments.set(slot.host.hostId, counts)
@@ -150,6 +152,7 @@ function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<stri
       e.n++
       e.slot.counts.set(need.svc.name, e.n)
       e.slot.free -= need.svc.slotsPerReplica
+      assert(e.slot.free >= 0, 'free slots never below zero')
       e.free = e.slot.free
       need.missing--
       if (e.free >= need.svc.slotsPerReplica) need.heap.push(e)

@@ -16,17 +16,17 @@
  * runs; and it refuses terms and incarnations that jump beyond TRUST_LIMITS.
  */
 import { PROTOCOL_MINOR, type Capacity, type Heartbeat, type Message, type Plan, type SignalSample, type SiteSummary, type Body } from '../../protocol/index.js'
-import { TRUST_LIMITS, type CoreTimings } from './config.js'
+import type { CoreTimings } from './config.js'
 import type { CoreEvent, CoreInput, CoreOutput, MessageDroppedReason, PersistentState, PlanCappedReason, Topic } from './core-io.js'
-import { aggregateReadings, missingReading, type HostSamples } from './load-reading.js'
-import { Membership, type Peer, type PeerState, type PeerStateChange } from './membership.js'
-import { place, type Assignments, type PlacementHost } from './placement.js'
-import { isOwnedBy, OWNER_LABELS, reconcile, type ObservedContainer } from './reconcile.js'
-import { Rng } from './rng.js'
 import { Election, type Role } from './election.js'
-import { ServiceScaler } from './service-scaler.js'
-import type { ServiceSpec } from './service-spec.js'
 import { assert } from './errors.js'
+import { LeaderRound } from './leader-round.js'
+import { Membership, type Peer, type PeerState, type PeerStateChange } from './membership.js'
+import { reconcile, type ObservedContainer } from './reconcile.js'
+import { Rng } from './rng.js'
+import type { ServiceScaler } from './service-scaler.js'
+import type { ServiceSpec } from './service-spec.js'
+import { ownReplicas, siteHeld, siteSlots, slotsUsed, type OwnReplicas, type SiteView } from './site-view.js'
 
 export interface CoreInit {
   hostId: string
@@ -66,18 +66,6 @@ export interface AdoptedPlan {
   wanted: Map<string, number>
 }
 
-interface LeaderState {
-  sinceMs: number
-  scalers: Map<string, ServiceScaler>
-  assignments: Assignments
-  unplaced: Map<string, number>
-  /** Total fresh load per service at the last plan round. */
-  load: Map<string, number>
-  nextPlanMs: number
-  lastPublishedMs: number
-  nextSummaryMs: number
-}
-
 export interface RemoteSite {
   site: string
   leaderId: string
@@ -106,10 +94,10 @@ export class SupervisorCore {
   /** Immutable parts of this host's heartbeat, built once. */
   private readonly heartbeatLabels: Map<string, string>
   private readonly heartbeatAddrs: string[]
-  private runningCache: { observed: ObservedContainer[], counts: Map<string, number>, list: Heartbeat['running'] } | undefined
+  private runningCache: { observed: ObservedContainer[], counts: Map<string, number>, list: Heartbeat['running'], own: Map<string, OwnReplicas> } | undefined
 
   readonly election: Election
-  private leader: LeaderState | undefined
+  private leader: LeaderRound | undefined
 
   // this host
   private signals: { sample: SignalSample, sampledAtMs: number }[] = []
@@ -120,6 +108,8 @@ export class SupervisorCore {
   private nextHeartbeatMs: number
   private nextSweepMs: number
   private left = false
+  /** The `now` of the last handle(), to check that time never runs backwards. */
+  private lastNowMs = -Infinity
   private readonly remoteSites = new Map<string, RemoteSite>()
 
   constructor (init: CoreInit) {
@@ -156,6 +146,9 @@ export class SupervisorCore {
   // ---- driving contract ----------------------------------------------------------------
 
   handle (input: CoreInput, nowMs: number): void {
+    // The driver's clock is monotonic; a time before the last one is a bug in the shell.
+    assert(nowMs >= this.lastNowMs, 'time never runs backwards into handle()')
+    this.lastNowMs = nowMs
     if (this.left) return
     switch (input.type) {
       case 'tick': break
@@ -187,7 +180,7 @@ export class SupervisorCore {
 
   nextDeadlineMs (): number {
     let d = Math.min(this.nextHeartbeatMs, this.nextSweepMs, this.election.nextDeadlineMs())
-    if (this.leader !== undefined) d = Math.min(d, this.leader.nextPlanMs, this.leader.nextSummaryMs)
+    if (this.leader !== undefined) d = Math.min(d, this.leader.nextDeadlineMs())
     return d
   }
 
@@ -202,7 +195,7 @@ export class SupervisorCore {
   get isRuntimeOk (): boolean { return this.runtimeOk }
   /** The leader's latest decisions and unplaced replicas; undefined on followers. */
   get leaderView (): { scalers: ReadonlyMap<string, ServiceScaler>, unplaced: ReadonlyMap<string, number>, load: ReadonlyMap<string, number> } | undefined {
-    return this.leader === undefined ? undefined : { scalers: this.leader.scalers, unplaced: this.leader.unplaced, load: this.leader.load }
+    return this.leader?.view
   }
 
   // ---- time-driven work --------------------------------------------------------------------
@@ -215,10 +208,7 @@ export class SupervisorCore {
       if (this.election.role === 'leader') this.election.checkLease(nowMs)
     }
     this.election.runDue(nowMs)
-    if (this.leader !== undefined) {
-      if (nowMs >= this.leader.nextPlanMs) this.planRound(nowMs)
-      if (nowMs >= this.leader.nextSummaryMs) this.publishSummary(nowMs)
-    }
+    this.leader?.runDue(nowMs)
     if (nowMs >= this.nextHeartbeatMs) {
       this.nextHeartbeatMs = nowMs + this.t.heartbeatIntervalMs
       this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
@@ -329,148 +319,23 @@ export class SupervisorCore {
 
   /** The election was won: the leader's round starts from the plan in force. */
   private startLeading (nowMs: number): void {
-    this.leader = {
-      sinceMs: nowMs,
-      scalers: this.takeOverScalers(nowMs),
-      assignments: this.takeOverAssignments(),
-      unplaced: new Map(),
-      load: new Map(),
-      nextPlanMs: nowMs,
-      lastPublishedMs: -Infinity,
-      nextSummaryMs: nowMs,
-    }
-    // Announce at once: followers stop their election timers on this heartbeat.
-    this.nextHeartbeatMs = nowMs
-  }
-
-  private takeOverScalers (nowMs: number): Map<string, ServiceScaler> {
-    const lastDesired = new Map<string, number>()
-    for (const d of this.adopted?.plan.decisions ?? []) lastDesired.set(d.service, d.desired)
-    const running = this.siteRunning()
-    const scalers = new Map<string, ServiceScaler>()
-    for (const spec of this.specs) {
-      const current = lastDesired.get(spec.name) ?? running.get(spec.name) ?? 0
-      scalers.set(spec.name, new ServiceScaler(spec, current, nowMs))
-    }
-    return scalers
-  }
-
-  private takeOverAssignments (): Assignments {
-    const assignments: Assignments = new Map()
-    const plan = this.adopted?.plan
-    if (plan === undefined) return assignments
-    for (const h of plan.hosts) {
-      const counts = new Map<string, number>()
-      plan.services.forEach((s, i) => { if (h.replicas[i] > 0) counts.set(s, h.replicas[i]) })
-      assignments.set(h.hostId, counts)
-    }
-    return assignments
-  }
-
-  private siteRunning (): Map<string, number> {
-    const running = new Map<string, number>(this.ownRunningCached().counts)
-    for (const peer of this.members.values()) {
-      if (peer.state === 'dead') continue
-      for (const r of peer.running) running.set(r.service, (running.get(r.service) ?? 0) + r.replicas)
-    }
-    return running
-  }
-
-  private planRound (nowMs: number): void {
-    const leader = this.leader!
-    leader.nextPlanMs = nowMs + this.t.planIntervalMs
-    const readings = aggregateReadings(this.hostSamples(nowMs), nowMs, this.t.sampleMaxAgeMs)
-    const desired = new Map<string, number>()
-    const decisions = []
-    for (const spec of this.specs) {
-      const scaler = leader.scalers.get(spec.name)!
-      const before = scaler.replicas
-      const reading = readings.load.get(spec.name) ?? missingReading()
-      leader.load.set(spec.name, reading.total)
-      const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
-      const d = scaler.decide(reading, upstream, nowMs)
-      if (d.desired !== before) {
-        this.emit({ kind: 'scaled', service: spec.name, from: before, to: d.desired, recommended: d.recommended, failingStatic: d.failingStatic, upstreamCapped: d.upstreamCapped })
-      }
-      desired.set(spec.name, d.desired)
-      decisions.push({ service: spec.name, desired: d.desired, failingStatic: d.failingStatic })
-    }
-    const result = place({ services: this.specs, desired, hosts: this.placementHosts(), previous: leader.assignments })
-    leader.unplaced = result.unplaced
-    const changed = !sameAssignments(result.assignments, leader.assignments) ||
-      !sameDecisions(decisions, this.adopted?.plan.decisions)
-    leader.assignments = result.assignments
-    const stale = this.adopted === undefined || this.adopted.plan.term !== this.election.term
-    if (!changed && !stale && nowMs - leader.lastPublishedMs < this.t.planRepublishMs) return
-    const version = changed || stale ? (this.adopted?.plan.version ?? 0) + 1 : this.adopted!.plan.version
-    const plan = this.buildPlan(version, result.assignments, decisions)
-    leader.lastPublishedMs = nowMs
-    this.publish('site', { kind: 'plan', plan }, nowMs)
-    if (version !== this.adopted?.plan.version || stale) {
-      this.emit({ kind: 'plan-published', term: this.election.term, version })
-      this.adoptPlan(plan, this.hostId)
-    }
-  }
-
-  private buildPlan (version: number, assignments: Assignments, decisions: Plan['decisions']): Plan {
-    const services = this.specs.map(s => s.name)
-    const hosts = [...assignments.keys()].sort().map(hostId => {
-      const counts = assignments.get(hostId)!
-      return { hostId, replicas: services.map(s => counts.get(s) ?? 0) }
-    })
-    return { term: this.election.term, version, services, hosts, decisions }
-  }
-
-  private * hostSamples (nowMs: number): Iterable<HostSamples> {
-    yield { signals: this.ownSignals(nowMs), receivedAtMs: nowMs, reachable: true }
-    for (const peer of this.members.values()) {
-      yield { signals: peer.signals, receivedAtMs: peer.lastHeardMs, reachable: peer.state === 'alive' }
-    }
-  }
-
-  private placementHosts (): PlacementHost[] {
-    const hosts: PlacementHost[] = [{
+    this.leader = new LeaderRound({
       hostId: this.hostId,
       labels: this.init.labels,
-      slots: this.effectiveSlots(this.capacity, this.runtimeOk, this.ownRunningCached().counts),
-      state: 'alive',
-    }]
-    for (const peer of this.members.values()) {
-      const running = new Map(peer.running.map(r => [r.service, r.replicas]))
-      hosts.push({ hostId: peer.hostId, labels: peer.labels, slots: this.effectiveSlots(peer.capacity, peer.runtimeOk, running), state: peer.state })
-    }
-    return hosts.sort((a, b) => a.hostId < b.hostId ? -1 : 1)
-  }
-
-  /** While a host's runtime is down it can hold only what already runs there. */
-  private effectiveSlots (capacity: Capacity, runtimeOk: boolean, running: ReadonlyMap<string, number>): number {
-    if (runtimeOk) return capacity.slots
-    let used = 0
-    for (const spec of this.specs) used += (running.get(spec.name) ?? 0) * spec.slotsPerReplica
-    return Math.min(used, capacity.slots)
-  }
-
-  private publishSummary (nowMs: number): void {
-    const leader = this.leader!
-    leader.nextSummaryMs = nowMs + this.t.summaryIntervalMs
-    const states = this.members.countByState()
-    let slotsTotal = this.capacity.slots
-    for (const peer of this.members.values()) if (peer.state === 'alive') slotsTotal += peer.capacity.slots
-    const running = this.siteRunning()
-    let used = 0
-    const services = this.specs.map(spec => {
-      const n = running.get(spec.name) ?? 0
-      used += n * spec.slotsPerReplica
-      return {
-        service: spec.name,
-        desired: leader.scalers.get(spec.name)!.replicas,
-        running: n,
-        load: leader.load.get(spec.name) ?? 0,
-        unplaced: leader.unplaced.get(spec.name) ?? 0,
-      }
-    })
-    const summary: SiteSummary = { term: this.election.term, hostsAlive: states.alive + 1, slotsTotal, slotsFree: Math.max(0, slotsTotal - used), services }
-    this.publish('global', { kind: 'siteSummary', siteSummary: summary }, nowMs)
+      specs: this.specs,
+      timings: this.t,
+      members: this.members,
+      term: this.election.term,
+      self: (at) => ({ signals: this.ownSignals(at), capacity: this.capacity, runtimeOk: this.runtimeOk, held: this.ownRunningCached().counts }),
+      adopted: () => this.adopted?.plan,
+      siteHeld: () => siteHeld(this.ownRunningCached().counts, this.members),
+      siteSlots: () => ({ total: siteSlots(this.capacity, this.members), used: slotsUsed(siteHeld(this.ownRunningCached().counts, this.members), this.specs) }),
+      publish: (topic, body, at) => this.publish(topic, body, at),
+      emit: (event) => this.emit(event),
+      adoptPlan: (plan) => this.adoptPlan(plan, this.hostId),
+    }, nowMs)
+    // Announce at once: followers stop their election timers on this heartbeat.
+    this.nextHeartbeatMs = nowMs
   }
 
   private onSiteSummary (m: Message, summary: SiteSummary, nowMs: number): void {
@@ -500,24 +365,36 @@ export class SupervisorCore {
     for (const action of actions) this.outputs.push({ type: 'action', action })
   }
 
-  /** Replicas running here per service, recomputed only when the observed list changes. */
-  private ownRunningCached (): { counts: Map<string, number>, list: Heartbeat['running'] } {
+  /** This host's replicas per service, recomputed only when the observed list changes (site-view.ts). */
+  private ownRunningCached (): { counts: Map<string, number>, list: Heartbeat['running'], own: Map<string, OwnReplicas> } {
     if (this.runningCache === undefined || this.runningCache.observed !== this.observed) {
-      const counts = this.ownRunning()
+      const own = ownReplicas(this.observed, this.hostId, this.site)
+      const counts = new Map([...own].map(([service, r]) => [service, r.running + r.starting]))
       const list = [...counts].sort().map(([service, replicas]) => ({ service, replicas }))
-      this.runningCache = { observed: this.observed, counts, list }
+      this.runningCache = { observed: this.observed, counts, list, own }
     }
     return this.runningCache
   }
 
-  private ownRunning (): Map<string, number> {
-    const running = new Map<string, number>()
-    for (const c of this.observed) {
-      if (c.state === 'exited' || !isOwnedBy(c, this.hostId, this.site)) continue
-      const service = c.labels[OWNER_LABELS.service]
-      running.set(service, (running.get(service) ?? 0) + 1)
+  /** The site as this host sees it: the one count of replicas and slots (site-view.ts). */
+  siteView (): SiteView {
+    const own = this.ownRunningCached()
+    const held = siteHeld(own.counts, this.members)
+    const total = siteSlots(this.capacity, this.members)
+    const used = slotsUsed(held, this.specs)
+    const states = this.members.countByState()
+    return {
+      site: this.site,
+      term: this.election.term,
+      leaderId: this.election.leaderId,
+      hostsAlive: states.alive + 1,
+      hostsKnown: this.members.size + 1,
+      slotsTotal: total,
+      slotsUsed: used,
+      slotsFree: Math.max(0, total - used),
+      held,
+      here: own.own,
     }
-    return running
   }
 
   /**
@@ -584,19 +461,4 @@ export class SupervisorCore {
   peerState (hostId: string): PeerState | undefined {
     return this.members.get(hostId)?.state
   }
-}
-
-function sameAssignments (a: Assignments, b: Assignments): boolean {
-  if (a.size !== b.size) return false
-  for (const [host, counts] of a) {
-    const other = b.get(host)
-    if (other === undefined || other.size !== counts.size) return false
-    for (const [s, n] of counts) if (other.get(s) !== n) return false
-  }
-  return true
-}
-
-function sameDecisions (a: Plan['decisions'], b: Plan['decisions'] | undefined): boolean {
-  if (b === undefined || a.length !== b.length) return false
-  return a.every((d, i) => d.service === b[i].service && d.desired === b[i].desired && d.failingStatic === b[i].failingStatic)
 }

@@ -24,7 +24,6 @@ import { Mesh } from './mesh.js'
 import { DaemonMetrics } from './metrics.js'
 import type { ContainerRuntime, SignalSource } from './ports.js'
 import { buildRuntime, buildSignals, type StatusRuntime } from './workload.js'
-import { OWNER_LABELS, isOwnedBy } from '../core/reconcile.js'
 import { SignalError } from '../signals/signal-source.js'
 import { StateStore } from './state-store.js'
 import { packageVersion } from '../commands/version.js'
@@ -221,7 +220,7 @@ export class Daemon implements ApiSource {
       // its publishers flood to it directly, and relays nothing.
       gossipMeshPeers: { site: this.mesh.meshPeers('site').length, global: this.mesh.meshPeers('global').length },
       partitioned: this.mesh.isPartitioned,
-      runtime: { name: this.runtime.name, ...this.runtime.status?.(), ok: this.core.isRuntimeOk, running: this.runningHere() },
+      runtime: { name: this.runtime.name, ...this.runtime.status?.(), ok: this.core.isRuntimeOk, running: this.runningHere(), starting: this.startingHere() },
       signals: { name: this.signals.name, signals: this.signals.statuses?.() ?? [] },
       capacity: this.config.capacity,
       plan: plan === undefined ? null : { term: plan.plan.term, version: plan.plan.version, leaderId: plan.leaderId },
@@ -248,14 +247,10 @@ export class Daemon implements ApiSource {
 
   sites (): Record<string, unknown> {
     const now = daemonClock()
-    const peers = this.core.peers()
-    const alive = peers.filter(p => p.state === 'alive')
-    const slotsTotal = this.config.capacity.slots + alive.reduce((n, p) => n + p.capacity.slots, 0)
-    const runningHere = Object.values(this.runningHere()).reduce((a, b) => a + b, 0)
-    const running = runningHere + alive.reduce((n, p) => n + p.running.reduce((m, r) => m + r.replicas, 0), 0)
+    const v = this.core.siteView()
     const local = {
-      site: this.core.site, local: true, leaderId: this.core.currentLeaderId, term: this.core.currentTerm,
-      hostsAlive: alive.length + 1, hostsKnown: peers.length + 1, slotsTotal, slotsFree: Math.max(0, slotsTotal - running), seenAgoMs: 0, services: [],
+      site: v.site, local: true, leaderId: v.leaderId, term: v.term,
+      hostsAlive: v.hostsAlive, hostsKnown: v.hostsKnown, slotsTotal: v.slotsTotal, slotsFree: v.slotsFree, seenAgoMs: 0, services: [],
     }
     const remote = [...this.core.sites.values()].filter(s => s.site !== this.core.site).sort((a, b) => a.site < b.site ? -1 : 1).map(s => ({
       site: s.site, local: false, leaderId: s.leaderId, term: s.summary.term, hostsAlive: s.summary.hostsAlive,
@@ -312,15 +307,14 @@ export class Daemon implements ApiSource {
     return { accepted: checked.length }
   }
 
-  /** Replicas of each service running on this host at the last observation. */
+  /** Replicas of each service running on this host at the last observation (the core's site view). */
   private runningHere (): Record<string, number> {
-    const out: Record<string, number> = {}
-    for (const c of this.core.observedContainers) {
-      if (c.state !== 'running' || !isOwnedBy(c, this.core.hostId, this.core.site)) continue
-      const service = c.labels[OWNER_LABELS.service] ?? ''
-      out[service] = (out[service] ?? 0) + 1
-    }
-    return out
+    return Object.fromEntries([...this.core.siteView().here].filter(([, r]) => r.running > 0).map(([service, r]) => [service, r.running]))
+  }
+
+  /** Replicas of each service started here but not seen running yet. */
+  private startingHere (): Record<string, number> {
+    return Object.fromEntries([...this.core.siteView().here].filter(([, r]) => r.starting > 0).map(([service, r]) => [service, r.starting]))
   }
 
   ready (): { ready: boolean, reason: string } {

@@ -97,6 +97,28 @@ describe('golden transcripts of one core', () => {
     t.tickUntil(6000)
     t.check('single-host-scaling')
   })
+
+  it('as a new leader, takes over the plan in force: same desired counts, same hosts, then a summary', () => {
+    const spec = serviceSpec('ingest', { targetPerReplica: 10, maxReplicas: 6 })
+    const t = new Transcript(init({ services: [spec] }))
+    t.note('h0 leads term 1 (h2 backs it); its plan wants 3 ingest: 2 on h0, 1 on h1')
+    t.heartbeat('h0', 100, { term: 1, leaderId: 'h0' })
+    t.heartbeat('h2', 110, { term: 1, leaderId: 'h0' })
+    t.from('h0', 120, { kind: 'plan', plan: { term: 1, version: 4, services: ['ingest'], hosts: [{ hostId: 'h0', replicas: [2] }, { hostId: 'h1', replicas: [1] }], decisions: [{ service: 'ingest', desired: 3, failingStatic: false }] } })
+    t.input(130, { type: 'observed', containers: [{ id: 'c1', state: 'running', createdAt: 1, labels: { [OWNER_LABELS.service]: 'ingest', [OWNER_LABELS.site]: 'a', [OWNER_LABELS.host]: 'h1', [OWNER_LABELS.term]: '1' } }], runtimeOk: true })
+    t.input(140, { type: 'samples', signals: [{ service: 'ingest', value: 30, ageMs: 0, upstream: false }], capacity: CAPACITY })
+    t.note('h0 goes silent; h2 grants h1 the pre-vote and the vote: h1 leads term 2')
+    t.heartbeat('h2', 600, { term: 1, leaderId: 'h0' })
+    t.input(700, { type: 'disconnected', hostId: 'h0' })
+    t.tickUntil(1000)
+    t.from('h2', 1010, { kind: 'vote', vote: { term: 2, candidateId: 'h1', granted: true, preVote: true } })
+    t.note('the first round keeps 3 desired and h0\'s assignment while h0 is only suspect, publishes v5 and the summary')
+    t.from('h2', 1020, { kind: 'vote', vote: { term: 2, candidateId: 'h1', granted: true, preVote: false } })
+    t.tickUntil(1100)
+    t.check('leader-take-over')
+    assert.equal(t.core.currentRole, 'leader')
+  })
+
   it('follows only a leader a majority backs, caps its part of a plan, and refuses term and incarnation jumps', () => {
     const t = new Transcript(init({ services: [serviceSpec('ingest', { maxReplicas: 6 })] }))
     t.heartbeat('h0', 100)
