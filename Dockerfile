@@ -41,5 +41,5 @@ ENV NODE_ENV=production
 USER 1000:1000
 # `docker run IMAGE` runs the daemon; `docker run IMAGE status` (or --help, version) runs that
 # subcommand instead. node is PID 1 and handles SIGTERM as the graceful stop (`docker stop`).
-ENTRYPOINT ["node", "/opt/agentmesh/dist/node/cli.js"]
+ENTRYPOINT ["node", "/opt/agentmesh/dist/cli/agentmesh.js"]
 CMD ["supervise", "--config", "/etc/agentmesh/agentmesh.yaml"]

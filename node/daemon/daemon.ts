@@ -22,13 +22,14 @@ import { HttpApi, type ApiSource } from './http-api.js'
 import { loadOrCreateHostKey, loadSwarmKey } from './identity.js'
 import { Mesh } from './mesh.js'
 import { DaemonMetrics } from './metrics.js'
-import type { ContainerRuntime, SignalSource } from './ports.js'
+import type { ContainerRuntime, SignalSource } from '../core/ports.js'
 import { buildRuntime, buildSignals, type StatusRuntime } from './workload.js'
 import { SignalError } from '../signals/signal-source.js'
 import { StateStore } from './state-store.js'
-import { packageVersion } from '../commands/version.js'
 
 export interface DaemonPorts {
+  /** The agentmesh version shown in status (the command line passes package.json's). */
+  version?: string
   runtime?: ContainerRuntime
   signals?: SignalSource
   logger?: Logger
@@ -49,6 +50,7 @@ export function daemonClock (): number {
 
 export class Daemon implements ApiSource {
   readonly config: DaemonConfig
+  readonly version: string
   readonly log: Logger
   readonly metrics = new DaemonMetrics()
   readonly events: EventLog
@@ -69,6 +71,7 @@ export class Daemon implements ApiSource {
 
   constructor (config: DaemonConfig, ports: DaemonPorts = {}) {
     this.config = config
+    this.version = ports.version ?? 'unknown'
     this.log = (ports.logger ?? pino({ level: config.log.level })).child({ hostId: config.hostId, site: config.site })
     this.runtime = ports.runtime ?? buildRuntime(config, this.log, this.metrics)
     this.signals = ports.signals ?? buildSignals(config, this.log, daemonClock)
@@ -208,7 +211,7 @@ export class Daemon implements ApiSource {
       hostId: this.core.hostId,
       site: this.core.site,
       peerId: this.mesh.peerId,
-      version: packageVersion(),
+      version: this.version,
       incarnation: this.core.incarnation,
       role: this.core.currentRole,
       term: this.core.currentTerm,

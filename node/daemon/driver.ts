@@ -29,15 +29,8 @@ import type { ContainerAction } from '../core/reconcile.js'
 import type { SupervisorCore } from '../core/supervisor-core.js'
 import type { EventLog } from './event-log.js'
 import type { DaemonMetrics } from './metrics.js'
-import type { TopicKind } from './message-gate.js'
-import type { ContainerRuntime, SignalSource } from './ports.js'
-
-/** The network as the driver needs it (the Mesh, or a fake in tests). */
-export interface Transport {
-  publish: (topic: TopicKind, message: Message) => void
-  noteHost: (hostId: string, addrs: readonly string[]) => void
-  forgetHost: (hostId: string) => void
-}
+import type { Topic } from '../core/core-io.js'
+import type { ContainerRuntime, SignalSource, Transport } from '../core/ports.js'
 
 export interface DriverComponents {
   core: SupervisorCore
@@ -123,7 +116,7 @@ export class Driver {
     await this.worker
   }
 
-  message (topic: TopicKind, m: Message): void {
+  message (topic: Topic, m: Message): void {
     if (topic === 'site' && m.body.kind === 'heartbeat') this.c.transport.noteHost(m.sender, m.body.heartbeat.addrs)
     this.handle({ type: 'message', message: m })
   }

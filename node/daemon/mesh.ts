@@ -34,7 +34,8 @@ import { encodeMessage, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '..
 import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { applyHotPathFixes, type HotPathFixes } from './libp2p-hot-paths.js'
-import { MessageGate, type GateReason, type TopicKind } from './message-gate.js'
+import type { Topic } from '../core/core-io.js'
+import { MessageGate, type GateReason } from './message-gate.js'
 import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
 
 /** Topic names carry the protocol's major version: a new major is a new mesh. */
@@ -55,10 +56,10 @@ export type MeshInit = Omit<DaemonConfig['network'], 'privateKeyFile' | 'swarmKe
 
 /** What the mesh reports; the daemon turns these into core inputs, metrics and logs. */
 export interface MeshEvents {
-  'message:received': (topic: TopicKind, message: Message, bytes: number, receivedAtMs: number) => void
-  'message:rejected': (topic: TopicKind, reason: GateReason, verdict: 'reject' | 'ignore', peerId: string) => void
-  'message:published': (topic: TopicKind, message: Message, bytes: number) => void
-  'publish:failed': (topic: TopicKind, message: Message, err: Error) => void
+  'message:received': (topic: Topic, message: Message, bytes: number, receivedAtMs: number) => void
+  'message:rejected': (topic: Topic, reason: GateReason, verdict: 'reject' | 'ignore', peerId: string) => void
+  'message:published': (topic: Topic, message: Message, bytes: number) => void
+  'publish:failed': (topic: Topic, message: Message, err: Error) => void
   /** Every connection to a peer closed; hostId when the peer has spoken for one. */
   'peer:disconnected': (peerId: string, hostId: string | undefined) => void
   'peer:connected': (peerId: string) => void
@@ -84,7 +85,7 @@ export class Mesh {
   private readonly decoded = new WeakMap<Uint8Array, Message>()
   /** Each site member's addresses as last noted (space-joined). */
   private readonly notedAddrs = new Map<string, string>()
-  private readonly topics: Record<TopicKind, string>
+  private readonly topics: Record<Topic, string>
   private redialTimer: NodeJS.Timeout | undefined
   private pxTimer: NodeJS.Timeout | undefined
   private pxRound = 0
@@ -229,7 +230,7 @@ export class Mesh {
   }
 
   /** Peers in gossipsub's mesh for a topic (for status and tests). */
-  meshPeers (topic: TopicKind): string[] {
+  meshPeers (topic: Topic): string[] {
     const ps = this.node?.services.pubsub as unknown as { getMeshPeers?: (t: string) => string[] } | undefined
     return ps?.getMeshPeers?.(this.topics[topic]) ?? []
   }
@@ -254,7 +255,7 @@ export class Mesh {
   }
 
   /** Encodes (the codec enforces every size limit) and publishes. Never throws: failures are reported. */
-  publish (topic: TopicKind, message: Message): void {
+  publish (topic: Topic, message: Message): void {
     let data: Uint8Array
     try {
       data = encodeMessage(message)
@@ -314,7 +315,7 @@ export class Mesh {
     return this.node
   }
 
-  private validate (topic: TopicKind, msg: PubsubMessage): TopicValidatorResult {
+  private validate (topic: Topic, msg: PubsubMessage): TopicValidatorResult {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined
     const v = this.gate!.check(topic, from, msg.data, this.clock())
     if (v.verdict === 'accept') {
@@ -326,7 +327,7 @@ export class Mesh {
   }
 
   private onPubsubMessage (msg: PubsubMessage): void {
-    const topic: TopicKind | undefined = msg.topic === this.topics.site ? 'site' : msg.topic === this.topics.global ? 'global' : undefined
+    const topic: Topic | undefined = msg.topic === this.topics.site ? 'site' : msg.topic === this.topics.global ? 'global' : undefined
     if (topic === undefined) return
     const message = this.decoded.get(msg.data)
     // Delivered messages were accepted by validate(), which cached the decoded form.

@@ -21,6 +21,7 @@
  */
 import { decodeMessage, ProtocolError, ProtocolErrorCode, type Message } from '../../protocol/index.js'
 import { TRUST_LIMITS } from '../core/config.js'
+import type { Topic } from '../core/core-io.js'
 import { assert } from '../core/errors.js'
 
 /** Rejection and ignore reasons, used as a metric label: a closed set. */
@@ -31,7 +32,6 @@ export const GATE_REASONS = [
 ] as const
 export type GateReason = typeof GATE_REASONS[number]
 
-export type TopicKind = 'site' | 'global'
 
 export type GateVerdict =
   | { verdict: 'accept', message: Message }
@@ -80,7 +80,7 @@ export class MessageGate {
   }
 
   /** `nowMs`: a monotonic clock, for the quiet periods of bindings. */
-  check (topic: TopicKind, fromPeerId: string | undefined, data: Uint8Array, nowMs: number): GateVerdict {
+  check (topic: Topic, fromPeerId: string | undefined, data: Uint8Array, nowMs: number): GateVerdict {
     if (fromPeerId === undefined) return { verdict: 'reject', reason: 'unsigned' }
     let message: Message
     try {

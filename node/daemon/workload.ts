@@ -15,7 +15,8 @@ import { createSignal, SignalSet, type ServiceSignal, type SignalStatus } from '
 import type { DaemonConfig } from './config.js'
 import type { SignalScope } from './config-workload.js'
 import type { DaemonMetrics } from './metrics.js'
-import { NoSignals, NullRuntime, type ContainerRuntime, type SamplesReading, type SignalSource } from './ports.js'
+import type { ContainerRuntime, SamplesReading, SignalSource } from '../core/ports.js'
+import { NoSignals, NullRuntime } from './null-ports.js'
 
 /** A runtime port that can also say how it is doing (the null runtime cannot). */
 export type StatusRuntime = ContainerRuntime & { status?: () => RuntimeStatus }

@@ -1,7 +1,7 @@
 /**
  * Between the core and an `AgentRuntime` (Docker or processes):
  *
- * - `RuntimeDriver` implements the daemon's port (`ContainerRuntime` in node/daemon/ports.ts:
+ * - `RuntimeDriver` implements the daemon's port (`ContainerRuntime` in node/core/ports.ts:
  *   `observe` → `{containers, ok}`, `apply(action)`, `onChange`, `start`, `stop`). It turns the
  *   core's actions into runtime calls with the service's spec and the owner labels; an
  *   observation never throws for an unavailable or failing runtime: it answers `ok: false`
@@ -19,7 +19,7 @@
  */
 import { pino, type Logger } from 'pino'
 import type { ContainerAction, ObservedContainer } from '../core/reconcile.js'
-import type { ContainerRuntime, RuntimeObservation } from '../daemon/ports.js'
+import type { ContainerRuntime, RuntimeObservation } from '../core/ports.js'
 import {
   RUNTIME_DEFAULTS, RuntimeError, RuntimeErrorCode, ownerLabels,
   type AgentRuntime, type AgentSpec, type RuntimeChangeListener,

@@ -5,7 +5,7 @@
  * HTTP API's `POST /v1/signals` calls.
  */
 import type { SignalSample } from '../../protocol/index.js'
-import type { SamplesReading, SignalSource } from '../daemon/ports.js'
+import type { SamplesReading, SignalSource } from '../core/ports.js'
 import type { PushSignal } from './push-signal.js'
 import { SIGNAL_DEFAULTS, SignalError, SignalErrorCode, type ServiceSignal, type SignalStatus } from './signal-source.js'
 

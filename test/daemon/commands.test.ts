@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { parseStatusArgs, renderStatus } from '../../node/commands/status.js'
+import { parseStatusArgs, renderStatus } from '../../cli/commands/status.js'
 import { CLI } from './harness.js'
 
 const run = (...args: string[]): { status: number | null, stdout: string, stderr: string } => {

@@ -1,6 +1,6 @@
 /**
  * Real supervisor processes for integration tests and the mesh benchmark: each one is
- * `node dist/node/cli.js supervise --config FILE` on loopback, with ports allocated by binding
+ * `node dist/cli/agentmesh.js supervise --config FILE` on loopback, with ports allocated by binding
  * port 0 first, its own data dir, and a host key written up front so that every peer id (and so
  * every bootstrap address) is known before anything starts. Waiting is always polling with a
  * bound, never a fixed sleep.
@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { generateKey } from '@libp2p/pnet'
 import { stringify } from 'yaml'
-import { freePort } from '../../node/demo/local-mesh.js'
+import { freePort } from '../../cli/demo/local-mesh.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-export const CLI = join(REPO_ROOT, 'dist/node/cli.js')
+export const CLI = join(REPO_ROOT, 'dist/cli/agentmesh.js')
 
 /**
  * Ports for the supervisors under test: the demo's own allocator (random ports below the

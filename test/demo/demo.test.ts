@@ -10,17 +10,17 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 import mqtt from 'mqtt'
-import { parseDemoArgs } from '../../node/commands/demo.js'
-import { startEmbeddedBroker } from '../../node/demo/broker.js'
-import { listDemoContainers } from '../../node/demo/leftovers.js'
-import { agreedLeader } from '../../node/demo/live-view.js'
-import { LOAD_BURST_PER_S, LOAD_PHASE_ENDS, LOAD_QUIET_PER_S, cycleFraction, loadPhaseAt, siteRatePerS, shapeRatePerS } from '../../node/demo/load-shape.js'
-import { DOCKER_SOCKET_DEFAULT, chooseRuntime, dockerProblem } from '../../node/demo/runtime-choice.js'
-import { SharedSubscriptions, parseShared, topicMatches } from '../../node/demo/shared-subscriptions.js'
-import { WorkQueue, WORK_QUEUE_LIMITS } from '../../node/demo/work-queue.js'
+import { parseDemoArgs } from '../../cli/commands/demo.js'
+import { startEmbeddedBroker } from '../../cli/demo/broker.js'
+import { listDemoContainers } from '../../cli/demo/leftovers.js'
+import { agreedLeader } from '../../cli/demo/live-view.js'
+import { LOAD_BURST_PER_S, LOAD_PHASE_ENDS, LOAD_QUIET_PER_S, cycleFraction, loadPhaseAt, siteRatePerS, shapeRatePerS } from '../../cli/demo/load-shape.js'
+import { DOCKER_SOCKET_DEFAULT, chooseRuntime, dockerProblem } from '../../cli/demo/runtime-choice.js'
+import { SharedSubscriptions, parseShared, topicMatches } from '../../cli/demo/shared-subscriptions.js'
+import { WorkQueue, WORK_QUEUE_LIMITS } from '../../cli/demo/work-queue.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const CLI = `${REPO_ROOT}dist/node/cli.js`
+const CLI = `${REPO_ROOT}dist/cli/agentmesh.js`
 const AGENT = `${REPO_ROOT}agent/agent.mjs`
 
 describe('the demo load shape', () => {

@@ -67,7 +67,7 @@ describe('supervisor image', { timeout: 10 * 60_000 }, () => {
   it('has `agentmesh supervise --config /etc/agentmesh/agentmesh.yaml` as its entrypoint and command, as uid 1000', async () => {
     const config = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .Config}}', SUPERVISOR_IMAGE])) as
       { Entrypoint: string[], Cmd: string[], User: string }
-    assert.deepEqual(config.Entrypoint, ['node', '/opt/agentmesh/dist/node/cli.js'])
+    assert.deepEqual(config.Entrypoint, ['node', '/opt/agentmesh/dist/cli/agentmesh.js'])
     assert.deepEqual(config.Cmd, ['supervise', '--config', CONFIG_PATH])
     assert.equal(config.User, `${IMAGE_UID}:${IMAGE_UID}`)
   })

@@ -3,7 +3,7 @@
 
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import type { ContainerRuntime } from '../../node/daemon/ports.js'
+import type { ContainerRuntime } from '../../node/core/ports.js'
 import type { ObservedContainer } from '../../node/core/reconcile.js'
 import {
   RuntimeError, RuntimeErrorCode, ownerLabels, validateAgentSpec,

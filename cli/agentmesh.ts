@@ -4,7 +4,8 @@
  * added to COMMANDS only when it does.
  */
 import type { Command } from './commands/command.js'
-import { packageVersion, versionCommand } from './commands/version.js'
+import { packageVersion } from './package-version.js'
+import { versionCommand } from './commands/version.js'
 import { simCommand } from './commands/sim.js'
 import { superviseCommand } from './commands/supervise.js'
 import { statusCommand } from './commands/status.js'

@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Docker from 'dockerode'
-import { readProcStat, STATE_FILE_NAME } from '../runtime/process-runtime.js'
+import { readProcStat, STATE_FILE_NAME } from '../../node/runtime/process-runtime.js'
 
 /** The site label the runtimes put on every agent (node/core/reconcile.ts OWNER_LABELS). */
 const SITE_LABEL = 'agentmesh.site'

@@ -13,7 +13,7 @@ import { loadScenario, parseDurationMs } from '../../sim/scenario-parse.js'
 import { POLICY_NAMES, type PolicyName } from '../../sim/scenario.js'
 import { SIM_DEFAULTS } from '../../sim/defaults.js'
 import type { Command } from './command.js'
-import { packageVersion } from './version.js'
+import { packageVersion } from '../package-version.js'
 
 const USAGE = `usage: agentmesh sim SCENARIO.yaml [options]
 

@@ -1,6 +1,6 @@
 /**
  * Supervisor processes on this machine's loopback, for the demo: each is
- * `node dist/node/cli.js supervise --config FILE` with its own data dir, ports checked free by
+ * `node dist/cli/agentmesh.js supervise --config FILE` with its own data dir, ports checked free by
  * binding them, and a host key written up front so that every peer id (and so every bootstrap
  * address) is known before anything starts. The same approach as the integration tests'
  * harness (test/daemon/harness.ts), without its test-only knobs.
@@ -11,11 +11,11 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
-import { loadOrCreateHostKey, writeNewSwarmKey } from '../daemon/identity.js'
+import { loadOrCreateHostKey, writeNewSwarmKey } from '../../node/daemon/identity.js'
 import { DemoError, DemoErrorCode } from './errors.js'
 
-/** The built CLI (this file runs from dist/node/demo/). */
-export const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url))
+/** The built CLI (this file runs from dist/cli/demo/). */
+export const CLI_PATH = fileURLToPath(new URL('../agentmesh.js', import.meta.url))
 
 /**
  * Ports are drawn at random from below the kernel's usual ephemeral range (32768+), where the

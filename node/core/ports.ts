@@ -1,12 +1,23 @@
 /**
- * The daemon's ports to the outside world besides the network: a container runtime and a
- * signal source. The Docker and process runtimes (node/runtime/) and the MQTT, Prometheus and
- * push signals (node/signals/) plug in here; with `runtime.kind: none` and no signals the
- * daemon runs with the null implementations below, stand-ins named as such: they observe
- * nothing and report nothing.
+ * The ports of a supervisor shell, beside the core they feed (types only, no code): the
+ * network (Transport), a container runtime and a signal source. The daemon's adapters plug in
+ * here: libp2p (node/daemon/mesh.ts), the Docker and process runtimes (node/runtime/), the
+ * MQTT, Prometheus and push signals (node/signals/); with `runtime.kind: none` and no signals
+ * the daemon uses the stand-ins of node/daemon/null-ports.ts. Adapters import these types
+ * from here, never from the daemon.
  */
-import type { Capacity, SignalSample } from '../../protocol/index.js'
-import type { ContainerAction, ObservedContainer } from '../core/reconcile.js'
+import type { Capacity, Message, SignalSample } from '../../protocol/index.js'
+import type { Topic } from './core-io.js'
+import type { ContainerAction, ObservedContainer } from './reconcile.js'
+
+/** The network as the driver needs it (the libp2p Mesh, or a fake in tests). */
+export interface Transport {
+  publish: (topic: Topic, message: Message) => void
+  /** A member's dialable addresses, from its heartbeat. */
+  noteHost: (hostId: string, addrs: readonly string[]) => void
+  /** A member was reaped: stop dialling it. */
+  forgetHost: (hostId: string) => void
+}
 
 export interface RuntimeObservation {
   containers: ObservedContainer[]
@@ -41,20 +52,4 @@ export interface SignalSource {
   onChange?: (listener: () => void) => () => void
   start?: () => Promise<void>
   stop?: () => Promise<void>
-}
-
-/**
- * NULL RUNTIME (a stand-in): observes no container and performs no action. The plan is still
- * computed, adopted and shown; the actions the core asks for are counted as `skipped`.
- */
-export class NullRuntime implements ContainerRuntime {
-  readonly name = 'none'
-  async observe (): Promise<RuntimeObservation> { return { containers: [], ok: true } }
-  async apply (): Promise<void> {}
-}
-
-/** NO SIGNALS (a stand-in): reports no sample, so every service fails static at its bounds. */
-export class NoSignals implements SignalSource {
-  readonly name = 'none'
-  sample (): SamplesReading { return { signals: [] } }
 }

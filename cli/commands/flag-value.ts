@@ -1,4 +1,4 @@
-import { DaemonError, DaemonErrorCode } from '../daemon/errors.js'
+import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 
 /**
  * The value after flag `argv[i]`, for the daemon's commands: refuses a missing value or one

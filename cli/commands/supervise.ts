@@ -5,7 +5,7 @@
  * then the same graceful leave), 2 on a bad config or bad flags.
  */
 import type { Command } from './command.js'
-import { DaemonError, DaemonErrorCode } from '../daemon/errors.js'
+import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 import { flagValue } from './flag-value.js'
 
 const USAGE = `usage: agentmesh supervise --config FILE [--check]
@@ -50,15 +50,15 @@ export const superviseCommand: Command = {
     try {
       const args = parseSuperviseArgs(argv)
       if (args.newSwarmKey !== '') {
-        const { writeNewSwarmKey } = await import('../daemon/identity.js')
+        const { writeNewSwarmKey } = await import('../../node/daemon/identity.js')
         writeNewSwarmKey(args.newSwarmKey)
         console.error(`wrote a new swarm key to ${args.newSwarmKey}`)
         return 0
       }
-      const { loadConfig } = await import('../daemon/config.js')
+      const { loadConfig } = await import('../../node/daemon/config.js')
       const config = loadConfig(args.config)
       if (args.check) {
-        const { redactSignals } = await import('../daemon/config-workload.js')
+        const { redactSignals } = await import('../../node/daemon/config-workload.js')
         console.log(JSON.stringify({ ...config, labels: Object.fromEntries(config.labels), signals: redactSignals(config.signals) }, null, 2))
         return 0
       }
@@ -83,9 +83,10 @@ const FATAL_STOP_MS = 5000
  * leave is bounded by FATAL_STOP_MS: a daemon too broken to stop still exits. Only the first
  * error acts; later ones during the stop are logged.
  */
-async function runDaemon (config: import('../daemon/config.js').DaemonConfig): Promise<number> {
-  const { Daemon } = await import('../daemon/daemon.js')
-  const daemon = new Daemon(config)
+async function runDaemon (config: import('../../node/daemon/config.js').DaemonConfig): Promise<number> {
+  const { Daemon } = await import('../../node/daemon/daemon.js')
+  const { packageVersion } = await import('../package-version.js')
+  const daemon = new Daemon(config, { version: packageVersion() })
   let exitCode = 0
   let stopping = false
   const done = new Promise<void>(resolve => {

@@ -22,7 +22,7 @@ import { InPlaceWriter, pollSites, renderRows, type SiteRow } from './live-view.
 import { MeshSupervisor, planMesh } from './local-mesh.js'
 import { chooseRuntime, DEMO_AGENT_IMAGE, DOCKER_SOCKET_DEFAULT, type DemoRuntimeWanted, type RuntimeChoice } from './runtime-choice.js'
 
-/** The test agent, run as a plain process (this file runs from dist/node/demo/). */
+/** The test agent, run as a plain process (this file runs from dist/cli/demo/). */
 export const AGENT_SCRIPT = fileURLToPath(new URL('../../../agent/agent.mjs', import.meta.url))
 
 export const DEMO_SERVICE = 'detector'

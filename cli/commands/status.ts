@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import type { Command } from './command.js'
-import { DaemonError, DaemonErrorCode } from '../daemon/errors.js'
+import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 import { flagValue } from './flag-value.js'
 
 const DEFAULT_URL = 'http://127.0.0.1:7421'

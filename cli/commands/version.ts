@@ -1,11 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { PROTOCOL_MAJOR, PROTOCOL_MINOR } from '../../protocol/index.js'
+import { packageVersion } from '../package-version.js'
 import type { Command } from './command.js'
-
-export function packageVersion (): string {
-  const url = new URL('../../../package.json', import.meta.url)
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version
-}
 
 export const versionCommand: Command = {
   name: 'version',

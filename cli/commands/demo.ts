@@ -1,10 +1,10 @@
 /**
- * `agentmesh demo`: a small live mesh on this machine (node/demo/run-demo.ts). Exit 0 after a
+ * `agentmesh demo`: a small live mesh on this machine (cli/demo/run-demo.ts). Exit 0 after a
  * clean stop (Ctrl-C, SIGTERM or the end of --duration), 1 when the demo could not run (no
  * leader elected, --runtime docker without an engine, the broker port taken), 2 on bad flags.
  */
 import type { Command } from './command.js'
-import { DaemonError, DaemonErrorCode } from '../daemon/errors.js'
+import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 import { flagValue } from './flag-value.js'
 import { LOAD_CYCLE_MS_DEFAULT, LOAD_CYCLE_MS_MIN } from '../demo/load-shape.js'
 
