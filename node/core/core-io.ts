@@ -54,7 +54,8 @@ export type PlanIgnoredReason = typeof PLAN_IGNORED_REASONS[number]
 export const PLAN_CAPPED_REASONS = ['unknown-service', 'max-replicas', 'slots'] as const
 export type PlanCappedReason = typeof PLAN_CAPPED_REASONS[number]
 /** Why the core dropped a message: a closed set (a metric label). */
-export const MESSAGE_DROPPED_REASONS = ['wrong-site', 'stale', 'self', 'term-jump', 'incarnation-jump'] as const
+/** `not-handled`: a body this version decodes but does not act on yet (spillRequest, spillOffer). */
+export const MESSAGE_DROPPED_REASONS = ['wrong-site', 'stale', 'self', 'term-jump', 'incarnation-jump', 'not-handled'] as const
 export type MessageDroppedReason = typeof MESSAGE_DROPPED_REASONS[number]
 
 /** Things worth a log line, a metric or an SSE event. The core reports; the shell logs. */

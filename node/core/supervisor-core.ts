@@ -221,7 +221,7 @@ export class SupervisorCore {
     if (m.sender === this.hostId) return this.drop(m, 'self')
     const b = m.body
     if (b.kind === 'siteSummary') return this.onSiteSummary(m, b.siteSummary, nowMs)
-    if (b.kind === 'spillRequest' || b.kind === 'spillOffer') return
+    if (b.kind === 'spillRequest' || b.kind === 'spillOffer') return this.drop(m, 'not-handled')
     if (m.site !== this.site) return this.drop(m, 'wrong-site')
     if (b.kind === 'heartbeat') return this.onHeartbeat(m, b.heartbeat, nowMs)
     if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation), nowMs)

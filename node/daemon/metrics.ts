@@ -90,7 +90,7 @@ export class DaemonMetrics {
     this.plansAdopted = new Counter({ name: 'agentmesh_plans_adopted_total', help: 'Plans this host adopted.', registers })
     this.plansIgnored = new Counter({ name: 'agentmesh_plans_ignored_total', help: 'Plans this host ignored, by reason (stale-term, not-leader, old-version, unproven-leader: its sender was not seen to win; term-jump).', labelNames: ['reason'], registers })
     this.plansCapped = new Counter({ name: 'agentmesh_plan_capped_total', help: 'Services of an adopted plan whose part on this host was cut, by reason (unknown-service, max-replicas, slots).', labelNames: ['reason'], registers })
-    this.coreDropped = new Counter({ name: 'agentmesh_core_dropped_messages_total', help: 'Accepted messages the core dropped, by reason (wrong-site, stale, self, term-jump, incarnation-jump).', labelNames: ['reason'], registers })
+    this.coreDropped = new Counter({ name: 'agentmesh_core_dropped_messages_total', help: 'Accepted messages the core dropped, by reason (wrong-site, stale, self, term-jump, incarnation-jump, not-handled: spill messages, not acted on yet).', labelNames: ['reason'], registers })
     this.coreTick = new Histogram({ name: 'agentmesh_core_handle_duration_seconds', help: 'Time the core takes for one input (tick, message, hint), outputs included.', buckets: TICK_BUCKETS_S, registers })
     this.connections = new Gauge({ name: 'agentmesh_connections', help: 'Open libp2p connections.', registers })
     this.dialFailures = new Counter({ name: 'agentmesh_dial_failures_total', help: 'Dials of the re-dial loop that failed.', registers })

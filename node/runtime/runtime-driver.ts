@@ -1,7 +1,7 @@
 /**
  * Between the core and an `AgentRuntime` (Docker or processes):
  *
- * - `RuntimeDriver` implements the daemon's port (`ContainerRuntime` in node/core/ports.ts:
+ * `RuntimeDriver` implements the daemon's port (`ContainerRuntime` in node/core/ports.ts:
  *   `observe` → `{containers, ok}`, `apply(action)`, `onChange`, `start`, `stop`). It turns the
  *   core's actions into runtime calls with the service's spec and the owner labels; an
  *   observation never throws for an unavailable or failing runtime: it answers `ok: false`
@@ -9,13 +9,6 @@
  *   retry with capped exponential backoff, announced through `onChange`, so any loop that
  *   re-observes on change retries without a timer of its own. It records start latency (first
  *   observation of 'running' minus the start call) and counts through a `RuntimeMetricsSink`.
- *
- * - `ReconcileLoop` is the level-triggered loop for a host without the daemon's own driver (the
- *   demo, tests): one pass at a time, observe → callback (feed the core, get actions back) →
- *   apply them in order → observe again, until a pass yields no action; a pass is triggered by
- *   runtime events, by the driver's backoff retries, by `request()`, and by a periodic resync.
- *   The daemon's `Driver` (node/daemon/driver.ts) already serialises actions and observations
- *   the same way, so the daemon needs only `RuntimeDriver`.
  */
 import { pino, type Logger } from 'pino'
 import type { ContainerAction, ObservedContainer } from '../core/reconcile.js'
@@ -230,122 +223,7 @@ export class RuntimeDriver implements ContainerRuntime {
   }
 }
 
-function asRuntimeError (err: unknown): RuntimeError {
+export function asRuntimeError (err: unknown): RuntimeError {
   if (err instanceof RuntimeError) return err
   return new RuntimeError(RuntimeErrorCode.Failed, (err as Error | null)?.message ?? String(err), { cause: err })
-}
-
-/** Feeds one observation to the decision-maker and gets the actions to take back. */
-export type ReconcileCallback = (observation: RuntimeObservation) => ContainerAction[] | Promise<ContainerAction[]>
-
-export interface ReconcileLoopInit {
-  /** Re-observe at least this often, ms. */
-  resyncIntervalMs?: number
-  /** Most passes in a row that yield actions before the loop waits for the next trigger. */
-  passesMax?: number
-}
-
-export interface ReconcileLoopComponents {
-  driver: RuntimeDriver
-  reconcile: ReconcileCallback
-  log?: Logger
-}
-
-/** One pass of the loop, for tests and status. */
-export interface ReconcilePass {
-  observation: RuntimeObservation
-  actions: ContainerAction[]
-  failed: Array<{ action: ContainerAction, error: RuntimeError }>
-}
-
-export class ReconcileLoop {
-  private readonly abort = new AbortController()
-  private readonly passListeners = new Set<(pass: ReconcilePass) => void>()
-  private wake: (() => void) | undefined
-  private dirty = true
-  private running = false
-  private loopDone: Promise<void> = Promise.resolve()
-  private resyncTimer: NodeJS.Timeout | undefined
-  private unsubscribe: (() => void) | undefined
-  private readonly log: Logger
-
-  constructor (private readonly c: ReconcileLoopComponents, private readonly init: ReconcileLoopInit = {}) {
-    this.log = c.log ?? pino({ level: 'silent' })
-  }
-
-  start (): void {
-    if (this.running) return
-    this.running = true
-    this.unsubscribe = this.c.driver.onChange(() => this.request())
-    const resyncMs = this.init.resyncIntervalMs ?? RUNTIME_DEFAULTS.resyncIntervalMs
-    this.resyncTimer = setInterval(() => this.request(), resyncMs)
-    this.loopDone = this.run()
-  }
-
-  async stop (): Promise<void> {
-    if (!this.running) return
-    this.running = false
-    this.unsubscribe?.()
-    clearInterval(this.resyncTimer)
-    this.abort.abort()
-    this.wake?.()
-    await this.loopDone
-  }
-
-  /** Asks for a pass soon (coalesced with any pending request). */
-  request (): void {
-    this.dirty = true
-    this.wake?.()
-  }
-
-  /** Called after every pass. Returns the unsubscribe. */
-  onPass (listener: (pass: ReconcilePass) => void): () => void {
-    this.passListeners.add(listener)
-    return () => { this.passListeners.delete(listener) }
-  }
-
-  private async run (): Promise<void> {
-    while (this.running) {
-      if (!this.dirty) await new Promise<void>((resolve) => { this.wake = resolve })
-      this.wake = undefined
-      if (!this.running) return
-      this.dirty = false
-      const passesMax = this.init.passesMax ?? 8
-      for (let i = 0; i < passesMax && this.running; i++) {
-        const acted = await this.pass()
-        if (!acted) break
-        // A runtime whose calls settle without I/O must not keep timers and sockets waiting.
-        await new Promise<void>(resolve => setImmediate(resolve))
-      }
-    }
-  }
-
-  /** One observe → decide → act; true when it took actions (so another pass should follow). */
-  private async pass (): Promise<boolean> {
-    const signal = this.abort.signal
-    let observation: RuntimeObservation
-    let actions: ContainerAction[]
-    try {
-      observation = await this.c.driver.observe(signal)
-      actions = await this.c.reconcile(observation)
-    } catch (err) {
-      if (!this.running) return false
-      this.log.warn({ err: (err as Error).message }, 'reconcile pass failed')
-      return false
-    }
-    const failed: ReconcilePass['failed'] = []
-    for (const action of actions) {
-      if (!this.running) break
-      try {
-        await this.c.driver.apply(action, signal)
-      } catch (err) {
-        failed.push({ action, error: asRuntimeError(err) })
-        this.log.warn({ action, err: (err as Error).message }, 'container action failed')
-      }
-    }
-    for (const l of [...this.passListeners]) l({ observation, actions, failed })
-    // A pass whose every action failed is not repeated at once: the backoff retry or the next
-    // event triggers it (no hot loop against a failing engine).
-    return actions.length > failed.length
-  }
 }

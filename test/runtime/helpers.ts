@@ -1,7 +1,8 @@
 // Helpers shared by the runtime tests: waiting on events with a bound (never a fixed sleep),
 // and a metrics sink that records what it is told.
 
-import type { ReconcileLoop, ReconcilePass, RuntimeMetricsSink } from '../../node/runtime/runtime-driver.js'
+import type { RuntimeMetricsSink } from '../../node/runtime/runtime-driver.js'
+import type { ReconcileLoop, ReconcilePass } from './reconcile-loop.js'
 import { OWNER_LABELS, type ObservedContainer } from '../../node/core/reconcile.js'
 
 /** Resolves with the first pass for which `predicate` holds; rejects after `timeoutMs`. */

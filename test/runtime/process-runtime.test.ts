@@ -12,7 +12,8 @@ import { promisify } from 'node:util'
 import { OWNER_LABELS, reconcile } from '../../node/core/reconcile.js'
 import { RuntimeError, RuntimeErrorCode, ownerLabels, type AgentSpec } from '../../node/runtime/container-runtime.js'
 import { STATE_FILE_NAME, createProcessRuntime, readProcStat } from '../../node/runtime/process-runtime.js'
-import { ReconcileLoop, RuntimeDriver } from '../../node/runtime/runtime-driver.js'
+import { RuntimeDriver } from '../../node/runtime/runtime-driver.js'
+import { ReconcileLoop } from './reconcile-loop.js'
 import { RecordingMetrics, runningByService, waitForCalls, waitForPass } from './helpers.js'
 
 const execFileAsync = promisify(execFile)

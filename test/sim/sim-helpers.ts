@@ -6,7 +6,7 @@ import { join } from 'node:path'
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const SCENARIOS_DIR = join(ROOT, 'sim', 'scenarios')
 export const FIXTURES_DIR = join(ROOT, 'test', 'sim', 'fixtures')
-export const CLI = join(ROOT, 'dist', 'node', 'cli.js')
+export const CLI = join(ROOT, 'dist', 'cli', 'agentmesh.js')
 
 export function shippedScenarios (): string[] {
   return readdirSync(SCENARIOS_DIR).filter(f => f.endsWith('.yaml')).sort().map(f => join('sim', 'scenarios', f))
