@@ -165,7 +165,9 @@ export class LeaderRound {
       slots: this.effectiveSlots(self.capacity, self.runtimeOk, self.held),
       state: 'alive',
     }]
-    for (const peer of this.c.members.values()) {
+    // Hosts that said goodbye a moment ago keep their replicas (as suspect hosts do) until
+    // deadAfterMs: a supervisor restarted within it adopts them instead of the site moving them.
+    for (const peer of [...this.c.members.values(), ...this.c.members.holding()]) {
       const running = new Map(peer.running.map(r => [r.service, r.replicas]))
       hosts.push({ hostId: peer.hostId, labels: peer.labels, slots: this.effectiveSlots(peer.capacity, peer.runtimeOk, running), state: peer.state })
     }

@@ -41,8 +41,11 @@ export interface PeerStateChange {
 
 const NO_CAPACITY: Capacity = Object.freeze({ slots: 0, cpuMillis: 0, memoryMib: 0 })
 
-/** What is kept of a peer that said goodbye, until it would have been reaped anyway. */
-interface Departed { incarnation: number, lastHeardMs: number }
+/**
+ * What is kept of a peer that said goodbye, until it would have been reaped anyway. `holding`:
+ * the peer as it was, while its replicas are still counted where they run (see left()).
+ */
+interface Departed { incarnation: number, lastHeardMs: number, holding: Peer | undefined, holdUntilMs: number }
 
 export class Membership {
   private readonly peers = new Map<string, Peer>()
@@ -151,14 +154,28 @@ export class Membership {
     return { hostId, from: 'alive', to: 'suspect' }
   }
 
-  /** The peer said goodbye: it leaves the electorate at once. */
-  left (hostId: string, incarnation: number): PeerStateChange | undefined {
+  /**
+   * The peer said goodbye: it leaves the electorate at once. A supervisor that stops leaves
+   * its containers running, to adopt them when it restarts; so for deadAfterMs after the
+   * goodbye its replicas still count where they run (holding()), as a silent peer's would
+   * until it is dead. A restart within that time finds its replicas still placed on it.
+   */
+  left (hostId: string, incarnation: number, nowMs: number): PeerStateChange | undefined {
     const peer = this.peers.get(hostId)
     if (peer === undefined || incarnation < peer.incarnation) return undefined
+    const from = peer.state
     this.peers.delete(hostId)
-    this.departed.set(hostId, { incarnation, lastHeardMs: peer.lastHeardMs })
+    peer.state = 'suspect'
+    this.departed.set(hostId, { incarnation, lastHeardMs: peer.lastHeardMs, holding: peer, holdUntilMs: nowMs + this.timings.deadAfterMs })
     this.sortedIds = undefined
-    return { hostId, from: peer.state, to: 'reaped' }
+    return { hostId, from, to: 'reaped' }
+  }
+
+  /** Peers that said goodbye less than deadAfterMs ago, as they were (state suspect), sorted by id. */
+  holding (): Peer[] {
+    const out: Peer[] = []
+    for (const gone of this.departed.values()) if (gone.holding !== undefined) out.push(gone.holding)
+    return out.sort((a, b) => a.hostId < b.hostId ? -1 : 1)
   }
 
   /**
@@ -173,6 +190,7 @@ export class Membership {
     // A goodbye is remembered as long as the silent peer would have been, so that memory is
     // bounded by the hosts that leave within reapAfterMs.
     for (const [hostId, gone] of this.departed) {
+      if (nowMs >= gone.holdUntilMs) gone.holding = undefined
       if (nowMs - gone.lastHeardMs >= t.reapAfterMs) this.departed.delete(hostId)
     }
     for (const peer of this.peers.values()) {

@@ -6,11 +6,12 @@
  *   included: they take their slots), as its heartbeat reports them;
  * - of this host's own, `running` and `starting` are told apart (status and gauges);
  * - slots used are replicas held × the service's slotsPerReplica (1 for a service this host
- *   has no spec for), over every member not known dead;
+ *   has no spec for), over every member not known dead and every host that said goodbye
+ *   less than deadAfterMs ago (its containers run on: Membership.left);
  * - slots offered are this host's and every alive member's.
  */
 import type { Capacity } from '../../protocol/index.js'
-import type { Membership } from './membership.js'
+import type { Membership, Peer } from './membership.js'
 import { isOwnedBy, OWNER_LABELS, type ObservedContainer } from './reconcile.js'
 import type { ServiceSpec } from './service-spec.js'
 
@@ -53,13 +54,16 @@ export function ownReplicas (observed: readonly ObservedContainer[], hostId: str
   return out
 }
 
-/** Replicas held per service over the site: this host's and every member's not known dead. */
+/**
+ * Replicas held per service over the site: this host's, every member's not known dead, and
+ * those of hosts that said goodbye less than deadAfterMs ago (their containers still run:
+ * Membership.left).
+ */
 export function siteHeld (ownHeld: ReadonlyMap<string, number>, members: Membership): Map<string, number> {
   const held = new Map<string, number>(ownHeld)
-  for (const peer of members.values()) {
-    if (peer.state === 'dead') continue
-    for (const r of peer.running) held.set(r.service, (held.get(r.service) ?? 0) + r.replicas)
-  }
+  const add = (running: Peer['running']): void => { for (const r of running) held.set(r.service, (held.get(r.service) ?? 0) + r.replicas) }
+  for (const peer of members.values()) if (peer.state !== 'dead') add(peer.running)
+  for (const peer of members.holding()) add(peer.running)
   return held
 }
 

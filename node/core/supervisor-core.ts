@@ -224,7 +224,7 @@ export class SupervisorCore {
     if (b.kind === 'spillRequest' || b.kind === 'spillOffer') return this.drop(m, 'not-handled')
     if (m.site !== this.site) return this.drop(m, 'wrong-site')
     if (b.kind === 'heartbeat') return this.onHeartbeat(m, b.heartbeat, nowMs)
-    if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation), nowMs)
+    if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation, nowMs), nowMs)
     if (this.members.get(m.sender) === undefined) return this.drop(m, 'stale')
     this.members.heardFrom(m.sender, m.incarnation, nowMs)
     if (b.kind === 'voteRequest' && this.election.isTermJump(b.voteRequest.term)) return this.drop(m, 'term-jump')

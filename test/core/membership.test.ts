@@ -89,7 +89,7 @@ describe('Membership: states from silence', () => {
   it('lists peers sorted by host id, after joins and departures', () => {
     const m = joined('c', 'a', 'b')
     assert.deepEqual(m.sorted().map(p => p.hostId), ['a', 'b', 'c'])
-    m.left('b', 1)
+    m.left('b', 1, 0)
     m.heartbeat('aa', 1, 1, heartbeat(), 0)
     assert.deepEqual(m.sorted().map(p => p.hostId), ['a', 'aa', 'c'])
   })
@@ -164,22 +164,22 @@ describe('Membership: incarnations and stale heartbeats', () => {
 describe('Membership: goodbyes and restored members', () => {
   it('removes a peer at once when it says goodbye', () => {
     const m = joined('b')
-    assert.deepEqual(m.left('b', 1), { hostId: 'b', from: 'alive', to: 'reaped' })
+    assert.deepEqual(m.left('b', 1, 0), { hostId: 'b', from: 'alive', to: 'reaped' })
     assert.equal(m.size, 0)
   })
 
   it('ignores a goodbye from an older incarnation, or from a peer it does not know', () => {
     const m = new Membership(T)
     m.heartbeat('b', 2, 1, heartbeat(), 0)
-    assert.equal(m.left('b', 1), undefined)
-    assert.equal(m.left('nobody', 1), undefined)
+    assert.equal(m.left('b', 1, 0), undefined)
+    assert.equal(m.left('nobody', 1, 0), undefined)
     assert.equal(m.size, 1)
   })
 
   it('does not bring a departed peer back on a heartbeat it sent before its goodbye', () => {
     const m = new Membership(T)
     m.heartbeat('b', 1, 5, heartbeat(), 0)
-    m.left('b', 1)
+    m.left('b', 1, 0)
     // Gossip delivers an earlier heartbeat late (another mesh path, or a re-send of missed ones).
     assert.equal(m.heartbeat('b', 1, 4, heartbeat(), 100), 'stale')
     assert.equal(m.heartbeat('b', 1, 6, heartbeat(), 100), 'stale', 'nor any later one of the incarnation that left')
@@ -189,16 +189,16 @@ describe('Membership: goodbyes and restored members', () => {
   it('takes a departed peer back when it restarts with a higher incarnation', () => {
     const m = new Membership(T)
     m.heartbeat('b', 1, 5, heartbeat(), 0)
-    m.left('b', 1)
+    m.left('b', 1, 0)
     assert.deepEqual(m.heartbeat('b', 2, 1, heartbeat(), 100), { hostId: 'b', from: 'unknown', to: 'alive' })
-    m.left('b', 2)
+    m.left('b', 2, 0)
     assert.equal(m.heartbeat('b', 2, 1, heartbeat(), 200), 'stale', 'the second goodbye is remembered as well')
   })
 
   it('remembers a goodbye only as long as the silent peer would have been kept', () => {
     const m = new Membership(T)
     m.heartbeat('b', 1, 5, heartbeat(), 0)
-    m.left('b', 1)
+    m.left('b', 1, 0)
     m.sweep(T.reapAfterMs - 1, LEADER_LIVE)
     assert.equal(m.heartbeat('b', 1, 6, heartbeat(), T.reapAfterMs - 1), 'stale')
     m.sweep(T.reapAfterMs, LEADER_LIVE)
@@ -275,7 +275,7 @@ describe('Membership properties', () => {
           }
           case 'heard': m.heardFrom(event.host, event.incarnation, nowMs); break
           case 'disconnected': m.disconnected(event.host, nowMs); break
-          case 'left': m.left(event.host, event.incarnation); break
+          case 'left': m.left(event.host, event.incarnation, 0); break
           case 'sweep': {
             m.sweep(nowMs, event.leaderLive)
             const reapMs = event.leaderLive ? T.reapAfterMs : T.leaderlessReapAfterMs

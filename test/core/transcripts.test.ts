@@ -119,6 +119,28 @@ describe('golden transcripts of one core', () => {
     assert.equal(t.core.currentRole, 'leader')
   })
 
+  it('keeps the replicas of a host that said goodbye where they run for deadAfterMs, then moves them', () => {
+    const spec = serviceSpec('ingest', { targetPerReplica: 10, maxReplicas: 6 })
+    const t = new Transcript(init({ services: [spec] }))
+    t.note('h0 leads term 1 (h2 backs it); its plan wants 3 ingest: 2 on h0, 1 on h1')
+    t.heartbeat('h0', 100, { term: 1, leaderId: 'h0', running: [{ service: 'ingest', replicas: 2 }] })
+    t.heartbeat('h2', 110, { term: 1, leaderId: 'h0' })
+    t.from('h0', 120, { kind: 'plan', plan: { term: 1, version: 4, services: ['ingest'], hosts: [{ hostId: 'h0', replicas: [2] }, { hostId: 'h1', replicas: [1] }], decisions: [{ service: 'ingest', desired: 3, failingStatic: false }] } })
+    t.input(130, { type: 'samples', signals: [{ service: 'ingest', value: 30, ageMs: 0, upstream: false }], capacity: CAPACITY })
+    t.note('h0 stops gracefully (its two containers keep running, for its restart) and says goodbye')
+    t.from('h0', 600, { kind: 'leave' })
+    t.tickUntil(1000)
+    t.from('h2', 1010, { kind: 'vote', vote: { term: 2, candidateId: 'h1', granted: true, preVote: true } })
+    t.note('h1 leads term 2: its first plan keeps h0\'s two replicas on h0, counted as held')
+    t.from('h2', 1020, { kind: 'vote', vote: { term: 2, candidateId: 'h1', granted: true, preVote: false } })
+    for (let at = 1100; at < 6600; at += 500) {
+      if (at === 5100) t.note('deadAfterMs after the goodbye, h0 has not come back: its replicas go to h1 and h2')
+      t.heartbeat('h2', at, { term: 2, leaderId: 'h1' })
+      t.tickUntil(at + 490)
+    }
+    t.check('leave-keeps-replicas')
+  })
+
   it('follows only a leader a majority backs, caps its part of a plan, and refuses term and incarnation jumps', () => {
     const t = new Transcript(init({ services: [serviceSpec('ingest', { maxReplicas: 6 })] }))
     t.heartbeat('h0', 100)
