@@ -1,0 +1,54 @@
+/**
+ * Real multi-host faults: five supervisors, each in its own network namespace with its own
+ * Docker engine, running five agent replicas; every scenario of test/faults/scenarios.ts once,
+ * in order, on the same site. After each: no term with two leaders (throughout the scenario),
+ * and, once steady, no container lost, duplicated or orphaned in any engine.
+ *
+ * Solo (run alone after the rest of `npm test`): five supervisors and five engines want the
+ * machine's two cores to themselves. Needs root (namespaces, iptables, dockerd).
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { FaultSite, FaultWorld } from './fault-site.js'
+import { RECOVERY_TIMEOUT_MS, runScenario, SCENARIOS } from './scenarios.js'
+
+const HOSTS = 5
+const REPLICAS = 5
+/** Two slots a host: three hosts left (a 2 | 3 split) still hold five replicas. */
+const SLOTS_PER_HOST = 2
+/** The whole file, setup and every scenario: about 2–3 minutes here. */
+const FILE_TIMEOUT_MS = 8 * 60_000
+
+describe('faults with real separation: namespaces, one engine per host', { timeout: FILE_TIMEOUT_MS }, () => {
+  let world: FaultWorld | undefined
+  let site: FaultSite | undefined
+  const log = (line: string): void => { console.log(line) }
+
+  before(async () => {
+    world = await FaultWorld.create({ hosts: HOSTS, log })
+    site = await FaultSite.create(world, { replicas: REPLICAS, slotsPerHost: SLOTS_PER_HOST })
+    site.startAll()
+    const steady = await site.waitSteady(RECOVERY_TIMEOUT_MS)
+    assert.ok(steady.steady, `the site never became steady: ${steady.steady ? '' : steady.why}`)
+  })
+
+  after(async () => {
+    await site?.close().catch((err: Error) => { console.error(`closing the site: ${err.message}`) })
+    await world?.destroy()
+  })
+
+  for (const scenario of SCENARIOS) {
+    it(`${scenario.name}: one leader per term, nothing lost, duplicated or orphaned`, async (t) => {
+      const r = await runScenario(site!, scenario, log)
+      if (r.problems.length > 0 || r.splitBrain.length > 0 || r.counts.lost + r.counts.duplicates + r.counts.orphans > 0) {
+        // The evidence, before the assertion fails: each host's last log lines.
+        for (const s of site!.sups) t.diagnostic(`${s.hostId}: ${s.lines.slice(-15).join('\n    ')}`)
+      }
+      assert.deepEqual(r.splitBrain, [], 'a term with two leaders')
+      assert.equal(r.counts.lost, 0, 'replicas lost')
+      assert.equal(r.counts.duplicates, 0, 'replicas duplicated')
+      assert.deepEqual(r.counts.orphanDetails, [], 'orphaned containers')
+      assert.deepEqual(r.problems, [])
+    })
+  }
+})
