@@ -29,6 +29,8 @@ export const SERVICE = 'worker'
 export const STATUS_POLL_MS = 200
 /** One status request; a stopped (SIGSTOP) supervisor does not answer, and that is no error. */
 const STATUS_TIMEOUT_MS = 1000
+/** Containers are sampled every this many status polls (each sample lists every engine). */
+const CONTAINER_SAMPLE_EVERY_POLLS = 3
 /** A steady state must hold for this many polls in a row before it counts (no flicker). */
 const STEADY_POLLS = 3
 /** libfaketime, preloaded into every supervisor so that one host's wall clock can be moved. */
@@ -127,6 +129,8 @@ export class FaultSite {
   readonly claims = new Map<number, Map<string, Claim>>()
   private polling = false
   private pollLoop: Promise<void> = Promise.resolve()
+  /** Most owned, running containers seen at once since the last reset (all engines together). */
+  peakRunning = 0
   readonly clockFiles: string[]
 
   private constructor (readonly world: FaultWorld, readonly cluster: Cluster, readonly site: string, readonly opts: FaultSiteOptions, clockFiles: string[]) {
@@ -207,13 +211,16 @@ export class FaultSite {
     if (rec.msg === 'elected site leader' || rec.msg === 'plan published') this.claim(Number(rec.term), s.hostId, 'log')
   }
 
+  resetPeakRunning (): void { this.peakRunning = 0 }
+
   private async poll (): Promise<void> {
-    while (this.polling) {
+    for (let round = 0; this.polling; round++) {
       const started = Date.now()
       await Promise.all(this.sups.map(async s => {
         const st = await this.statusOf(s)
         if (st?.role === 'leader') this.claim(st.term, st.hostId, 'status')
       }))
+      if (round % CONTAINER_SAMPLE_EVERY_POLLS === 0) await this.samplePeak()
       await new Promise(resolve => setTimeout(resolve, Math.max(0, STATUS_POLL_MS - (Date.now() - started))))
     }
   }
@@ -229,6 +236,18 @@ export class FaultSite {
   /** Terms in which more than one host claimed leadership (every term ever seen, not only new ones). */
   splitBrainTerms (): Array<{ term: number, hosts: string[] }> {
     return [...this.claims.entries()].filter(([, m]) => m.size > 1).map(([term, m]) => ({ term, hosts: [...m.keys()].sort() }))
+  }
+
+  /** Running containers owned by their engine's host, whether or not a supervisor runs there. */
+  private async samplePeak (): Promise<void> {
+    let n = 0
+    for (const s of this.sups) {
+      const e = this.engineOf(s)
+      if (!e.running) continue
+      const list = await e.containers(this.site).catch(() => [])
+      n += list.filter(c => c.state === 'running' && c.host === s.hostId).length
+    }
+    this.peakRunning = Math.max(this.peakRunning, n)
   }
 
   // ---- agreement among a set of supervisors ----

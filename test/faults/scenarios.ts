@@ -42,6 +42,14 @@ export interface ScenarioOutcome {
 export interface Scenario {
   name: string
   description: string
+  /** What `verify` checks, as a sentence (a separate test in the solo file). */
+  verifies?: string
+  /**
+   * A daemon or core bug this scenario's `verify` is known to find, with its evidence in the
+   * README; the solo test reports that check as a todo (visible, not failing the run) until it
+   * is fixed. Safety (split brain, lost, duplicated, orphaned) is never marked so.
+   */
+  knownBug?: string
   run: (site: FaultSite, log: (line: string) => void) => Promise<ScenarioOutcome>
 }
 
@@ -52,6 +60,10 @@ export interface ScenarioResult {
   /** Heal to steady, ms; undefined when the site did not become steady in time. */
   recoveryMs: number | undefined
   problems: string[]
+  /** What `verify` found once steady (empty: as it should be). */
+  verifyProblems: string[]
+  /** Most owned, running containers seen at once during the scenario (informational). */
+  peakRunning: number
 }
 
 // ---- helpers ----
@@ -103,29 +115,38 @@ async function busyFollower (site: FaultSite, leader: Supervisor): Promise<Super
 
 // ---- the scenarios ----
 
-export const SCENARIOS: Scenario[] = [
-  {
-    name: 'supervisor-restart',
-    description: 'a follower with replicas gets SIGTERM and starts again: it adopts its own containers',
+/**
+ * A follower with replicas is stopped with `signal` and started again at once: it must adopt
+ * its own containers (the same ids keep running, none replaced).
+ */
+function restartScenario (signal: 'SIGTERM' | 'SIGKILL', name: string, knownBug?: string): Scenario {
+  return {
+    name,
+    description: `a follower with replicas gets ${signal} and starts again at once`,
+    verifies: 'it adopts its own containers (the same ones run)',
+    ...(knownBug === undefined ? {} : { knownBug }),
     async run (site, log) {
       const { leader } = await currentLeader(site)
       const target = await busyFollower(site, leader)
       const before = (await site.containersByHost()).get(target)!.filter(c => c.state === 'running').map(c => c.id).sort()
-      await target.kill('SIGTERM')
-      log(`  ${target.hostId} stopped (SIGTERM), it ran ${before.join(', ')}`)
+      await target.kill(signal)
+      log(`  ${target.hostId} stopped (${signal}); it ran ${before.join(', ')}`)
       target.start()
       return {
         healedAtMs: Date.now(),
         problems: [],
         async verify () {
-          // Its share of the plan is unchanged (the site never lost it: a restart is shorter
-          // than the 5 s after which a silent host is dead), so it must run the same containers.
           const after = (await site.containersByHost()).get(target)!.filter(c => c.state === 'running').map(c => c.id).sort()
-          return after.join() === before.join() ? [] : [`${target.hostId} did not adopt its containers: before ${before.join(', ')}, after ${after.join(', ')}`]
+          return after.join() === before.join() ? [] : [`${target.hostId} did not adopt its containers: before ${before.join(', ')}, after ${after.join(', ') || 'none'}`]
         },
       }
     },
-  },
+  }
+}
+
+export const SCENARIOS: Scenario[] = [
+  restartScenario('SIGTERM', 'supervisor-restart', 'bug: a graceful stop (SIGTERM) says leave; the leader re-places the host\'s replicas at once while its containers keep running, and the restarted host stops them instead of adopting them'),
+  restartScenario('SIGKILL', 'supervisor-crash-restart'),
   {
     name: 'engine-restart',
     description: 'a follower\'s Docker engine stops (its containers with it) and starts again',
@@ -182,19 +203,18 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'slow-host',
-    description: 'the leader is frozen (SIGSTOP) until the others elect a new one, then continues (SIGCONT)',
+    description: 'the leader is frozen (SIGSTOP) until the others have a new leader and run every replica, then continues (SIGCONT) with its old term and plan',
     async run (site, log) {
       const before = await currentLeader(site)
       const pid = before.leader.pid!
       process.kill(pid, 'SIGSTOP')
       log(`  ${before.leader.hostId} (leader, term ${before.term}) stopped`)
       try {
+        // Past the leader timeout and past the 5 s after which it is dead: when it wakes, its
+        // replicas run elsewhere and its own plan is two terms old.
         const others = site.sups.filter(s => s !== before.leader)
-        const after = await holdUntil('the others elect a new leader', async () => {
-          const a = await site.agreement(others)
-          return a !== undefined && a.term > before.term ? a : undefined
-        })
-        log(`  ${after.leader.hostId} leads in term ${after.term}`)
+        const after = await holdUntil('the others run every replica under a new leader', async () => await survivorsTookOver(site, others, before.term))
+        log(`  ${after.leader.hostId} leads in term ${after.term} and runs the plan`)
       } finally {
         process.kill(pid, 'SIGCONT')
       }
@@ -268,19 +288,23 @@ export async function runScenario (site: FaultSite, scenario: Scenario, log: (li
   const pre = await site.waitSteady(RECOVERY_TIMEOUT_MS)
   if (!pre.steady) throw new Error(`the site is not steady before ${scenario.name}: ${pre.why}`)
   log(`${scenario.name}: ${scenario.description}`)
+  site.resetPeakRunning()
   const outcome = await scenario.run(site, log)
   const post = await site.waitSteady(RECOVERY_TIMEOUT_MS)
   const counts = await site.counts()
   const problems = [...outcome.problems]
   if (!post.steady) problems.push(`not steady within ${RECOVERY_TIMEOUT_MS} ms of the heal: ${post.why}`)
-  else if (outcome.verify !== undefined) problems.push(...await outcome.verify())
+  const verifyProblems = post.steady && outcome.verify !== undefined ? await outcome.verify() : []
   const result: ScenarioResult = {
     name: scenario.name,
     splitBrain: site.splitBrainTerms(),
     counts,
     recoveryMs: post.steady ? Math.max(0, post.atMs - outcome.healedAtMs) : undefined,
     problems,
+    verifyProblems,
+    peakRunning: site.peakRunning,
   }
-  log(`  → recovery ${result.recoveryMs ?? 'none'} ms; split brain ${result.splitBrain.length}, lost ${counts.lost}, duplicates ${counts.duplicates}, orphans ${counts.orphans}${problems.length > 0 ? `; problems: ${problems.join('; ')}` : ''}`)
+  const found = [...problems, ...verifyProblems]
+  log(`  → recovery ${result.recoveryMs ?? 'none'} ms; split brain ${result.splitBrain.length}, lost ${counts.lost}, duplicates ${counts.duplicates}, orphans ${counts.orphans}; at most ${result.peakRunning} running at once${found.length > 0 ? `; problems: ${found.join('; ')}` : ''}`)
   return result
 }
