@@ -32,6 +32,7 @@ export const faultsSuite: Suite = {
     let duplicates = 0
     let orphans = 0
     let unrecovered = 0
+    let stuck = 0
     let checkFailures = 0
     let failedRuns = 0
     try {
@@ -43,13 +44,18 @@ export const faultsSuite: Suite = {
           const steady = await site.waitSteady(RECOVERY_TIMEOUT_MS)
           if (!steady.steady) throw new Error(`the site never became steady: ${steady.why}`)
           for (const scenario of SCENARIOS) {
+            const unavailable = scenario.unavailable?.()
+            if (unavailable !== undefined) { log(`${scenario.name} skipped: ${unavailable}`); continue }
             const res = await runScenario(site, scenario, log)
             lost += res.counts.lost
             duplicates += res.counts.duplicates
             orphans += res.counts.orphans
             checkFailures += res.verifyProblems.length + res.problems.length
+            stuck += res.newlyStuck.length
             if (res.recoveryMs === undefined) unrecovered++
             else recoveries.push(res.recoveryMs)
+            // The scenarios after an unsteady one cannot start: end this run, count it failed.
+            if (!res.steady) throw new Error(`${scenario.name} left the site unsteady`)
           }
           splitBrain += site.splitBrainTerms().length
         } catch (err) {
@@ -71,6 +77,7 @@ export const faultsSuite: Suite = {
       { metric: 'faults.orphans', value: orphans, unit: 'containers', target: '0' },
       { metric: 'faults.recovery_ms_median', value: recoveries.length > 0 ? round(median(recoveries), 1) : -1, unit: 'ms' },
       { metric: 'faults.recovery_ms_max', value: recoveries.length > 0 ? Math.max(...recoveries) : -1, unit: 'ms' },
+      { metric: 'faults.stuck_in_engine', value: stuck, unit: 'containers (engine failed to remove)', target: '0' },
       { metric: 'faults.unrecovered', value: unrecovered, unit: 'scenarios', target: '0' },
       { metric: 'faults.check_failures', value: checkFailures, unit: 'checks (adoption …)', target: '0' },
       { metric: 'faults.failed_runs', value: failedRuns, unit: 'runs', target: '0' },

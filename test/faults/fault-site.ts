@@ -123,7 +123,16 @@ export interface Counts {
   orphans: number
   /** One line per orphan, for the report. */
   orphanDetails: string[]
+  /**
+   * Containers the engine was asked to remove and could not (Docker's states `removing` and
+   * `dead`): the supervisor did its part, the engine failed. Counted apart from orphans, which
+   * are what a supervisor left behind. One line each.
+   */
+  stuckInEngine: string[]
 }
+
+/** Docker states of a container whose removal was asked for and did not finish. */
+const ENGINE_STUCK_STATES = new Set(['removing', 'dead'])
 
 export class FaultSite {
   readonly claims = new Map<number, Map<string, Claim>>()
@@ -131,6 +140,8 @@ export class FaultSite {
   private pollLoop: Promise<void> = Promise.resolve()
   /** Most owned, running containers seen at once since the last reset (all engines together). */
   peakRunning = 0
+  /** Containers stuck in an engine already reported (they stay stuck). */
+  readonly stuckSeen = new Set<string>()
   readonly clockFiles: string[]
 
   private constructor (readonly world: FaultWorld, readonly cluster: Cluster, readonly site: string, readonly opts: FaultSiteOptions, clockFiles: string[]) {
@@ -292,10 +303,12 @@ export class FaultSite {
   async counts (): Promise<Counts> {
     const runningByHost: Record<string, number> = {}
     const orphanDetails: string[] = []
+    const stuckInEngine: string[] = []
     let running = 0
     for (const [s, list] of await this.containersByHost()) {
       runningByHost[s.hostId] = 0
       for (const c of list) {
+        if (c.host === s.hostId && ENGINE_STUCK_STATES.has(c.state)) { stuckInEngine.push(`${c.id} in the engine of ${s.hostId}: ${c.state}`); continue }
         const why = c.host !== s.hostId
           ? `labelled for ${c.host}`
           : !s.running ? 'its supervisor is not running' : c.state !== 'running' ? `left ${c.state}` : c.service !== SERVICE ? `unknown service ${c.service}` : undefined
@@ -312,13 +325,15 @@ export class FaultSite {
       duplicates: Math.max(0, running - desired),
       orphans: orphanDetails.length,
       orphanDetails,
+      stuckInEngine,
     }
   }
 
   /**
    * The site is steady when every supervisor runs, all agree on one leader and term, the leader's
    * plan (of that term) gives the desired replicas, every engine runs exactly its host's share
-   * of that plan, and nothing else is left in any engine. Returns a reason when it is not.
+   * of that plan, and nothing else is left in any engine (but what the engine itself failed to
+   * remove, counted apart). Returns a reason when it is not.
    */
   async steady (): Promise<{ ok: true, term: number, leader: string } | { ok: false, why: string }> {
     if (this.sups.some(s => !s.running)) return { ok: false, why: 'a supervisor is not running' }

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { FaultSite, FaultWorld } from './fault-site.js'
-import { RECOVERY_TIMEOUT_MS, runScenario, SCENARIOS, type ScenarioResult } from './scenarios.js'
+import { ENGINE_STUCK_KNOWN_BUG, RECOVERY_TIMEOUT_MS, runScenario, SCENARIOS, type ScenarioResult } from './scenarios.js'
 
 const HOSTS = 5
 const REPLICAS = 5
@@ -39,11 +39,22 @@ describe('faults with real separation: namespaces, one engine per host', { timeo
     await world?.destroy()
   })
 
+  let brokenBy: string | undefined
   for (const scenario of SCENARIOS) {
     let result: ScenarioResult | undefined
-    it(`${scenario.name}: one leader per term, nothing lost, duplicated or orphaned`, async (t) => {
+    const unavailable = scenario.unavailable?.()
+    it(`${scenario.name}: one leader per term, nothing lost, duplicated or orphaned`, unavailable === undefined ? {} : { skip: unavailable }, async (t) => {
+      // A site left unsteady by an earlier scenario cannot start another one (each would only
+      // time out waiting for a steady start); that scenario has failed already.
+      if (brokenBy !== undefined) { t.skip(`the site was left unsteady by ${brokenBy}`); return }
       result = await runScenario(site!, scenario, log)
       const r = result
+      if (!r.steady) brokenBy = scenario.name
+      if (r.newlyStuck.length > 0) {
+        await t.test('the engines removed every container they were asked to', { todo: ENGINE_STUCK_KNOWN_BUG }, () => {
+          assert.deepEqual(r.newlyStuck, [])
+        })
+      }
       if (r.problems.length > 0 || r.splitBrain.length > 0 || r.counts.lost + r.counts.duplicates + r.counts.orphans > 0) {
         // The evidence, before the assertion fails: each host's last log lines.
         for (const s of site!.sups) t.diagnostic(`${s.hostId}:\n${s.lines.slice(-LOG_LINES_SHOWN).map(compactLogLine).join('\n')}`)
@@ -54,7 +65,7 @@ describe('faults with real separation: namespaces, one engine per host', { timeo
       assert.deepEqual(r.counts.orphanDetails, [], 'orphaned containers')
       assert.deepEqual(r.problems, [])
     })
-    if (scenario.verifies !== undefined) {
+    if (scenario.verifies !== undefined && unavailable === undefined) {
       // A known bug is reported as a todo: listed in the summary, not failing the run.
       it(`${scenario.name}: ${scenario.verifies}`, scenario.knownBug === undefined ? {} : { todo: scenario.knownBug }, () => {
         assert.ok(result !== undefined, 'the scenario did not run')

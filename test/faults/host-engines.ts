@@ -13,7 +13,7 @@
  * (test/services/images.sh builds it) into a tar kept by image id, and loaded into each engine.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Docker from 'dockerode'
 import { OWNER_LABELS } from '../../node/core/reconcile.js'
@@ -101,6 +101,18 @@ export class HostEngine {
     const timer = setTimeout(() => this.proc?.kill('SIGKILL'), ENGINE_STOP_TIMEOUT_MS)
     await this.exited
     clearTimeout(timer)
+  }
+
+  /** The engine's log from byte `offset` on (see `logBytes`). */
+  logSince (offset: number): string {
+    const file = join(this.dir, 'dockerd.log')
+    return existsSync(file) ? readFileSync(file).subarray(offset).toString('utf8') : ''
+  }
+
+  /** Current size of the engine's log, to read what it logs from now on. */
+  logBytes (): number {
+    const file = join(this.dir, 'dockerd.log')
+    return existsSync(file) ? statSync(file).size : 0
   }
 
   async loadImage (tar: string): Promise<void> {

@@ -38,6 +38,15 @@ known_runs() {
   } | sort -u
 }
 
+# Overlay, shm and nsfs mounts of a killed engine stay in the root mount namespace (the engines
+# share it; only their network is separate). Deepest first.
+unmount_under() {
+  [ -d "$1" ] || return 0
+  awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+}
+
 clean_run() {
   local run=$1 ns pids link dir
   dir="$FAULTS_DIR/$run"
@@ -58,19 +67,15 @@ clean_run() {
   for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^amf${run}m" || true); do
     ip link delete "$link" 2>/dev/null || true
   done
-  # Overlay and shm mounts of a killed engine stay in the root mount namespace (the engines
-  # share it; only their network is separate). Deepest first.
-  if [ -d "$dir" ]; then
-    awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do
-      umount -l "$m" 2>/dev/null || true
-    done
-  fi
+  unmount_under "$dir"
   # The engines' cgroup parent (dockerd --cgroup-parent /amf-RUN-hN): empty once the processes
   # are gone; rmdir leaves a busy one alone.
   find /sys/fs/cgroup -maxdepth 3 -type d -name "amf-$run-*" 2>/dev/null | while read -r cg; do
     find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true
   done
-  rm -rf "$dir" "$FAULTS_DIR"/.claim-"$run"-*
+  # A mount that appeared meanwhile (an engine still stopping) makes rm fail: once more.
+  rm -rf "$dir" 2>/dev/null || { unmount_under "$dir"; rm -rf "$dir"; }
+  rm -rf "$FAULTS_DIR"/.claim-"$run"-*
   # Management subnet claims held by this run (see net-hosts.ts).
   grep -lx "$run" "$FAULTS_DIR"/subnet-*/run 2>/dev/null | xargs -r -n1 dirname | xargs -r rm -rf
   log "cleaned fault run $run"
