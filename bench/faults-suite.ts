@@ -10,7 +10,10 @@
  * and the counts right), median and max over every scenario. A scenario that never became steady
  * or a run that failed is counted too, and its recovery is left out of the median and max.
  */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { FaultSite, FaultWorld } from '../test/faults/fault-site.js'
+import { FAULTS_DIR } from '../test/faults/net-hosts.js'
 import { RECOVERY_TIMEOUT_MS, runScenario, SCENARIOS } from '../test/faults/scenarios.js'
 import { median, round, type Figure, type Suite } from './harness.js'
 
@@ -19,12 +22,21 @@ export const FAULT_RUNS_ENV = 'AGENTMESH_BENCH_FAULT_RUNS'
 const HOSTS = 5
 const REPLICAS = 5
 const SLOTS_PER_HOST = 2
+/** Every run's scenario lines and, for a scenario that went wrong, each host's last log lines. */
+export const FAULT_BENCH_LOG = join(FAULTS_DIR, 'bench-last.log')
+/** Log lines of each supervisor kept in the file when a scenario went wrong. */
+const LOG_LINES_KEPT = 40
 
 export const faultsSuite: Suite = {
   name: 'faults',
   description: `real faults (namespaces, one Docker engine per host): every scenario, N runs (default ${FAULT_RUNS_DEFAULT}; --runs N)`,
-  async run (log, options) {
+  async run (print, options) {
     const runs = options?.runs ?? runsFromEnv()
+    // --json silences `print`; the file keeps what a failure needs to be understood.
+    mkdirSync(FAULTS_DIR, { recursive: true, mode: 0o700 })
+    writeFileSync(FAULT_BENCH_LOG, '')
+    const log = (line: string): void => { appendFileSync(FAULT_BENCH_LOG, line + '\n'); print(line) }
+    process.stderr.write(`faults: log in ${FAULT_BENCH_LOG}\n`)
     const world = await FaultWorld.create({ hosts: HOSTS, log })
     const recoveries: number[] = []
     let splitBrain = 0
@@ -54,6 +66,8 @@ export const faultsSuite: Suite = {
             stuck += res.newlyStuck.length
             if (res.recoveryMs === undefined) unrecovered++
             else recoveries.push(res.recoveryMs)
+            const wrong = !res.steady || res.counts.lost + res.counts.duplicates + res.counts.orphans + res.splitBrain.length + res.newlyStuck.length > 0
+            if (wrong) await dumpEvidence(site, log)
             // The scenarios after an unsteady one cannot start: end this run, count it failed.
             if (!res.steady) throw new Error(`${scenario.name} left the site unsteady`)
           }
@@ -83,6 +97,13 @@ export const faultsSuite: Suite = {
       { metric: 'faults.failed_runs', value: failedRuns, unit: 'runs', target: '0' },
     ] satisfies Figure[]
   },
+}
+
+async function dumpEvidence (site: FaultSite, log: (line: string) => void): Promise<void> {
+  for (const [s, list] of await site.containersByHost().catch(() => new Map())) {
+    log(`  engine of ${s.hostId}: ${list.map((c: { id: string, state: string, host: string }) => `${c.id} ${c.state} (for ${c.host})`).join(', ') || 'nothing'}`)
+  }
+  for (const s of site.sups) log(`  ${s.hostId} (${s.running ? 'running' : 'not running'}):\n    ${s.lines.slice(-LOG_LINES_KEPT).join('\n    ')}`)
 }
 
 function runsFromEnv (): number {

@@ -1,7 +1,8 @@
 /**
  * The fault scenarios, each a function over a steady FaultSite: inject one real fault, hold it
- * until its effect is visible from outside (never for a fixed time, except the clock jump, whose
- * hold is named and argued below), heal, and report. The runner then waits (bounded, polling)
+ * until its effect is visible from outside (never for a fixed time, except the clock jump and the
+ * CPU starvation, which have no effect to wait for: their holds are named and argued below), heal,
+ * and report. The runner then waits (bounded, polling)
  * until the site is steady again and counts containers from every engine.
  *
  * After every scenario: no term claimed by two hosts (throughout, not only at the end), and no
@@ -154,9 +155,10 @@ function restartScenario (signal: 'SIGTERM' | 'SIGKILL', name: string, knownBug?
       const before = (await site.containersByHost()).get(target)!.filter(c => c.state === 'running').map(c => c.id).sort()
       await target.kill(signal)
       log(`  ${target.hostId} stopped (${signal}); it ran ${before.join(', ')}`)
+      const healedAtMs = Date.now()
       target.start()
       return {
-        healedAtMs: Date.now(),
+        healedAtMs,
         problems: [],
         async verify () {
           const after = (await site.containersByHost()).get(target)!.filter(c => c.state === 'running').map(c => c.id).sort()
@@ -194,6 +196,7 @@ export const SCENARIOS: Scenario[] = [
         await engine.start()
       }
       log(`  engine of ${target.hostId} started again`)
+      // Timed from the engine answering again (its own start-up, a second or two, is not the site's).
       return { healedAtMs: Date.now(), problems: [] }
     },
   },
@@ -201,6 +204,8 @@ export const SCENARIOS: Scenario[] = [
     name: 'clock-jump',
     description: `the leader's wall clock jumps ${CLOCK_JUMP_S} s forward and a follower's as far back, for ${CLOCK_JUMP_HOLD_MS} ms: nothing may change`,
     async run (site, log) {
+      // The heal's start: recovery is timed from the first moment the fault begins to go away.
+      let healedAtMs = 0
       const before = await currentLeader(site)
       const follower = site.sups.find(s => s !== before.leader)!
       site.setClockOffset(before.leader, `+${CLOCK_JUMP_S}`)
@@ -224,10 +229,10 @@ export const SCENARIOS: Scenario[] = [
           await new Promise(resolve => setTimeout(resolve, HOLD_POLL_MS))
         }
       } finally {
+        healedAtMs = Date.now()
         site.setClockOffset(before.leader, '+0')
         site.setClockOffset(follower, '+0')
       }
-      const healedAtMs = Date.now()
       await holdUntil('both clocks back', async () => {
         const skews = await Promise.all([before.leader, follower].map(async s => await wallSkewS(s)))
         return skews.every(x => Math.abs(x) < CLOCK_SEEN_TOLERANCE_S) ? true : undefined
@@ -239,6 +244,8 @@ export const SCENARIOS: Scenario[] = [
     name: 'slow-host',
     description: 'the leader is frozen (SIGSTOP) until the others have a new leader and run every replica, then continues (SIGCONT) with its old term and plan',
     async run (site, log) {
+      // The heal's start: recovery is timed from the first moment the fault begins to go away.
+      let healedAtMs = 0
       const before = await currentLeader(site)
       const pid = before.leader.pid!
       process.kill(pid, 'SIGSTOP')
@@ -250,9 +257,10 @@ export const SCENARIOS: Scenario[] = [
         const after = await holdUntil('the others run every replica under a new leader', async () => await survivorsTookOver(site, others, before.term))
         log(`  ${after.leader.hostId} leads in term ${after.term} and runs the plan`)
       } finally {
+        healedAtMs = Date.now()
         process.kill(pid, 'SIGCONT')
       }
-      return { healedAtMs: Date.now(), problems: [] }
+      return { healedAtMs, problems: [] }
     },
   },
   {
@@ -260,6 +268,8 @@ export const SCENARIOS: Scenario[] = [
     description: `the leader's supervisor gets ${CPU_STARVE_PERCENT} % of one core (a cgroup CPU quota) for ${CPU_STARVE_HOLD_MS} ms, then all it wants`,
     unavailable: cpuStarveUnavailable,
     async run (site, log) {
+      // The heal's start: recovery is timed from the first moment the fault begins to go away.
+      let healedAtMs = 0
       const before = await currentLeader(site)
       const pid = before.leader.pid!
       const starver = new CpuStarver(site.world.net.run)
@@ -274,16 +284,19 @@ export const SCENARIOS: Scenario[] = [
           await new Promise(resolve => setTimeout(resolve, HOLD_POLL_MS))
         }
       } finally {
+        healedAtMs = Date.now()
         starver.release(pid)
       }
       log(`  released; meanwhile ${seen}`)
-      return { healedAtMs: Date.now(), problems: [] }
+      return { healedAtMs, problems: [] }
     },
   },
   {
     name: 'minority-partition',
     description: 'a follower\'s link goes down until the rest have moved its replicas, then comes back',
     async run (site, log) {
+      // The heal's start: recovery is timed from the first moment the fault begins to go away.
+      let healedAtMs = 0
       const { leader, term } = await currentLeader(site)
       const target = await busyFollower(site, leader)
       await site.world.net.isolate(site.indexOf(target))
@@ -293,15 +306,18 @@ export const SCENARIOS: Scenario[] = [
         const after = await holdUntil('the rest run every replica', async () => await survivorsTookOver(site, rest))
         log(`  the rest run the plan (leader ${after.leader.hostId}, term ${after.term}; was ${term})`)
       } finally {
+        healedAtMs = Date.now()
         await site.world.net.heal()
       }
-      return { healedAtMs: Date.now(), problems: [] }
+      return { healedAtMs, problems: [] }
     },
   },
   {
     name: 'majority-partition',
     description: 'the leader and one follower are split from the other hosts (2 | 3) until the three have a leader and run every replica, then healed',
     async run (site, log) {
+      // The heal's start: recovery is timed from the first moment the fault begins to go away.
+      let healedAtMs = 0
       const before = await currentLeader(site)
       const mate = site.sups.find(s => s !== before.leader)!
       const minority = [before.leader, mate]
@@ -312,15 +328,18 @@ export const SCENARIOS: Scenario[] = [
         const after = await holdUntil('the majority elects a leader and runs every replica', async () => await survivorsTookOver(site, majority, before.term))
         log(`  majority leader ${after.leader.hostId} in term ${after.term}`)
       } finally {
+        healedAtMs = Date.now()
         await site.world.net.heal()
       }
-      return { healedAtMs: Date.now(), problems: [] }
+      return { healedAtMs, problems: [] }
     },
   },
   {
     name: 'leader-sigkill',
     description: 'the leader is killed (SIGKILL) until the others run every replica, then starts again',
     async run (site, log) {
+      // The heal's start: recovery is timed from the first moment the fault begins to go away.
+      let healedAtMs = 0
       const before = await currentLeader(site)
       await before.leader.kill('SIGKILL')
       log(`  ${before.leader.hostId} (leader, term ${before.term}) killed`)
@@ -329,9 +348,10 @@ export const SCENARIOS: Scenario[] = [
         const after = await holdUntil('the others run every replica', async () => await survivorsTookOver(site, others, before.term))
         log(`  ${after.leader.hostId} leads in term ${after.term} and runs the plan`)
       } finally {
+        healedAtMs = Date.now()
         before.leader.start()
       }
-      return { healedAtMs: Date.now(), problems: [] }
+      return { healedAtMs, problems: [] }
     },
   },
 ]
