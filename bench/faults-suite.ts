@@ -25,7 +25,7 @@ const SLOTS_PER_HOST = 2
 /** Every run's scenario lines and, for a scenario that went wrong, each host's last log lines. */
 export const FAULT_BENCH_LOG = join(FAULTS_DIR, 'bench-last.log')
 /** Log lines of each supervisor kept in the file when a scenario went wrong. */
-const LOG_LINES_KEPT = 40
+const LOG_LINES_KEPT = 80
 
 export const faultsSuite: Suite = {
   name: 'faults',
