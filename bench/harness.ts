@@ -10,10 +10,16 @@ export interface Figure {
   target?: string
 }
 
+/** Options from the command line, for the suites that take them. */
+export interface SuiteOptions {
+  /** `--runs N`: how many times a suite that repeats itself runs (the `faults` suite). */
+  runs?: number
+}
+
 export interface Suite {
   name: string
   description: string
-  run: (log: (line: string) => void) => Promise<Figure[]>
+  run: (log: (line: string) => void, options?: SuiteOptions) => Promise<Figure[]>
 }
 
 export function median (values: number[]): number {

@@ -24,6 +24,9 @@ bash test/services/mosquitto.sh
 bash test/services/images.sh
 # Debian's Prometheus server and promtool (the Prometheus signal test runs its own server).
 bash test/services/prometheus.sh
+# The fault suite's tools (iproute2, iptables, nsenter, libfaketime) and the removal of what a
+# crashed fault run left (namespaces, per-host engines, mounts).
+bash test/services/faults.sh
 # Containers left by an earlier run that crashed before its cleanup.
 bash test/services/clean.sh
 npm ci --no-audit --no-fund

@@ -63,10 +63,33 @@ export interface Status {
   peers: Array<{ hostId: string, state: string, incarnation: number, connected: boolean }>
 }
 
+/**
+ * Where one supervisor runs: its addresses and the command its node process is started under.
+ * The default is loopback with no prefix; the fault suite (test/faults/) puts each supervisor in
+ * a network namespace of its own (`ip netns exec NS`) with its own addresses.
+ */
+export interface HostPlacement {
+  /** Address the supervisor listens on for libp2p and is dialled at. */
+  p2pIp: string
+  /** Address of its HTTP API, as the test reaches it. */
+  httpIp: string
+  /** Command (and its arguments) the node process runs under; empty: none. */
+  commandPrefix: readonly string[]
+  /** Environment added to this supervisor's on every start (a preload library, say). */
+  env?: Readonly<Record<string, string>>
+  /** Fixed ports (a namespace has its own port space); default: free ports of this machine. */
+  p2pPort?: number
+  httpPort?: number
+}
+
+export const LOOPBACK_PLACEMENT: HostPlacement = { p2pIp: '127.0.0.1', httpIp: '127.0.0.1', commandPrefix: [] }
+
 export class Supervisor {
   proc: ChildProcess | undefined
   readonly lines: string[] = []
   exited: Promise<number | null> = Promise.resolve(null)
+  /** Called with every output line as it arrives (`lines` keeps only the last 5,000). */
+  onLine: ((line: string) => void) | undefined
 
   constructor (
     readonly spec: HostSpec,
@@ -75,16 +98,21 @@ export class Supervisor {
     readonly p2pPort: number,
     readonly httpPort: number,
     readonly peerId: string,
+    readonly placement: HostPlacement = LOOPBACK_PLACEMENT,
   ) {}
 
   get hostId (): string { return this.spec.hostId }
-  get url (): string { return `http://127.0.0.1:${this.httpPort}` }
-  get addr (): string { return `/ip4/127.0.0.1/tcp/${this.p2pPort}/p2p/${this.peerId}` }
+  get url (): string { return `http://${this.placement.httpIp}:${this.httpPort}` }
+  get addr (): string { return `/ip4/${this.placement.p2pIp}/tcp/${this.p2pPort}/p2p/${this.peerId}` }
   get running (): boolean { return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null }
+  /** The node process's pid while it runs (`ip netns exec` execs node, so it is node's own). */
+  get pid (): number | undefined { return this.running ? this.proc!.pid : undefined }
 
   start (env: Record<string, string> = {}, nodeArgs: string[] = []): void {
-    const proc = spawn(process.execPath, [...nodeArgs, CLI, 'supervise', '--config', this.configFile], {
-      env: { ...process.env, ...env },
+    const [prefixCmd, ...prefixArgs] = this.placement.commandPrefix
+    const nodeArgv = [...nodeArgs, CLI, 'supervise', '--config', this.configFile]
+    const proc = spawn(prefixCmd ?? process.execPath, prefixCmd === undefined ? nodeArgv : [...prefixArgs, process.execPath, ...nodeArgv], {
+      env: { ...process.env, ...this.placement.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.proc = proc
@@ -93,7 +121,11 @@ export class Supervisor {
       buf += chunk.toString('utf8')
       const parts = buf.split('\n')
       buf = parts.pop()!
-      for (const l of parts) { this.lines.push(l); if (this.lines.length > 5000) this.lines.shift() }
+      for (const l of parts) {
+        this.lines.push(l)
+        if (this.lines.length > 5000) this.lines.shift()
+        this.onLine?.(l)
+      }
     }
     proc.stdout!.on('data', take)
     proc.stderr!.on('data', take)
@@ -148,6 +180,8 @@ export interface ClusterOptions {
   bootstrapOf?: (i: number) => number[]
   /** Config merged into every host. */
   common?: Record<string, unknown>
+  /** Where each host runs (default: loopback, no command prefix). */
+  placementOf?: (i: number) => HostPlacement
 }
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef'
@@ -170,14 +204,15 @@ export class Cluster {
   static async create (opts: ClusterOptions): Promise<Cluster> {
     const c = new Cluster()
     const prepared: Array<{ spec: HostSpec, dir: string, peerId: string, p2p: number, http: number }> = []
-    for (const spec of opts.hosts) {
+    const placements = opts.hosts.map((_, i) => opts.placementOf?.(i) ?? LOOPBACK_PLACEMENT)
+    for (const [i, spec] of opts.hosts.entries()) {
       const key = await generateKeyPair('Ed25519')
       const dir = join(c.dir, spec.hostId)
       mkdirSync(dir, { recursive: true, mode: 0o700 })
       writeFileSync(join(dir, 'host.key'), privateKeyToProtobuf(key), { mode: 0o600 })
-      prepared.push({ spec, dir, peerId: key.publicKey.toString(), p2p: await freePort(), http: await freePort() })
+      prepared.push({ spec, dir, peerId: key.publicKey.toString(), p2p: placements[i].p2pPort ?? await freePort(), http: placements[i].httpPort ?? await freePort() })
     }
-    const addr = (i: number): string => `/ip4/127.0.0.1/tcp/${prepared[i].p2p}/p2p/${prepared[i].peerId}`
+    const addr = (i: number): string => `/ip4/${placements[i].p2pIp}/tcp/${prepared[i].p2p}/p2p/${prepared[i].peerId}`
     prepared.forEach((p, i) => {
       const boot = opts.bootstrapOf?.(i) ?? (i === 0 ? [] : [0])
       const siteSize = opts.hosts.filter(h => h.site === p.spec.site).length
@@ -188,19 +223,19 @@ export class Cluster {
         dataDir: p.dir,
         bootstrapExpect: siteSize,
         network: {
-          listen: [`/ip4/127.0.0.1/tcp/${p.p2p}`],
+          listen: [`/ip4/${placements[i].p2pIp}/tcp/${p.p2p}`],
           bootstrap: boot.map(addr),
           swarmKeyFile: c.swarmKeyFile,
           redialIntervalMs: 250,
           redialBackoffMaxMs: 2000,
         },
-        http: { listen: `127.0.0.1:${p.http}`, tokenFile: c.tokenFile },
+        http: { listen: `${placements[i].httpIp}:${p.http}`, tokenFile: c.tokenFile },
         debug: { faultInjection: true },
         log: { level: 'info' },
       }, deepMerge(opts.common ?? {}, p.spec.extra ?? {}))
       const file = join(p.dir, 'config.yaml')
       writeFileSync(file, stringify(config))
-      c.sups.push(new Supervisor(p.spec, p.dir, file, p.p2p, p.http, p.peerId))
+      c.sups.push(new Supervisor(p.spec, p.dir, file, p.p2p, p.http, p.peerId, placements[i]))
     })
     return c
   }

@@ -5,6 +5,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# What a crashed fault run left (test/faults/: namespaces, per-host engines and their containers).
+bash "$(dirname "$0")/faults-clean.sh"
+
 docker info >/dev/null 2>&1 || die "no Docker engine answers (run test/services/docker.sh first)"
 mapfile -t ids < <(docker ps -aq --filter label=agentmesh.test=1)
 if [ "${#ids[@]}" -gt 0 ]; then
