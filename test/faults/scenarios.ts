@@ -88,7 +88,7 @@ export interface ScenarioResult {
  * What the solo test reports as a todo when an engine is left with containers it could not
  * remove; the README has the evidence.
  */
-export const ENGINE_STUCK_KNOWN_BUG = 'known: a supervisor starts replacements in a tight loop while its engine shuts down, and Docker 20.10 can leave such a container "Removal In Progress" for good (its overlay still mounted; moby/moby#45510)'
+export const ENGINE_STUCK_KNOWN_BUG = 'known: Docker 20.10 can leave a container created while the engine shuts down "Removal In Progress" for good (its overlay still mounted; moby/moby#45510)'
 
 // ---- helpers ----
 
@@ -170,7 +170,7 @@ function restartScenario (signal: 'SIGTERM' | 'SIGKILL', name: string, knownBug?
 }
 
 export const SCENARIOS: Scenario[] = [
-  restartScenario('SIGTERM', 'supervisor-restart', 'bug: a graceful stop (SIGTERM) says leave; the leader re-places the host\'s replicas at once while its containers keep running, and the restarted host stops them instead of adopting them'),
+  restartScenario('SIGTERM', 'supervisor-restart'),
   restartScenario('SIGKILL', 'supervisor-crash-restart'),
   {
     name: 'engine-restart',
