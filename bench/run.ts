@@ -6,9 +6,10 @@ import { simSuite } from './sim-suite.js'
 import { meshSuite } from './mesh-suite.js'
 import { e2eSuite } from './e2e-suite.js'
 import { convergeSuite } from './converge-suite.js'
+import { fuzzSuite } from './fuzz-suite.js'
 import type { Suite } from './harness.js'
 
-const SUITES: Suite[] = [coreSuite, simSuite, meshSuite, convergeSuite, e2eSuite]
+const SUITES: Suite[] = [coreSuite, simSuite, meshSuite, convergeSuite, e2eSuite, fuzzSuite]
 
 const USAGE = `usage: npm run bench -- [SUITE...] [--json] [--list]
 
