@@ -100,6 +100,8 @@ export class HttpApi {
   private readonly addressBuckets = new Map<string, Bucket>()
   private readonly connectionBuckets = new WeakMap<Socket, Bucket>()
   private readonly streams = new Set<ServerResponse>()
+  /** Sockets closing in stages after a raw answer (answerRaw): Node no longer tracks them. */
+  private readonly lingering = new Set<Duplex>()
   private keepalive: NodeJS.Timeout | undefined
   private failureLog = { atMs: -Infinity, suppressed: 0 }
 
@@ -148,6 +150,7 @@ export class HttpApi {
     const server = this.server
     if (server === undefined) return
     server.closeAllConnections()
+    for (const socket of this.lingering) socket.destroy()
     await new Promise<void>(resolve => server.close(() => resolve()))
   }
 
@@ -423,7 +426,8 @@ export class HttpApi {
     socket.resume()
     const linger = setTimeout(() => socket.destroy(), LINGER_MS)
     linger.unref()
-    socket.once('close', () => clearTimeout(linger))
+    this.lingering.add(socket)
+    socket.once('close', () => { clearTimeout(linger); this.lingering.delete(socket) })
   }
 
   private count (route: string, status: number): void {

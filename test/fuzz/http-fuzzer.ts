@@ -55,7 +55,7 @@ export interface HttpFuzzResult {
   requests: number
   answered: number
   byStatus: Record<string, number>
-  /** Connections the daemon closed on purpose (past http.maxConnections). */
+  /** Connections the daemon closed on purpose (past http.maxConnections): in bursts, and first requests closed unanswered while the daemon counted a drop. */
   connectionsDropped: number
   /** Event streams refused past http.maxSseClients. */
   streamsRefused: number
@@ -127,6 +127,8 @@ class HttpFuzzer {
   private readonly background = new Set<Promise<void>>()
   private readonly started = Date.now()
   private readonly own: string
+  /** agentmesh_http_dropped_connections_total when the fuzzer last read it. */
+  private dropsSeen = 0
 
   constructor (private readonly t: HttpFuzzTarget, private readonly o: HttpFuzzOptions) {
     this.r = { seed: o.seed, requests: 0, answered: 0, byStatus: {}, connectionsDropped: 0, streamsRefused: 0, answersLostToReset: 0, healthChecks: 0, failures: [], failuresCount: 0, daemonCrashed: false, elapsedMs: 0 }
@@ -134,6 +136,7 @@ class HttpFuzzer {
   }
 
   async run (): Promise<HttpFuzzResult> {
+    await this.openConnections() // notes the drops so far
     await this.sweep()
     for (let i = 0; i < this.o.requests && !this.stopped(); i++) {
       const rng = new Rng(this.o.seed).fork(i)
@@ -203,10 +206,11 @@ class HttpFuzzer {
       for (let k = 0; k < reqs.length; k++) {
         const req = reqs[k]
         // Bytes pipelined behind a request that closes its connection: the daemon closes
-        // after answering it, and the unread bytes make that close a TCP reset, which may
-        // discard the answer before it is read (RFC 9112 §9.6). Node's server closes at once.
-        const resetMayLoseIt = k < reqs.length - 1 && reqs.slice(0, k + 1).some(r => r.mayClose)
-        const closing = await this.expectAnswer(c, req, resetMayLoseIt)
+        // after answering it, and the unread bytes make that close a TCP reset (Node's server
+        // closes at once, not in stages as RFC 9112 §9.6 advises), which discards whatever
+        // the client has not read yet, earlier answers included.
+        const resetMayLoseIt = reqs.slice(0, -1).some(r => r.mayClose)
+        const closing = await this.expectAnswer(c, req, resetMayLoseIt, k === 0)
         if (closing || !req.complete || req.path === '/v1/events') break
       }
     } catch (err) {
@@ -224,7 +228,7 @@ class HttpFuzzer {
   }
 
   /** Reads and checks one answer; true when the connection will not carry another. */
-  private async expectAnswer (c: RawConnection, req: FuzzRequest, resetMayLoseIt = false): Promise<boolean> {
+  private async expectAnswer (c: RawConnection, req: FuzzRequest, resetMayLoseIt = false, first = true): Promise<boolean> {
     let o: RawOutcome
     try {
       o = await this.readFinal(c, req)
@@ -234,6 +238,7 @@ class HttpFuzzer {
     }
     if (o.kind !== 'response') {
       if (o.kind === 'closed' && resetMayLoseIt) this.r.answersLostToReset++
+      else if (o.kind === 'closed' && first && await this.droppedSinceLastLook()) this.r.connectionsDropped++
       else if (req.complete && !this.r.daemonCrashed) this.fail(req.index, req, o.kind === 'closed' ? 'closed without an answer' : 'no answer in time')
       return true
     }
@@ -378,19 +383,42 @@ class HttpFuzzer {
   }
 
   private async openConnections (): Promise<number | undefined> {
-    const c = new RawConnection(this.t.port)
-    try {
-      await c.connected
-      c.write(plainRequest('GET', '/metrics', this.own, -1).bytes)
-      const o = await c.read(2000)
-      if (o.kind !== 'response' || o.response.status !== 200) return undefined
-      const m = /^agentmesh_http_connections (\d+)/m.exec(o.response.body.toString('utf8'))
-      return m === null ? undefined : Number(m[1]) - 1 // less this request's own connection
-    } catch {
-      return undefined
-    } finally {
-      c.close()
+    const text = await this.metricsText()
+    if (text === undefined) return undefined
+    this.dropsSeen = Math.max(this.dropsSeen, metricValue(text, 'agentmesh_http_dropped_connections_total') ?? 0)
+    const open = metricValue(text, 'agentmesh_http_connections')
+    return open === undefined ? undefined : open - 1 // less this request's own connection
+  }
+
+  /**
+   * Whether the daemon dropped a connection past http.maxConnections since the fuzzer last
+   * looked: a connection closed before its first answer is then one of those (background
+   * clients and lingering closes count against the cap too), not a lost answer.
+   */
+  private async droppedSinceLastLook (): Promise<boolean> {
+    const text = await this.metricsText()
+    const drops = text === undefined ? undefined : metricValue(text, 'agentmesh_http_dropped_connections_total')
+    if (drops === undefined || drops <= this.dropsSeen) return false
+    this.dropsSeen = drops
+    return true
+  }
+
+  private async metricsText (): Promise<string | undefined> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const c = new RawConnection(this.t.port)
+      try {
+        await c.connected
+        c.write(plainRequest('GET', '/metrics', this.own, -1).bytes)
+        const o = await c.read(2000)
+        if (o.kind === 'response' && o.response.status === 200) return o.response.body.toString('utf8')
+      } catch {
+        // dropped at the cap, say: try again
+      } finally {
+        c.close()
+      }
+      await new Promise(resolve => setTimeout(resolve, 50))
     }
+    return undefined
   }
 
   private async health (i: number): Promise<void> {
@@ -431,6 +459,11 @@ async function waitUntil (cond: () => boolean, timeoutMs: number): Promise<boole
     await new Promise(resolve => setTimeout(resolve, 20))
   }
   return true
+}
+
+function metricValue (text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name} (\\d+)`, 'm').exec(text)
+  return m === null ? undefined : Number(m[1])
 }
 
 async function waitUntilAsync (cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
