@@ -7,9 +7,10 @@ import { meshSuite } from './mesh-suite.js'
 import { e2eSuite } from './e2e-suite.js'
 import { convergeSuite } from './converge-suite.js'
 import { FAULT_RUNS_DEFAULT, FAULT_RUNS_ENV, faultsSuite } from './faults-suite.js'
+import { fuzzSuite } from './fuzz-suite.js'
 import type { Suite, SuiteOptions } from './harness.js'
 
-const SUITES: Suite[] = [coreSuite, simSuite, meshSuite, convergeSuite, e2eSuite, faultsSuite]
+const SUITES: Suite[] = [coreSuite, simSuite, meshSuite, convergeSuite, e2eSuite, faultsSuite, fuzzSuite]
 
 const USAGE = `usage: npm run bench -- [SUITE...] [--json] [--list] [--runs N]
 

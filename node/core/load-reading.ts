@@ -10,6 +10,13 @@
  * queue the whole site drains, say): summing it would count it once per host, so the freshest
  * fresh report is taken instead, and one fresh reporter is enough (the others are redundancy).
  * A service may have both kinds: its total is the sum of the host shares plus the site-wide value.
+ *
+ * Totals are always finite. Every sample off the wire is finite (the codec refuses others), but
+ * a sum of finite doubles is not: two host shares of 1e308 add up to Infinity, which the site
+ * summary cannot carry (the codec refuses it, so the summary would never be sent) and which
+ * turns the scaler's arithmetic into NaN. Sums saturate at ±Number.MAX_VALUE instead, a load no
+ * replica count can serve, which maxReplicas then bounds. A sample that is not finite (only a
+ * bug could make one) counts as stale.
  */
 import type { SignalSample } from '../../protocol/index.js'
 
@@ -42,6 +49,12 @@ export interface SiteReadings {
   upstream: Map<string, UpstreamReading>
 }
 
+/** a + b, saturating at ±Number.MAX_VALUE: finite whenever a and b are. */
+export function saturatingAdd (a: number, b: number): number {
+  const sum = a + b
+  return sum === Infinity ? Number.MAX_VALUE : sum === -Infinity ? -Number.MAX_VALUE : sum
+}
+
 const MISSING: LoadReading = Object.freeze({ status: 'missing', total: 0, reporters: 0, staleReporters: 0 })
 
 export function missingReading (): LoadReading {
@@ -56,7 +69,7 @@ export function aggregateReadings (hosts: Iterable<HostSamples>, nowMs: number, 
   for (const host of hosts) {
     for (const s of host.signals) {
       const ageMs = nowMs - host.receivedAtMs + s.ageMs
-      const fresh = host.reachable && ageMs <= sampleMaxAgeMs
+      const fresh = host.reachable && ageMs <= sampleMaxAgeMs && Number.isFinite(s.value)
       if (s.upstream) {
         let u = upstream.get(s.service)
         if (u === undefined) { u = { saturation: undefined }; upstream.set(s.service, u) }
@@ -74,7 +87,7 @@ export function aggregateReadings (hosts: Iterable<HostSamples>, nowMs: number, 
       let r = load.get(s.service)
       if (r === undefined) { r = { status: 'missing', total: 0, reporters: 0, staleReporters: 0 }; load.set(s.service, r) }
       r.reporters++
-      if (fresh) r.total += s.value
+      if (fresh) r.total = saturatingAdd(r.total, s.value)
       else r.staleReporters++
     }
   }
@@ -89,7 +102,7 @@ export function aggregateReadings (hosts: Iterable<HostSamples>, nowMs: number, 
     }
     // Both kinds: the site-wide value counts as one more reporter of the total.
     r.reporters++
-    if (w.fresh) r.total += w.value
+    if (w.fresh) r.total = saturatingAdd(r.total, w.value)
     else r.staleReporters++
     r.status = r.staleReporters === 0 ? 'fresh' : r.staleReporters < r.reporters ? 'partial' : 'missing'
   }

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import type { ServiceSpec } from '../core/service-spec.js'
 import { RUNTIME_DEFAULTS, validateAgentSpec, ownerLabels, type AgentSpec, type NetworkMode, type RestartPolicy } from '../runtime/container-runtime.js'
-import { createSignal, SIGNAL_DEFAULTS, type SignalConfig } from '../signals/index.js'
+import { createSignal, redactUrl, SIGNAL_DEFAULTS, type SignalConfig } from '../signals/index.js'
+import { secretFileProblem } from './secret-file.js'
 
 export type Where = (path: ReadonlyArray<string | number>, msg: string) => undefined
 
@@ -224,6 +225,8 @@ export function readSignals (v: unknown, services: readonly ServiceSpec[], baseD
 function readSecret (file: unknown, baseDir: string): string | { error: string } {
   if (typeof file !== 'string' || file === '') return { error: 'must be a file path' }
   const path = isAbsolute(file) ? file : resolve(baseDir, file)
+  const problem = secretFileProblem(path, 'secret file')
+  if (problem !== undefined) return { error: problem }
   try {
     const text = readFileSync(path, 'utf8').trim()
     if (text === '') return { error: `${path} is empty` }
@@ -237,6 +240,7 @@ function readSecret (file: unknown, baseDir: string): string | { error: string }
 export function redactSignals (entries: readonly SignalEntry[]): unknown[] {
   return entries.map(e => {
     const c = { ...e.config } as Record<string, unknown>
+    if (typeof c.url === 'string') c.url = redactUrl(c.url)
     if (c.password !== undefined) c.password = '<redacted>'
     if (c.bearerToken !== undefined) c.bearerToken = '<redacted>'
     return { ...c, scope: e.scope }

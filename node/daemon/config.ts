@@ -19,6 +19,8 @@ import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ScalingRules, t
 import type { AgentSpec } from '../runtime/container-runtime.js'
 import { checkAgentsForRuntime, readAgent, readSignals, type SignalEntry, type Where } from './config-workload.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
+import { parseHostHeader } from './http-target.js'
+import { secretFileProblem } from './secret-file.js'
 
 export const ENV_PREFIX = 'AGENTMESH_'
 
@@ -75,7 +77,7 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'network.announce', kind: 'list', default: [], defaultText: '[] (the bound listen addresses)', doc: 'Addresses advertised to peers in heartbeats (at most 8), for hosts behind NAT or bound to 0.0.0.0.' },
   { path: 'network.bootstrap', kind: 'list', default: [], doc: 'Multiaddrs of a few other supervisors, each ending in `/p2p/<peer id>`. Re-dialled forever; further peers are learnt from heartbeats.' },
   { path: 'network.privateKeyFile', kind: 'string', default: '', defaultText: '`<dataDir>/host.key`', doc: 'This host\'s libp2p identity (Ed25519, protobuf), created with mode 0600 on first start.' },
-  { path: 'network.swarmKeyFile', kind: 'string', default: '', defaultText: '`<dataDir>/swarm.key`', doc: 'The private-network pre-shared key (pnet, `/key/swarm/psk/1.0.0/` format), the same file on every host. Must exist: `agentmesh supervise --new-swarm-key FILE` writes one.' },
+  { path: 'network.swarmKeyFile', kind: 'string', default: '', defaultText: '`<dataDir>/swarm.key`', doc: 'The private-network pre-shared key (pnet, `/key/swarm/psk/1.0.0/` format), the same file on every host. Must exist, readable by the daemon only (see Secret files): `agentmesh supervise --new-swarm-key FILE` writes one.' },
   { path: 'network.maxConnections', kind: 'int', default: 300, min: 2, max: 100_000, doc: 'libp2p connection cap. Keep it above `targetPeers` plus inbound peers, or pruned connections look like failures.' },
   { path: 'network.targetPeers', kind: 'int', default: 64, min: 1, max: 10_000, doc: 'The re-dial loop keeps connections to up to this many other supervisors (bootstrap peers first, then site members by id distance).' },
   { path: 'network.redialIntervalMs', kind: 'int', default: 1000, min: 100, max: 600_000, doc: 'How often the re-dial loop runs (ms).' },
@@ -91,10 +93,17 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'network.maxTrackedSenders', kind: 'int', default: 10_000, min: 16, max: 1_000_000, doc: 'Senders whose sequence numbers and peer ids are remembered (replay and impersonation checks); when full, the least recently heard is forgotten only if quiet for rebindQuietMs, else the newcomer is ignored (sender-table-full).' },
   { path: 'network.rebindQuietMs', kind: 'int', default: 30_000, min: 1000, max: 86_400_000, doc: 'A host id moves to another peer id (a host that lost its key file restarts with a higher incarnation) only after its bound peer id has been quiet this long (ms); a live host cannot be taken over by another member. Also how long a sender must be quiet before a full sender table forgets it.' },
   { path: 'http.listen', kind: 'string', default: '127.0.0.1:7421', doc: 'Address of the local HTTP API, dashboard and /metrics (`host:port`; port 0 picks one).' },
-  { path: 'http.tokenFile', kind: 'string', default: '', doc: 'File holding the bearer token mutating routes require; empty switches mutating routes off.' },
+  { path: 'http.tokenFile', kind: 'string', default: '', doc: 'File holding the bearer token mutating routes require (at least 16 characters; readable by the daemon only, see Secret files); empty switches mutating routes off.' },
   { path: 'http.maxBodyBytes', kind: 'int', default: 65_536, min: 0, max: 16 * 1024 * 1024, doc: 'Largest request body; larger is refused with 413 E_HTTP_TOO_LARGE.' },
-  { path: 'http.requestsPerSecond', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Requests per second per client address (token bucket); over it, 429 E_HTTP_RATE_LIMITED.' },
-  { path: 'http.requestBurst', kind: 'int', default: 100, min: 1, max: 100_000, doc: 'Bucket size of the rate limit.' },
+  { path: 'http.allowedHosts', kind: 'list', default: [], doc: 'Host header values the API answers besides its own: it always takes the listen address, `localhost`, `127.0.0.1` and `[::1]` with the listen port (and, listening on 0.0.0.0 or ::, this machine\'s interface addresses and hostname). An entry `name` allows that name on any port, `name:port` on one port, `*` any host (switches the DNS-rebinding defence off: only behind a proxy that checks Host itself). Other hosts get 421 E_HTTP_HOST_REFUSED.' },
+  { path: 'http.maxConnections', kind: 'int', default: 64, min: 2, max: 100_000, doc: 'Open HTTP connections at once (event streams included); further connections are closed at once and counted in agentmesh_http_dropped_connections_total. Must exceed http.maxSseClients.' },
+  { path: 'http.requestsPerSecond', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Requests per second per client address, all its connections together (token bucket; /healthz and /readyz are counted per connection only); over it, 429 E_HTTP_RATE_LIMITED.' },
+  { path: 'http.requestBurst', kind: 'int', default: 100, min: 1, max: 100_000, doc: 'Bucket size of the per-address rate limit.' },
+  { path: 'http.connectionRequestsPerSecond', kind: 'int', default: 25, min: 1, max: 100_000, doc: 'Requests per second on one connection (token bucket), so one keep-alive client cannot use up its address\'s bucket (every local client shares 127.0.0.1); at most http.requestsPerSecond.' },
+  { path: 'http.connectionRequestBurst', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Bucket size of the per-connection rate limit; at most http.requestBurst.' },
+  { path: 'http.maxHeaderBytes', kind: 'int', default: 16_384, min: 1024, max: 1_048_576, doc: 'Largest request line and headers together (Node\'s default); larger is refused with 431 E_HTTP_HEADERS_TOO_LARGE.' },
+  { path: 'http.headersTimeoutMs', kind: 'int', default: 10_000, min: 100, max: 600_000, doc: 'A client must send its request headers within this long (ms), or gets 408 E_HTTP_TIMEOUT and is disconnected: a client that dribbles its headers cannot hold a connection.' },
+  { path: 'http.requestTimeoutMs', kind: 'int', default: 30_000, min: 100, max: 3_600_000, doc: 'A client must send its whole request, body included, within this long (ms); at least http.headersTimeoutMs.' },
   { path: 'http.maxSseClients', kind: 'int', default: 16, min: 0, max: 10_000, doc: 'Open /v1/events streams at once; more get 503 E_HTTP_TOO_MANY_STREAMS.' },
   { path: 'http.sseMaxBufferedBytes', kind: 'int', default: 1_048_576, min: 1024, max: 1 << 30, doc: 'A stream whose client reads slower than this much backlog is closed (shed).' },
   { path: 'http.eventHistory', kind: 'int', default: 256, min: 0, max: 100_000, doc: 'Recent events kept for /v1/events clients that reconnect with Last-Event-ID (oldest dropped).' },
@@ -163,8 +172,15 @@ export interface DaemonConfig {
     port: number
     tokenFile: string
     maxBodyBytes: number
+    allowedHosts: string[]
+    maxConnections: number
     requestsPerSecond: number
     requestBurst: number
+    connectionRequestsPerSecond: number
+    connectionRequestBurst: number
+    maxHeaderBytes: number
+    headersTimeoutMs: number
+    requestTimeoutMs: number
     maxSseClients: number
     sseMaxBufferedBytes: number
     eventHistory: number
@@ -177,6 +193,19 @@ export interface DaemonConfig {
   agents: Record<string, AgentSpec>
   /** Where load is measured (`signals`). */
   signals: SignalEntry[]
+}
+
+/**
+ * The `http` section with every default from CONFIG_FIELDS, listening on 127.0.0.1 on a port
+ * the system picks: for embedding the HTTP API (tests, tools) without a config file.
+ */
+export function defaultHttpConfig (overrides: Partial<DaemonConfig['http']> = {}): DaemonConfig['http'] {
+  const out: Record<string, unknown> = { host: '127.0.0.1', port: 0 }
+  for (const f of CONFIG_FIELDS) {
+    if (!f.path.startsWith('http.') || f.path === 'http.listen') continue
+    out[f.path.slice('http.'.length)] = Array.isArray(f.default) ? [...f.default] : f.default
+  }
+  return { ...(out as unknown as DaemonConfig['http']), ...overrides }
 }
 
 /** `network.listen` → `AGENTMESH_NETWORK_LISTEN`. */
@@ -282,6 +311,7 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
   const http = parseHostPort(get<string>('http.listen'))
   if (http === undefined) r.fail(['http', 'listen'], 'http.listen', `must be host:port with a port from 0 to 65535, got "${get<string>('http.listen')}"`)
   if (get<number>('http.requestBurst') < 1) r.fail(['http', 'requestBurst'], 'http.requestBurst', 'must be at least 1')
+  httpLimitProblems(get, r)
 
   const privateKeyFile = get<string>('network.privateKeyFile')
   const swarmKeyFile = get<string>('network.swarmKeyFile')
@@ -326,8 +356,15 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
       port: http?.port ?? 0,
       tokenFile: tokenFile === '' ? '' : absolute(tokenFile, baseDir),
       maxBodyBytes: get('http.maxBodyBytes'),
+      allowedHosts: get('http.allowedHosts'),
+      maxConnections: get('http.maxConnections'),
       requestsPerSecond: get('http.requestsPerSecond'),
       requestBurst: get('http.requestBurst'),
+      connectionRequestsPerSecond: get('http.connectionRequestsPerSecond'),
+      connectionRequestBurst: get('http.connectionRequestBurst'),
+      maxHeaderBytes: get('http.maxHeaderBytes'),
+      headersTimeoutMs: get('http.headersTimeoutMs'),
+      requestTimeoutMs: get('http.requestTimeoutMs'),
       maxSseClients: get('http.maxSseClients'),
       sseMaxBufferedBytes: get('http.sseMaxBufferedBytes'),
       eventHistory: get('http.eventHistory'),
@@ -344,9 +381,13 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
   if (servicesRead !== undefined) checkAgentsForRuntime(config.runtime.kind, config.services, servicesRead.agents, servicesRead.agentGiven, servicesRead.where)
   if (!existsSync(config.network.swarmKeyFile)) {
     r.fail(['network', 'swarmKeyFile'], 'network.swarmKeyFile', `no swarm key at ${config.network.swarmKeyFile}; copy the mesh's key there or create one with \`agentmesh supervise --new-swarm-key FILE\``)
+  } else {
+    const problem = secretFileProblem(config.network.swarmKeyFile, 'swarm key')
+    if (problem !== undefined) r.fail(['network', 'swarmKeyFile'], 'network.swarmKeyFile', problem)
   }
-  if (config.http.tokenFile !== '' && !existsSync(config.http.tokenFile)) {
-    r.fail(['http', 'tokenFile'], 'http.tokenFile', `no token file at ${config.http.tokenFile}`)
+  if (config.http.tokenFile !== '') {
+    const problem = existsSync(config.http.tokenFile) ? secretFileProblem(config.http.tokenFile, 'token file') : `no token file at ${config.http.tokenFile}`
+    if (problem !== undefined) r.fail(['http', 'tokenFile'], 'http.tokenFile', problem)
   }
   if (config.debug.faultInjection && config.http.tokenFile === '') {
     r.fail(['debug', 'faultInjection'], 'debug.faultInjection', 'needs http.tokenFile: the partition route is a mutating route')
@@ -484,6 +525,26 @@ function readTimings (profile: string, v: Map<string, unknown>, r: Reader): Core
   const t = { ...DEFAULT_TIMINGS, ...base, ...overrides }
   for (const p of timingProblems(t)) r.fail(['timings'], 'timings', `${p} (profile ${profile} with the overrides given)`)
   return t
+}
+
+/** Relations between the HTTP API's limits, each broken one reported on its field. */
+function httpLimitProblems (get: <T>(path: string) => T, r: Reader): void {
+  const n = (path: string): number => get<number>(`http.${path}`)
+  if (n('maxConnections') <= n('maxSseClients')) {
+    r.fail(['http', 'maxConnections'], 'http.maxConnections', `must exceed http.maxSseClients (${n('maxSseClients')}), or open event streams leave no connection for /healthz`)
+  }
+  if (n('connectionRequestsPerSecond') > n('requestsPerSecond')) {
+    r.fail(['http', 'connectionRequestsPerSecond'], 'http.connectionRequestsPerSecond', `must be at most http.requestsPerSecond (${n('requestsPerSecond')}), or one connection can use up its address's share`)
+  }
+  if (n('connectionRequestBurst') > n('requestBurst')) {
+    r.fail(['http', 'connectionRequestBurst'], 'http.connectionRequestBurst', `must be at most http.requestBurst (${n('requestBurst')})`)
+  }
+  if (n('headersTimeoutMs') > n('requestTimeoutMs')) {
+    r.fail(['http', 'headersTimeoutMs'], 'http.headersTimeoutMs', `must be at most http.requestTimeoutMs (${n('requestTimeoutMs')})`)
+  }
+  for (const [i, h] of get<string[]>('http.allowedHosts').entries()) {
+    if (h !== '*' && parseHostHeader(h) === undefined) r.fail(['http', 'allowedHosts', i], `http.allowedHosts[${i}]`, `must be a host name, an IP address (IPv6 in brackets), either with :port, or *; got ${show(h)}`)
+  }
 }
 
 export function parseHostPort (s: string): { host: string, port: number } | undefined {

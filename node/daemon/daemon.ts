@@ -11,7 +11,7 @@
  */
 import './polyfill.js'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { pino, type Logger } from 'pino'
 import { SupervisorCore } from '../core/supervisor-core.js'
 import type { DaemonConfig } from './config.js'
@@ -19,7 +19,7 @@ import { Driver } from './driver.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { EventLog } from './event-log.js'
 import { HttpApi, type ApiSource } from './http-api.js'
-import { loadOrCreateHostKey, loadSwarmKey } from './identity.js'
+import { loadOrCreateHostKey, loadSwarmKey, loadToken } from './identity.js'
 import { Mesh } from './mesh.js'
 import { DaemonMetrics } from './metrics.js'
 import type { ContainerRuntime, SignalSource } from '../core/ports.js'
@@ -40,7 +40,7 @@ const LEAVE_FLUSH_MS = 500
 /** /healthz fails when the driver has not run for this many heartbeat intervals. */
 const HEALTH_STALL_HEARTBEATS = 10
 const GAUGE_REFRESH_MS = 1000
-/** Refused gossip messages are logged at most once per (topic, reason) in this interval. */
+/** Refused gossip messages and refused inbound connections are logged at most once per (topic, reason) in this interval. */
 const REJECT_LOG_INTERVAL_MS = 10_000
 
 /** Wall-aligned and monotonic: Date.now() at process start plus a monotonic clock since. */
@@ -91,7 +91,7 @@ export class Daemon implements ApiSource {
     const { key, created } = await loadOrCreateHostKey(cfg.network.privateKeyFile)
     if (created) this.log.info({ file: cfg.network.privateKeyFile }, 'created host key')
     const swarmKey = loadSwarmKey(cfg.network.swarmKeyFile)
-    const token = cfg.http.tokenFile === '' ? undefined : readToken(cfg.http.tokenFile)
+    const token = cfg.http.tokenFile === '' ? undefined : loadToken(cfg.http.tokenFile)
     await this.runtime.start?.()
     await this.signals.start?.()
 
@@ -104,13 +104,7 @@ export class Daemon implements ApiSource {
       },
       'message:rejected': (topic, reason, verdict, peerId) => {
         this.metrics.rejected.inc({ topic, reason })
-        // A hostile peer can send thousands: one line per reason per interval, with the count.
-        const key = `${topic}/${reason}`
-        const now = daemonClock()
-        const last = this.rejectLog.get(key)
-        if (last !== undefined && now - last.atMs < REJECT_LOG_INTERVAL_MS) { last.suppressed++; return }
-        this.log.warn({ topic, reason, verdict, peer: peerId, suppressed: last?.suppressed ?? 0 }, 'gossip message refused')
-        this.rejectLog.set(key, { atMs: now, suppressed: 0 })
+        this.logLimited(`${topic}/${reason}`, (suppressed) => this.log.warn({ topic, reason, verdict, peer: peerId, suppressed }, 'gossip message refused'))
       },
       'message:published': (topic, message, bytes) => {
         this.metrics.messagesOut.inc({ topic, kind: message.body.kind })
@@ -124,6 +118,10 @@ export class Daemon implements ApiSource {
         this.metrics.disconnects.inc()
         this.log.debug({ peer: peerId, peerHost: hostId }, 'peer disconnected')
         if (hostId !== undefined) this.driver?.disconnected(hostId)
+      },
+      'connection:refused': (reason, remoteAddr) => {
+        this.metrics.connectionsRefused.inc({ reason })
+        this.logLimited(`refused/${reason}`, (suppressed) => this.log.warn({ reason, remoteAddr, suppressed }, 'inbound connection refused'))
       },
       'dial:failed': (peerId, err) => {
         this.metrics.dialFailures.inc()
@@ -197,6 +195,18 @@ export class Daemon implements ApiSource {
       this.log.info('supervisor stopped')
     })()
     return await this.stopping
+  }
+
+  /**
+   * A hostile peer can cause thousands of refusals a second: one line per key per interval,
+   * carrying how many were left out since the last one.
+   */
+  private logLimited (key: string, line: (suppressed: number) => void): void {
+    const now = daemonClock()
+    const last = this.rejectLog.get(key)
+    if (last !== undefined && now - last.atMs < REJECT_LOG_INTERVAL_MS) { last.suppressed++; return }
+    line(last?.suppressed ?? 0)
+    this.rejectLog.set(key, { atMs: now, suppressed: 0 })
   }
 
   // ---- ApiSource ---------------------------------------------------------------------------
@@ -363,17 +373,6 @@ export class Daemon implements ApiSource {
 interface SignalPushTarget {
   push: (service: string, value: number, upstream?: boolean) => void
   statuses: () => ReturnType<DaemonMetrics['signalStatuses']>
-}
-
-function readToken (file: string): string {
-  let token: string
-  try {
-    token = readFileSync(file, 'utf8').trim()
-  } catch (err) {
-    throw new DaemonError(DaemonErrorCode.KeyInvalid, `cannot read token file ${file}: ${(err as Error).message}`, [], { cause: err })
-  }
-  if (token.length < 16) throw new DaemonError(DaemonErrorCode.KeyInvalid, `token in ${file} is shorter than 16 characters`)
-  return token
 }
 
 /** Seeds the core's jitter: differs per host and per start, repeatable for a given pair. */

@@ -9,7 +9,10 @@ export const DaemonErrorCode = {
   ConfigInvalid: 'E_CONFIG_INVALID',
   /** The config file cannot be read. */
   ConfigIo: 'E_CONFIG_IO',
-  /** The host key or the swarm key file is missing, unreadable or malformed. */
+  /**
+   * A key or secret file (host key, swarm key, http.tokenFile, a signal's passwordFile or
+   * bearerTokenFile) is missing, unreadable, malformed, or readable by others.
+   */
   KeyInvalid: 'E_KEY_INVALID',
   /** The state file in the data dir cannot be read, parsed or written. */
   StateIo: 'E_STATE_IO',
@@ -49,8 +52,22 @@ export const HttpErrorCode = {
   RateLimited: 'E_HTTP_RATE_LIMITED',
   /** A mutating route without a valid bearer token, or with no token file configured. */
   Unauthorized: 'E_HTTP_UNAUTHORIZED',
-  /** The body is not the JSON the route takes. */
+  /** The body is not the JSON the route takes, or the request itself is malformed. */
   BadRequest: 'E_HTTP_BAD_REQUEST',
+  /** The request's headers are larger than Node's limit (431). */
+  HeadersTooLarge: 'E_HTTP_HEADERS_TOO_LARGE',
+  /** The client did not send its headers (http.headersTimeoutMs) or request (http.requestTimeoutMs) in time (408). */
+  Timeout: 'E_HTTP_TIMEOUT',
+  /**
+   * The Host header (or an absolute request target) names a host the API does not serve:
+   * not the listen address, a loopback name or one of http.allowedHosts (421). The defence
+   * against DNS rebinding.
+   */
+  HostRefused: 'E_HTTP_HOST_REFUSED',
+  /** A browser request from another site (its Origin or Sec-Fetch-Site header says so) (403). */
+  CrossSite: 'E_HTTP_CROSS_SITE',
+  /** A bug in the daemon while answering; the daemon goes on (500). */
+  Internal: 'E_HTTP_INTERNAL',
   /** Too many open /v1/events streams (http.maxSseClients). */
   TooManyStreams: 'E_HTTP_TOO_MANY_STREAMS',
   /** The route exists but is switched off in the config. */

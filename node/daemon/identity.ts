@@ -1,7 +1,8 @@
 /**
- * Key files: this host's libp2p identity (created on first start, mode 0600) and the private
+ * Key files: this host's libp2p identity (created on first start, mode 0600), the private
  * network's pre-shared key (pnet; the same file on every host, never created implicitly, since a
- * key made up by one host would cut it off from the rest).
+ * key made up by one host would cut it off from the rest) and the HTTP API's bearer token. Each
+ * is refused when other users can read it (secret-file.ts has the rule).
  */
 import { chmodSync, mkdirSync, openSync, closeSync, writeSync, fsyncSync, readFileSync, renameSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -9,6 +10,10 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import type { PrivateKey } from '@libp2p/interface'
 import { generateKey } from '@libp2p/pnet'
 import { DaemonError, DaemonErrorCode } from './errors.js'
+import { readSecretFile, secretFileProblem } from './secret-file.js'
+
+/** Shortest bearer token accepted in http.tokenFile. */
+export const TOKEN_CHARS_MIN = 16
 
 /** Loads the host key, or creates it (Ed25519, protobuf-encoded, mode 0600) when absent. */
 export async function loadOrCreateHostKey (file: string): Promise<{ key: PrivateKey, created: boolean }> {
@@ -19,8 +24,8 @@ export async function loadOrCreateHostKey (file: string): Promise<{ key: Private
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw keyError(file, 'cannot read', err)
   }
   if (bytes !== undefined) {
-    const mode = statSync(file).mode & 0o777
-    if ((mode & 0o077) !== 0) throw new DaemonError(DaemonErrorCode.KeyInvalid, `host key ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it`)
+    const problem = secretFileProblem(file, 'host key')
+    if (problem !== undefined) throw new DaemonError(DaemonErrorCode.KeyInvalid, problem)
     try {
       return { key: privateKeyFromProtobuf(bytes), created: false }
     } catch (err) {
@@ -34,18 +39,20 @@ export async function loadOrCreateHostKey (file: string): Promise<{ key: Private
 
 /** Reads the pnet swarm key file (`/key/swarm/psk/1.0.0/`, `/base16/`, 64 hex digits). */
 export function loadSwarmKey (file: string): Uint8Array {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw keyError(file, 'cannot read swarm key', err)
-  }
+  const text = readSecretFile(file, 'swarm key').toString('utf8')
   const lines = text.split(/\r?\n/).map(l => l.trim()).filter(l => l !== '')
   if (lines.length !== 3 || lines[0] !== '/key/swarm/psk/1.0.0/' || lines[1] !== '/base16/' || !/^[0-9a-fA-F]{64}$/.test(lines[2])) {
     throw new DaemonError(DaemonErrorCode.KeyInvalid, `swarm key ${file} is malformed: expected the three lines /key/swarm/psk/1.0.0/, /base16/ and 64 hex digits`)
   }
   // The format @libp2p/pnet's generateKey writes: three lines, no newline at the end.
   return new TextEncoder().encode(lines.join('\n'))
+}
+
+/** Reads the HTTP API's bearer token (http.tokenFile): trimmed, at least TOKEN_CHARS_MIN characters. */
+export function loadToken (file: string): string {
+  const token = readSecretFile(file, 'token file').toString('utf8').trim()
+  if (token.length < TOKEN_CHARS_MIN) throw new DaemonError(DaemonErrorCode.KeyInvalid, `token in ${file} is shorter than ${TOKEN_CHARS_MIN} characters`)
+  return token
 }
 
 /** Writes a fresh swarm key (mode 0600); refuses to overwrite one. */

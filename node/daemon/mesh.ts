@@ -14,7 +14,9 @@
  * - oversize messages kill streams: the codec refuses to encode past 64 KiB and gossipsub's
  *   inbound cap is set to the same limit;
  * - publishing with no subscribers throws: `allowPublishToZeroTopicPeers`;
- * - validators: a topic score param per topic, so a reject lowers the sender's score.
+ * - validators: a topic score param per topic, so a reject lowers the sender's score;
+ * - a wrong swarm key shows only as a dial timeout: inbound-handshakes.ts reports inbound
+ *   connections that fail pnet or Noise.
  *
  * libp2p-hot-paths.ts fixes two per-message costs in yamux and @libp2p/crypto.
  */
@@ -36,6 +38,7 @@ import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { applyHotPathFixes, type HotPathFixes } from './libp2p-hot-paths.js'
 import type { Topic } from '../core/core-io.js'
+import { InboundHandshakes, type RefusalReason } from './inbound-handshakes.js'
 import { MessageGate, type GateReason } from './message-gate.js'
 import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
 
@@ -65,6 +68,8 @@ export interface MeshEvents {
   'peer:disconnected': (peerId: string, hostId: string | undefined) => void
   'peer:connected': (peerId: string) => void
   'dial:failed': (peerId: string, err: Error) => void
+  /** An inbound connection failed before it became a peer (inbound-handshakes.ts). */
+  'connection:refused': (reason: RefusalReason, remoteAddr: string) => void
 }
 
 interface DialTarget {
@@ -97,6 +102,7 @@ export class Mesh {
   private stopped = false
   /** Which of libp2p-hot-paths.ts's fixes apply to the installed libraries (set at start). */
   hotPathFixes: HotPathFixes | undefined
+  private readonly handshakes = new InboundHandshakes((reason, addr) => this.on['connection:refused']?.(reason, addr))
 
   constructor (private readonly init: MeshInit, private readonly on: Partial<MeshEvents>, private readonly clock: () => number) {
     this.topics = { site: siteTopic(init.site), global: GLOBAL_TOPIC }
@@ -123,12 +129,16 @@ export class Mesh {
         privateKey: init.privateKey,
         addresses: { listen: init.listen, announce: init.announce },
         transports: [tcp()],
-        connectionProtector: preSharedKey({ psk: init.swarmKey }),
-        connectionEncrypters: [noise()],
+        connectionProtector: this.handshakes.protector(preSharedKey({ psk: init.swarmKey })),
+        connectionEncrypters: [this.handshakes.encrypter(noise())],
         streamMuxers: [yamux()],
         connectionGater: {
           denyDialMultiaddr: () => this.partitioned,
-          denyInboundConnection: () => this.partitioned,
+          denyInboundConnection: (maConn) => {
+            if (this.partitioned) this.handshakes.refusedByGater('partitioned', maConn)
+            return this.partitioned
+          },
+          denyInboundEncryptedConnection: (_peer, maConn) => { this.handshakes.handshakeDone(maConn); return false },
           denyOutboundConnection: () => this.partitioned,
         },
         connectionMonitor: init.pingIntervalMs === 0 ? { enabled: false } : { pingInterval: init.pingIntervalMs },
@@ -206,6 +216,7 @@ export class Mesh {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.handshakes.stop()
     if (this.redialTimer !== undefined) clearInterval(this.redialTimer)
     if (this.pxTimer !== undefined) clearInterval(this.pxTimer)
     await this.node?.stop()

@@ -52,6 +52,9 @@ export class DaemonMetrics {
   readonly persistWrites: Counter
   readonly httpRequests: Counter<'route' | 'code'>
   readonly sseClients: Gauge
+  readonly httpDroppedConnections: Counter
+  readonly httpConnections: Gauge
+  readonly connectionsRefused: Counter<'reason'>
   readonly partitioned: Gauge
   readonly containerStart: Histogram<'service'>
   readonly containerStartFailures: Counter<'service'>
@@ -98,6 +101,9 @@ export class DaemonMetrics {
     this.actions = new Counter({ name: 'agentmesh_container_actions_total', help: 'Container actions the core asked for, by type and result (ok, failed, skipped by the null runtime, dropped when the action queue was full).', labelNames: ['type', 'result'], registers })
     this.persistWrites = new Counter({ name: 'agentmesh_state_writes_total', help: 'Atomic writes of the election state file.', registers })
     this.httpRequests = new Counter({ name: 'agentmesh_http_requests_total', help: 'HTTP API requests, by route and status code.', labelNames: ['route', 'code'], registers })
+    this.httpConnections = new Gauge({ name: 'agentmesh_http_connections', help: 'Open HTTP API connections (http.maxConnections at most).', registers })
+    this.httpDroppedConnections = new Counter({ name: 'agentmesh_http_dropped_connections_total', help: 'HTTP connections closed on arrival because http.maxConnections were open.', registers })
+    this.connectionsRefused = new Counter({ name: 'agentmesh_connections_refused_total', help: 'Inbound libp2p connections refused before they became peers, by reason (pnet: the private-network handshake failed, a peer without this swarm key; encryption: the Noise handshake failed; partitioned: fault injection).', labelNames: ['reason'], registers })
     this.sseClients = new Gauge({ name: 'agentmesh_http_event_streams', help: 'Open /v1/events streams.', registers })
     this.partitioned = new Gauge({ name: 'agentmesh_fault_partitioned', help: '1 while fault injection cuts this host off the mesh.', registers })
     this.containerStart = new Histogram({ name: 'agentmesh_container_start_duration_seconds', help: 'From the start call to the first observation of the container running, by service.', labelNames: ['service'], buckets: CONTAINER_START_BUCKETS_S, registers })

@@ -13,6 +13,7 @@ export * from './mqtt-signal.js'
 export * from './prometheus-signal.js'
 export * from './push-signal.js'
 export * from './signal-set.js'
+export * from './redact.js'
 
 export type SignalConfig =
   | ({ kind: 'mqtt-backlog' } & MqttBacklogInit)

@@ -24,6 +24,7 @@ import {
   Reading, SIGNAL_DEFAULTS, SignalError, SignalErrorCode, checkCommon, parseFieldPath, parseNumber, positive, reportProblems,
   type ServiceSignal, type SignalKind, type SignalStatus,
 } from './signal-source.js'
+import { redactCredentials, redactUrl } from './redact.js'
 
 export interface MqttSignalInit {
   service: string
@@ -65,8 +66,8 @@ function checkMqtt (init: MqttSignalInit, problems: string[]): void {
   checkCommon(init, problems)
   try {
     const u = new URL(init.url)
-    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'].includes(u.protocol)) problems.push(`url ${init.url}: scheme must be mqtt, mqtts, ws or wss`)
-  } catch { problems.push(`url ${String(init.url)} is not a URL`) }
+    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'].includes(u.protocol)) problems.push(`url ${redactUrl(init.url)}: scheme must be mqtt, mqtts, ws or wss`)
+  } catch { problems.push(`url ${redactUrl(String(init.url))} is not a URL`) }
   if (typeof init.topic !== 'string' || init.topic === '' || init.topic.length > 65_535) problems.push('topic must be a non-empty string')
   else if (/#./.test(init.topic) || /[^/]#|[^/]\+|\+[^/]/.test(init.topic)) problems.push(`topic ${init.topic} is not a valid filter`)
   positive(init.reconnectMs, 'reconnectMs', problems)
@@ -81,6 +82,8 @@ abstract class MqttSignal implements ServiceSignal {
   protected readonly reading = new Reading()
   protected readonly clock: () => number
   protected readonly log: Logger
+  /** The broker URL as shown in messages: credentials in it replaced (redact.ts). */
+  protected readonly shownUrl: string
   protected connected = false
   private client: MqttClient | undefined
   private starting = false
@@ -92,6 +95,7 @@ abstract class MqttSignal implements ServiceSignal {
     this.upstream = init.upstream ?? false
     this.clock = components.clock ?? Date.now
     this.log = components.log ?? pino({ level: 'silent' })
+    this.shownUrl = redactUrl(String(init.url))
   }
 
   /** Resolves at once: a broker that is down at start is a stale signal, not a failed start. */
@@ -128,9 +132,9 @@ abstract class MqttSignal implements ServiceSignal {
       if (!this.connected) return
       this.connected = false
       this.onDisconnected(this.clock())
-      this.fail(SignalErrorCode.Unavailable, `connection to ${this.init.url} lost`)
+      this.fail(SignalErrorCode.Unavailable, `connection to ${this.shownUrl} lost`)
     })
-    client.on('error', (err) => this.fail(SignalErrorCode.Unavailable, `${this.init.url}: ${err.message}`))
+    client.on('error', (err) => this.fail(SignalErrorCode.Unavailable, `${this.shownUrl}: ${err.message}`))
     client.on('message', (topic, payload) => this.onMessage(topic, payload, this.clock()))
   }
 
@@ -155,7 +159,8 @@ abstract class MqttSignal implements ServiceSignal {
     return { ...this.reading.status({ service: this.service, kind: this.kind, upstream: this.upstream }, nowMs), connected: this.connected }
   }
 
-  protected fail (code: SignalErrorCode, message: string): void {
+  protected fail (code: SignalErrorCode, text: string): void {
+    const message = redactCredentials(text)
     this.log.debug({ service: this.service, code, err: message }, 'mqtt signal error')
     this.reading.failed(new SignalError(code, message), this.clock())
   }

@@ -15,6 +15,7 @@ import {
   Reading, SIGNAL_DEFAULTS, SignalError, SignalErrorCode, checkCommon, checkValue, positive, reportProblems,
   type ServiceSignal, type SignalStatus,
 } from './signal-source.js'
+import { redactCredentials, redactUrl } from './redact.js'
 
 export interface PrometheusSignalInit {
   service: string
@@ -60,8 +61,10 @@ class PrometheusSignal implements ServiceSignal {
     let base: URL | undefined
     try {
       base = new URL(init.url)
-      if (base.protocol !== 'http:' && base.protocol !== 'https:') problems.push(`url ${init.url}: scheme must be http or https`)
-    } catch { problems.push(`url ${String(init.url)} is not a URL`) }
+      if (base.protocol !== 'http:' && base.protocol !== 'https:') problems.push(`url ${redactUrl(init.url)}: scheme must be http or https`)
+      // fetch refuses a URL with user info: every query would fail.
+      if (base.username !== '' || base.password !== '') problems.push(`url ${redactUrl(init.url)}: user info in the URL is not supported; use bearerTokenFile`)
+    } catch { problems.push(`url ${redactUrl(String(init.url))} is not a URL`) }
     if (typeof init.query !== 'string' || init.query.trim() === '') problems.push('query must be a non-empty string')
     else if (Buffer.byteLength(init.query) > SIGNAL_DEFAULTS.prometheusQueryBytesMax) problems.push(`query is longer than ${SIGNAL_DEFAULTS.prometheusQueryBytesMax} bytes`)
     positive(init.intervalMs, 'intervalMs', problems)
@@ -124,8 +127,8 @@ class PrometheusSignal implements ServiceSignal {
       const e = err instanceof SignalError
         ? err
         : timeout.aborted
-          ? new SignalError(SignalErrorCode.Timeout, `${this.init.url}: no answer within ${timeoutMs} ms`, { cause: err })
-          : new SignalError(SignalErrorCode.Unavailable, `${this.init.url}: ${(err as Error).message}`, { cause: err })
+          ? new SignalError(SignalErrorCode.Timeout, `${redactUrl(this.init.url)}: no answer within ${timeoutMs} ms`, { cause: err })
+          : new SignalError(SignalErrorCode.Unavailable, redactCredentials(`${redactUrl(this.init.url)}: ${(err as Error).message}`), { cause: err })
       this.log.debug({ service: this.service, code: e.code, err: e.message }, 'prometheus query failed')
       this.reading.failed(e, this.clock())
     }

@@ -12,6 +12,7 @@
  */
 import type { SignalSample } from '../../protocol/index.js'
 import { CodedError } from '../../protocol/errors.js'
+import { redactCredentials } from './redact.js'
 
 export type SignalKind = 'mqtt-backlog' | 'mqtt-rate' | 'prometheus' | 'push'
 
@@ -132,7 +133,8 @@ export class Reading {
 
   failed (err: SignalError, atMs: number): void {
     this.errorsCount++
-    this.lastError = { code: err.code, message: err.message, atMs }
+    // lastError reaches /v1/status: no library's error text may carry a URL's password there.
+    this.lastError = { code: err.code, message: redactCredentials(err.message), atMs }
     this.emit()
   }
 

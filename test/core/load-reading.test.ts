@@ -2,7 +2,9 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { aggregateReadings, missingReading, type HostSamples } from '../../node/core/load-reading.js'
-import type { SignalSample } from '../../protocol/index.js'
+import { encodeMessage, PROTOCOL_MINOR, type SignalSample, type SiteSummary } from '../../protocol/index.js'
+import { serviceSpec } from '../../node/core/service-spec.js'
+import { Cluster, siteHosts } from './cluster.js'
 
 const MAX_AGE_MS = 5000
 const NOW_MS = 100_000
@@ -148,5 +150,55 @@ describe('aggregateReadings', () => {
       const partial = aggregateReadings([host([sample('q', 3), wide('q', 10, 9000)])], NOW_MS, MAX_AGE_MS)
       assert.deepEqual(partial.load.get('q'), { status: 'partial', total: 3, reporters: 2, staleReporters: 1 })
     })
+  })
+})
+
+describe('aggregateReadings: totals stay finite (issue 11)', () => {
+  /** Finite doubles, half of them within a factor of 2 of the largest double. */
+  const hugeOrAny = fc.oneof(
+    fc.double({ min: 1e307, max: Number.MAX_VALUE, noNaN: true }),
+    fc.double({ min: -Number.MAX_VALUE, max: -1e307, noNaN: true }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+  )
+  const hostsArb = fc.array(fc.record({
+    value: hugeOrAny,
+    siteWide: fc.boolean(),
+    upstream: fc.boolean(),
+    ageMs: fc.integer({ min: 0, max: MAX_AGE_MS * 2 }),
+  }, { noNullPrototype: true }), { minLength: 1, maxLength: 12 })
+
+  it('gives a finite total for any finite samples, and a site summary that encodes', () => {
+    fc.assert(fc.property(hostsArb, (specs) => {
+      const hosts = specs.map(s => host([{ ...sample('a', s.value, s.ageMs, s.upstream), ...(s.siteWide ? { siteWide: true } : {}) }]))
+      const r = aggregateReadings(hosts, NOW_MS, MAX_AGE_MS)
+      const reading = r.load.get('a') ?? missingReading()
+      assert.ok(Number.isFinite(reading.total), `total ${reading.total}`)
+      const summary: SiteSummary = { term: 1, hostsAlive: hosts.length, slotsTotal: 8, slotsFree: 8, services: [{ service: 'a', desired: 1, running: 1, load: reading.total, unplaced: 0 }] }
+      encodeMessage({ minor: PROTOCOL_MINOR, sender: 'h1', site: 's', incarnation: 1, seq: 1, sentAtMs: 0, body: { kind: 'siteSummary', siteSummary: summary } })
+    }), { numRuns: 500 })
+  })
+
+  it('saturates at the largest double when host shares overflow, instead of Infinity', () => {
+    const r = aggregateReadings([host([sample('a', 1e308)]), host([sample('a', 1e308)]), host([sample('a', 1e308)])], NOW_MS, MAX_AGE_MS)
+    assert.deepEqual(r.load.get('a'), { status: 'fresh', total: Number.MAX_VALUE, reporters: 3, staleReporters: 0 })
+  })
+
+  it('counts a sample that is not finite as stale rather than poisoning the sum', () => {
+    const r = aggregateReadings([host([sample('a', 3)]), host([sample('a', NaN)]), host([sample('a', Infinity)])], NOW_MS, MAX_AGE_MS)
+    assert.deepEqual(r.load.get('a'), { status: 'partial', total: 3, reporters: 3, staleReporters: 2 })
+  })
+
+  it('lets a leader whose hosts report 1e308 each publish its site summary and scale to the maximum', () => {
+    const spec = serviceSpec('a', { targetPerReplica: 10, maxReplicas: 4 })
+    const c = new Cluster({ seed: 7, hosts: siteHosts('s', 3), services: [spec] })
+    c.runUntilTrue(() => c.agreedLeader('s') !== undefined, 5000)
+    const leader = c.agreedLeader('s')!
+    // The cluster encodes every published message with the real codec: an infinite load in the
+    // summary would throw here.
+    for (const h of c.hosts.keys()) c.setSignal(h, 'a', 1e308)
+    c.runFor(5000)
+    const lv = c.host(leader).core.leaderView!
+    assert.equal(lv.load.get('a'), Number.MAX_VALUE)
+    assert.equal(lv.scalers.get('a')!.replicas, 4)
   })
 })

@@ -96,6 +96,17 @@ describe('daemon config', () => {
     assert.ok(p.some(x => x.includes('network.swarmKeyFile:')), p.join('\n'))
   })
 
+  it('refuses HTTP limits whose relations break, and malformed allowed hosts, naming each field', () => {
+    const p = problems(MINIMAL + 'http: {maxConnections: 8, maxSseClients: 8, requestsPerSecond: 10, connectionRequestsPerSecond: 20, requestBurst: 5, connectionRequestBurst: 6, headersTimeoutMs: 5000, requestTimeoutMs: 1000, allowedHosts: [ok.example, "ok.example:80", "[::1]", "*", "no/slash", "a b", "::1"]}\n')
+    for (const field of ['http.maxConnections', 'http.connectionRequestsPerSecond', 'http.connectionRequestBurst', 'http.headersTimeoutMs', 'http.allowedHosts[4]', 'http.allowedHosts[5]', 'http.allowedHosts[6]']) {
+      assert.ok(p.some(x => x.includes(` ${field}: `)), `no problem names ${field}:\n${p.join('\n')}`)
+    }
+    assert.ok(!p.some(x => /allowedHosts\[[0-3]\]/.test(x)), p.join('\n'))
+    const c = parse(MINIMAL)
+    assert.deepEqual(c.http.allowedHosts, [])
+    assert.equal(c.http.maxConnections, 64)
+  })
+
   it('derives environment names from field paths', () => {
     assert.equal(envName('network.ipColocationWhitelist'), 'AGENTMESH_NETWORK_IP_COLOCATION_WHITELIST')
     assert.equal(envName('hostId'), 'AGENTMESH_HOST_ID')
@@ -188,7 +199,7 @@ describe('daemon config', () => {
       assert.ok(p.some(x => /signals\[0\]: .*scheme must be mqtt/.test(x) && /not a valid filter/.test(x)), p.join('\n'))
       const missing = problems(MINIMAL + 'services: [{name: a}]\nsignals:\n  - {service: a, kind: mqtt-rate, url: "mqtt://x", topic: t, passwordFile: nope.txt}\n')
       assert.ok(missing.some(x => /signals\[0\]\.passwordFile: cannot read .*nope\.txt/.test(x)), missing.join('\n'))
-      writeFileSync(join(dir, 'mqtt.pw'), 'secret\n')
+      writeFileSync(join(dir, 'mqtt.pw'), 'secret\n', { mode: 0o600 })
       const c = parse(MINIMAL + 'services: [{name: a}]\nsignals:\n  - {service: a, kind: mqtt-rate, url: "mqtt://x", topic: t, passwordFile: mqtt.pw}\n')
       assert.equal((c.signals[0]!.config as { password?: string }).password, 'secret')
     })

@@ -148,6 +148,8 @@ export class Supervisor {
 
   async metricsText (): Promise<string> {
     const res = await fetch(this.url + '/metrics', { signal: AbortSignal.timeout(2000) })
+    // A refusal (429 under a test's polling, say) must not read as every metric at zero.
+    if (!res.ok) throw new Error(`${this.hostId} /metrics: ${res.status} ${await res.text()}`)
     return await res.text()
   }
 

@@ -5,6 +5,7 @@ import { HttpApi, type ApiSource } from '../../node/daemon/http-api.js'
 import { EventLog } from '../../node/daemon/event-log.js'
 import { DaemonMetrics } from '../../node/daemon/metrics.js'
 import { HttpErrorCode } from '../../node/daemon/errors.js'
+import { defaultHttpConfig } from '../../node/daemon/config.js'
 import { ScopedSignalSet } from '../../node/daemon/workload.js'
 import { createPushSignal, SignalError } from '../../node/signals/index.js'
 
@@ -37,7 +38,7 @@ describe('HTTP API', () => {
 
   before(async () => {
     api = new HttpApi({
-      http: { host: '127.0.0.1', port: 0, tokenFile: 'x', maxBodyBytes: 64, requestsPerSecond: 5, requestBurst: 20, maxSseClients: 1, sseMaxBufferedBytes: 1 << 20, eventHistory: 8 },
+      http: defaultHttpConfig({ tokenFile: 'x', maxBodyBytes: 64, requestsPerSecond: 5, requestBurst: 20, connectionRequestsPerSecond: 5, connectionRequestBurst: 20, maxSseClients: 1, eventHistory: 8 }),
       token: TOKEN,
     }, { source, events, metrics: new DaemonMetrics(), log: pino({ level: 'silent' }), clock: () => Date.now() })
     const a = await api.start()
@@ -115,7 +116,7 @@ describe('HTTP API', () => {
 
   it('rate limits a client past its burst', async () => {
     let limited = 0
-    for (let i = 0; i < 40; i++) if ((await fetch(base + '/healthz')).status === 429) limited++
+    for (let i = 0; i < 40; i++) if ((await fetch(base + '/v1/status')).status === 429) limited++
     assert.ok(limited > 0)
   })
 

@@ -42,7 +42,7 @@ describe('state store and key files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentmesh-key-'))
     writeSwarmKey(join(dir, 'good.key'))
     assert.equal(loadSwarmKey(join(dir, 'good.key')).length, 95)
-    writeFileSync(join(dir, 'bad.key'), '/key/swarm/psk/1.0.0/\n/base16/\nzz\n')
+    writeFileSync(join(dir, 'bad.key'), '/key/swarm/psk/1.0.0/\n/base16/\nzz\n', { mode: 0o600 })
     assert.throws(() => loadSwarmKey(join(dir, 'bad.key')), (e: unknown) => e instanceof DaemonError && e.code === DaemonErrorCode.KeyInvalid)
   })
 })

@@ -1,0 +1,27 @@
+/**
+ * The README names every error code a client or an operator can meet and every metric the
+ * daemon exports, so the two cannot drift apart (as undici's test/errors.js does for its errors).
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { DaemonErrorCode, HttpErrorCode } from '../../node/daemon/errors.js'
+import { DaemonMetrics } from '../../node/daemon/metrics.js'
+import { REPO_ROOT } from './harness.js'
+
+const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+
+describe('the README and the daemon agree', () => {
+  it('names every HTTP and daemon error code', () => {
+    for (const code of [...Object.values(HttpErrorCode), ...Object.values(DaemonErrorCode)]) {
+      assert.ok(readme.includes(`\`${code}\``), `README lacks ${code}`)
+    }
+  })
+
+  it('lists every agentmesh_ metric', async () => {
+    const names = (await new DaemonMetrics().registry.getMetricsAsJSON()).map(m => m.name).filter(n => n.startsWith('agentmesh_'))
+    assert.ok(names.length > 30)
+    for (const name of names) assert.ok(readme.includes(`\`${name}\``), `README lacks metric ${name}`)
+  })
+})
