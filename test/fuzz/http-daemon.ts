@@ -26,12 +26,12 @@ export async function startFuzzDaemon (): Promise<FuzzDaemon> {
     hosts: [{ hostId: 'fuzz-1', site: 'fuzz' }],
     common: {
       http: FUZZ_HTTP,
-      // The push signal is an upstream's saturation, not a service's load: with runtime.kind
-      // none, any load above zero makes the driver loop on actions that change nothing, without
-      // yielding to the event loop, and the daemon stops answering (found by this fuzzer; the
-      // driver is outside this suite's scope, see the issue-11 report).
+      // Both a service's load and an upstream's saturation can be pushed. With runtime.kind
+      // none a load above zero asks for replicas nothing will ever start: this fuzzer found
+      // that the driver then looped on those actions without yielding and the daemon stopped
+      // answering (fixed in node/daemon/driver.ts; test/daemon/unmeetable-plan.test.ts).
       services: [{ name: 'svc', maxReplicas: 2, upstream: { name: 'broker' } }],
-      signals: [{ upstream: 'broker', kind: 'push' }],
+      signals: [{ upstream: 'broker', kind: 'push' }, { service: 'svc', kind: 'push', scope: 'site' }],
       log: { level: 'warn' },
     },
   })
