@@ -14,7 +14,7 @@ apt_install_missing() {
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
-apt_install_missing promtool:prometheus chromium:chromium
+apt_install_missing promtool:prometheus chromium:chromium tmux:tmux
 
 # Services the integration tests use (each script installs and starts only what is missing):
 # a Docker engine without its bridge network, a Mosquitto broker on 127.0.0.1:18830, the

@@ -95,6 +95,7 @@ export const demoCommand: Command = {
     const { runDemo } = await import('../demo/run-demo.js')
     return await runDemo(args, {
       out: s => process.stdout.write(`${s}\n`),
+      columns: () => process.stdout.columns,
       err: s => process.stderr.write(`${s}\n`),
       tty: process.stdout.isTTY === true && !args.json,
     })

@@ -102,16 +102,29 @@ export function renderRows (rows: readonly SiteRow[]): string {
 
 /**
  * Redraws a block of lines in place on a terminal: the cursor goes back up over the previous
- * block, which is cleared to the end of the screen first.
+ * block, which is cleared to the end of the screen first. `writeLine` ends what it is given
+ * with exactly one newline (the demo's `io.out`). The block is counted in screen rows: a line
+ * wider than the terminal takes several, and going up too few rows would leave the top of
+ * the last block (the table's header) behind on every redraw.
  */
 export class InPlaceWriter {
-  private lastLines = 0
+  private lastRows = 0
 
-  constructor (private readonly write: (s: string) => void) {}
+  constructor (private readonly writeLine: (s: string) => void, private readonly columns: () => number | undefined = () => undefined) {}
 
   draw (text: string): void {
-    const up = this.lastLines > 0 ? `\x1b[${this.lastLines}F\x1b[J` : ''
-    this.write(`${up}${text}\n`)
-    this.lastLines = text.split('\n').length
+    const up = this.lastRows > 0 ? `\x1b[${this.lastRows}F\x1b[J` : ''
+    this.writeLine(`${up}${text}`)
+    this.lastRows = screenRows(text, this.columns())
   }
+}
+
+/** Rows a text takes on a terminal `columns` wide (undefined: no wrapping); one character one column. */
+export function screenRows (text: string, columns: number | undefined): number {
+  let rows = 0
+  for (const line of text.split('\n')) {
+    const width = [...line].length
+    rows += columns === undefined || columns <= 0 || width === 0 ? 1 : Math.ceil(width / columns)
+  }
+  return rows
 }

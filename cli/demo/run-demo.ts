@@ -56,8 +56,10 @@ export interface DemoOptions {
 }
 
 export interface DemoIo {
-  /** The table or JSON lines. */
+  /** The table or JSON lines; ends what it is given with one newline. */
   out: (s: string) => void
+  /** The terminal's width, when stdout is one (the table is redrawn in screen rows). */
+  columns?: () => number | undefined
   /** Human notes (the runtime and why, stops, failures). */
   err: (s: string) => void
   /** Redraw the table in place (stdout is a terminal and --json is off). */
@@ -160,7 +162,7 @@ async function viewLoop (
   sups: MeshSupervisor[], sites: string[], load: LoadGenerator, signal: AbortSignal, io: DemoIo,
   emit: (e: Record<string, unknown>) => void, opts: DemoOptions, elapsedS: () => number,
 ): Promise<number> {
-  const writer = new InPlaceWriter(io.out)
+  const writer = new InPlaceWriter(io.out, io.columns ?? (() => undefined))
   const readyBy = Date.now() + MESH_READY_TIMEOUT_MS
   while (!signal.aborted) {
     const tickAt = Date.now()
