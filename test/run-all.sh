@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests call as binaries, installed only when missing: `promtool` (package
-# prometheus) checks the daemon's /metrics, `chromium` runs the dashboard test. The tests fail,
+# prometheus) checks the daemon's /metrics, `chromium` runs the dashboard test, `tmux` the demo's
+# terminal test. The tests fail,
 # not skip, when one is missing.
 apt_install_missing() {
   local missing=() pair
