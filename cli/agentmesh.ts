@@ -6,6 +6,7 @@
 import type { Command } from './commands/command.js'
 import { packageVersion } from './package-version.js'
 import { versionCommand } from './commands/version.js'
+import { EXIT } from './exit-codes.js'
 import { simCommand } from './commands/sim.js'
 import { superviseCommand } from './commands/supervise.js'
 import { statusCommand } from './commands/status.js'
@@ -29,7 +30,9 @@ function help (): string {
     'commands:',
     ...COMMANDS.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `agentmesh COMMAND --help` for the options of one command.',
+    'Run `agentmesh COMMAND --help` for the options and examples of one command.',
+    '',
+    `exit status (every command): ${EXIT.ok} the job was done, ${EXIT.failed} it failed, ${EXIT.usage} bad input (nothing started)`,
   ].join('\n')
 }
 

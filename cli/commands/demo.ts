@@ -5,7 +5,7 @@
  */
 import type { Command } from './command.js'
 import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
-import { flagValue } from './flag-value.js'
+import { intFlag, parseCommandArgs } from '../args.js'
 import { LOAD_CYCLE_MS_DEFAULT, LOAD_CYCLE_MS_MIN } from '../demo/load-shape.js'
 
 const SITES_DEFAULT = 2
@@ -37,6 +37,11 @@ options:
   --json                one JSON object per line (events start, load-started, tick every second,
                         stop) instead of the table; also the output when stdout is not a terminal
 
+examples:
+  agentmesh demo                                  two sites of three, until Ctrl-C
+  agentmesh demo --sites 3 --duration 120         three sites, two minutes
+  agentmesh demo --runtime process --json | jq .  no Docker; JSON lines for a script
+
 exit status: 0 stopped cleanly, 1 the demo could not run, 2 bad flags`
 
 export interface DemoArgs {
@@ -49,32 +54,29 @@ export interface DemoArgs {
   json: boolean
 }
 
-function intIn (flag: string, v: string, min: number, max: number): number {
-  const n = Number(v)
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new DaemonError(DaemonErrorCode.ArgsInvalid, `${flag} must be a whole number from ${min} to ${max}, got ${v}`)
-  return n
-}
+const invalid = (message: string): DaemonError => new DaemonError(DaemonErrorCode.ArgsInvalid, message)
+
+const OPTIONS = {
+  sites: { type: 'string' },
+  'hosts-per-site': { type: 'string' },
+  duration: { type: 'string' },
+  runtime: { type: 'string' },
+  'mqtt-port': { type: 'string' },
+  cycle: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
 
 export function parseDemoArgs (argv: readonly string[]): DemoArgs {
-  const args: DemoArgs = { sites: SITES_DEFAULT, hostsPerSite: HOSTS_PER_SITE_DEFAULT, durationMs: undefined, runtime: 'auto', mqttPort: 0, cycleMs: LOAD_CYCLE_MS_DEFAULT, json: false }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    const value = (): string => { const [v, at] = flagValue(argv, i); i = at; return v }
-    switch (a) {
-      case '--sites': args.sites = intIn(a, value(), 1, SITES_MAX); break
-      case '--hosts-per-site': args.hostsPerSite = intIn(a, value(), 1, HOSTS_PER_SITE_MAX); break
-      case '--duration': args.durationMs = intIn(a, value(), 1, 7 * 24 * 3600) * 1000; break
-      case '--mqtt-port': args.mqttPort = intIn(a, value(), 1, 65_535); break
-      case '--cycle': args.cycleMs = intIn(a, value(), LOAD_CYCLE_MS_MIN / 1000, 24 * 3600) * 1000; break
-      case '--json': args.json = true; break
-      case '--runtime': {
-        const v = value()
-        if (v !== 'auto' && v !== 'docker' && v !== 'process') throw new DaemonError(DaemonErrorCode.ArgsInvalid, `--runtime must be auto, docker or process, got ${v}`)
-        args.runtime = v
-        break
-      }
-      default: throw new DaemonError(DaemonErrorCode.ArgsInvalid, `unknown option ${a}`)
-    }
+  const { values: v } = parseCommandArgs(argv, OPTIONS, 0, invalid)
+  const args: DemoArgs = { sites: SITES_DEFAULT, hostsPerSite: HOSTS_PER_SITE_DEFAULT, durationMs: undefined, runtime: 'auto', mqttPort: 0, cycleMs: LOAD_CYCLE_MS_DEFAULT, json: v.json === true }
+  if (v.sites !== undefined) args.sites = intFlag('--sites', v.sites, 1, SITES_MAX, invalid)
+  if (v['hosts-per-site'] !== undefined) args.hostsPerSite = intFlag('--hosts-per-site', v['hosts-per-site'], 1, HOSTS_PER_SITE_MAX, invalid)
+  if (v.duration !== undefined) args.durationMs = intFlag('--duration', v.duration, 1, 7 * 24 * 3600, invalid) * 1000
+  if (v['mqtt-port'] !== undefined) args.mqttPort = intFlag('--mqtt-port', v['mqtt-port'], 1, 65_535, invalid)
+  if (v.cycle !== undefined) args.cycleMs = intFlag('--cycle', v.cycle, LOAD_CYCLE_MS_MIN / 1000, 24 * 3600, invalid) * 1000
+  if (v.runtime !== undefined) {
+    if (v.runtime !== 'auto' && v.runtime !== 'docker' && v.runtime !== 'process') throw invalid(`--runtime must be auto, docker or process, got ${v.runtime}`)
+    args.runtime = v.runtime
   }
   return args
 }

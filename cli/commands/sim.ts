@@ -12,6 +12,7 @@ import { runScenario, type RunSummary } from '../../sim/run-scenario.js'
 import { loadScenario, parseDurationMs } from '../../sim/scenario-parse.js'
 import { POLICY_NAMES, type PolicyName } from '../../sim/scenario.js'
 import { SIM_DEFAULTS } from '../../sim/defaults.js'
+import { parseCommandArgs } from '../args.js'
 import type { Command } from './command.js'
 import { packageVersion } from '../package-version.js'
 
@@ -29,6 +30,10 @@ options:
   --report OUT.html write a self-contained HTML report
   --quiet           no progress bar and no table
 
+examples:
+  agentmesh sim sim/scenarios/chimera.yaml --policy all --report chimera.html
+  agentmesh sim sim/scenarios/burst.yaml --seed 7 --duration 10m --json burst.json --quiet
+
 exit status: 0 every invariant held, 1 an invariant broke, 2 bad input`
 
 interface SimArgs {
@@ -41,47 +46,36 @@ interface SimArgs {
   quiet: boolean
 }
 
+const invalid = (message: string): SimError => new SimError(SimErrorCode.ArgsInvalid, message)
+
+const OPTIONS = {
+  seed: { type: 'string' },
+  duration: { type: 'string' },
+  policy: { type: 'string' },
+  json: { type: 'string' },
+  report: { type: 'string' },
+  quiet: { type: 'boolean' },
+} as const
+
 export function parseSimArgs (argv: readonly string[]): SimArgs {
-  const args: SimArgs = { file: '', seed: undefined, durationMs: undefined, policies: undefined, json: undefined, report: undefined, quiet: false }
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1]
-    if (v === undefined || v.startsWith('--')) throw new SimError(SimErrorCode.ArgsInvalid, `${flag} needs a value`)
-    return v
+  const { values: v, positionals } = parseCommandArgs(argv, OPTIONS, 1, invalid)
+  const args: SimArgs = { file: positionals[0] ?? '', seed: undefined, durationMs: undefined, policies: undefined, json: v.json, report: v.report, quiet: v.quiet === true }
+  if (v.seed !== undefined) {
+    const n = Number(v.seed)
+    if (!/^\d+$/.test(v.seed) || n > 2 ** 32 - 1) throw invalid(`--seed must be a whole number from 0 to 4294967295, got "${v.seed}"`)
+    args.seed = n
   }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    switch (a) {
-      case '--seed': {
-        const v = value(i++, a)
-        const n = Number(v)
-        if (!/^\d+$/.test(v) || n > 2 ** 32 - 1) throw new SimError(SimErrorCode.ArgsInvalid, `--seed must be a whole number from 0 to 4294967295, got "${v}"`)
-        args.seed = n
-        break
-      }
-      case '--duration': {
-        const v = value(i++, a)
-        const ms = parseDurationMs(/^\d+(\.\d+)?$/.test(v) ? Number(v) : v)
-        if (ms === undefined || ms < 1000 || ms > SIM_DEFAULTS.maxDurationMs) throw new SimError(SimErrorCode.ArgsInvalid, `--duration must be a duration from 1s to 168h such as 90s, 10m, 2h, got "${v}"`)
-        args.durationMs = ms
-        break
-      }
-      case '--policy': {
-        const v = value(i++, a)
-        if (v === 'all') args.policies = [...POLICY_NAMES]
-        else if ((POLICY_NAMES as readonly string[]).includes(v)) args.policies = [v as PolicyName]
-        else throw new SimError(SimErrorCode.ArgsInvalid, `--policy must be one of ${POLICY_NAMES.join(', ')}, all; got "${v}"`)
-        break
-      }
-      case '--json': args.json = value(i++, a); break
-      case '--report': args.report = value(i++, a); break
-      case '--quiet': args.quiet = true; break
-      default:
-        if (a.startsWith('-')) throw new SimError(SimErrorCode.ArgsInvalid, `unknown option ${a}`)
-        if (args.file !== '') throw new SimError(SimErrorCode.ArgsInvalid, `one scenario file only; got "${args.file}" and "${a}"`)
-        args.file = a
-    }
+  if (v.duration !== undefined) {
+    const ms = parseDurationMs(/^\d+(\.\d+)?$/.test(v.duration) ? Number(v.duration) : v.duration)
+    if (ms === undefined || ms < 1000 || ms > SIM_DEFAULTS.maxDurationMs) throw invalid(`--duration must be a duration from 1s to 168h such as 90s, 10m, 2h, got "${v.duration}"`)
+    args.durationMs = ms
   }
-  if (args.file === '') throw new SimError(SimErrorCode.ArgsInvalid, 'a scenario file is required')
+  if (v.policy !== undefined) {
+    if (v.policy === 'all') args.policies = [...POLICY_NAMES]
+    else if ((POLICY_NAMES as readonly string[]).includes(v.policy)) args.policies = [v.policy as PolicyName]
+    else throw invalid(`--policy must be one of ${POLICY_NAMES.join(', ')}, all; got "${v.policy}"`)
+  }
+  if (args.file === '') throw invalid('a scenario file is required')
   return args
 }
 

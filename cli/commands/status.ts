@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import type { Command } from './command.js'
 import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
-import { flagValue } from './flag-value.js'
+import { parseCommandArgs } from '../args.js'
 
 const DEFAULT_URL = 'http://127.0.0.1:7421'
 const REQUEST_TIMEOUT_MS = 3000
@@ -22,35 +22,35 @@ options:
   --config FILE   take the address from this config's http.listen
   --json          print {"status": …, "sites": …} as JSON
 
+examples:
+  agentmesh status                                   the daemon on this host
+  agentmesh status --config /etc/agentmesh/agentmesh.yaml
+  agentmesh status --json | jq '.status.leaderId'    for a script
+
 exit status: 0 the daemon answered, 1 it could not be reached, 2 bad flags`
 
 interface StatusArgs { url: string, json: boolean }
 
+const invalid = (message: string): DaemonError => new DaemonError(DaemonErrorCode.ArgsInvalid, message)
+
+const OPTIONS = { url: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } as const
+
 export function parseStatusArgs (argv: readonly string[], env: Record<string, string | undefined> = process.env): StatusArgs {
+  const { values: v } = parseCommandArgs(argv, OPTIONS, 0, invalid)
+  if (v.url !== undefined && v.config !== undefined) throw invalid('give --url or --config, not both')
   let url = env.AGENTMESH_HTTP_LISTEN !== undefined ? `http://${env.AGENTMESH_HTTP_LISTEN}` : DEFAULT_URL
-  let json = false
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    const value = (): string => { const [v, at] = flagValue(argv, i); i = at; return v }
-    switch (a) {
-      case '--url': url = value(); break
-      case '--json': json = true; break
-      case '--config': {
-        const file = value()
-        let listen: unknown
-        try {
-          listen = (parse(readFileSync(file, 'utf8')) as { http?: { listen?: unknown } } | null)?.http?.listen
-        } catch (err) {
-          throw new DaemonError(DaemonErrorCode.ArgsInvalid, `cannot read ${file}: ${(err as Error).message}`)
-        }
-        if (typeof listen === 'string') url = `http://${listen}`
-        break
-      }
-      default: throw new DaemonError(DaemonErrorCode.ArgsInvalid, `unknown option ${a}`)
+  if (v.url !== undefined) url = v.url
+  if (v.config !== undefined) {
+    let listen: unknown
+    try {
+      listen = (parse(readFileSync(v.config, 'utf8')) as { http?: { listen?: unknown } } | null)?.http?.listen
+    } catch (err) {
+      throw invalid(`cannot read ${v.config}: ${(err as Error).message}`)
     }
+    if (typeof listen === 'string') url = `http://${listen}`
   }
-  try { new URL(url) } catch { throw new DaemonError(DaemonErrorCode.ArgsInvalid, `not a URL: ${url}`) } // eslint-disable-line no-new
-  return { url: url.replace(/\/$/, ''), json }
+  try { new URL(url) } catch { throw invalid(`not a URL: ${url}`) } // eslint-disable-line no-new
+  return { url: url.replace(/\/$/, ''), json: v.json === true }
 }
 
 async function getJson (url: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -6,7 +6,7 @@
  */
 import type { Command } from './command.js'
 import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
-import { flagValue } from './flag-value.js'
+import { parseCommandArgs } from '../args.js'
 
 const USAGE = `usage: agentmesh supervise --config FILE [--check]
        agentmesh supervise --new-swarm-key FILE
@@ -21,24 +21,24 @@ options:
   --new-swarm-key FILE   write a new private-network key (mode 0600) and exit; copy the same
                          file to every host of the mesh
 
+examples:
+  agentmesh supervise --config /etc/agentmesh/agentmesh.yaml
+  agentmesh supervise --config agentmesh.yaml --check      validate, print the effective config
+  agentmesh supervise --new-swarm-key /etc/agentmesh/swarm.key
+
 exit status: 0 clean stop, 1 the daemon failed (an unexpected error is logged, the site hears
 a goodbye, then exit), 2 bad config or flags`
 
 interface SuperviseArgs { config: string, check: boolean, newSwarmKey: string }
 
+const invalid = (message: string): DaemonError => new DaemonError(DaemonErrorCode.ArgsInvalid, message)
+
+const OPTIONS = { config: { type: 'string' }, check: { type: 'boolean' }, 'new-swarm-key': { type: 'string' } } as const
+
 export function parseSuperviseArgs (argv: readonly string[]): SuperviseArgs {
-  const args: SuperviseArgs = { config: process.env.AGENTMESH_CONFIG ?? '', check: false, newSwarmKey: '' }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    const value = (): string => { const [v, at] = flagValue(argv, i); i = at; return v }
-    switch (a) {
-      case '--config': args.config = value(); break
-      case '--check': args.check = true; break
-      case '--new-swarm-key': args.newSwarmKey = value(); break
-      default: throw new DaemonError(DaemonErrorCode.ArgsInvalid, `unknown option ${a}`)
-    }
-  }
-  if (args.newSwarmKey === '' && args.config === '') throw new DaemonError(DaemonErrorCode.ArgsInvalid, '--config FILE is required (or AGENTMESH_CONFIG)')
+  const { values: v } = parseCommandArgs(argv, OPTIONS, 0, invalid)
+  const args: SuperviseArgs = { config: v.config ?? process.env.AGENTMESH_CONFIG ?? '', check: v.check === true, newSwarmKey: v['new-swarm-key'] ?? '' }
+  if (args.newSwarmKey === '' && args.config === '') throw invalid('--config FILE is required (or AGENTMESH_CONFIG)')
   return args
 }
 
