@@ -164,6 +164,7 @@ export class Daemon implements ApiSource {
     }
     this.driver.start()
     this.metrics.incarnation.set(this.store.incarnation)
+    for (const s of cfg.services) this.metrics.serviceTarget.set({ service: s.name }, s.targetPerReplica)
 
     if (cfg.debug.faultInjection) {
       this.setPartitioned = (on) => {
@@ -354,6 +355,11 @@ export class Daemon implements ApiSource {
     m.isLeader.set(this.core.currentRole === 'leader' ? 1 : 0)
     m.planVersion.set(this.core.plan?.plan.version ?? 0)
     m.connections.set(this.mesh.connectionCount())
+    m.serviceDesired.reset()
+    m.serviceWantedHere.reset()
+    const plan = this.core.plan
+    for (const d of plan?.plan.decisions ?? []) m.serviceDesired.set({ service: d.service }, d.desired)
+    for (const [service, n] of plan?.wanted ?? []) m.serviceWantedHere.set({ service }, n)
     m.containersRunning.reset()
     for (const [service, n] of Object.entries(this.runningHere())) m.containersRunning.set({ service }, n)
     if (this.runtime.status === undefined) m.runtimeUp.set(this.core.isRuntimeOk ? 1 : 0)

@@ -60,6 +60,9 @@ export class DaemonMetrics {
   readonly containerStartFailures: Counter<'service'>
   readonly runtimeUp: Gauge
   readonly containersRunning: Gauge<'service'>
+  readonly serviceDesired: Gauge<'service'>
+  readonly serviceWantedHere: Gauge<'service'>
+  readonly serviceTarget: Gauge<'service'>
   readonly signalValue: Gauge<'service' | 'kind' | 'upstream'>
   readonly signalAge: Gauge<'service' | 'kind' | 'upstream'>
   readonly signalErrors: Counter<'service' | 'kind' | 'upstream'>
@@ -110,6 +113,9 @@ export class DaemonMetrics {
     this.containerStartFailures = new Counter({ name: 'agentmesh_container_start_failures_total', help: 'Started containers seen exited or gone before ever running, by service.', labelNames: ['service'], registers })
     this.runtimeUp = new Gauge({ name: 'agentmesh_runtime_up', help: '1 while the container runtime answers; 0 while it is unreachable (the host then offers only what runs).', registers })
     this.containersRunning = new Gauge({ name: 'agentmesh_containers_running', help: 'Agent containers of this host seen running at the last observation, by service.', labelNames: ['service'], registers })
+    this.serviceDesired = new Gauge({ name: 'agentmesh_service_desired_replicas', help: 'Replicas the plan in force wants in this host\'s site, by service (the leader\'s decision; the same on every host that follows it).', labelNames: ['service'], registers })
+    this.serviceTarget = new Gauge({ name: 'agentmesh_service_target_per_replica', help: 'Signal units one replica of the service handles (services[].targetPerReplica): desired × this is the load the plan is sized for.', labelNames: ['service'], registers })
+    this.serviceWantedHere = new Gauge({ name: 'agentmesh_service_wanted_here_replicas', help: 'Replicas the plan in force wants on this host, by service, after this host\'s caps.', labelNames: ['service'], registers })
     const signalLabels = ['service', 'kind', 'upstream'] as const
     const signals = (): ReturnType<DaemonMetrics['signalStatuses']> => this.signalStatuses()
     const labelsOf = (s: { service: string, kind: string, upstream: boolean }): Record<'service' | 'kind' | 'upstream', string> => ({ service: s.service, kind: s.kind, upstream: String(s.upstream) })
