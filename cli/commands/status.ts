@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
+import type { SitesResponse, StatusResponse } from '../../node/daemon/api-schema.js'
 import type { Command } from './command.js'
 import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 import { parseCommandArgs } from '../args.js'
@@ -53,7 +54,7 @@ export function parseStatusArgs (argv: readonly string[], env: Record<string, st
   return { url: url.replace(/\/$/, ''), json: v.json === true }
 }
 
-async function getJson (url: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function getJson<T> (url: string): Promise<T> {
   let res: Response
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
@@ -61,7 +62,7 @@ async function getJson (url: string): Promise<any> { // eslint-disable-line @typ
     throw new DaemonError(DaemonErrorCode.StatusUnreachable, `cannot reach the daemon at ${url}: ${(err as Error).message}`, [], { cause: err })
   }
   if (!res.ok) throw new DaemonError(DaemonErrorCode.StatusUnreachable, `${url} answered ${res.status}: ${await res.text()}`)
-  return await res.json()
+  return await res.json() as T
 }
 
 export function table (rows: string[][]): string {
@@ -74,10 +75,9 @@ function ago (ms: number | null | undefined): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-export function renderStatus (status: any, sites: any): string {
-  const alive = status.peers.filter((p: any) => p.state === 'alive').length
-  const rt = status.runtime ?? { name: 'none', ok: true }
+export function renderStatus (status: StatusResponse, sites: SitesResponse): string {
+  const alive = status.peers.filter(p => p.state === 'alive').length
+  const rt = status.runtime
   const runtimeText = `runtime ${rt.name}${rt.ok ? '' : ` (unreachable${rt.lastError === undefined ? '' : `: ${rt.lastError.code}`})`}`
   const head = `host ${status.hostId}  site ${status.site}  role ${status.role}  term ${status.term}  leader ${status.leaderId === '' ? '(none)' : status.leaderId}  incarnation ${status.incarnation}`
   const sub = `peer id ${status.peerId}  connections ${status.connections}  members ${status.peers.length + 1} (alive ${alive + 1})  ${runtimeText}  plan ${status.plan === null ? 'none' : `term ${status.plan.term} v${status.plan.version}`}${status.partitioned ? '  PARTITIONED (fault injection)' : ''}`
@@ -95,17 +95,16 @@ export function renderStatus (status: any, sites: any): string {
     siteRows.push([s.site, s.leaderId === '' ? '(none)' : s.leaderId, String(s.term), String(s.hostsAlive), `${s.slotsFree}/${s.slotsTotal}`, s.local ? 'this site' : `${ago(s.seenAgoMs)} ago`])
   }
   const out = [head, sub, '', table(members), '', table(siteRows)]
-  const signals: any[] = status.signals?.signals ?? []
+  const signals = status.signals.signals
   if (signals.length > 0) {
     const rows = [['SIGNAL', 'KIND', 'SCOPE', 'VALUE', 'AGE', 'ERRORS', 'LAST ERROR']]
     for (const x of signals) {
-      rows.push([x.upstream === true ? `${x.service} (upstream)` : x.service, x.kind, x.scope ?? 'host', x.value === undefined ? '-' : String(x.value), ago(x.ageMs), String(x.errorsCount), x.lastError === undefined ? '-' : `${x.lastError.code}: ${x.lastError.message}`])
+      rows.push([x.upstream ? `${x.service} (upstream)` : x.service, x.kind, x.scope, x.value === undefined ? '-' : String(x.value), ago(x.ageMs), String(x.errorsCount), x.lastError === undefined ? '-' : `${x.lastError.code}: ${x.lastError.message}`])
     }
     out.push('', table(rows))
   }
   return out.join('\n')
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export const statusCommand: Command = {
   name: 'status',
@@ -114,7 +113,7 @@ export const statusCommand: Command = {
   async run (argv) {
     try {
       const args = parseStatusArgs(argv)
-      const [status, sites] = await Promise.all([getJson(`${args.url}/v1/status`), getJson(`${args.url}/v1/sites`)])
+      const [status, sites] = await Promise.all([getJson<StatusResponse>(`${args.url}/v1/status`), getJson<SitesResponse>(`${args.url}/v1/sites`)])
       console.log(args.json ? JSON.stringify({ status, sites }, null, 2) : renderStatus(status, sites))
       return 0
     } catch (err) {

@@ -9,6 +9,8 @@
  * hands its own in through DaemonPorts. With `runtime.kind: none` and no signals the daemon
  * runs end to end with the null stand-ins.
  */
+import type { PlanResponse, SitesResponse, StatusResponse } from './api-schema.js'
+import { openApiDocument } from './openapi.js'
 import './polyfill.js'
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
@@ -214,7 +216,7 @@ export class Daemon implements ApiSource {
 
   setPartitioned?: (on: boolean) => void
 
-  status (): Record<string, unknown> {
+  status (): StatusResponse {
     const now = daemonClock()
     const connected = this.mesh.connectedPeers()
     const plan = this.core.plan
@@ -235,7 +237,8 @@ export class Daemon implements ApiSource {
       gossipMeshPeers: { site: this.mesh.meshPeers('site').length, global: this.mesh.meshPeers('global').length },
       partitioned: this.mesh.isPartitioned,
       runtime: { name: this.runtime.name, ...this.runtime.status?.(), ok: this.core.isRuntimeOk, running: this.runningHere(), starting: this.startingHere() },
-      signals: { name: this.signals.name, signals: this.signals.statuses?.() ?? [] },
+      // The workload's signal set adds each signal's scope to its status (workload.ts).
+      signals: { name: this.signals.name, signals: [...(this.signals.statuses?.() ?? [])] as StatusResponse['signals']['signals'] },
       capacity: this.config.capacity,
       plan: plan === undefined ? null : { term: plan.plan.term, version: plan.plan.version, leaderId: plan.leaderId },
       peers: this.core.peers().map(p => {
@@ -259,7 +262,7 @@ export class Daemon implements ApiSource {
     }
   }
 
-  sites (): Record<string, unknown> {
+  sites (): SitesResponse {
     const now = daemonClock()
     const v = this.core.siteView()
     const local = {
@@ -273,7 +276,7 @@ export class Daemon implements ApiSource {
     return { sites: [local, ...remote] }
   }
 
-  plan (): Record<string, unknown> {
+  plan (): PlanResponse {
     const adopted = this.core.plan
     const lv = this.core.leaderView
     return {
@@ -297,6 +300,10 @@ export class Daemon implements ApiSource {
             })),
           },
     }
+  }
+
+  openApi (): Record<string, unknown> {
+    return openApiDocument(this.version)
   }
 
   /**

@@ -18,6 +18,7 @@
  * Connections are capped (http.maxConnections) and must send their headers and their request
  * in time (http.headersTimeoutMs, http.requestTimeoutMs), so slow clients cannot hold them.
  */
+import type { HealthResponse, PlanResponse, ReadyResponse, SitesResponse, StatusResponse } from './api-schema.js'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
 import type { AddressInfo, Socket } from 'node:net'
@@ -34,11 +35,13 @@ import { SignalError, SignalErrorCode } from '../signals/signal-source.js'
 
 /** What the API shows and controls; the daemon implements it. */
 export interface ApiSource {
-  status: () => unknown
-  sites: () => unknown
-  plan: () => unknown
-  ready: () => { ready: boolean, reason: string }
-  healthy: () => { healthy: boolean, reason: string }
+  status: () => StatusResponse
+  sites: () => SitesResponse
+  plan: () => PlanResponse
+  ready: () => ReadyResponse
+  healthy: () => HealthResponse
+  /** The OpenAPI document of this API (openapi.ts). */
+  openApi: () => Record<string, unknown>
   /** `POST /v1/signals`; throws a SignalError for a body it refuses. */
   pushSignals: (body: unknown) => unknown
   /** Fault injection; undefined when debug.faultInjection is off. */
@@ -249,6 +252,7 @@ export class HttpApi {
       case '/v1/status': onlyGet(req, path); return this.json(res, 200, this.c.source.status())
       case '/v1/sites': onlyGet(req, path); return this.json(res, 200, this.c.source.sites())
       case '/v1/plan': onlyGet(req, path); return this.json(res, 200, this.c.source.plan())
+      case '/v1/openapi.json': onlyGet(req, path); return this.json(res, 200, this.c.source.openApi())
       case '/v1/events': onlyGet(req, path); return this.openStream(req, res)
       case '/v1/signals': return await this.pushSignals(req, res)
       case '/v1/debug/partition': return await this.partition(req, res)
@@ -470,4 +474,4 @@ function quote (text: string): string {
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
 
 /** Routes, also the `route` label's closed set of values (plus `other`). */
-export const ROUTES = new Set(['/', '/healthz', '/readyz', '/metrics', '/v1/status', '/v1/sites', '/v1/plan', '/v1/events', '/v1/signals', '/v1/debug/partition'])
+export const ROUTES = new Set(['/', '/healthz', '/readyz', '/metrics', '/v1/status', '/v1/sites', '/v1/plan', '/v1/openapi.json', '/v1/events', '/v1/signals', '/v1/debug/partition'])

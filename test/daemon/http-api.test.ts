@@ -1,3 +1,4 @@
+import type { StatusResponse } from '../../node/daemon/api-schema.js'
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { pino } from 'pino'
@@ -28,9 +29,10 @@ describe('HTTP API', () => {
       signals.push(b.service, b.value, b.upstream)
       return { accepted: 1 }
     },
-    status: () => ({ hostId: 'h1' }),
+    status: () => ({ hostId: 'h1' }) as unknown as StatusResponse,
     sites: () => ({ sites: [] }),
-    plan: () => ({ plan: null }),
+    plan: () => ({ site: 's', plan: null, leader: null }),
+    openApi: () => ({}),
     ready: () => ({ ready: false, reason: 'no site leader known yet' }),
     healthy: () => ({ healthy: true, reason: 'ok' }),
     setPartitioned: (on) => { partitioned = on },

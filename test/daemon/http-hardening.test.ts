@@ -3,6 +3,7 @@
  * request that used to do harm; all run against the real HttpApi on loopback, raw sockets where
  * fetch would not send the request.
  */
+import type { StatusResponse } from '../../node/daemon/api-schema.js'
 import assert from 'node:assert/strict'
 import { hostname } from 'node:os'
 import { after, before, describe, it } from 'node:test'
@@ -15,9 +16,10 @@ import { DaemonMetrics } from '../../node/daemon/metrics.js'
 import { errorCode, RawConnection, rawRequest, requestText, type RawOutcome, type RawResponse } from './raw-http.js'
 
 const source = (over: Partial<ApiSource> = {}): ApiSource => ({
-  status: () => ({ hostId: 'h1' }),
+  status: () => ({ hostId: 'h1' }) as unknown as StatusResponse,
   sites: () => ({ sites: [] }),
-  plan: () => ({ plan: null }),
+  plan: () => ({ site: 's', plan: null, leader: null }),
+  openApi: () => ({}),
   ready: () => ({ ready: true, reason: 'leading the site' }),
   healthy: () => ({ healthy: true, reason: 'ok' }),
   pushSignals: () => ({ accepted: 0 }),

@@ -1,0 +1,125 @@
+/**
+ * The local HTTP API's responses (`/v1/*`, `/healthz`, `/readyz`, errors) as JSON Schemas
+ * (TypeBox): one definition gives the TypeScript types the daemon returns and `agentmesh
+ * status` reads, and the schemas of the OpenAPI document served at `/v1/openapi.json`
+ * (openapi.ts). test/daemon/openapi.test.ts checks a live daemon's answers against them, and
+ * objects are closed (no unlisted field), so a field added to a response without its schema
+ * fails that test.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+
+const Closed = { additionalProperties: false }
+const Counts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'replicas per service' })
+const Nullable = <T extends TSchema>(t: T): ReturnType<typeof Type.Union<[T, ReturnType<typeof Type.Null>]>> => Type.Union([t, Type.Null()])
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({ code: Type.String({ pattern: '^E_[A-Z_]+$' }), message: Type.String() }, Closed),
+}, { ...Closed, $id: 'Error', description: 'Every refusal: a stable code and a message for a person.' })
+
+export const Health = Type.Object({ healthy: Type.Boolean(), reason: Type.String() }, { ...Closed, $id: 'Health' })
+export const Ready = Type.Object({ ready: Type.Boolean(), reason: Type.String() }, { ...Closed, $id: 'Ready' })
+
+const SignalStatusSchema = Type.Object({
+  service: Type.String(),
+  kind: Type.Union([Type.Literal('mqtt-backlog'), Type.Literal('mqtt-rate'), Type.Literal('prometheus'), Type.Literal('push')]),
+  upstream: Type.Boolean(),
+  scope: Type.Union([Type.Literal('host'), Type.Literal('site')]),
+  value: Type.Optional(Type.Number()),
+  ageMs: Type.Optional(Type.Number({ minimum: 0 })),
+  errorsCount: Type.Integer({ minimum: 0 }),
+  lastError: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), atMs: Type.Number() }, Closed)),
+  connected: Type.Optional(Type.Boolean()),
+}, Closed)
+
+const PeerSchema = Type.Object({
+  hostId: Type.String(),
+  state: Type.Union([Type.Literal('alive'), Type.Literal('suspect'), Type.Literal('dead')]),
+  incarnation: Type.Integer({ minimum: 0 }),
+  term: Type.Integer({ minimum: 0 }),
+  leaderId: Type.String(),
+  priority: Type.Integer(),
+  planVersion: Type.Integer({ minimum: 0 }),
+  runtimeOk: Type.Boolean(),
+  running: Counts,
+  lastHeardAgoMs: Type.Number(),
+  labels: Type.Record(Type.String(), Type.String()),
+  peerId: Nullable(Type.String()),
+  connected: Type.Boolean(),
+}, Closed)
+
+export const Status = Type.Object({
+  hostId: Type.String(),
+  site: Type.String(),
+  peerId: Type.String(),
+  version: Type.String(),
+  incarnation: Type.Integer({ minimum: 1 }),
+  role: Type.Union([Type.Literal('follower'), Type.Literal('candidate'), Type.Literal('leader')]),
+  term: Type.Integer({ minimum: 0 }),
+  leaderId: Type.String({ description: "'' while no leader is known" }),
+  uptimeMs: Type.Number({ minimum: 0 }),
+  addrs: Type.Array(Type.String()),
+  connections: Type.Integer({ minimum: 0 }),
+  gossipMeshPeers: Type.Object({ site: Type.Integer({ minimum: 0 }), global: Type.Integer({ minimum: 0 }) }, Closed),
+  partitioned: Type.Boolean(),
+  runtime: Type.Object({
+    name: Type.String(),
+    kind: Type.Optional(Type.String()),
+    ok: Type.Boolean(),
+    consecutiveFailures: Type.Optional(Type.Integer({ minimum: 0 })),
+    lastError: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }, Closed)),
+    containers: Type.Optional(Type.Integer({ minimum: 0 })),
+    running: Counts,
+    starting: Counts,
+  }, Closed),
+  signals: Type.Object({ name: Type.String(), signals: Type.Array(SignalStatusSchema) }, Closed),
+  capacity: Type.Object({ slots: Type.Integer({ minimum: 0 }), cpuMillis: Type.Integer({ minimum: 0 }), memoryMib: Type.Integer({ minimum: 0 }) }, Closed),
+  plan: Nullable(Type.Object({ term: Type.Integer({ minimum: 0 }), version: Type.Integer({ minimum: 0 }), leaderId: Type.String() }, Closed)),
+  peers: Type.Array(PeerSchema),
+}, { ...Closed, $id: 'Status', description: 'This host, its view of its site, its runtime and signals.' })
+
+const ServiceSummary = Type.Object({
+  service: Type.String(), desired: Type.Integer({ minimum: 0 }), running: Type.Integer({ minimum: 0 }), load: Type.Number(), unplaced: Type.Integer({ minimum: 0 }),
+}, Closed)
+
+export const Sites = Type.Object({
+  sites: Type.Array(Type.Object({
+    site: Type.String(),
+    local: Type.Boolean(),
+    leaderId: Type.String(),
+    term: Type.Integer({ minimum: 0 }),
+    hostsAlive: Type.Integer({ minimum: 0 }),
+    hostsKnown: Type.Optional(Type.Integer({ minimum: 0 })),
+    slotsTotal: Type.Integer({ minimum: 0 }),
+    slotsFree: Type.Integer({ minimum: 0 }),
+    seenAgoMs: Type.Number({ minimum: 0 }),
+    services: Type.Array(ServiceSummary),
+  }, Closed)),
+}, { ...Closed, $id: 'Sites', description: 'This site as this host sees it (first, local: true), then every site heard of by its summaries.' })
+
+export const PlanView = Type.Object({
+  site: Type.String(),
+  plan: Nullable(Type.Object({
+    term: Type.Integer({ minimum: 0 }),
+    version: Type.Integer({ minimum: 0 }),
+    leaderId: Type.String(),
+    services: Type.Array(Type.String()),
+    hosts: Type.Array(Type.Object({ hostId: Type.String(), replicas: Type.Array(Type.Integer({ minimum: 0 })) }, Closed)),
+    decisions: Type.Array(Type.Object({ service: Type.String(), desired: Type.Integer({ minimum: 0 }), failingStatic: Type.Boolean() }, Closed)),
+    wantedHere: Counts,
+  }, Closed)),
+  leader: Nullable(Type.Object({
+    services: Type.Array(Type.Object({ service: Type.String(), desired: Type.Integer({ minimum: 0 }), load: Type.Number(), unplaced: Type.Integer({ minimum: 0 }) }, Closed)),
+  }, Closed)),
+}, { ...Closed, $id: 'Plan', description: 'The plan in force on this host; on the leader also its latest decisions.' })
+
+export const PushSignalsBody = Type.Union([
+  Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()) }, Closed),
+  Type.Object({ signals: Type.Array(Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()) }, Closed)) }, Closed),
+], { $id: 'PushSignals' })
+export const PushSignalsResult = Type.Object({ accepted: Type.Integer({ minimum: 0 }) }, { ...Closed, $id: 'PushSignalsResult' })
+
+export type StatusResponse = Static<typeof Status>
+export type SitesResponse = Static<typeof Sites>
+export type PlanResponse = Static<typeof PlanView>
+export type HealthResponse = Static<typeof Health>
+export type ReadyResponse = Static<typeof Ready>
