@@ -1,0 +1,135 @@
+/**
+ * One reader of a service block, for every shell: a host's `agentmesh.yaml` (node/daemon/
+ * config.ts) and a simulator scenario (sim/scenario-parse.ts) read `services[]` with this, in
+ * one vocabulary, so a service block pastes from a host's config into a scenario unchanged and
+ * validation cannot drift. Pure: the caller parses the YAML and says where a path is in its
+ * file (`where`); every problem is reported, none thrown.
+ *
+ * Fields each shell adds (the daemon's `agent` and `secrets`, the simulator's
+ * `drainPerReplica`, `sla`, `sites`) are named by the caller in `extraKeys` and read by it;
+ * any other unknown field is refused. Durations (`stabilizationMs`, `periodMs`) are whole
+ * milliseconds, or a string with a unit (`500ms`, `15s`, `5m`, `1h`).
+ */
+import { PROTOCOL_LIMITS, utf8Length } from '../../protocol/index.js'
+import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ScalingRules, type ServiceSpec } from './service-spec.js'
+
+/** Reports a problem at a path of the document; returns undefined for convenience. */
+export type Where = (path: ReadonlyArray<string | number>, message: string) => undefined
+
+/** The fields of a service this reader knows (the core's ServiceSpec). */
+export const SERVICE_SPEC_KEYS = ['name', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown'] as const
+
+const RULE_KEYS = ['stabilizationMs', 'policies', 'selectPolicy'] as const
+const POLICY_KEYS = ['type', 'value', 'periodMs'] as const
+export const SERVICE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+/** The longest window or period a service may name: a week. */
+export const SERVICE_DURATION_MS_MAX = 7 * 86_400_000
+
+/** A whole number of ms, or a string with a unit; undefined when it is neither. */
+export function readDurationMs (v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined
+  if (typeof v !== 'string') return undefined
+  const m = DURATION_RE.exec(v.trim())
+  return m === null ? undefined : Math.round(Number(m[1]) * UNIT_MS[m[2]])
+}
+
+export function readServiceSpec (raw: unknown, path: ReadonlyArray<string | number>, where: Where, extraKeys: readonly string[] = []): ServiceSpec | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return where(path, 'must be a mapping')
+  const o = raw as Record<string, unknown>
+  const known = [...SERVICE_SPEC_KEYS, ...extraKeys]
+  for (const k of Object.keys(o)) if (!known.includes(k)) where([...path, k], `unknown field; known: ${known.join(', ')}`)
+  if (typeof o.name !== 'string' || !SERVICE_NAME_RE.test(o.name) || utf8Length(o.name) > PROTOCOL_LIMITS.maxIdBytes) {
+    return where([...path, 'name'], `is required: letters, digits and ._-, at most ${PROTOCOL_LIMITS.maxIdBytes} bytes`)
+  }
+  const num = (k: string, def: number, min: number, max: number, int: boolean): number => {
+    const x = o[k]
+    if (x === undefined || x === null) return def
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max || (int && !Number.isInteger(x))) {
+      where([...path, k], `must be a ${int ? 'whole ' : ''}number from ${min} to ${max}, got ${show(x)}`)
+      return def
+    }
+    return x
+  }
+  const d = serviceSpec(o.name)
+  const spec: ServiceSpec = {
+    ...d,
+    targetPerReplica: num('targetPerReplica', d.targetPerReplica, Number.MIN_VALUE, 1e12, false),
+    minReplicas: num('minReplicas', d.minReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
+    maxReplicas: num('maxReplicas', d.maxReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
+    tolerance: num('tolerance', d.tolerance, 0, 1, false),
+    activationThreshold: num('activationThreshold', d.activationThreshold, 0, 1e12, false),
+    slotsPerReplica: num('slotsPerReplica', d.slotsPerReplica, 1, PROTOCOL_LIMITS.maxReplicas, true),
+    selector: readSelector(o.selector, [...path, 'selector'], where),
+    scaleUp: readRules(o.scaleUp, [...path, 'scaleUp'], DEFAULT_SCALE_UP, where),
+    scaleDown: readRules(o.scaleDown, [...path, 'scaleDown'], DEFAULT_SCALE_DOWN, where),
+  }
+  if (spec.minReplicas > spec.maxReplicas) where([...path, 'minReplicas'], `must not exceed maxReplicas (${spec.maxReplicas})`)
+  const upstream = readUpstream(o.upstream, [...path, 'upstream'], where)
+  if (upstream !== undefined) spec.upstream = upstream
+  return spec
+}
+
+function readUpstream (v: unknown, path: ReadonlyArray<string | number>, where: Where): ServiceSpec['upstream'] {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'object' || Array.isArray(v)) return where(path, 'must be a mapping {name, saturatedAt}')
+  const u = v as Record<string, unknown>
+  for (const k of Object.keys(u)) if (k !== 'name' && k !== 'saturatedAt') where([...path, k], 'unknown field; known: name, saturatedAt')
+  const sat = u.saturatedAt ?? 0.9
+  if (typeof u.name !== 'string' || !SERVICE_NAME_RE.test(u.name)) return where([...path, 'name'], 'is required: letters, digits and ._-')
+  if (typeof sat !== 'number' || !(sat > 0) || sat > 1) return where([...path, 'saturatedAt'], `must be a number above 0 and at most 1, got ${show(sat)}`)
+  return { name: u.name, saturatedAt: sat }
+}
+
+function readSelector (v: unknown, path: ReadonlyArray<string | number>, where: Where): Record<string, string> {
+  if (v === undefined || v === null) return {}
+  if (typeof v !== 'object' || Array.isArray(v)) { where(path, 'must be a mapping of label: value'); return {} }
+  const out: Record<string, string> = {}
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x)
+    else where([...path, k], 'must be a string')
+  }
+  return out
+}
+
+function readRules (v: unknown, path: ReadonlyArray<string | number>, def: ScalingRules, where: Where): ScalingRules {
+  if (v === undefined || v === null) return def
+  if (typeof v !== 'object' || Array.isArray(v)) { where(path, `must be a mapping {${RULE_KEYS.join(', ')}}`); return def }
+  const o = v as Record<string, unknown>
+  for (const k of Object.keys(o)) if (!(RULE_KEYS as readonly string[]).includes(k)) where([...path, k], `unknown field; known: ${RULE_KEYS.join(', ')}`)
+  const rules: ScalingRules = { ...def }
+  if (o.stabilizationMs !== undefined) {
+    const ms = readDurationMs(o.stabilizationMs)
+    if (ms === undefined || ms > SERVICE_DURATION_MS_MAX) where([...path, 'stabilizationMs'], `must be whole ms ≥ 0 or a duration such as 5m, at most a week, got ${show(o.stabilizationMs)}`)
+    else rules.stabilizationMs = ms
+  }
+  if (o.selectPolicy !== undefined) {
+    if (o.selectPolicy !== 'max' && o.selectPolicy !== 'min' && o.selectPolicy !== 'disabled') where([...path, 'selectPolicy'], `must be max, min or disabled, got ${show(o.selectPolicy)}`)
+    else rules.selectPolicy = o.selectPolicy
+  }
+  if (o.policies !== undefined) rules.policies = readPolicies(o.policies, [...path, 'policies'], where) ?? rules.policies
+  return rules
+}
+
+function readPolicies (v: unknown, path: ReadonlyArray<string | number>, where: Where): ScalingRules['policies'] | undefined {
+  if (!Array.isArray(v)) return where(path, `must be a list of {${POLICY_KEYS.join(', ')}}`)
+  const out: ScalingRules['policies'] = []
+  v.forEach((p: unknown, i) => {
+    const at = [...path, i]
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) { where(at, `must be a mapping {${POLICY_KEYS.join(', ')}}`); return }
+    const pp = p as Record<string, unknown>
+    for (const k of Object.keys(pp)) if (!(POLICY_KEYS as readonly string[]).includes(k)) where([...at, k], `unknown field; known: ${POLICY_KEYS.join(', ')}`)
+    if (pp.type !== 'pods' && pp.type !== 'percent') { where([...at, 'type'], `must be pods or percent, got ${show(pp.type)}`); return }
+    if (typeof pp.value !== 'number' || !(pp.value > 0) || !Number.isFinite(pp.value)) { where([...at, 'value'], `must be a number > 0, got ${show(pp.value)}`); return }
+    const periodMs = readDurationMs(pp.periodMs)
+    if (periodMs === undefined || periodMs <= 0 || periodMs > SERVICE_DURATION_MS_MAX) { where([...at, 'periodMs'], `must be whole ms > 0 or a duration such as 15s, at most a week, got ${show(pp.periodMs)}`); return }
+    out.push({ type: pp.type, value: pp.value, periodMs })
+  })
+  return out
+}
+
+function show (v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v)
+  try { return JSON.stringify(v) ?? String(v) } catch { return String(v) }
+}
