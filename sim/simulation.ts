@@ -22,7 +22,7 @@ import { OWNER_LABELS, reconcile, type ContainerAction } from '../node/core/reco
 import { Rng } from '../node/core/rng.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
-import { CentralController } from './central-controller.js'
+import { CentralController, type ControllerPorts } from './central-controller.js'
 import { ContainerLedger, logNormalMs, ownerLabels, withState, type SimContainer } from './simulated-runtime.js'
 import { simAssert } from './errors.js'
 import { EventQueue } from './event-queue.js'
@@ -126,7 +126,8 @@ export class Simulation {
   private readonly siteLeader: Int32Array
   private readonly siteLeaderTerm: Float64Array
   private readonly controller: CentralController | undefined
-  private readonly controllerHost: SimHost | undefined
+  /** The controller's pending wake-up (Infinity when none is queued). */
+  private controllerWakeMs = Infinity
   private readonly signalKilled = new Map<number, { sinceMs: number, value: number }>()
   private readonly upstreamKilled = new Map<number, { sinceMs: number, value: number }>()
   private readonly replaceBoundMs: number[]
@@ -190,9 +191,7 @@ export class Simulation {
       local => hosts[local].supUp,
       (a, b) => this.net.group[hosts[a].idx] === this.net.group[hosts[b].idx]))
     if (opts.policy !== 'agentmesh') {
-      const site = scenario.sites.findIndex(s => s.name === scenario.baseline.controllerSite)
-      this.controllerHost = this.siteHosts[site][0]
-      this.controller = new CentralController(opts.policy, scenario, this.load, this.siteSpecs, this.controllerPorts())
+      this.controller = new CentralController(opts.policy, scenario, this.load, this.siteSpecs, this.controllerPorts(), this.siteHosts.map(hs => hs.map(h => h.idx)))
     }
     this.scheduleWorld(flapRng)
   }
@@ -210,13 +209,7 @@ export class Simulation {
       this.at(START_SPREAD_MS, () => { for (const m of this.meshes) m.build() })
       sc.sites.forEach((_, s) => this.every(this.rng.misc.int(sc.signals.intervalMs), sc.signals.intervalMs, () => this.sampleSignals(s)))
     } else {
-      const b = sc.baseline
-      if (policy === 'hpa') {
-        this.every(this.rng.misc.int(b.hpaScrapeMs), b.hpaScrapeMs, () => this.controller!.scrape(this.now))
-        this.every(this.rng.misc.int(b.hpaSyncMs), b.hpaSyncMs, () => this.controller!.sync(this.now))
-      } else {
-        this.every(this.rng.misc.int(b.kedaPollMs), b.kedaPollMs, () => this.controller!.sync(this.now))
-      }
+      this.scheduleControllerWake()
     }
     this.every(0, sc.loadStepMs, () => this.loadStep())
     this.every(OBSERVER_SWEEP_MS, OBSERVER_SWEEP_MS, () => this.sweepPlansCarriedOut())
@@ -620,34 +613,63 @@ export class Simulation {
     if (actions.length > 0) this.checkCapacity(h)
   }
 
-  private controllerPorts (): ConstructorParameters<typeof CentralController>[4] {
+  /** Runs the controller when it is due; a new, earlier due time queues another wake-up. */
+  private scheduleControllerWake (): void {
+    const c = this.controller!
+    const at = Math.max(this.now, c.nextDueMs())
+    if (at >= this.controllerWakeMs || at > this.opts.durationMs) return
+    this.controllerWakeMs = at
+    this.at(at, () => {
+      if (this.controllerWakeMs !== at) return
+      this.controllerWakeMs = Infinity
+      c.runDue(this.now)
+      this.scheduleControllerWake()
+    })
+  }
+
+  private controllerHostChanged (): void {
+    if (this.controller === undefined) return
+    this.controller.hostChanged(this.now)
+    this.scheduleControllerWake()
+  }
+
+  private controllerPorts (): ControllerPorts {
     const index = new Map(this.hosts.map(h => [h.id, h.idx]))
+    const sc = this.scenario
     return {
-      controllerUp: () => this.controllerHost!.machineUp && this.controllerHost!.supUp,
-      reachable: (site) => this.siteHosts[site].some(h => h.machineUp && this.net.connected(this.controllerHost!.idx, h.idx)),
-      readSignal: (pair) => {
+      hostUp: (i) => this.hosts[i].machineUp && this.hosts[i].supUp,
+      reachable: (from, site) => this.siteHosts[site].some(h => h.machineUp && this.net.connected(from, h.idx)),
+      readSignal: (from, pair, extraDelayMs) => {
         if (this.signalKilled.has(pair)) return undefined
         // The same hosts read the signal as under agentmesh (see sampleSignals): the controller
-        // scrapes them, so it sees the signal only while one of them runs and is reachable.
+        // reads them, so it sees the signal only while one of them runs and is reachable.
         const p = this.load.pairs[pair]
-        if (!this.reporters[p.site].some(h => h.machineUp && this.net.connected(this.controllerHost!.idx, h.idx))) return undefined
-        return this.load.delayedBacklog(pair, this.scenario.signals.delayMs, this.scenario.loadStepMs)
+        if (!this.reporters[p.site].some(h => h.machineUp && this.net.connected(from, h.idx))) return undefined
+        return this.load.delayedBacklog(pair, sc.signals.delayMs + extraDelayMs, sc.loadStepMs)
       },
-      placementHosts: (site) => this.siteHosts[site]
-        .filter(h => h.machineUp && h.supUp && this.net.connected(this.controllerHost!.idx, h.idx))
+      readUpstream: (from, pair) => {
+        const u = this.load.pairs[pair].upstream
+        if (u === undefined || this.upstreamKilled.has(u)) return undefined
+        const site = this.load.upstreamKeys[u].site
+        if (!this.reporters[site].some(h => h.machineUp && this.net.connected(from, h.idx))) return undefined
+        return this.load.upstreamSaturation[u]
+      },
+      placementHosts: (from, site) => this.siteHosts[site]
+        .filter(h => h.machineUp && h.supUp && this.net.connected(from, h.idx))
         .map((h): PlacementHost => ({ hostId: h.id, labels: h.labels, slots: h.runtimeOk ? h.capacity.slots : this.usedSlots(h), state: 'alive' })),
-      send: (hostIdx, wanted) => {
+      send: (from, hostIdx, wanted) => {
         const h = this.hosts[hostIdx]
-        const link = this.net.link(this.controllerHost!.site, h.site)
+        const link = this.net.link(this.hosts[from].site, h.site)
         const d = Math.max(1, Math.round(link.medianMs + this.rng.gossip.next() * link.jitterMs))
         const life = h.life
         this.at(this.now + d, () => {
-          if (h.life !== life || !h.supUp || !this.net.connected(this.controllerHost!.idx, h.idx)) return
+          if (h.life !== life || !h.supUp || !this.net.connected(from, h.idx)) return
           h.agentWanted = wanted
           this.agentReconcile(h)
         })
       },
       hostIndex: (id) => index.get(id)!,
+      phaseMs: (periodMs) => this.rng.misc.int(periodMs),
     }
   }
 
@@ -666,7 +688,7 @@ export class Simulation {
     h.upSinceMs = this.now
     h.tickAtMs = Infinity
     h.deficitSinceMs = -1
-    if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); return }
+    if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); this.controllerHostChanged(); return }
     h.incarnation++
     const site = this.scenario.sites[h.site]
     h.core = new SupervisorCore({
@@ -690,7 +712,7 @@ export class Simulation {
       this.siteLeader[h.site] = -1
       if (!this.failoverPending.has(h.site)) this.failoverPending.set(h.site, this.now)
     }
-    if (this.opts.policy !== 'agentmesh') return
+    if (this.opts.policy !== 'agentmesh') { this.controllerHostChanged(); return }
     this.meshes[h.site].invalidate()
     this.meshDirty(h.site)
     if (!hint) return
@@ -895,8 +917,8 @@ export class Simulation {
 
   /**
    * `leader`: under agentmesh the site's current leader (the first running host if it has
-   * none); under the baselines the controller's host when the site is the controller's, else
-   * the site's first host. `random`: n running hosts drawn from the fault stream.
+   * none); under the baselines the active controller's host when the site runs a controller,
+   * else the site's first host. `random`: n running hosts drawn from the fault stream.
    */
   private resolveTargets (t: HostTarget, includeDown = false): SimHost[] {
     switch (t.type) {
@@ -906,8 +928,13 @@ export class Simulation {
         if (this.opts.policy === 'agentmesh') {
           const l = this.siteLeader[s]
           if (l >= 0) return [this.hosts[l]]
-        } else if (this.controllerHost!.site === s) {
-          return [this.controllerHost!]
+        } else {
+          const replicas = this.controller!.controllerHosts(s)
+          if (this.hosts[replicas[0]].site === s) {
+            const active = this.controller!.activeHost(s)
+            const up = active >= 0 ? active : replicas.find(i => this.hosts[i].supUp || includeDown)
+            if (up !== undefined) return [this.hosts[up]]
+          }
         }
         const first = this.siteHosts[s].find(h => h.supUp || includeDown)
         return first === undefined ? [] : [first]
