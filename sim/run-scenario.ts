@@ -3,7 +3,7 @@
  * pure function of (scenario, seed, duration, version): no wall-clock figure goes in it.
  */
 import type { PolicyName, Scenario } from './scenario.js'
-import { Simulation, type Marker, type RunSeries } from './simulation.js'
+import { Simulation, type InjectedBug, type Marker, type RunSeries } from './simulation.js'
 import type { Violation } from './observer.js'
 import { percentileOf, round3 } from './stats.js'
 
@@ -15,6 +15,8 @@ export interface RunRequest {
   version: string
   reportPoints: number
   onProgress?: (policy: PolicyName, index: number, nowMs: number) => void
+  /** Test only: deliberate bugs (simulation.ts, InjectedBug). */
+  bugs?: readonly InjectedBug[]
 }
 
 export interface PolicySummary {
@@ -78,7 +80,7 @@ export function runScenario (req: RunRequest): RunResult {
   let clairvoyantS = 0
   req.policies.forEach((policy, index) => {
     const sim = new Simulation(req.scenario, {
-      policy, seed: req.seed, durationMs: req.durationMs, reportPoints: req.reportPoints,
+      policy, seed: req.seed, durationMs: req.durationMs, reportPoints: req.reportPoints, bugs: req.bugs,
       onProgress: req.onProgress === undefined ? undefined : (now) => req.onProgress!(policy, index, now),
     })
     sim.run()

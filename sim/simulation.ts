@@ -98,6 +98,25 @@ export interface RunSeries {
 
 export interface Marker { tMs: number, kind: 'fault' | 'leader', site: string, text: string }
 
+/**
+ * Test only: a deliberate bug, to show that the observer catches the invariant it breaks (each
+ * invariant has a test that trips it: test/sim/invariants.test.ts). Never set by a scenario.
+ * - forged-leader: a core that reports winning the term of every plan it adopts from another
+ *   leader (an election that forgot to count votes): single-leader-per-term.
+ * - stale-term: a driver that stamps container starts with the term before the core's (it
+ *   acts on a plan it cached): stale-plan-executed.
+ * - spec-drift: at atMs every supervisor of the host's site restarts with maxReplicas 5 above
+ *   the fleet's (a config rollout the scenario does not know of): replicas-within-bounds.
+ * - lost-starts: a runtime that accepts starts and never creates the container: container-replaced.
+ * - clock-back: a driver whose clock jumps back a second: the core's assertion throws, core-no-throw.
+ * - oversize-label: at atMs the host restarts with a label longer than the protocol allows (the
+ *   daemon's config validation would refuse it): message-encodable.
+ * - over-capacity: the runtime starts two containers per start: host-capacity.
+ */
+export type BugName = 'forged-leader' | 'stale-term' | 'spec-drift' | 'lost-starts' | 'clock-back' | 'oversize-label' | 'over-capacity'
+/** `host` is a host id, or `*` for every host. */
+export interface InjectedBug { bug: BugName, host: string, atMs: number }
+
 export interface RunOptions {
   policy: PolicyName
   seed: number
@@ -106,7 +125,16 @@ export interface RunOptions {
   reportPoints: number
   /** Called every so often with the simulated time (for a progress bar). */
   onProgress?: (nowMs: number) => void
+  /** Test only: deliberate bugs (see InjectedBug). */
+  bugs?: readonly InjectedBug[]
 }
+
+/** spec-drift raises maxReplicas by this much. */
+const SPEC_DRIFT_REPLICAS = 5
+/** clock-back feeds the core a time this far behind. */
+const CLOCK_BACK_MS = 1000
+/** oversize-label's value: above PROTOCOL_LIMITS.maxLabelValueBytes (256). */
+const OVERSIZE_LABEL_BYTES = 300
 
 export class Simulation {
   readonly hosts: SimHost[] = []
@@ -131,6 +159,9 @@ export class Simulation {
   private readonly signalKilled = new Map<number, { sinceMs: number, value: number }>()
   private readonly upstreamKilled = new Map<number, { sinceMs: number, value: number }>()
   private readonly replaceBoundMs: number[]
+  /** Injected bugs per host index (test only). */
+  private readonly bugs = new Map<number, InjectedBug[]>()
+  private readonly driftedSites = new Set<number>()
   // figures
   readonly propagation = new MsHistogram()
   deliveries = 0
@@ -193,7 +224,41 @@ export class Simulation {
     if (opts.policy !== 'agentmesh') {
       this.controller = new CentralController(opts.policy, scenario, this.load, this.siteSpecs, this.controllerPorts(), this.siteHosts.map(hs => hs.map(h => h.idx)))
     }
+    for (const b of opts.bugs ?? []) {
+      for (const h of this.hosts) {
+        if (b.host !== '*' && b.host !== h.id) continue
+        const list = this.bugs.get(h.idx) ?? []
+        list.push(b)
+        this.bugs.set(h.idx, list)
+      }
+    }
     this.scheduleWorld(flapRng)
+    this.scheduleBugs()
+  }
+
+  /** Bugs that act at one moment (a restart with a broken config, a runtime that starts doubling). */
+  private scheduleBugs (): void {
+    for (const [idx, list] of this.bugs) {
+      const h = this.hosts[idx]
+      for (const b of list) {
+        if (b.bug === 'over-capacity') this.at(b.atMs, () => { h.overCapacity = true })
+        if (b.bug === 'oversize-label') {
+          this.at(b.atMs, () => { h.labels.set('bug', 'x'.repeat(OVERSIZE_LABEL_BYTES)); this.stopSupervisor(h, true); this.startSupervisor(h) })
+        }
+        if (b.bug === 'spec-drift') {
+          this.at(b.atMs, () => {
+            if (this.driftedSites.has(h.site)) return
+            this.driftedSites.add(h.site)
+            for (const o of this.siteHosts[h.site]) if (o.supUp) { this.stopSupervisor(o, true); this.startSupervisor(o) }
+          })
+        }
+      }
+    }
+  }
+
+  private bug (h: SimHost, name: BugName): boolean {
+    const list = this.bugs.get(h.idx)
+    return list !== undefined && list.some(b => b.bug === name && b.atMs <= this.now)
   }
 
   // ---- set-up ------------------------------------------------------------------------------
@@ -303,7 +368,7 @@ export class Simulation {
   private input (h: SimHost, input: CoreInput): void {
     const core = h.core!
     try {
-      core.handle(input, this.now)
+      core.handle(input, this.bugs.size > 0 && this.bug(h, 'clock-back') ? this.now - CLOCK_BACK_MS : this.now)
     } catch (err) {
       this.observer.fail({ invariant: 'core-no-throw', atMs: this.now, site: this.siteName(h), host: h.id, detail: `${(err as Error).name}: ${(err as Error).message}` })
       return
@@ -336,10 +401,13 @@ export class Simulation {
       case 'event': this.onCoreEvent(h, out.event); return false
       case 'persist': h.persisted = out.state; return false
       case 'observe': this.scheduleObserve(h); return false
-      case 'action':
-        if (out.action.type === 'start') this.observer.startExecuted(this.siteName(h), h.id, out.action.term, h.core!.currentTerm, this.now)
-        this.applyAction(h, out.action)
+      case 'action': {
+        let action = out.action
+        if (action.type === 'start' && this.bugs.size > 0 && this.bug(h, 'stale-term')) action = { ...action, term: action.term - 1 }
+        if (action.type === 'start') this.observer.startExecuted(this.siteName(h), h.id, action.term, h.core!.currentTerm, this.now)
+        this.applyAction(h, action)
         return true
+      }
     }
   }
 
@@ -356,6 +424,9 @@ export class Simulation {
       }
       case 'stepped-down':
         if (this.siteLeader[site] === h.idx) this.siteLeader[site] = -1
+        return
+      case 'plan-adopted':
+        if (this.bugs.size > 0 && this.bug(h, 'forged-leader') && this.siteLeader[site] !== h.idx) this.observer.leaderElected(this.siteName(h), e.term, h.id, this.now)
         return
       case 'plan-published': {
         const plan = h.core!.plan?.plan
@@ -520,7 +591,7 @@ export class Simulation {
     switch (a.type) {
       case 'start': {
         const v = this.serviceIndex.get(a.service)
-        if (v === undefined) return
+        if (v === undefined || (this.bugs.size > 0 && this.bug(h, 'lost-starts'))) return
         const spec = this.siteSpecByName[h.site].get(a.service)!
         const pair = this.load.pair(h.site, v)
         const starts = h.overCapacity ? 2 : 1
@@ -693,7 +764,7 @@ export class Simulation {
     const site = this.scenario.sites[h.site]
     h.core = new SupervisorCore({
       hostId: h.id, site: site.name, incarnation: h.incarnation, labels: h.labels, priority: h.priority,
-      capacity: h.capacity, services: this.siteSpecs[h.site], timings: this.siteTimings[h.site],
+      capacity: h.capacity, services: this.driftedSites.has(h.site) ? this.siteSpecs[h.site].map(s => ({ ...s, maxReplicas: s.maxReplicas + SPEC_DRIFT_REPLICAS })) : this.siteSpecs[h.site], timings: this.siteTimings[h.site],
       seed: this.rng.cores.int(2 ** 31), startMs: this.now, persisted: h.persisted, bootstrapExpect: site.hosts,
     })
     this.meshes[h.site].invalidate()
