@@ -11,7 +11,7 @@ const MAX_TEST_DURATION_MS = 35 * 60_000
 
 describe('every shipped scenario', () => {
   for (const file of shippedScenarios()) {
-    it(`${file} holds every invariant under agentmesh, hpa and keda`, () => {
+    it(`${file} holds every invariant under agentmesh, hpa, keda and central`, () => {
       const scenario = loadScenario(join(ROOT, file))
       const durationMs = Math.min(scenario.durationMs, MAX_TEST_DURATION_MS)
       const { summary } = runScenario({ scenario, policies: [...POLICY_NAMES], seed: scenario.seed, durationMs, version: 'test', reportPoints: 0 })
