@@ -58,12 +58,12 @@
  * not scaled: its hosts keep running their last orders (their agent, like a kubelet, still replaces
  * crashed containers).
  */
-import type { LoadReading, UpstreamReading } from '../node/core/load-reading.js'
-import { missingReading } from '../node/core/load-reading.js'
+import type { SignalSample } from '../protocol/index.js'
+import { aggregateReadings, missingReading, type HostSamples, type LoadReading, type UpstreamReading } from '../node/core/load-reading.js'
 import { place, type Assignments, type PlacementHost } from '../node/core/placement.js'
 import { ServiceScaler, type ScaleDecision } from '../node/core/service-scaler.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
-import { timingsFor } from '../node/core/config.js'
+import { timingsFor, type CoreTimings } from '../node/core/config.js'
 import { simAssert } from './errors.js'
 import { LegacyHpaScaler } from './hpa-legacy.js'
 import type { LoadModel } from './load-model.js'
@@ -95,10 +95,17 @@ export interface ControllerPorts {
    * the signal's own delay; undefined when it cannot be read (dead source, reporters unreachable).
    */
   readSignal: (fromHost: number, pair: number, extraDelayMs: number) => number | undefined
-  /** Saturation (0–1) of the pair's upstream as read from `fromHost`; undefined if it has none or it cannot be read. */
-  readUpstream: (fromHost: number, pair: number) => number | undefined
-  /** The site's hosts `fromHost` sees up, sorted by id. */
-  placementHosts: (fromHost: number, site: number) => PlacementHost[]
+  /**
+   * What each of the site's signal reporters reports now, as agentmesh's supervisors gossip it
+   * (its share of every service's backlog, the upstreams' saturation), or undefined for a
+   * reporter `fromHost` cannot read (down, cut off).
+   */
+  reporterSamples: (fromHost: number, site: number) => { host: number, signals: SignalSample[] | undefined }[]
+  /**
+   * The site's hosts `fromHost` sees up, sorted by id; with graceMs > 0 also the hosts down for
+   * less than that, as suspect (they keep their replicas, get no new ones).
+   */
+  placementHosts: (fromHost: number, site: number, graceMs: number) => PlacementHost[]
   /** Orders a host to run these replicas (delivered after the network's latency). */
   send: (fromHost: number, hostIdx: number, wanted: Map<string, number>) => void
   hostIndex: (hostId: string) => number
@@ -132,15 +139,16 @@ interface KedaState { zero: boolean, lastActiveMs: number }
 export class CentralController {
   private readonly rules = new Map<number, ReplicaRule>()
   private readonly keda = new Map<number, KedaState>()
-  /** Prometheus (hpa) or the controller's signal reads (central): last value per pair. */
+  /** Prometheus' last scrape per pair (hpa). */
   private readonly metrics = new Map<number, Stamped>()
-  private readonly upstream = new Map<number, Stamped>()
+  /** central: each reporter's last samples, when they were read, and since when it cannot be read. */
+  private readonly samples = new Map<number, { signals: SignalSample[], atMs: number, unreadSinceMs: number }>()
   private readonly assignments: Assignments[]
   private readonly desiredByPair: Float64Array
   private readonly groups: Group[] = []
   private readonly groupOfSite: Int32Array
   private readonly serviceIndex: Map<string, number>
-  private readonly sampleMaxAgeMs: number[]
+  private readonly timings: CoreTimings[]
 
   constructor (
     readonly policy: BaselineName,
@@ -154,7 +162,7 @@ export class CentralController {
     this.assignments = scenario.sites.map(() => new Map())
     this.desiredByPair = new Float64Array(load.pairs.length)
     this.serviceIndex = new Map(scenario.services.map((s, i) => [s.spec.name, i]))
-    this.sampleMaxAgeMs = scenario.sites.map(s => timingsFor(s.profile).sampleMaxAgeMs)
+    this.timings = scenario.sites.map(s => timingsFor(s.profile))
     this.groupOfSite = new Int32Array(scenario.sites.length).fill(-1)
     for (const p of load.pairs) {
       const spec = scenario.services[p.service].spec
@@ -240,7 +248,7 @@ export class CentralController {
       ({ nextMs: this.ports.phaseMs(periodMs), periodMs, restartsOnTakeover, run })
     switch (this.policy) {
       case 'hpa': return [
-        timer(b.hpaScrapeMs, false, now => this.scrape(g, now, b.hpaMetricDelayMs, true)),
+        timer(b.hpaScrapeMs, false, now => this.scrape(g, now)),
         timer(b.hpaSyncMs, true, now => this.hpaSync(g, now)),
       ]
       case 'keda': return [
@@ -248,7 +256,7 @@ export class CentralController {
         timer(b.hpaSyncMs, true, now => this.hpaSync(g, now)),
       ]
       case 'central': return [
-        timer(this.scenario.signals.intervalMs, false, now => this.scrape(g, now, 0, false)),
+        timer(this.scenario.signals.intervalMs, false, now => this.readReporters(g, now)),
         ...g.sites.map(site => timer(timingsFor(this.scenario.sites[site].profile).planIntervalMs, true, now => this.centralPlan(g, site, now))),
       ]
     }
@@ -278,22 +286,36 @@ export class CentralController {
   // ---- the three baselines ---------------------------------------------------------------------
 
   /**
-   * A metric pipeline's read, from the control plane's site (any of its hosts that is up):
-   * Prometheus' scrape (hpa: a failed scrape leaves a stale marker, no value) or the central
-   * controller's signal read (a failed read keeps the last value, which ages into staleness).
+   * Prometheus' scrape (hpa), from the control plane's site (any of its hosts that is up): the
+   * value hpaMetricDelay older than the signal shows it; a failed scrape leaves a stale marker,
+   * so the HPA then has no value.
    */
-  private scrape (g: Group, nowMs: number, extraDelayMs: number, staleOnFailure: boolean): void {
+  private scrape (g: Group, nowMs: number): void {
     const from = g.replicas.find(h => this.ports.hostUp(h))
     if (from === undefined) return
     for (const site of g.sites) {
       for (const spec of this.siteSpecs[site]) {
         const pair = this.pairOf(site, spec)
-        const value = this.ports.reachable(from, site) ? this.ports.readSignal(from, pair, extraDelayMs) : undefined
+        const value = this.ports.reachable(from, site) ? this.ports.readSignal(from, pair, this.scenario.baseline.hpaMetricDelayMs) : undefined
         if (value !== undefined) this.metrics.set(pair, { value, atMs: nowMs })
-        else if (staleOnFailure) this.metrics.delete(pair)
-        if (spec.upstream === undefined) continue
-        const sat = this.ports.reachable(from, site) ? this.ports.readUpstream(from, pair) : undefined
-        if (sat !== undefined) this.upstream.set(pair, { value: sat, atMs: nowMs })
+        else this.metrics.delete(pair)
+      }
+    }
+  }
+
+  /**
+   * central reads every reporter as agentmesh's leader hears them: a reporter it cannot read
+   * keeps its last samples, which age into staleness (the reading turns partial: no scale-down),
+   * until reapAfterMs after it was last read, when it is forgotten as a reaped member is.
+   */
+  private readReporters (g: Group, nowMs: number): void {
+    const from = g.replicas.find(h => this.ports.hostUp(h))
+    if (from === undefined) return
+    for (const site of g.sites) {
+      for (const r of this.ports.reporterSamples(from, site)) {
+        const last = this.samples.get(r.host)
+        if (r.signals !== undefined) this.samples.set(r.host, { signals: r.signals, atMs: nowMs, unreadSinceMs: Infinity })
+        else if (last !== undefined && last.unreadSinceMs === Infinity) last.unreadSinceMs = nowMs
       }
     }
   }
@@ -347,18 +369,25 @@ export class CentralController {
     }
   }
 
-  /** agentmesh's rule, centrally, at the site's plan interval. */
+  /** agentmesh's rule, centrally, at the site's plan interval, on the readings agentmesh's leader would aggregate. */
   private centralPlan (g: Group, site: number, nowMs: number): void {
     const from = this.leader(g)
     if (from < 0 || !this.ports.reachable(from, site)) return
-    const maxAgeMs = this.sampleMaxAgeMs[site]
+    const t = this.timings[site]
+    const hosts: HostSamples[] = []
+    for (const r of this.ports.reporterSamples(from, site)) {
+      const s = this.samples.get(r.host)
+      if (s === undefined) continue
+      if (nowMs - s.atMs >= t.reapAfterMs) { this.samples.delete(r.host); continue }
+      hosts.push({ signals: s.signals, receivedAtMs: s.atMs, reachable: s.unreadSinceMs === Infinity })
+    }
+    const readings = aggregateReadings(hosts, nowMs, t.sampleMaxAgeMs)
     const desired = new Map<string, number>()
     for (const spec of this.siteSpecs[site]) {
       const pair = this.pairOf(site, spec)
-      const u = this.upstream.get(pair)
-      const upstream: UpstreamReading | undefined = spec.upstream === undefined ? undefined
-        : { saturation: u !== undefined && nowMs - u.atMs <= maxAgeMs ? u.value : undefined }
-      this.desiredByPair[pair] = this.rules.get(pair)!.decide(this.scraped(pair, nowMs, maxAgeMs), upstream, nowMs).desired
+      const reading = readings.load.get(spec.name) ?? missingReading()
+      const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
+      this.desiredByPair[pair] = this.rules.get(pair)!.decide(reading, upstream, nowMs).desired
       desired.set(spec.name, this.desiredByPair[pair])
     }
     this.placeSite(from, site, desired)
@@ -394,7 +423,11 @@ export class CentralController {
   }
 
   private placeSite (from: number, site: number, desired: Map<string, number>): void {
-    const hosts = this.ports.placementHosts(from, site)
+    // central learns of a lost host as agentmesh's leader does, once it has been silent for
+    // deadAfterMs; the Kubernetes baselines see it at once (kinder than the node-monitor grace
+    // period of 40 s plus the 300 s not-ready toleration before its pods are replaced).
+    const graceMs = this.policy === 'central' ? this.timings[site].deadAfterMs : 0
+    const hosts = this.ports.placementHosts(from, site, graceMs)
     const result = place({ services: this.siteSpecs[site], desired, hosts, previous: this.assignments[site] })
     // Level-triggered, like a controller whose state lives in etcd and kubelets that watch it:
     // every decision restates every reachable host's orders, so a restarted host gets them again.

@@ -81,6 +81,8 @@ export interface SimHost {
   overCapacity: boolean
   /** Baselines: what the controller last ordered. */
   agentWanted: Map<string, number>
+  /** When the supervisor (or host agent) last stopped. */
+  downSinceMs: number
   deficitSinceMs: number
   encodeCount: number
   heartbeatBytes: number
@@ -199,7 +201,7 @@ export class Simulation {
           capacity: { slots: site.slots, cpuMillis: site.slots * 1000, memoryMib: site.slots * 1024 }, priority: site.priority,
           machineUp: true, supUp: false, upSinceMs: 0, epoch: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
           tickAtMs: Infinity, observePending: false, containers: [], runtimeOk: true, nextContainer: 0, overCapacity: false,
-          agentWanted: new Map(), deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
+          agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
         }
         this.hosts.push(h)
         this.siteHosts[s].push(h)
@@ -718,16 +720,17 @@ export class Simulation {
         if (!this.reporters[p.site].some(h => h.machineUp && this.net.connected(from, h.idx))) return undefined
         return this.load.delayedBacklog(pair, sc.signals.delayMs + extraDelayMs, sc.loadStepMs)
       },
-      readUpstream: (from, pair) => {
-        const u = this.load.pairs[pair].upstream
-        if (u === undefined || this.upstreamKilled.has(u)) return undefined
-        const site = this.load.upstreamKeys[u].site
-        if (!this.reporters[site].some(h => h.machineUp && this.net.connected(from, h.idx))) return undefined
-        return this.load.upstreamSaturation[u]
+      reporterSamples: (from, site) => {
+        // Reporters share the backlog as a consumer group does: among those that run.
+        const running = this.reporters[site].filter(h => h.machineUp && h.supUp)
+        const signals = running.length > 0 ? this.siteSignals(site, running.length) : []
+        return this.reporters[site].map(h => ({ host: h.idx, signals: h.machineUp && h.supUp && this.net.connected(from, h.idx) ? signals : undefined }))
       },
-      placementHosts: (from, site) => this.siteHosts[site]
-        .filter(h => h.machineUp && h.supUp && this.net.connected(from, h.idx))
-        .map((h): PlacementHost => ({ hostId: h.id, labels: h.labels, slots: h.runtimeOk ? h.capacity.slots : this.usedSlots(h), state: 'alive' })),
+      placementHosts: (from, site, graceMs) => this.siteHosts[site]
+        .filter(h => (h.machineUp && h.supUp && this.net.connected(from, h.idx)) || (!h.supUp && this.now - h.downSinceMs < graceMs))
+        .map((h): PlacementHost => ({
+          hostId: h.id, labels: h.labels, slots: !h.supUp || h.runtimeOk ? h.capacity.slots : this.usedSlots(h), state: h.supUp ? 'alive' : 'suspect',
+        })),
       send: (from, hostIdx, wanted) => {
         const h = this.hosts[hostIdx]
         const link = this.net.link(this.hosts[from].site, h.site)
@@ -775,6 +778,7 @@ export class Simulation {
   private stopSupervisor (h: SimHost, hint: boolean): void {
     if (!h.supUp) return
     h.supUp = false
+    h.downSinceMs = this.now
     h.life++
     h.core = undefined
     h.tickAtMs = Infinity
@@ -832,15 +836,21 @@ export class Simulation {
   private sampleSignals (site: number): void {
     const up = this.reporters[site].filter(h => h.core !== undefined)
     if (up.length === 0) return
+    const signals = this.siteSignals(site, up.length)
+    for (const h of up) this.input(h, { type: 'samples', signals, capacity: h.capacity })
+  }
+
+  /** What each of `shares` running reporters of the site reports now: its share of every service's backlog, and the upstreams' saturation. */
+  private siteSignals (site: number, shares: number): SignalSample[] {
     const sc = this.scenario
     const signals: SignalSample[] = []
     for (const spec of this.siteSpecs[site]) {
       const pair = this.load.pair(site, this.serviceIndex.get(spec.name)!)
       const killed = this.signalKilled.get(pair)
       if (killed !== undefined) {
-        signals.push({ service: spec.name, value: killed.value / up.length, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: false })
+        signals.push({ service: spec.name, value: killed.value / shares, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: false })
       } else {
-        signals.push({ service: spec.name, value: this.load.delayedBacklog(pair, sc.signals.delayMs, sc.loadStepMs) / up.length, ageMs: sc.signals.delayMs, upstream: false })
+        signals.push({ service: spec.name, value: this.load.delayedBacklog(pair, sc.signals.delayMs, sc.loadStepMs) / shares, ageMs: sc.signals.delayMs, upstream: false })
       }
     }
     this.load.upstreamKeys.forEach((u, i) => {
@@ -850,7 +860,7 @@ export class Simulation {
         ? { service: u.name, value: killed.value, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: true }
         : { service: u.name, value: this.load.upstreamSaturation[i], ageMs: sc.signals.delayMs, upstream: true })
     })
-    for (const h of up) this.input(h, { type: 'samples', signals, capacity: h.capacity })
+    return signals
   }
 
   private loadStep (): void {

@@ -66,8 +66,12 @@ baseline: { controllerSite: s0${setup.baseline !== undefined ? `, ${setup.baseli
     hostUp: isUp,
     reachable: reach,
     readSignal: (from, pair, extraDelayMs) => reach(from, load.pairs[pair].site) ? setup.signal(now - extraDelayMs, load.pairs[pair].site) : undefined,
-    readUpstream: () => undefined,
-    placementHosts: (from, site) => siteHosts[site].filter(isUp).map((h): PlacementHost => ({ hostId: `h${h}`, labels: new Map(), slots: 100, state: 'alive' })),
+    reporterSamples: (from, site) => {
+      // One reporter per site, its last host (not a controller's), reading the whole backlog.
+      const value = reach(from, site) && isUp(siteHosts[site][2]) ? setup.signal(now, site) : undefined
+      return [{ host: siteHosts[site][2], signals: value === undefined ? undefined : [{ service: 'svc', value, ageMs: 0, upstream: false }] }]
+    },
+    placementHosts: (_from, site) => siteHosts[site].filter(isUp).map((h): PlacementHost => ({ hostId: `h${h}`, labels: new Map(), slots: 100, state: 'alive' })),
     send: (_from, host) => { (siteOf(host) === 0 ? decisions : decisionsSite1).add(now / S) },
     hostIndex: id => Number(id.slice(1)),
     phaseMs: setup.phaseMs ?? (() => 0),
