@@ -174,6 +174,12 @@ describe('the central baseline', () => {
     assert.deepEqual(r.trajectory, [[0, 0], [10, 4], [25, 8], [40, 10], [369, 0]])
   })
 
+  it('fails static when it cannot read the reporters, as agentmesh\'s leader does: never scales down on silence', () => {
+    // Load 1000 until the reporter (host 2) dies at 100 s, 0 after: nobody can tell.
+    const r = run({ policy: 'central', service: 'minReplicas: 0, maxReplicas: 10', signal: step(0, 1000, 100 * S), down: [[100 * S, 2]], untilMs: 900 * S })
+    assert.deepEqual(r.trajectory, [[0, 0], [0, 4], [15, 8], [30, 10]])
+  })
+
   it('with one controller cannot scale a site cut off from it; with one per site it can', () => {
     const signal = (t: number, site: number): number => site === 1 && t >= 30 * S ? 1000 : 0
     const single = run({ policy: 'central', sites: 2, signal, cut: [20 * S, 60 * S], untilMs: 80 * S })
