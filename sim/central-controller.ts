@@ -38,9 +38,12 @@
  *     small counts: never slower).
  * central — agentmesh's own scaling rule (AGENTMESH_POLICY: the core's ServiceScaler, with the
  *   upstream cap and failing static), run by one controller at the loop period agentmesh's site
- *   leaders use (each site's planIntervalMs), on signals read every signals.interval, stale after
- *   the site's sampleMaxAgeMs as in the core. It differs from agentmesh only in architecture: one
- *   place decides for every site it can reach. The ablation: what does going peer-to-peer buy?
+ *   leaders use (each site's planIntervalMs). It reads every signal reporter each
+ *   signals.interval and aggregates what it read with the core's aggregateReadings, as a leader
+ *   does with the samples its peers gossip (stale after sampleMaxAgeMs; a reporter it cannot read
+ *   makes the reading partial until reapAfterMs); it learns of a lost host after deadAfterMs, as
+ *   a leader's membership does. It differs from agentmesh only in architecture: one place decides
+ *   for every site it can reach. The ablation: what does going peer-to-peer buy?
  *
  * For all three, the controller is a highly available control plane: it runs on the first of
  * controllerReplicas hosts of its site that is up; when that host is lost, a standby takes over
@@ -53,8 +56,10 @@
  * ScaledObject's status). With controllerPerSite every site has its own control plane.
  *
  * Kinder than reality, so that no baseline is weakened: Prometheus and KEDA's metrics server never
- * fail; host liveness is seen at once (Kubernetes waits out a 40 s node-monitor grace period); a
- * partition inside the control plane is not modelled. A site the active controller cannot reach is
+ * fail; hpa and keda see a lost host at once (Kubernetes waits out a 40 s node-monitor grace period
+ * and, by default, a 300 s not-ready toleration before replacing its pods); a partition inside the
+ * control plane is not modelled; a host cut off from the controller (not down) is dropped from
+ * placement at once, under central too. A site the active controller cannot reach is
  * not scaled: its hosts keep running their last orders (their agent, like a kubelet, still replaces
  * crashed containers).
  */
