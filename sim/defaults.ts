@@ -2,7 +2,7 @@
  * Every default and named limit of the simulator, in one place. The scenario reference in the
  * README lists the same values; a test keeps the two in agreement.
  */
-import type { SiteKind } from './scenario.js'
+import type { BaselineSpec, SiteKind } from './scenario.js'
 
 export const SIM_DEFAULTS = {
   /** Simulated time when neither the scenario nor --duration says. */
@@ -31,11 +31,24 @@ export const SIM_DEFAULTS = {
   gossipHeartbeatMs: 1000,
   /** gossipsub's mcache_gossip: heartbeats during which a lost message can still be repaired. */
   gossipHistoryHeartbeats: 3,
-  /** Baselines. */
+  /**
+   * Baselines, as a stock install runs them (the sources are cited in central-controller.ts):
+   * kube-controller-manager's HPA sync period and downscale stabilisation, and its leader
+   * election lease (a standby takes over once it expires); the Prometheus Operator's default
+   * scrape interval; prometheus-adapter queries Prometheus on every HPA request, so it adds no
+   * delay of its own; KEDA's pollingInterval and cooldownPeriod defaults.
+   */
   hpaSyncMs: 15_000,
-  hpaScrapeMs: 15_000,
+  hpaScrapeMs: 30_000,
+  hpaMetricDelayMs: 0,
+  hpaDownscaleStabilizationMs: 300_000,
   kedaPollMs: 30_000,
   kedaCooldownMs: 300_000,
+  controllerLeaseMs: 15_000,
+  /** Three control-plane hosts: the active controller and two standbys. */
+  controllerReplicas: 3,
+  /** The hpa metric's total age (scrape wait excluded) is capped by the load model's history. */
+  maxMetricDelayMs: 120_000,
   /** A plan that wants more containers than run on a reachable host must be met within this (plus start latency). */
   replaceWithinMs: 60_000,
   /** Points per series in the HTML report (the sample interval is duration / this, at least one load step). */
@@ -82,3 +95,12 @@ export const PROFILE_BY_KIND: Record<SiteKind, string> = { 'on-prem': 'lan', clo
 
 /** Election priority of hosts, by site kind: stable servers over edge boxes. */
 export const PRIORITY_BY_KIND: Record<SiteKind, number> = { 'on-prem': 10, cloud: 5, edge: 0 }
+
+/** The baselines as a stock install runs them, their controller in `controllerSite`. */
+export function defaultBaseline (controllerSite: string): BaselineSpec {
+  return {
+    controllerSite, controllerPerSite: false, controllerReplicas: SIM_DEFAULTS.controllerReplicas, leaseMs: SIM_DEFAULTS.controllerLeaseMs,
+    hpaSyncMs: SIM_DEFAULTS.hpaSyncMs, hpaScrapeMs: SIM_DEFAULTS.hpaScrapeMs, hpaMetricDelayMs: SIM_DEFAULTS.hpaMetricDelayMs, hpaBehavior: 'spec',
+    hpaDownscaleStabilizationMs: SIM_DEFAULTS.hpaDownscaleStabilizationMs, kedaPollMs: SIM_DEFAULTS.kedaPollMs, kedaCooldownMs: SIM_DEFAULTS.kedaCooldownMs,
+  }
+}

@@ -5,7 +5,7 @@
  * burst per site, and a few crashes per hour so that elections and mesh repair run too.
  */
 import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec } from '../node/core/service-spec.js'
-import { INTRA_SITE_LINK, interSiteLink, PRIORITY_BY_KIND, PROFILE_BY_KIND, SIM_DEFAULTS, START_LATENCY } from './defaults.js'
+import { defaultBaseline, INTRA_SITE_LINK, interSiteLink, PRIORITY_BY_KIND, PROFILE_BY_KIND, SIM_DEFAULTS, START_LATENCY } from './defaults.js'
 import type { FaultSpec, InterSiteLink, LoadSpec, Scenario, SimService, SiteKind, SiteSpec } from './scenario.js'
 
 export const FLEET_MIX: readonly { kind: SiteKind, sites: number, hostsPerSite: number }[] = [
@@ -60,7 +60,7 @@ export function fleetScenario (thousands: number, durationMs: number, seed = 1):
     signals: { intervalMs: SIM_DEFAULTS.signalIntervalMs, delayMs: SIM_DEFAULTS.signalDelayMs, reporters: SIM_DEFAULTS.signalReporters },
     faults,
     gossip: { D: SIM_DEFAULTS.meshD, Dlo: SIM_DEFAULTS.meshDlo, Dhi: SIM_DEFAULTS.meshDhi, Dlazy: SIM_DEFAULTS.meshDlazy, heartbeatMs: SIM_DEFAULTS.gossipHeartbeatMs, historyHeartbeats: SIM_DEFAULTS.gossipHistoryHeartbeats, globalSubscribers: 'leaders' },
-    baseline: { controllerSite: names[0], hpaSyncMs: SIM_DEFAULTS.hpaSyncMs, hpaScrapeMs: SIM_DEFAULTS.hpaScrapeMs, kedaPollMs: SIM_DEFAULTS.kedaPollMs, kedaCooldownMs: SIM_DEFAULTS.kedaCooldownMs },
+    baseline: defaultBaseline(names[0]),
     loadStepMs: SIM_DEFAULTS.loadStepMs,
     replaceWithinMs: SIM_DEFAULTS.replaceWithinMs,
   }

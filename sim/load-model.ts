@@ -22,6 +22,8 @@ export interface Pair {
   drainPerReplicaPerS: number
   slaBacklog: number
   upstream: number | undefined
+  minReplicas: number
+  maxReplicas: number
 }
 
 export class LoadModel {
@@ -31,6 +33,12 @@ export class LoadModel {
   readonly backlog: Float64Array
   readonly arrivalRate: Float64Array
   readonly slaViolationMs: Float64Array
+  /**
+   * A clairvoyant lower bound on container-time (replica-ms) per pair: every step, just enough
+   * replicas to drain that step's arrivals (no start latency, no backlog carried), within the
+   * service's bounds and no more than its upstream can feed.
+   */
+  readonly clairvoyantMs: Float64Array
   /** Time during which at least one pair was above its SLA. */
   anySlaViolationMs = 0
   /** Saturation (0–1) per upstream instance, as of the last step. */
@@ -54,6 +62,7 @@ export class LoadModel {
         const pair: Pair = {
           index: this.pairs.length, site, service: v, shapes: [], drainPerReplicaPerS: svc.drainPerReplicaPerS,
           slaBacklog: svc.slaBacklog, upstream: upstream >= 0 ? upstream : undefined,
+          minReplicas: svc.spec.minReplicas, maxReplicas: svc.spec.maxReplicas,
         }
         this.pairAt[site * services.length + v] = pair.index
         this.pairs.push(pair)
@@ -70,6 +79,7 @@ export class LoadModel {
     this.backlog = new Float64Array(n)
     this.arrivalRate = new Float64Array(n)
     this.slaViolationMs = new Float64Array(n)
+    this.clairvoyantMs = new Float64Array(n)
     this.upstreamSaturation = new Float64Array(this.upstreamKeys.length)
     this.history = new Float64Array(n * HISTORY_STEPS)
   }
@@ -96,6 +106,7 @@ export class LoadModel {
       let rate = 0
       for (const s of p.shapes) rate += rateAt(s, tMs)
       this.arrivalRate[i] = rate
+      this.clairvoyantMs[i] += this.clairvoyantReplicas(p, rate) * dtMs
       demand[i] = Math.min(this.backlog[i] / dt + rate, running(i) * p.drainPerReplicaPerS)
       if (p.upstream !== undefined) upDemand[p.upstream] += demand[i]
     }
@@ -115,6 +126,15 @@ export class LoadModel {
       this.history[slot + i] = this.backlog[i]
     }
     if (anyViolation) this.anySlaViolationMs += dtMs
+  }
+
+  private clairvoyantReplicas (p: Pair, rate: number): number {
+    let need = Math.ceil(rate / p.drainPerReplicaPerS - 1e-9)
+    if (p.upstream !== undefined) {
+      const cap = this.scenario.upstreams.find(x => x.name === this.upstreamKeys[p.upstream!].name)!.capacityPerS
+      need = Math.min(need, Math.ceil(cap / p.drainPerReplicaPerS - 1e-9))
+    }
+    return Math.min(Math.max(need, p.minReplicas), p.maxReplicas)
   }
 
   /** Backlog as it was `delayMs` before the current step (as far back as the history goes). */

@@ -78,6 +78,7 @@ function summaryTable (policies: PolicySummary[], comparison: Record<string, num
     ['SLA violation (s, summed over site × service)', p => String(p.slaViolationS)],
     ['time any backlog above SLA (s)', p => String(p.slaViolationAnyS)],
     ['container-seconds', p => String(p.containerSeconds)],
+    ['container-seconds ÷ clairvoyant lower bound', p => p.costOverClairvoyant === null ? '–' : String(p.costOverClairvoyant)],
     ['reaction to load steps p50 / p99 (s)', p => p.reactionS.count === 0 ? '–' : `${p.reactionS.p50} / ${p.reactionS.p99} (${p.reactionS.count})`],
     ['leader failover p50 / max (s)', p => p.failoverS === null || p.failoverS.count === 0 ? '–' : `${p.failoverS.p50} / ${p.failoverS.max} (${p.failoverS.count})`],
     ['gossip propagation p50 / p99 (ms)', p => p.propagationMs === null ? '–' : `${p.propagationMs.p50} / ${p.propagationMs.p99}`],

@@ -3,7 +3,7 @@
  * pure function of (scenario, seed, duration, version): no wall-clock figure goes in it.
  */
 import type { PolicyName, Scenario } from './scenario.js'
-import { Simulation, type Marker, type RunSeries } from './simulation.js'
+import { Simulation, type InjectedBug, type Marker, type RunSeries } from './simulation.js'
 import type { Violation } from './observer.js'
 import { percentileOf, round3 } from './stats.js'
 
@@ -15,6 +15,8 @@ export interface RunRequest {
   version: string
   reportPoints: number
   onProgress?: (policy: PolicyName, index: number, nowMs: number) => void
+  /** Test only: deliberate bugs (simulation.ts, InjectedBug). */
+  bugs?: readonly InjectedBug[]
 }
 
 export interface PolicySummary {
@@ -30,6 +32,8 @@ export interface PolicySummary {
   slaViolationAnyS: number
   /** Container-seconds: every starting or running container, integrated over time. */
   containerSeconds: number
+  /** containerSeconds ÷ the run's clairvoyantContainerSeconds (null when that is 0). */
+  costOverClairvoyant: number | null
   /** From a step up in load to the first extra replica running in that site. */
   reactionS: { p50: number | null, p99: number | null, count: number, censored: number }
   /** From the loss of a site's leader (a crash) to the next election there; null for the baselines. */
@@ -47,6 +51,11 @@ export interface RunSummary {
   version: string
   seed: number
   durationS: number
+  /**
+   * A lower bound no policy can beat: each load step, just enough replicas to drain that step's
+   * arrivals, no start latency (see LoadModel.clairvoyantMs); the same for every policy.
+   */
+  clairvoyantContainerSeconds: number
   policies: PolicySummary[]
   /** agentmesh over each baseline, when both ran: under 1 is better for agentmesh. */
   comparison: Record<string, number | null>
@@ -68,13 +77,17 @@ export function replayCommand (scenario: Scenario, seed: number, durationMs: num
 export function runScenario (req: RunRequest): RunResult {
   const policies: PolicySummary[] = []
   const details: RunResult['details'] = []
+  let clairvoyantS = 0
   req.policies.forEach((policy, index) => {
     const sim = new Simulation(req.scenario, {
-      policy, seed: req.seed, durationMs: req.durationMs, reportPoints: req.reportPoints,
+      policy, seed: req.seed, durationMs: req.durationMs, reportPoints: req.reportPoints, bugs: req.bugs,
       onProgress: req.onProgress === undefined ? undefined : (now) => req.onProgress!(policy, index, now),
     })
     sim.run()
-    policies.push(summarise(sim, req, policy))
+    let bound = 0
+    for (let i = 0; i < sim.load.pairs.length; i++) bound += sim.load.clairvoyantMs[i]
+    clairvoyantS = round3(bound / 1000)
+    policies.push(summarise(sim, req, policy, clairvoyantS))
     details.push({ policy, series: sim.series, markers: sim.markers })
   })
   const comparison: Record<string, number | null> = {}
@@ -87,7 +100,7 @@ export function runScenario (req: RunRequest): RunResult {
   return {
     summary: {
       scenario: req.scenario.name, file: req.scenario.file, version: req.version, seed: req.seed,
-      durationS: req.durationMs / 1000, policies, comparison, ok: policies.every(p => p.invariants.held),
+      durationS: req.durationMs / 1000, clairvoyantContainerSeconds: clairvoyantS, policies, comparison, ok: policies.every(p => p.invariants.held),
     },
     details,
   }
@@ -99,7 +112,7 @@ export function ratio (a: number, b: number): number | null {
   return round3(a / b)
 }
 
-function summarise (sim: Simulation, req: RunRequest, policy: PolicyName): PolicySummary {
+function summarise (sim: Simulation, req: RunRequest, policy: PolicyName, clairvoyantS: number): PolicySummary {
   const v = sim.observer.violation
   const simulatedMs = Math.min(sim.stoppedAtMs, req.durationMs)
   let sla = 0
@@ -117,6 +130,7 @@ function summarise (sim: Simulation, req: RunRequest, policy: PolicyName): Polic
     slaViolationS: round3(sla / 1000),
     slaViolationAnyS: round3(sim.load.anySlaViolationMs / 1000),
     containerSeconds: round3(sim.ledger.containerMs / 1000),
+    costOverClairvoyant: clairvoyantS > 0 ? round3(sim.ledger.containerMs / 1000 / clairvoyantS) : null,
     reactionS: {
       p50: sec(percentileOf(sim.reactionsMs, 50)), p99: sec(percentileOf(sim.reactionsMs, 99)),
       count: sim.reactionsMs.length, censored: sim.reactionsCensored,

@@ -212,6 +212,9 @@ function build (r: Reader, raw: Record<string, Json>, opts: ParseOptions): Scena
     replaceWithinMs: r.dur(top.replaceWithin, ['replaceWithin'], SIM_DEFAULTS.replaceWithinMs, { min: 1000 }),
   }
   if (scenario.policies.length === 0) scenario.policies = ['agentmesh']
+  if (scenario.signals.delayMs + scenario.baseline.hpaMetricDelayMs > SIM_DEFAULTS.maxMetricDelayMs) {
+    r.fail(['baseline', 'hpaMetricDelay'], `with signals.delay must stay within ${SIM_DEFAULTS.maxMetricDelayMs / 1000} s (the load model's history)`)
+  }
   return scenario
 }
 
@@ -479,12 +482,24 @@ function parseGossip (r: Reader, v: Json): Scenario['gossip'] {
   return g
 }
 
+const BASELINE_FIELDS = [
+  'controllerSite', 'controllerPerSite', 'controllerReplicas', 'lease', 'hpaSync', 'hpaScrape', 'hpaMetricDelay', 'hpaBehavior',
+  'hpaDownscaleStabilization', 'kedaPoll', 'kedaCooldown',
+] as const
+
 function parseBaseline (r: Reader, v: Json, sites: string[]): Scenario['baseline'] {
-  const o = r.obj(v, ['baseline'], ['controllerSite', 'hpaSync', 'hpaScrape', 'kedaPoll', 'kedaCooldown']) ?? {}
+  const o = r.obj(v, ['baseline'], BASELINE_FIELDS) ?? {}
+  if (o.controllerPerSite !== undefined && typeof o.controllerPerSite !== 'boolean') r.fail(['baseline', 'controllerPerSite'], 'must be true or false')
   return {
     controllerSite: o.controllerSite === undefined ? (sites[0] ?? '') : siteRef(r, o.controllerSite, ['baseline', 'controllerSite'], sites),
+    controllerPerSite: o.controllerPerSite === true,
+    controllerReplicas: r.num(o.controllerReplicas, ['baseline', 'controllerReplicas'], { def: SIM_DEFAULTS.controllerReplicas, min: 1, max: 9, int: true }),
+    leaseMs: r.dur(o.lease, ['baseline', 'lease'], SIM_DEFAULTS.controllerLeaseMs),
     hpaSyncMs: r.dur(o.hpaSync, ['baseline', 'hpaSync'], SIM_DEFAULTS.hpaSyncMs, { min: 100 }),
     hpaScrapeMs: r.dur(o.hpaScrape, ['baseline', 'hpaScrape'], SIM_DEFAULTS.hpaScrapeMs, { min: 100 }),
+    hpaMetricDelayMs: r.dur(o.hpaMetricDelay, ['baseline', 'hpaMetricDelay'], SIM_DEFAULTS.hpaMetricDelayMs),
+    hpaBehavior: r.oneOf(o.hpaBehavior, ['baseline', 'hpaBehavior'], ['spec', 'legacy'] as const, 'spec'),
+    hpaDownscaleStabilizationMs: r.dur(o.hpaDownscaleStabilization, ['baseline', 'hpaDownscaleStabilization'], SIM_DEFAULTS.hpaDownscaleStabilizationMs),
     kedaPollMs: r.dur(o.kedaPoll, ['baseline', 'kedaPoll'], SIM_DEFAULTS.kedaPollMs, { min: 100 }),
     kedaCooldownMs: r.dur(o.kedaCooldown, ['baseline', 'kedaCooldown'], SIM_DEFAULTS.kedaCooldownMs),
   }

@@ -7,8 +7,12 @@ import type { ServiceSpec } from '../node/core/service-spec.js'
 export type SiteKind = 'on-prem' | 'cloud' | 'edge'
 export const SITE_KINDS: readonly SiteKind[] = ['on-prem', 'cloud', 'edge']
 
-export type PolicyName = 'agentmesh' | 'hpa' | 'keda'
-export const POLICY_NAMES: readonly PolicyName[] = ['agentmesh', 'hpa', 'keda']
+export type PolicyName = 'agentmesh' | 'hpa' | 'keda' | 'central'
+/** agentmesh first: every comparison is agentmesh ÷ one of the others. */
+export const POLICY_NAMES: readonly PolicyName[] = ['agentmesh', 'hpa', 'keda', 'central']
+/** The central baselines (sim/central-controller.ts). */
+export type BaselineName = Exclude<PolicyName, 'agentmesh'>
+export const BASELINE_NAMES: readonly BaselineName[] = ['hpa', 'keda', 'central']
 
 export interface LinkSpec {
   medianMs: number
@@ -117,11 +121,27 @@ export interface GossipSpec {
 }
 
 export interface BaselineSpec {
-  /** Site of the central controller's host (the first host of the site by id). */
+  /** Site of the central controller (its first controllerReplicas hosts by id) when not controllerPerSite. */
   controllerSite: string
+  /** One controller (with its standbys) in every site, scaling that site only, instead of one for all. */
+  controllerPerSite: boolean
+  /** Hosts that can run the controller: the active one and its standbys (an HA control plane). */
+  controllerReplicas: number
+  /** A standby takes over this long after the active controller's host is lost (leader-election lease). */
+  leaseMs: number
+  /** HPA controller sync period (--horizontal-pod-autoscaler-sync-period). */
   hpaSyncMs: number
+  /** Prometheus scrape interval of the metric the hpa baseline scales on. */
   hpaScrapeMs: number
+  /** Extra age of that metric on top of the scrape (recording rules, exporter caching, adapter). */
+  hpaMetricDelayMs: number
+  /** `spec`: the HPA has the service's scaleUp/scaleDown as its behavior; `legacy`: an HPA created without behavior. */
+  hpaBehavior: 'spec' | 'legacy'
+  /** --horizontal-pod-autoscaler-downscale-stabilization: the only stabilisation of a legacy HPA. */
+  hpaDownscaleStabilizationMs: number
+  /** KEDA pollingInterval: how often it checks activation (0↔1). */
   kedaPollMs: number
+  /** KEDA cooldownPeriod: inactive this long before scaling to zero. */
   kedaCooldownMs: number
 }
 

@@ -22,7 +22,7 @@ import { OWNER_LABELS, reconcile, type ContainerAction } from '../node/core/reco
 import { Rng } from '../node/core/rng.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
-import { CentralController } from './central-controller.js'
+import { CentralController, type ControllerPorts } from './central-controller.js'
 import { ContainerLedger, logNormalMs, ownerLabels, withState, type SimContainer } from './simulated-runtime.js'
 import { simAssert } from './errors.js'
 import { EventQueue } from './event-queue.js'
@@ -81,6 +81,8 @@ export interface SimHost {
   overCapacity: boolean
   /** Baselines: what the controller last ordered. */
   agentWanted: Map<string, number>
+  /** When the supervisor (or host agent) last stopped. */
+  downSinceMs: number
   deficitSinceMs: number
   encodeCount: number
   heartbeatBytes: number
@@ -98,6 +100,25 @@ export interface RunSeries {
 
 export interface Marker { tMs: number, kind: 'fault' | 'leader', site: string, text: string }
 
+/**
+ * Test only: a deliberate bug, to show that the observer catches the invariant it breaks (each
+ * invariant has a test that trips it: test/sim/invariants.test.ts). Never set by a scenario.
+ * - forged-leader: a core that reports winning the term of every plan it adopts from another
+ *   leader (an election that forgot to count votes): single-leader-per-term.
+ * - stale-term: a driver that stamps container starts with the term before the core's (it
+ *   acts on a plan it cached): stale-plan-executed.
+ * - spec-drift: at atMs every supervisor of the host's site restarts with maxReplicas 5 above
+ *   the fleet's (a config rollout the scenario does not know of): replicas-within-bounds.
+ * - lost-starts: a runtime that accepts starts and never creates the container: container-replaced.
+ * - clock-back: a driver whose clock jumps back a second: the core's assertion throws, core-no-throw.
+ * - oversize-label: at atMs the host restarts with a label longer than the protocol allows (the
+ *   daemon's config validation would refuse it): message-encodable.
+ * - over-capacity: the runtime starts two containers per start: host-capacity.
+ */
+export type BugName = 'forged-leader' | 'stale-term' | 'spec-drift' | 'lost-starts' | 'clock-back' | 'oversize-label' | 'over-capacity'
+/** `host` is a host id, or `*` for every host. */
+export interface InjectedBug { bug: BugName, host: string, atMs: number }
+
 export interface RunOptions {
   policy: PolicyName
   seed: number
@@ -106,7 +127,16 @@ export interface RunOptions {
   reportPoints: number
   /** Called every so often with the simulated time (for a progress bar). */
   onProgress?: (nowMs: number) => void
+  /** Test only: deliberate bugs (see InjectedBug). */
+  bugs?: readonly InjectedBug[]
 }
+
+/** spec-drift raises maxReplicas by this much. */
+const SPEC_DRIFT_REPLICAS = 5
+/** clock-back feeds the core a time this far behind. */
+const CLOCK_BACK_MS = 1000
+/** oversize-label's value: above PROTOCOL_LIMITS.maxLabelValueBytes (256). */
+const OVERSIZE_LABEL_BYTES = 300
 
 export class Simulation {
   readonly hosts: SimHost[] = []
@@ -126,10 +156,14 @@ export class Simulation {
   private readonly siteLeader: Int32Array
   private readonly siteLeaderTerm: Float64Array
   private readonly controller: CentralController | undefined
-  private readonly controllerHost: SimHost | undefined
+  /** The controller's pending wake-up (Infinity when none is queued). */
+  private controllerWakeMs = Infinity
   private readonly signalKilled = new Map<number, { sinceMs: number, value: number }>()
   private readonly upstreamKilled = new Map<number, { sinceMs: number, value: number }>()
   private readonly replaceBoundMs: number[]
+  /** Injected bugs per host index (test only). */
+  private readonly bugs = new Map<number, InjectedBug[]>()
+  private readonly driftedSites = new Set<number>()
   // figures
   readonly propagation = new MsHistogram()
   deliveries = 0
@@ -167,7 +201,7 @@ export class Simulation {
           capacity: { slots: site.slots, cpuMillis: site.slots * 1000, memoryMib: site.slots * 1024 }, priority: site.priority,
           machineUp: true, supUp: false, upSinceMs: 0, epoch: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
           tickAtMs: Infinity, observePending: false, containers: [], runtimeOk: true, nextContainer: 0, overCapacity: false,
-          agentWanted: new Map(), deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
+          agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
         }
         this.hosts.push(h)
         this.siteHosts[s].push(h)
@@ -190,11 +224,43 @@ export class Simulation {
       local => hosts[local].supUp,
       (a, b) => this.net.group[hosts[a].idx] === this.net.group[hosts[b].idx]))
     if (opts.policy !== 'agentmesh') {
-      const site = scenario.sites.findIndex(s => s.name === scenario.baseline.controllerSite)
-      this.controllerHost = this.siteHosts[site][0]
-      this.controller = new CentralController(opts.policy, scenario, this.load, this.siteSpecs, this.controllerPorts())
+      this.controller = new CentralController(opts.policy, scenario, this.load, this.siteSpecs, this.controllerPorts(), this.siteHosts.map(hs => hs.map(h => h.idx)))
+    }
+    for (const b of opts.bugs ?? []) {
+      for (const h of this.hosts) {
+        if (b.host !== '*' && b.host !== h.id) continue
+        const list = this.bugs.get(h.idx) ?? []
+        list.push(b)
+        this.bugs.set(h.idx, list)
+      }
     }
     this.scheduleWorld(flapRng)
+    this.scheduleBugs()
+  }
+
+  /** Bugs that act at one moment (a restart with a broken config, a runtime that starts doubling). */
+  private scheduleBugs (): void {
+    for (const [idx, list] of this.bugs) {
+      const h = this.hosts[idx]
+      for (const b of list) {
+        if (b.bug === 'over-capacity') this.at(b.atMs, () => { h.overCapacity = true })
+        if (b.bug === 'oversize-label') {
+          this.at(b.atMs, () => { h.labels.set('bug', 'x'.repeat(OVERSIZE_LABEL_BYTES)); this.stopSupervisor(h, true); this.startSupervisor(h) })
+        }
+        if (b.bug === 'spec-drift') {
+          this.at(b.atMs, () => {
+            if (this.driftedSites.has(h.site)) return
+            this.driftedSites.add(h.site)
+            for (const o of this.siteHosts[h.site]) if (o.supUp) { this.stopSupervisor(o, true); this.startSupervisor(o) }
+          })
+        }
+      }
+    }
+  }
+
+  private bug (h: SimHost, name: BugName): boolean {
+    const list = this.bugs.get(h.idx)
+    return list !== undefined && list.some(b => b.bug === name && b.atMs <= this.now)
   }
 
   // ---- set-up ------------------------------------------------------------------------------
@@ -210,13 +276,7 @@ export class Simulation {
       this.at(START_SPREAD_MS, () => { for (const m of this.meshes) m.build() })
       sc.sites.forEach((_, s) => this.every(this.rng.misc.int(sc.signals.intervalMs), sc.signals.intervalMs, () => this.sampleSignals(s)))
     } else {
-      const b = sc.baseline
-      if (policy === 'hpa') {
-        this.every(this.rng.misc.int(b.hpaScrapeMs), b.hpaScrapeMs, () => this.controller!.scrape(this.now))
-        this.every(this.rng.misc.int(b.hpaSyncMs), b.hpaSyncMs, () => this.controller!.sync(this.now))
-      } else {
-        this.every(this.rng.misc.int(b.kedaPollMs), b.kedaPollMs, () => this.controller!.sync(this.now))
-      }
+      this.scheduleControllerWake()
     }
     this.every(0, sc.loadStepMs, () => this.loadStep())
     this.every(OBSERVER_SWEEP_MS, OBSERVER_SWEEP_MS, () => this.sweepPlansCarriedOut())
@@ -310,7 +370,7 @@ export class Simulation {
   private input (h: SimHost, input: CoreInput): void {
     const core = h.core!
     try {
-      core.handle(input, this.now)
+      core.handle(input, this.bugs.size > 0 && this.bug(h, 'clock-back') ? this.now - CLOCK_BACK_MS : this.now)
     } catch (err) {
       this.observer.fail({ invariant: 'core-no-throw', atMs: this.now, site: this.siteName(h), host: h.id, detail: `${(err as Error).name}: ${(err as Error).message}` })
       return
@@ -343,10 +403,13 @@ export class Simulation {
       case 'event': this.onCoreEvent(h, out.event); return false
       case 'persist': h.persisted = out.state; return false
       case 'observe': this.scheduleObserve(h); return false
-      case 'action':
-        if (out.action.type === 'start') this.observer.startExecuted(this.siteName(h), h.id, out.action.term, h.core!.currentTerm, this.now)
-        this.applyAction(h, out.action)
+      case 'action': {
+        let action = out.action
+        if (action.type === 'start' && this.bugs.size > 0 && this.bug(h, 'stale-term')) action = { ...action, term: action.term - 1 }
+        if (action.type === 'start') this.observer.startExecuted(this.siteName(h), h.id, action.term, h.core!.currentTerm, this.now)
+        this.applyAction(h, action)
         return true
+      }
     }
   }
 
@@ -363,6 +426,9 @@ export class Simulation {
       }
       case 'stepped-down':
         if (this.siteLeader[site] === h.idx) this.siteLeader[site] = -1
+        return
+      case 'plan-adopted':
+        if (this.bugs.size > 0 && this.bug(h, 'forged-leader') && this.siteLeader[site] !== h.idx) this.observer.leaderElected(this.siteName(h), e.term, h.id, this.now)
         return
       case 'plan-published': {
         const plan = h.core!.plan?.plan
@@ -527,7 +593,7 @@ export class Simulation {
     switch (a.type) {
       case 'start': {
         const v = this.serviceIndex.get(a.service)
-        if (v === undefined) return
+        if (v === undefined || (this.bugs.size > 0 && this.bug(h, 'lost-starts'))) return
         const spec = this.siteSpecByName[h.site].get(a.service)!
         const pair = this.load.pair(h.site, v)
         const starts = h.overCapacity ? 2 : 1
@@ -620,34 +686,64 @@ export class Simulation {
     if (actions.length > 0) this.checkCapacity(h)
   }
 
-  private controllerPorts (): ConstructorParameters<typeof CentralController>[4] {
+  /** Runs the controller when it is due; a new, earlier due time queues another wake-up. */
+  private scheduleControllerWake (): void {
+    const c = this.controller!
+    const at = Math.max(this.now, c.nextDueMs())
+    if (at >= this.controllerWakeMs || at > this.opts.durationMs) return
+    this.controllerWakeMs = at
+    this.at(at, () => {
+      if (this.controllerWakeMs !== at) return
+      this.controllerWakeMs = Infinity
+      c.runDue(this.now)
+      this.scheduleControllerWake()
+    })
+  }
+
+  private controllerHostChanged (): void {
+    if (this.controller === undefined) return
+    this.controller.hostChanged(this.now)
+    this.scheduleControllerWake()
+  }
+
+  private controllerPorts (): ControllerPorts {
     const index = new Map(this.hosts.map(h => [h.id, h.idx]))
+    const sc = this.scenario
     return {
-      controllerUp: () => this.controllerHost!.machineUp && this.controllerHost!.supUp,
-      reachable: (site) => this.siteHosts[site].some(h => h.machineUp && this.net.connected(this.controllerHost!.idx, h.idx)),
-      readSignal: (pair) => {
+      hostUp: (i) => this.hosts[i].machineUp && this.hosts[i].supUp,
+      reachable: (from, site) => this.siteHosts[site].some(h => h.machineUp && this.net.connected(from, h.idx)),
+      readSignal: (from, pair, extraDelayMs) => {
         if (this.signalKilled.has(pair)) return undefined
         // The same hosts read the signal as under agentmesh (see sampleSignals): the controller
-        // scrapes them, so it sees the signal only while one of them runs and is reachable.
+        // reads them, so it sees the signal only while one of them runs and is reachable.
         const p = this.load.pairs[pair]
-        if (!this.reporters[p.site].some(h => h.machineUp && this.net.connected(this.controllerHost!.idx, h.idx))) return undefined
-        return this.load.delayedBacklog(pair, this.scenario.signals.delayMs, this.scenario.loadStepMs)
+        if (!this.reporters[p.site].some(h => h.machineUp && this.net.connected(from, h.idx))) return undefined
+        return this.load.delayedBacklog(pair, sc.signals.delayMs + extraDelayMs, sc.loadStepMs)
       },
-      placementHosts: (site) => this.siteHosts[site]
-        .filter(h => h.machineUp && h.supUp && this.net.connected(this.controllerHost!.idx, h.idx))
-        .map((h): PlacementHost => ({ hostId: h.id, labels: h.labels, slots: h.runtimeOk ? h.capacity.slots : this.usedSlots(h), state: 'alive' })),
-      send: (hostIdx, wanted) => {
+      reporterSamples: (from, site) => {
+        // Reporters share the backlog as a consumer group does: among those that run.
+        const running = this.reporters[site].filter(h => h.machineUp && h.supUp)
+        const signals = running.length > 0 ? this.siteSignals(site, running.length) : []
+        return this.reporters[site].map(h => ({ host: h.idx, signals: h.machineUp && h.supUp && this.net.connected(from, h.idx) ? signals : undefined }))
+      },
+      placementHosts: (from, site, graceMs) => this.siteHosts[site]
+        .filter(h => (h.machineUp && h.supUp && this.net.connected(from, h.idx)) || (!h.supUp && this.now - h.downSinceMs < graceMs))
+        .map((h): PlacementHost => ({
+          hostId: h.id, labels: h.labels, slots: !h.supUp || h.runtimeOk ? h.capacity.slots : this.usedSlots(h), state: h.supUp ? 'alive' : 'suspect',
+        })),
+      send: (from, hostIdx, wanted) => {
         const h = this.hosts[hostIdx]
-        const link = this.net.link(this.controllerHost!.site, h.site)
+        const link = this.net.link(this.hosts[from].site, h.site)
         const d = Math.max(1, Math.round(link.medianMs + this.rng.gossip.next() * link.jitterMs))
         const life = h.life
         this.at(this.now + d, () => {
-          if (h.life !== life || !h.supUp || !this.net.connected(this.controllerHost!.idx, h.idx)) return
+          if (h.life !== life || !h.supUp || !this.net.connected(from, h.idx)) return
           h.agentWanted = wanted
           this.agentReconcile(h)
         })
       },
       hostIndex: (id) => index.get(id)!,
+      phaseMs: (periodMs) => this.rng.misc.int(periodMs),
     }
   }
 
@@ -666,12 +762,12 @@ export class Simulation {
     h.upSinceMs = this.now
     h.tickAtMs = Infinity
     h.deficitSinceMs = -1
-    if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); return }
+    if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); this.controllerHostChanged(); return }
     h.incarnation++
     const site = this.scenario.sites[h.site]
     h.core = new SupervisorCore({
       hostId: h.id, site: site.name, incarnation: h.incarnation, labels: h.labels, priority: h.priority,
-      capacity: h.capacity, services: this.siteSpecs[h.site], timings: this.siteTimings[h.site],
+      capacity: h.capacity, services: this.driftedSites.has(h.site) ? this.siteSpecs[h.site].map(s => ({ ...s, maxReplicas: s.maxReplicas + SPEC_DRIFT_REPLICAS })) : this.siteSpecs[h.site], timings: this.siteTimings[h.site],
       seed: this.rng.cores.int(2 ** 31), startMs: this.now, persisted: h.persisted, bootstrapExpect: site.hosts,
     })
     this.meshes[h.site].invalidate()
@@ -682,6 +778,7 @@ export class Simulation {
   private stopSupervisor (h: SimHost, hint: boolean): void {
     if (!h.supUp) return
     h.supUp = false
+    h.downSinceMs = this.now
     h.life++
     h.core = undefined
     h.tickAtMs = Infinity
@@ -690,7 +787,7 @@ export class Simulation {
       this.siteLeader[h.site] = -1
       if (!this.failoverPending.has(h.site)) this.failoverPending.set(h.site, this.now)
     }
-    if (this.opts.policy !== 'agentmesh') return
+    if (this.opts.policy !== 'agentmesh') { this.controllerHostChanged(); return }
     this.meshes[h.site].invalidate()
     this.meshDirty(h.site)
     if (!hint) return
@@ -739,15 +836,21 @@ export class Simulation {
   private sampleSignals (site: number): void {
     const up = this.reporters[site].filter(h => h.core !== undefined)
     if (up.length === 0) return
+    const signals = this.siteSignals(site, up.length)
+    for (const h of up) this.input(h, { type: 'samples', signals, capacity: h.capacity })
+  }
+
+  /** What each of `shares` running reporters of the site reports now: its share of every service's backlog, and the upstreams' saturation. */
+  private siteSignals (site: number, shares: number): SignalSample[] {
     const sc = this.scenario
     const signals: SignalSample[] = []
     for (const spec of this.siteSpecs[site]) {
       const pair = this.load.pair(site, this.serviceIndex.get(spec.name)!)
       const killed = this.signalKilled.get(pair)
       if (killed !== undefined) {
-        signals.push({ service: spec.name, value: killed.value / up.length, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: false })
+        signals.push({ service: spec.name, value: killed.value / shares, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: false })
       } else {
-        signals.push({ service: spec.name, value: this.load.delayedBacklog(pair, sc.signals.delayMs, sc.loadStepMs) / up.length, ageMs: sc.signals.delayMs, upstream: false })
+        signals.push({ service: spec.name, value: this.load.delayedBacklog(pair, sc.signals.delayMs, sc.loadStepMs) / shares, ageMs: sc.signals.delayMs, upstream: false })
       }
     }
     this.load.upstreamKeys.forEach((u, i) => {
@@ -757,7 +860,7 @@ export class Simulation {
         ? { service: u.name, value: killed.value, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: true }
         : { service: u.name, value: this.load.upstreamSaturation[i], ageMs: sc.signals.delayMs, upstream: true })
     })
-    for (const h of up) this.input(h, { type: 'samples', signals, capacity: h.capacity })
+    return signals
   }
 
   private loadStep (): void {
@@ -895,8 +998,8 @@ export class Simulation {
 
   /**
    * `leader`: under agentmesh the site's current leader (the first running host if it has
-   * none); under the baselines the controller's host when the site is the controller's, else
-   * the site's first host. `random`: n running hosts drawn from the fault stream.
+   * none); under the baselines the active controller's host when the site runs a controller,
+   * else the site's first host. `random`: n running hosts drawn from the fault stream.
    */
   private resolveTargets (t: HostTarget, includeDown = false): SimHost[] {
     switch (t.type) {
@@ -906,8 +1009,13 @@ export class Simulation {
         if (this.opts.policy === 'agentmesh') {
           const l = this.siteLeader[s]
           if (l >= 0) return [this.hosts[l]]
-        } else if (this.controllerHost!.site === s) {
-          return [this.controllerHost!]
+        } else {
+          const replicas = this.controller!.controllerHosts(s)
+          if (this.hosts[replicas[0]].site === s) {
+            const active = this.controller!.activeHost(s)
+            const up = active >= 0 ? active : replicas.find(i => this.hosts[i].supUp || includeDown)
+            if (up !== undefined) return [this.hosts[up]]
+          }
         }
         const first = this.siteHosts[s].find(h => h.supUp || includeDown)
         return first === undefined ? [] : [first]

@@ -25,7 +25,7 @@ gives a byte-identical JSON summary.
 options:
   --seed N          seed of the run (default: the scenario's seed, else 1)
   --duration D      simulated time, e.g. 90s, 10m, 2h (default: the scenario's duration)
-  --policy P        agentmesh | hpa | keda | all (default: the scenario's policies)
+  --policy P        agentmesh | hpa | keda | central | all (default: the scenario's policies)
   --json OUT.json   write the JSON summary there (default: print it on stdout)
   --report OUT.html write a self-contained HTML report
   --quiet           no progress bar and no table

@@ -18,7 +18,7 @@ export interface ScaleDecision {
 
 interface Stamped { atMs: number, value: number }
 
-interface Recommendation extends Stamped {
+export interface Recommendation extends Stamped {
   /** A takeover seed: it holds scale-down back but never holds scale-up back. */
   downOnly: boolean
 }
@@ -71,8 +71,8 @@ export class ServiceScaler {
       recommended = Math.max(this.current, spec.minReplicas)
       upstreamCapped = true
     }
+    let desired = stabilizeRecommendation(this.recommendations, this.current, recommended, nowMs, spec.scaleUp.stabilizationMs, spec.scaleDown.stabilizationMs)
     this.recommendations.push({ atMs: nowMs, value: recommended, downOnly: false })
-    let desired = this.stabilized(nowMs)
     if (desired > this.current) desired = Math.min(desired, this.scaleUpLimit(nowMs))
     else if (desired < this.current) desired = Math.max(desired, this.scaleDownLimit(nowMs))
     // Bounds beat rate limits, as in the HPA (a count below minReplicas goes straight to it).
@@ -86,22 +86,6 @@ export class ServiceScaler {
       this.current = desired
     }
     return { desired, ...info }
-  }
-
-  /** HPA: the least recommendation in the scale-up window, the most in the scale-down window. */
-  private stabilized (nowMs: number): number {
-    const upFrom = nowMs - this.spec.scaleUp.stabilizationMs
-    const downFrom = nowMs - this.spec.scaleDown.stabilizationMs
-    let upRec = Infinity
-    let downRec = -Infinity
-    for (const r of this.recommendations) {
-      if (r.atMs >= upFrom && !r.downOnly) upRec = Math.min(upRec, r.value)
-      if (r.atMs >= downFrom) downRec = Math.max(downRec, r.value)
-    }
-    let desired = this.current
-    if (desired < upRec) desired = upRec
-    if (desired > downRec) desired = downRec
-    return desired
   }
 
   private changeWithin (nowMs: number, periodMs: number, sign: 1 | -1): number {
@@ -134,6 +118,32 @@ export class ServiceScaler {
     dropBefore(this.recommendations, from)
     dropBefore(this.changes, from)
   }
+}
+
+/**
+ * The HPA's stabilisation, as Kubernetes' stabilizeRecommendationWithBehaviors
+ * (pkg/controller/podautoscaler/horizontal.go): the recommendation made now always counts; an
+ * earlier one counts only while it is strictly younger than the window (`timestamp.After(cutoff)`),
+ * so one made exactly a window ago has left it. The least recommendation in the scale-up window
+ * bounds the count from below, the most in the scale-down window from above. Takeover seeds
+ * (downOnly) count for scale-down only. `history` holds the earlier recommendations.
+ *
+ * Until this was translated from Kubernetes' table tests the window was inclusive (`>=`), so
+ * with decisions on a fixed period every window held one decision longer than Kubernetes does.
+ */
+export function stabilizeRecommendation (history: readonly Recommendation[], current: number, recommended: number, nowMs: number, upWindowMs: number, downWindowMs: number): number {
+  const upCutoffMs = nowMs - upWindowMs
+  const downCutoffMs = nowMs - downWindowMs
+  let upRec = recommended
+  let downRec = recommended
+  for (const r of history) {
+    if (r.atMs > upCutoffMs && !r.downOnly) upRec = Math.min(upRec, r.value)
+    if (r.atMs > downCutoffMs) downRec = Math.max(downRec, r.value)
+  }
+  let desired = current
+  if (desired < upRec) desired = upRec
+  if (desired > downRec) desired = downRec
+  return desired
 }
 
 /** Floating-point slack on the tolerance band's edges; far below any tolerance worth setting. */

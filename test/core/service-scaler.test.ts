@@ -157,9 +157,10 @@ describe('ServiceScaler: activation threshold (scale from and to zero)', () => {
   it('scales to zero at or below the threshold, only after the scale-down window', () => {
     const scaler = new ServiceScaler(spec, 0, 0)
     assert.equal(scaler.decide(fresh(30), undefined, 0).desired, 3)
-    // Last recommendation of 3 at 0 ms; it stays in the 60 s window through 60 000 ms.
-    assert.equal(hold(scaler, fresh(5), 1000, 61_000), 3)
-    assert.equal(scaler.decide(fresh(5), undefined, 61_000).desired, 0)
+    // Last recommendation of 3 at 0 ms; it stays in the 60 s window while strictly younger than
+    // 60 s (Kubernetes' timestamp.After(cutoff)), so through 59 000 ms, and has left it at 60 000 ms.
+    assert.equal(hold(scaler, fresh(5), 1000, 60_000), 3)
+    assert.equal(scaler.decide(fresh(5), undefined, 60_000).desired, 0)
   })
 
   it('does not go below minReplicas when load is under the threshold', () => {
@@ -185,13 +186,14 @@ describe('ServiceScaler: scale-down stabilisation', () => {
   }
 
   it('waits the HPA default 300 s: the most recommendation in the window wins', () => {
-    // The last recommendation of 5 was made at −1000 ms; it leaves the window after 299 000 ms.
-    assert.equal(scaleDownAtMs(serviceSpec('s')), 300_000)
+    // The last recommendation of 5 was made at −1000 ms; at 299 000 ms it is exactly 300 s old,
+    // which Kubernetes no longer counts (timestamp.After(cutoff)).
+    assert.equal(scaleDownAtMs(serviceSpec('s')), 299_000)
   })
 
   it('waits a shortened window just as exactly', () => {
     const spec = serviceSpec('s', { scaleDown: { ...DEFAULT_SCALE_DOWN, stabilizationMs: 30_000 } })
-    assert.equal(scaleDownAtMs(spec), 30_000)
+    assert.equal(scaleDownAtMs(spec), 29_000)
   })
 
   it('comes down to the highest recommendation in the window, not the latest', () => {
@@ -200,7 +202,7 @@ describe('ServiceScaler: scale-down stabilisation', () => {
     scaler.decide(fresh(100), undefined, 0)
     scaler.decide(fresh(70), undefined, 5000)
     scaler.decide(fresh(40), undefined, 8000)
-    // At 12 000 ms the window [2000, 12 000] holds 7, 4 and 2: the most is 7.
+    // At 12 000 ms the window (2000, 12 000] holds 7, 4 and 2: the most is 7.
     assert.equal(scaler.decide(fresh(20), undefined, 12_000).desired, 7)
     // At 16 000 ms it holds 4 and 2.
     assert.equal(scaler.decide(fresh(20), undefined, 16_000).desired, 4)
@@ -215,9 +217,10 @@ describe('ServiceScaler: scale-down stabilisation', () => {
 
   it('a new scaler taking over N (failover) does not scale down before a full window', () => {
     const scaler = new ServiceScaler(serviceSpec('s'), 8, 1000)
-    // The window [now − 300 000, now] includes its start: the seed at 1000 ms holds through 301 000 ms.
-    assert.equal(hold(scaler, fresh(0), 1000, 302_000), 8)
-    assert.equal(scaler.decide(fresh(0), undefined, 302_000).desired, 0)
+    // The window (now − 300 000, now] excludes its start, as Kubernetes' timestamp.After(cutoff):
+    // the seed at 1000 ms holds through 300 000 ms and has left the window at 301 000 ms.
+    assert.equal(hold(scaler, fresh(0), 1000, 301_000), 8)
+    assert.equal(scaler.decide(fresh(0), undefined, 301_000).desired, 0)
   })
 
   it('a count held through a silence longer than the window still waits a window once data is back', () => {
@@ -226,8 +229,8 @@ describe('ServiceScaler: scale-down stabilisation', () => {
     hold(scaler, missing(), 10_000, 410_000)
     assert.equal(scaler.replicas, 10)
     const backAtMs = 410_000
-    assert.equal(hold(scaler, fresh(0), backAtMs, backAtMs + 300_000), 10)
-    assert.equal(scaler.decide(fresh(0), undefined, backAtMs + 300_000).desired, 0)
+    assert.equal(hold(scaler, fresh(0), backAtMs, backAtMs + 299_000), 10)
+    assert.equal(scaler.decide(fresh(0), undefined, backAtMs + 299_000).desired, 0)
   })
 })
 

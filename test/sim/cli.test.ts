@@ -17,7 +17,7 @@ describe('agentmesh sim', () => {
     const r = sim('sim/scenarios/burst.yaml', '--duration', '60s', '--policy', 'all', '--json', join(dir, 's.json'), '--report', join(dir, 'r.html'))
     assert.equal(r.status, 0, r.stderr)
     const summary = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'))
-    assert.deepEqual(summary.policies.map((p: { policy: string }) => p.policy), ['agentmesh', 'hpa', 'keda'])
+    assert.deepEqual(summary.policies.map((p: { policy: string }) => p.policy), ['agentmesh', 'hpa', 'keda', 'central'])
     assert.equal(summary.durationS, 60)
     assert.match(readFileSync(join(dir, 'r.html'), 'utf8'), /^<!doctype html>/)
   })

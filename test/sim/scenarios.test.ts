@@ -4,14 +4,14 @@ import { join } from 'node:path'
 import { loadScenario } from '../../sim/scenario-parse.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { POLICY_NAMES } from '../../sim/scenario.js'
-import { ROOT, shippedScenarios } from './sim-helpers.js'
+import { ROOT, shippedScenarios, traceSetScenarios } from './sim-helpers.js'
 
 /** Long enough to reach the flagship's leader crash and its partition's heal, short enough for CI. */
 const MAX_TEST_DURATION_MS = 35 * 60_000
 
 describe('every shipped scenario', () => {
-  for (const file of shippedScenarios()) {
-    it(`${file} holds every invariant under agentmesh, hpa and keda`, () => {
+  for (const file of [...shippedScenarios(), ...traceSetScenarios()]) {
+    it(`${file} holds every invariant under agentmesh, hpa, keda and central`, () => {
       const scenario = loadScenario(join(ROOT, file))
       const durationMs = Math.min(scenario.durationMs, MAX_TEST_DURATION_MS)
       const { summary } = runScenario({ scenario, policies: [...POLICY_NAMES], seed: scenario.seed, durationMs, version: 'test', reportPoints: 0 })

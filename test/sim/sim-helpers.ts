@@ -11,3 +11,8 @@ export const CLI = join(ROOT, 'dist', 'cli', 'agentmesh.js')
 export function shippedScenarios (): string[] {
   return readdirSync(SCENARIOS_DIR).filter(f => f.endsWith('.yaml')).sort().map(f => join('sim', 'scenarios', f))
 }
+
+/** The real-trace set (sim/scenarios/trace-set/), as paths relative to the root. */
+export function traceSetScenarios (): string[] {
+  return readdirSync(join(SCENARIOS_DIR, 'trace-set')).filter(f => f.endsWith('.yaml')).sort().map(f => join('sim', 'scenarios', 'trace-set', f))
+}
