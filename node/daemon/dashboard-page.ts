@@ -176,7 +176,7 @@ function appliedText (d: ScaledEventData): string {
   const by = window !== undefined && rate !== undefined
     ? `${window} or ${rate}; the core does not say which`
     : window ?? rate ?? `the scale-${dir} rules`
-  return `held at ${d.to} of ${d.recommended} recommended by ${by}`
+  return `held at ${d.to} (${d.recommended} recommended) by ${by}`
 }
 
 /** What a timeline entry shows for an SSE event; undefined: not a fault or an election. */
@@ -397,6 +397,7 @@ function drawLegend (g: CanvasRenderingContext2D, series: readonly ChartSeries[]
 interface ServiceCard {
   root: HTMLElement
   facts: HTMLElement
+  rules: HTMLElement
   note: HTMLElement
   backlog: HTMLCanvasElement
   replicas: HTMLCanvasElement
@@ -603,13 +604,17 @@ export function backlogOf (service: string, status: StatusResponse, plan: PlanRe
 }
 
 const BACKLOG_LABELS = {
-  leader: 'site load (this leader: fresh signals summed)',
-  summary: "site load (the leader's summary)",
-  here: 'signal on this host',
+  leader: 'site load',
+  summary: 'site load (summary)',
+  here: 'signal here',
 } as const
 
-/** One sample of every series of every service. */
+/** One sample of every series of every service; series with nothing left in the history are forgotten. */
 function record (state: PageState, status: StatusResponse, plan: PlanResponse, sites: SitesResponse, atMs: number): void {
+  for (const [key, points] of state.history) {
+    const tail = points[points.length - 1]
+    if (tail === undefined || tail[0] < atMs - state.limits.historyMs) state.history.delete(key)
+  }
   const running = siteRunning(status)
   const scaling = new Map((plan.scaling?.services ?? []).map(s => [s.service, s]))
   const decisions = new Map((plan.plan?.decisions ?? []).map(d => [d.service, d.desired]))
@@ -670,8 +675,9 @@ function cardFor (state: PageState, service: string): ServiceCard {
   root.dataset.service = service
   root.appendChild(el('h3', service))
   const facts = el('div', '', 'facts')
+  const rules = el('div', '', 'note')
   const note = el('div', '', 'note')
-  root.append(facts, note)
+  root.append(facts, rules, note)
   const charts = el('div', undefined, 'charts')
   const canvas = (name: string, caption: string): HTMLCanvasElement => {
     const fig = el('figure')
@@ -684,6 +690,7 @@ function cardFor (state: PageState, service: string): ServiceCard {
   const card: ServiceCard = {
     root,
     facts,
+    rules,
     note,
     backlog: canvas('backlog', 'backlog against what the plan is sized for'),
     replicas: canvas('replicas', 'replicas: desired by the plan, running over the site'),
@@ -712,7 +719,7 @@ function redraw (state: PageState): void {
       fromMs, toMs, gapMs, yMaxAtLeast: 1, markers: siteMarkers, thresholds: [],
       series: [
         { id: 'load', label: BACKLOG_LABELS[backlogOf(service, status, plan, sites)?.source ?? 'here'], color: CHART_COLORS.load, points: h('load') },
-        { id: 'sizedFor', label: `sized for: desired × ${target === undefined ? '?' : formatNumber(target)}`, color: CHART_COLORS.sizedFor, points: h('sizedFor'), dash: [7, 4], step: true },
+        { id: 'sizedFor', label: `sized for (desired × ${target === undefined ? '?' : formatNumber(target)})`, color: CHART_COLORS.sizedFor, points: h('sizedFor'), dash: [7, 4], step: true },
       ],
     })
     const scalingMarkers = state.markers.filter(m => m.kind === 'scaling' && m.service === service).map(m => ({ atMs: m.atMs, color: CHART_COLORS.markerScaling }))
@@ -746,10 +753,12 @@ function showFacts (card: ServiceCard, status: StatusResponse, plan: PlanRespons
     sizedFor === undefined ? 'sized for ?' : `sized for ${formatNumber(sizedFor)} (${desired?.desired ?? '?'} × ${formatNumber(cfg?.targetPerReplica ?? 0)} per replica)`,
     `desired ${desired?.desired ?? '?'}${desired?.failingStatic === true ? ' (failing static)' : ''}`,
     `running ${running}`,
+    `signals here: ${signals.map(s => `${s.key} ${s.value === undefined ? 'no value' : formatNumber(s.value)}${s.ageMs === undefined ? '' : `, ${formatDuration(s.ageMs)} old`}${s.lastError === undefined ? '' : ` (error ${s.lastError.code})`}`).join('; ') || 'none'}`,
   ]
-  if (cfg !== undefined) parts.push(`min ${cfg.minReplicas} · max ${cfg.maxReplicas} · up: ${describeRules(cfg.scaleUp)} · down: ${describeRules(cfg.scaleDown)}`)
-  parts.push(`signals here: ${signals.map(s => `${s.key} ${s.value === undefined ? 'no value' : formatNumber(s.value)}${s.ageMs === undefined ? '' : `, ${formatDuration(s.ageMs)} old`}${s.lastError === undefined ? '' : ` (error ${s.lastError.code})`}`).join('; ') || 'none'}`)
   card.facts.textContent = parts.join(' · ')
+  card.rules.textContent = cfg === undefined
+    ? 'not configured on this host'
+    : `rules here: ${formatNumber(cfg.targetPerReplica)} per replica · min ${cfg.minReplicas} · max ${cfg.maxReplicas} · tolerance ±${formatNumber(cfg.tolerance * 100)} % · scale up: ${describeRules(cfg.scaleUp)} · scale down: ${describeRules(cfg.scaleDown)}${cfg.upstream === undefined ? '' : ` · upstream ${cfg.upstream.name} saturated at ${formatNumber(cfg.upstream.saturatedAt)}`}`
   card.facts.classList.toggle('over', sizedFor !== undefined && load !== undefined && load.value > sizedFor)
   const source = load?.source ?? 'here'
   card.note.textContent = (source === 'leader'
