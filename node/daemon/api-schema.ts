@@ -96,6 +96,28 @@ export const Sites = Type.Object({
   }, Closed)),
 }, { ...Closed, $id: 'Sites', description: 'This site as this host sees it (first, local: true), then every site heard of by its summaries.' })
 
+const ScalingRulesSchema = Type.Object({
+  stabilizationMs: Type.Integer({ minimum: 0 }),
+  policies: Type.Array(Type.Object({
+    type: Type.Union([Type.Literal('pods'), Type.Literal('percent')]),
+    value: Type.Number({ minimum: 0 }),
+    periodMs: Type.Integer({ minimum: 0 }),
+  }, Closed)),
+  selectPolicy: Type.Union([Type.Literal('max'), Type.Literal('min'), Type.Literal('disabled')]),
+}, Closed)
+
+const ServiceScalingSchema = Type.Object({
+  service: Type.String(),
+  targetPerReplica: Type.Number({ description: 'signal units one replica handles: desired × targetPerReplica is the load the plan is sized for' }),
+  minReplicas: Type.Integer({ minimum: 0 }),
+  maxReplicas: Type.Integer({ minimum: 0 }),
+  tolerance: Type.Number({ minimum: 0 }),
+  activationThreshold: Type.Number({ minimum: 0 }),
+  scaleUp: ScalingRulesSchema,
+  scaleDown: ScalingRulesSchema,
+  upstream: Type.Optional(Type.Object({ name: Type.String(), saturatedAt: Type.Number() }, Closed)),
+}, Closed)
+
 export const PlanView = Type.Object({
   site: Type.String(),
   plan: Nullable(Type.Object({
@@ -110,7 +132,12 @@ export const PlanView = Type.Object({
   leader: Nullable(Type.Object({
     services: Type.Array(Type.Object({ service: Type.String(), desired: Type.Integer({ minimum: 0 }), load: Type.Number(), unplaced: Type.Integer({ minimum: 0 }) }, Closed)),
   }, Closed)),
-}, { ...Closed, $id: 'Plan', description: 'The plan in force on this host; on the leader also its latest decisions.' })
+  /** Optional in the type only so that stand-in sources in tests need not invent it; the daemon always sends it. */
+  scaling: Type.Optional(Type.Object({
+    sampleMaxAgeMs: Type.Integer({ minimum: 0, description: 'a signal sample older than this is stale (timings.sampleMaxAgeMs): the service fails static' }),
+    services: Type.Array(ServiceScalingSchema),
+  }, { ...Closed, description: "This host's configuration of each service's scaling (the leader's is the one applied): what the dashboard draws load against and explains decisions by." })),
+}, { ...Closed, $id: 'Plan', description: 'The plan in force on this host; on the leader also its latest decisions; the scaling rules of each service.' })
 
 export const PushSignalsBody = Type.Union([
   Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()) }, Closed),
@@ -119,6 +146,8 @@ export const PushSignalsBody = Type.Union([
 export const PushSignalsResult = Type.Object({ accepted: Type.Integer({ minimum: 0 }) }, { ...Closed, $id: 'PushSignalsResult' })
 
 export type StatusResponse = Static<typeof Status>
+export type ServiceScaling = Static<typeof ServiceScalingSchema>
+export type ScalingRulesView = Static<typeof ScalingRulesSchema>
 export type SitesResponse = Static<typeof Sites>
 export type PlanResponse = Static<typeof PlanView>
 export type HealthResponse = Static<typeof Health>

@@ -9,13 +9,15 @@
  * hands its own in through DaemonPorts. With `runtime.kind: none` and no signals the daemon
  * runs end to end with the null stand-ins.
  */
-import type { PlanResponse, SitesResponse, StatusResponse } from './api-schema.js'
+import type { PlanResponse, ScalingRulesView, SitesResponse, StatusResponse } from './api-schema.js'
+import type { ScalingRules } from '../core/service-spec.js'
 import { openApiDocument } from './openapi.js'
 import './polyfill.js'
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { pino, type Logger } from 'pino'
 import { SupervisorCore } from '../core/supervisor-core.js'
+import type { SiteView } from '../core/site-view.js'
 import type { DaemonConfig } from './config.js'
 import { Driver } from './driver.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
@@ -267,13 +269,29 @@ export class Daemon implements ApiSource {
     const v = this.core.siteView()
     const local = {
       site: v.site, local: true, leaderId: v.leaderId, term: v.term,
-      hostsAlive: v.hostsAlive, hostsKnown: v.hostsKnown, slotsTotal: v.slotsTotal, slotsFree: v.slotsFree, seenAgoMs: 0, services: [],
+      hostsAlive: v.hostsAlive, hostsKnown: v.hostsKnown, slotsTotal: v.slotsTotal, slotsFree: v.slotsFree, seenAgoMs: 0, services: this.localServices(v),
     }
     const remote = [...this.core.sites.values()].filter(s => s.site !== this.core.site).sort((a, b) => a.site < b.site ? -1 : 1).map(s => ({
       site: s.site, local: false, leaderId: s.leaderId, term: s.summary.term, hostsAlive: s.summary.hostsAlive,
       slotsTotal: s.summary.slotsTotal, slotsFree: s.summary.slotsFree, seenAgoMs: now - s.receivedAtMs, services: s.summary.services,
     }))
     return { sites: [local, ...remote] }
+  }
+
+  /**
+   * This site's services (desired, running, load, unplaced): on the leader its own latest round;
+   * on a follower the summary the leader last gossiped on the global topic (every
+   * summaryIntervalMs) if it is the current leader's of this term; before either, none.
+   */
+  private localServices (v: SiteView): SitesResponse['sites'][number]['services'] {
+    const lv = this.core.leaderView
+    if (lv !== undefined) {
+      return [...lv.scalers.keys()].sort().map(name => ({
+        service: name, desired: lv.scalers.get(name)!.replicas, running: v.held.get(name) ?? 0, load: lv.load.get(name) ?? 0, unplaced: lv.unplaced.get(name) ?? 0,
+      }))
+    }
+    const heard = this.core.sites.get(this.core.site)
+    return heard !== undefined && heard.leaderId === v.leaderId && heard.summary.term === v.term ? heard.summary.services : []
   }
 
   plan (): PlanResponse {
@@ -299,6 +317,20 @@ export class Daemon implements ApiSource {
               service: name, desired: lv.scalers.get(name)!.replicas, load: lv.load.get(name) ?? 0, unplaced: lv.unplaced.get(name) ?? 0,
             })),
           },
+      scaling: {
+        sampleMaxAgeMs: this.config.timings.sampleMaxAgeMs,
+        services: this.config.services.map(s => ({
+          service: s.name,
+          targetPerReplica: s.targetPerReplica,
+          minReplicas: s.minReplicas,
+          maxReplicas: s.maxReplicas,
+          tolerance: s.tolerance,
+          activationThreshold: s.activationThreshold,
+          scaleUp: rulesView(s.scaleUp),
+          scaleDown: rulesView(s.scaleDown),
+          ...(s.upstream === undefined ? {} : { upstream: { name: s.upstream.name, saturatedAt: s.upstream.saturatedAt } }),
+        })),
+      },
     }
   }
 
@@ -386,6 +418,11 @@ export class Daemon implements ApiSource {
 interface SignalPushTarget {
   push: (service: string, value: number, upstream?: boolean) => void
   statuses: () => ReturnType<DaemonMetrics['signalStatuses']>
+}
+
+/** A copy of scaling rules for /v1/plan (the config's objects are shared with the core). */
+function rulesView (r: ScalingRules): ScalingRulesView {
+  return { stabilizationMs: r.stabilizationMs, policies: r.policies.map(p => ({ type: p.type, value: p.value, periodMs: p.periodMs })), selectPolicy: r.selectPolicy }
 }
 
 /** Seeds the core's jitter: differs per host and per start, repeatable for a given pair. */

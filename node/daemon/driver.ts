@@ -26,6 +26,7 @@ import type { Logger } from 'pino'
 import type { Capacity, Message } from '../../protocol/index.js'
 import type { CoreEvent, CoreInput, CoreOutput } from '../core/core-io.js'
 import type { ContainerAction } from '../core/reconcile.js'
+import type { ScalingRules } from '../core/service-spec.js'
 import type { SupervisorCore } from '../core/supervisor-core.js'
 import type { EventLog } from './event-log.js'
 import type { DaemonMetrics } from './metrics.js'
@@ -321,10 +322,12 @@ export class Driver {
         m.plansIgnored.inc({ reason: e.reason })
         log.debug({ term: e.term, version: e.version, reason: e.reason }, 'plan ignored')
         return
-      case 'scaled':
-        log.info({ service: e.service, from: e.from, to: e.to, recommended: e.recommended, failingStatic: e.failingStatic, upstreamCapped: e.upstreamCapped }, 'service scaled')
-        events.push('scaled', now, { ...e })
+      case 'scaled': {
+        const data = this.scaledData(e)
+        log.info({ service: e.service, from: e.from, to: e.to, recommended: e.recommended, failingStatic: e.failingStatic, upstreamCapped: e.upstreamCapped, load: data.load }, 'service scaled')
+        events.push('scaled', now, { ...data })
         return
+      }
       case 'plan-capped':
         m.plansCapped.inc({ reason: e.reason })
         log.warn({ term: e.term, version: e.version, service: e.service, reason: e.reason, wanted: e.wanted, kept: e.kept }, 'plan cut to what this host may run')
@@ -335,6 +338,58 @@ export class Driver {
         log.debug({ from: e.from, reason: e.reason }, 'message dropped by the core')
     }
   }
+
+  /**
+   * A `scaled` event with what the leader's round had at hand, so a reader can say why: the
+   * load the rule was fed and the service's rules for the direction it moved. The core's event
+   * carries neither; they are read from the leader view right after the round that emitted it
+   * (outputs are drained before any other input), so they are that round's.
+   */
+  private scaledData (e: Extract<CoreEvent, { kind: 'scaled' }>): ScaledEventData {
+    const view = this.c.core.leaderView
+    const spec = view?.scalers.get(e.service)?.spec
+    const load = view?.load.get(e.service)
+    return {
+      ...e,
+      ...(load === undefined ? {} : { load }),
+      ...(spec === undefined
+        ? {}
+        : {
+            targetPerReplica: spec.targetPerReplica,
+            minReplicas: spec.minReplicas,
+            maxReplicas: spec.maxReplicas,
+            tolerance: spec.tolerance,
+            activationThreshold: spec.activationThreshold,
+            rules: e.to > e.from ? spec.scaleUp : spec.scaleDown,
+            ...(spec.upstream === undefined ? {} : { upstream: { name: spec.upstream.name, saturatedAt: spec.upstream.saturatedAt } }),
+          }),
+    }
+  }
+}
+
+/**
+ * The data of a `scaled` event on /v1/events (besides `atMs`): the core's event, the site load
+ * the leader's rule was fed in that round, and the service's rules for the direction it moved
+ * (`scaleUp` when `to > from`, else `scaleDown`). Absent fields: the leader view was gone.
+ */
+export interface ScaledEventData {
+  kind: 'scaled'
+  service: string
+  from: number
+  to: number
+  /** What the rule alone asked for, before stabilisation windows and rate limits. */
+  recommended: number
+  failingStatic: boolean
+  upstreamCapped: boolean
+  /** Total fresh load of the service over the site at that round. */
+  load?: number
+  targetPerReplica?: number
+  minReplicas?: number
+  maxReplicas?: number
+  tolerance?: number
+  activationThreshold?: number
+  rules?: ScalingRules
+  upstream?: { name: string, saturatedAt: number }
 }
 
 /** Resolves on the event loop's next check phase, after pending I/O and timers have had a turn. */

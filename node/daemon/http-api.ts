@@ -26,7 +26,7 @@ import { hostname } from 'node:os'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import type { DaemonConfig } from './config.js'
-import { DASHBOARD_HTML } from './dashboard.js'
+import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './dashboard.js'
 import { DaemonError, DaemonErrorCode, HttpErrorCode } from './errors.js'
 import type { DaemonEvent, EventLog } from './event-log.js'
 import { HostAllowlist, parseRequestTarget, type RequestTarget } from './http-target.js'
@@ -245,7 +245,7 @@ export class HttpApi {
 
   private async route (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     switch (path) {
-      case '/': onlyGet(req, path); return this.send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML)
+      case '/': onlyGet(req, path); return this.send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, DASHBOARD_HEADERS)
       case '/healthz': { onlyGet(req, path); const h = this.c.source.healthy(); return this.json(res, h.healthy ? 200 : 503, h) }
       case '/readyz': { onlyGet(req, path); const r = this.c.source.ready(); return this.json(res, r.ready ? 200 : 503, r) }
       case '/metrics': onlyGet(req, path); return this.send(res, 200, this.c.metrics.registry.contentType, await this.c.metrics.registry.metrics())
@@ -323,8 +323,8 @@ export class HttpApi {
     this.streams.add(res)
     this.c.metrics.sseClients.set(this.streams.size)
     this.write(res, `retry: ${SSE_RETRY_MS}\n\n`)
-    const last = Number(req.headers['last-event-id'] ?? NaN)
-    if (Number.isSafeInteger(last)) for (const e of this.c.events.since(last)) this.sendEvent(res, e)
+    const last = lastEventId(req)
+    if (last !== undefined) for (const e of this.c.events.since(last)) this.sendEvent(res, e)
     const unsubscribe = this.c.events.subscribe(e => this.sendEvent(res, e))
     res.on('close', () => {
       unsubscribe()
@@ -456,6 +456,22 @@ export class HttpApi {
 /** The answer Node is writing on a socket, if any (`_httpMessage`: not typed, stable since Node 0.x). */
 function attachedResponse (socket: Duplex): ServerResponse | undefined {
   return (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined
+}
+
+/**
+ * The event to replay after: the Last-Event-ID header (a reconnecting EventSource sends it),
+ * else the `lastEventId` query parameter (a page's first connection cannot set the header:
+ * `?lastEventId=0` replays everything the history still holds). Anything else: no replay.
+ */
+function lastEventId (req: IncomingMessage): number | undefined {
+  const header = Number(req.headers['last-event-id'] ?? NaN)
+  if (Number.isSafeInteger(header)) return header
+  const url = req.url ?? ''
+  const q = url.indexOf('?')
+  if (q < 0) return undefined
+  const param = new URLSearchParams(url.slice(q + 1)).get('lastEventId')
+  const n = param === null || param === '' ? NaN : Number(param)
+  return Number.isSafeInteger(n) ? n : undefined
 }
 
 function onlyGet (req: IncomingMessage, path: string): void {

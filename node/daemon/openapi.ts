@@ -35,7 +35,7 @@ export function openApiDocument (version: string): Record<string, unknown> {
       '/v1/plan': get('The plan in force on this host', json('Plan', 'plan')),
       '/v1/openapi.json': get('This document', { description: 'the OpenAPI document', content: { 'application/json': { schema: { type: 'object' } } } }),
       '/v1/events': get('Server-sent events: peers, elections, leaders, plans, scaling, faults', {
-        description: 'a text/event-stream; `Last-Event-ID` replays what the history still holds',
+        description: 'a text/event-stream; `Last-Event-ID` (or, on a first connection, the query parameter `lastEventId`) replays the events after it that the history still holds',
         content: { 'text/event-stream': { schema: { type: 'string' } } },
       }, { 503: error('E_HTTP_TOO_MANY_STREAMS: http.maxSseClients streams are open') }),
       '/metrics': get('Prometheus metrics', { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }),
