@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml'
 import { TIMING_PROFILES } from '../node/core/config.js'
-import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ScalingRules } from '../node/core/service-spec.js'
+import { readServiceSpec } from '../node/core/service-spec-reader.js'
 import { INTRA_SITE_LINK, interSiteLink, PRIORITY_BY_KIND, PROFILE_BY_KIND, SIM_DEFAULTS, START_LATENCY } from './defaults.js'
 import { SimError, SimErrorCode } from './errors.js'
 import {
@@ -323,7 +323,14 @@ function parseContainers (r: Reader, v: Json): Scenario['containers'] {
   }
 }
 
-const SERVICE_FIELDS = ['name', 'target', 'minReplicas', 'maxReplicas', 'tolerance', 'activation', 'drainPerReplica', 'sla', 'sites', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown'] as const
+/**
+ * Fields of a scenario's service besides the core's ServiceSpec (read by the shared reader,
+ * node/core/service-spec-reader.ts, in the daemon config's vocabulary): what the simulator
+ * needs to model the load, and the daemon's own fields, accepted and ignored so that a service
+ * block pastes from a host's agentmesh.yaml unchanged.
+ */
+const SIM_SERVICE_FIELDS = ['drainPerReplica', 'sla', 'sites'] as const
+const DAEMON_ONLY_SERVICE_FIELDS = ['agent', 'secrets'] as const
 
 function parseServices (r: Reader, v: Json, sites: string[]): SimService[] {
   const list = r.list(v, ['services'])
@@ -333,30 +340,11 @@ function parseServices (r: Reader, v: Json, sites: string[]): SimService[] {
   const out: SimService[] = []
   list.forEach((item, i) => {
     const p = ['services', i]
-    const o = r.obj(item, p, SERVICE_FIELDS)
-    if (o === undefined) return
-    const name = r.str(o.name, [...p, 'name'])
-    if (seen.has(name)) r.fail([...p, 'name'], `duplicate service "${name}"`)
-    seen.add(name)
-    const minReplicas = r.num(o.minReplicas, [...p, 'minReplicas'], { def: 0, min: 0, max: 100_000, int: true })
-    const maxReplicas = r.num(o.maxReplicas, [...p, 'maxReplicas'], { def: 10, min: 0, max: 100_000, int: true })
-    if (maxReplicas < minReplicas) r.fail([...p, 'maxReplicas'], 'must be at least minReplicas')
-    let upstream
-    if (o.upstream !== undefined && o.upstream !== null) {
-      const u = r.obj(o.upstream, [...p, 'upstream'], ['name', 'saturatedAt']) ?? {}
-      upstream = { name: r.str(u.name, [...p, 'upstream', 'name']), saturatedAt: r.num(u.saturatedAt, [...p, 'upstream', 'saturatedAt'], { def: 0.9, min: 0.01, max: 1 }) }
-    }
-    const spec = serviceSpec(name, {
-      targetPerReplica: r.num(o.target, [...p, 'target'], { min: 0.001 }),
-      minReplicas, maxReplicas,
-      tolerance: r.num(o.tolerance, [...p, 'tolerance'], { def: 0.1, min: 0, max: 1 }),
-      activationThreshold: r.num(o.activation, [...p, 'activation'], { def: 0, min: 0 }),
-      selector: r.labels(o.selector, [...p, 'selector']),
-      slotsPerReplica: r.num(o.slotsPerReplica, [...p, 'slotsPerReplica'], { def: 1, min: 1, max: 10_000, int: true }),
-      scaleUp: parseRules(r, o.scaleUp, [...p, 'scaleUp'], DEFAULT_SCALE_UP),
-      scaleDown: parseRules(r, o.scaleDown, [...p, 'scaleDown'], DEFAULT_SCALE_DOWN),
-      ...(upstream !== undefined ? { upstream } : {}),
-    })
+    const spec = readServiceSpec(item, p, (path, message) => r.fail([...path], message), [...SIM_SERVICE_FIELDS, ...DAEMON_ONLY_SERVICE_FIELDS])
+    if (spec === undefined) return
+    if (seen.has(spec.name)) r.fail([...p, 'name'], `duplicate service "${spec.name}"`)
+    seen.add(spec.name)
+    const o = item as Record<string, Json>
     out.push({
       spec,
       drainPerReplicaPerS: r.num(o.drainPerReplica, [...p, 'drainPerReplica'], { min: 0.001 }),
@@ -365,25 +353,6 @@ function parseServices (r: Reader, v: Json, sites: string[]): SimService[] {
     })
   })
   return out
-}
-
-function parseRules (r: Reader, v: Json, path: Path, def: ScalingRules): ScalingRules {
-  if (v === undefined || v === null) return def
-  const o = r.obj(v, path, ['stabilization', 'policies', 'selectPolicy']) ?? {}
-  const policies = o.policies === undefined ? def.policies : r.list(o.policies, [...path, 'policies']).map((item, i) => {
-    const pp = [...path, 'policies', i]
-    const po = r.obj(item, pp, ['type', 'value', 'period']) ?? {}
-    return {
-      type: r.oneOf(po.type, [...pp, 'type'], ['pods', 'percent'] as const),
-      value: r.num(po.value, [...pp, 'value'], { min: 1, int: true }),
-      periodMs: r.dur(po.period, [...pp, 'period'], undefined, { min: 1 }),
-    }
-  })
-  return {
-    stabilizationMs: r.dur(o.stabilization, [...path, 'stabilization'], def.stabilizationMs),
-    policies,
-    selectPolicy: r.oneOf(o.selectPolicy, [...path, 'selectPolicy'], ['max', 'min', 'disabled'] as const, def.selectPolicy),
-  }
 }
 
 function parseUpstreams (r: Reader, v: Json, sites: string[]): UpstreamSpec[] {

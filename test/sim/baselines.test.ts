@@ -45,7 +45,7 @@ function run (setup: Setup): Run {
   const sites = setup.sites ?? 1
   const yaml = `name: t
 sites: [${Array.from({ length: sites }, (_, i) => `{ name: s${i}, kind: on-prem, hosts: 3 }`).join(', ')}]
-services: [ { name: svc, target: 100, drainPerReplica: 50, sla: 1000, ${setup.service ?? 'minReplicas: 1, maxReplicas: 20'} } ]
+services: [ { name: svc, targetPerReplica: 100, drainPerReplica: 50, sla: 1000, ${setup.service ?? 'minReplicas: 1, maxReplicas: 20'} } ]
 signals: { delay: 0s }
 baseline: { controllerSite: s0${setup.baseline !== undefined ? `, ${setup.baseline}` : ''} }
 `
@@ -134,7 +134,7 @@ describe('the keda baseline', () => {
     // at 480 it has been inactive for the 300 s cooldown: 0 (the HPA's own window would have
     // held 10 until 485: KEDA's scale to zero does not wait for it).
     const r = run({
-      policy: 'keda', service: 'minReplicas: 0, maxReplicas: 20, activation: 5', signal: step(40 * S, 1000, 200 * S),
+      policy: 'keda', service: 'minReplicas: 0, maxReplicas: 20, activationThreshold: 5', signal: step(40 * S, 1000, 200 * S),
       phaseMs: p => p === 15 * S ? 5 * S : 0, untilMs: 700 * S,
     })
     assert.deepEqual(r.trajectory, [[0, 0], [60, 1], [65, 5], [80, 10], [480, 0]])
@@ -142,10 +142,10 @@ describe('the keda baseline', () => {
   })
 
   it('does not activate at or below the activation threshold, and never scales to zero on an unreadable metric', () => {
-    const quiet = run({ policy: 'keda', service: 'minReplicas: 0, maxReplicas: 20, activation: 5', signal: () => 5, untilMs: 300 * S })
+    const quiet = run({ policy: 'keda', service: 'minReplicas: 0, maxReplicas: 20, activationThreshold: 5', signal: () => 5, untilMs: 300 * S })
     assert.deepEqual(quiet.trajectory, [[0, 0]], 'activation is strictly above the threshold')
     const dark = run({
-      policy: 'keda', service: 'minReplicas: 0, maxReplicas: 20, activation: 5', signal: t => t < 20 * S ? 1000 : undefined, untilMs: 900 * S,
+      policy: 'keda', service: 'minReplicas: 0, maxReplicas: 20, activationThreshold: 5', signal: t => t < 20 * S ? 1000 : undefined, untilMs: 900 * S,
     })
     // Poll and sync both at 0: activated to 1, then the HPA takes it to 5 in the same instant.
     assert.deepEqual(dark.trajectory, [[0, 0], [0, 5], [15, 10]], 'a scaler error holds the count')

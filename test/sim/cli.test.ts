@@ -47,7 +47,7 @@ describe('agentmesh sim', () => {
     assert.match(r.stderr, /bad\.yaml:2:\d+ duration: must be a duration/)
     assert.match(r.stderr, /bad\.yaml:5:\d+ sites\[0\]\.kind: must be one of on-prem, cloud, edge/)
     assert.match(r.stderr, /bad\.yaml:6:\d+ sites\[0\]\.hosts: must be at least 1/)
-    assert.match(r.stderr, /services\[0\]\.maxReplicas: must be at least minReplicas/)
+    assert.match(r.stderr, /services\[0\]\.minReplicas: must not exceed maxReplicas \(2\)/)
     assert.match(r.stderr, /services\[0\]\.colour: unknown field/)
     assert.match(r.stderr, /load\[0\]\.service: names no service: "nope"/)
     assert.match(r.stderr, /faults\[0\]\.host: names no host: "plant-h9"/)

@@ -18,7 +18,7 @@ import { ROOT } from './sim-helpers.js'
 // containers per start overflows. replaceWithin is short so a lost container is noticed in time.
 const SCENARIO = parseScenario(`name: broken
 sites: [ { name: plant, kind: on-prem, hosts: 3, slots: 2 } ]
-services: [ { name: ingest, target: 100, minReplicas: 1, maxReplicas: 4, drainPerReplica: 50, sla: 5000 } ]
+services: [ { name: ingest, targetPerReplica: 100, minReplicas: 1, maxReplicas: 4, drainPerReplica: 50, sla: 5000 } ]
 load: [ { service: ingest, shape: constant, rate: 1000 } ]
 containers: { startFailure: 0 }
 replaceWithin: 5s

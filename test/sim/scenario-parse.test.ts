@@ -10,7 +10,7 @@ import { ROOT } from './sim-helpers.js'
 
 const MINIMAL = `name: t
 sites: [ { name: a, kind: cloud, hosts: 2 } ]
-services: [ { name: s, target: 10, drainPerReplica: 5, sla: 100 } ]
+services: [ { name: s, targetPerReplica: 10, drainPerReplica: 5, sla: 100 } ]
 `
 
 function problems (text: string): string[] {
