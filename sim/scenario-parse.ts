@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml'
+import { YamlSource } from '../node/core/yaml-source.js'
 import { TIMING_PROFILES } from '../node/core/config.js'
 import { readServiceSpec } from '../node/core/service-spec-reader.js'
 import { INTRA_SITE_LINK, interSiteLink, PRIORITY_BY_KIND, PROFILE_BY_KIND, SIM_DEFAULTS, START_LATENCY } from './defaults.js'
@@ -33,22 +33,10 @@ export function parseDurationMs (v: unknown): number | undefined {
 
 class Reader {
   readonly problems: string[] = []
-  constructor (private readonly doc: Document, private readonly lines: LineCounter, private readonly file: string) {}
-
-  where (path: Path): string {
-    for (let p = path; ; p = p.slice(0, -1)) {
-      const node = p.length === 0 ? this.doc.contents : this.doc.getIn(p, true) as { range?: [number, number, number] } | undefined
-      const range = (node as { range?: [number, number, number] } | null | undefined)?.range
-      if (range !== undefined) {
-        const pos = this.lines.linePos(range[0])
-        return `${this.file}:${pos.line}:${pos.col}`
-      }
-      if (p.length === 0) return this.file
-    }
-  }
+  constructor (private readonly source: YamlSource) {}
 
   fail (path: Path, message: string): undefined {
-    this.problems.push(`${this.where(path)} ${pathText(path)}: ${message}`)
+    this.problems.push(`${this.source.where(path)} ${pathText(path)}: ${message}`)
     return undefined
   }
 
@@ -164,15 +152,12 @@ export function loadScenario (file: string): Scenario {
 }
 
 export function parseScenario (text: string, opts: ParseOptions): Scenario {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
-  if (doc.errors.length > 0) {
-    throw new SimError(SimErrorCode.ScenarioInvalid, `${opts.file} is not valid YAML`,
-      doc.errors.map(e => { const p = lines.linePos(e.pos[0]); return `${opts.file}:${p.line}:${p.col} ${e.message.split('\n')[0]}` }))
-  }
-  if (!isMap(doc.contents)) throw new SimError(SimErrorCode.ScenarioInvalid, `${opts.file} must hold a mapping at the top level`)
-  const r = new Reader(doc, lines, opts.file)
-  const scenario = build(r, doc.toJS() as Record<string, Json>, opts)
+  const source = new YamlSource(text, opts.file)
+  if (source.errors.length > 0) throw new SimError(SimErrorCode.ScenarioInvalid, `${opts.file} is not valid YAML`, source.errors)
+  const raw = source.toJS()
+  if (raw === undefined || !source.isMapping) throw new SimError(SimErrorCode.ScenarioInvalid, `${opts.file} must hold a mapping at the top level`)
+  const r = new Reader(source)
+  const scenario = build(r, raw as Record<string, Json>, opts)
   if (r.problems.length > 0) throw new SimError(SimErrorCode.ScenarioInvalid, `${opts.file} has ${r.problems.length} problem(s)`, r.problems)
   return scenario
 }

@@ -12,7 +12,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism, hostname, totalmem } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
+import { parseDocument } from 'yaml'
+import { YamlSource } from '../core/yaml-source.js'
 import { PROTOCOL_LIMITS, utf8Length } from '../../protocol/index.js'
 import { DEFAULT_TIMINGS, TIMING_PROFILES, timingProblems, type CoreTimings } from '../core/config.js'
 import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ScalingRules, type ServiceSpec } from '../core/service-spec.js'
@@ -234,12 +235,10 @@ export function loadConfig (file: string, opts: LoadOptions = {}): DaemonConfig 
 }
 
 export function parseConfig (text: string, opts: { file: string, env: Env }): DaemonConfig {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true })
-  const r = new Reader(doc, lines, opts.file)
-  for (const e of doc.errors) r.problems.push(`${opts.file}: ${e.message.split('\n')[0]}`)
-  if (r.problems.length > 0) throw new DaemonError(DaemonErrorCode.ConfigInvalid, `invalid config ${opts.file}`, r.problems)
-  const raw: unknown = doc.toJS() ?? {}
+  const source = new YamlSource(text, opts.file)
+  if (source.errors.length > 0) throw new DaemonError(DaemonErrorCode.ConfigInvalid, `invalid config ${opts.file}`, source.errors)
+  const r = new Reader(source)
+  const raw: unknown = source.toJS() ?? {}
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new DaemonError(DaemonErrorCode.ConfigInvalid, `invalid config ${opts.file}`, [`${opts.file}: the file must be a YAML mapping`])
   }
@@ -250,18 +249,10 @@ export function parseConfig (text: string, opts: { file: string, env: Env }): Da
 
 class Reader {
   readonly problems: string[] = []
-  constructor (private readonly doc: Document, private readonly lines: LineCounter, private readonly file: string) {}
+  constructor (private readonly source: YamlSource) {}
 
   where (path: readonly (string | number)[]): string {
-    for (let p = [...path]; ; p = p.slice(0, -1)) {
-      const node = p.length === 0 ? this.doc.contents : this.doc.getIn(p, true)
-      const range = (node as { range?: [number, number, number] } | null | undefined)?.range
-      if (range !== undefined && (isMap(node) || isSeq(node) || isScalar(node) || p.length === 0)) {
-        const pos = this.lines.linePos(range[0])
-        return `${this.file}:${pos.line}:${pos.col}`
-      }
-      if (p.length === 0) return this.file
-    }
+    return this.source.where(path)
   }
 
   fail (path: readonly (string | number)[], field: string, message: string, source: 'file' | 'env' = 'file'): undefined {
