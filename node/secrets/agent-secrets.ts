@@ -89,6 +89,8 @@ export interface AgentSecretsComponents {
   retire?: (containerId: string, service: string) => Promise<void>
   log: Logger
   metrics?: SecretsMetricsSink
+  /** What happened, for the daemon's event stream: service, what, a code or a version; never a value. */
+  event?: (data: Record<string, unknown>) => void
   clock?: () => number
 }
 
@@ -123,7 +125,10 @@ export class AgentSecrets implements StartPreparer {
     this.clock = c.clock ?? (() => performance.now())
     this.log = c.log.child({ component: 'secrets' })
     this.unsubscribe.push(c.onVaultUp(() => { this.c.cache.refreshSoon(); void this.retryUnavailable() }))
-    this.unsubscribe.push(c.cache.onChanged(() => this.secretChanged()))
+    this.unsubscribe.push(c.cache.onChanged((ref, from, to) => {
+      this.c.event?.({ what: 'changed', secret: refText(ref), fromVersion: from, toVersion: to })
+      this.secretChanged()
+    }))
   }
 
   /** Creates this host's folder (0700) when some service takes files. */
@@ -137,6 +142,11 @@ export class AgentSecrets implements StartPreparer {
     this.stopped = true
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
     for (const u of this.unsubscribe) u()
+  }
+
+  /** How to stop one agent for a restart (the runtime driver, built after this). */
+  setRetire (retire: (containerId: string, service: string) => Promise<void>): void {
+    this.c.retire = retire
   }
 
   /** Called when the set of unavailable services changed, or a restart finished. */
@@ -258,6 +268,7 @@ export class AgentSecrets implements StartPreparer {
     this.unavailableSince.set(service, { error, atMs: had?.atMs ?? this.clock() })
     if (had === undefined) {
       this.log.warn({ service, code: error.code, err: error.message }, 'service cannot start here: its secrets cannot be read')
+      this.c.event?.({ service, what: 'unavailable', code: error.code, message: error.message })
       this.changed()
     }
     this.scheduleRetry()
@@ -266,6 +277,7 @@ export class AgentSecrets implements StartPreparer {
   private markAvailable (service: string): void {
     if (!this.unavailableSince.delete(service)) return
     this.log.info({ service }, 'service can start here again: its secrets are readable')
+    this.c.event?.({ service, what: 'available' })
     if (this.unavailableSince.size === 0) this.retryFailures = 0
     this.changed()
   }
@@ -407,6 +419,7 @@ export class AgentSecrets implements StartPreparer {
       this.restarting.set(service, state)
       this.c.metrics?.restarted(service)
       this.log.info({ service, container: behind.id }, 'restarting an agent: a secret it was started with changed (restartOnChange)')
+      this.c.event?.({ service, what: 'restart', container: behind.id })
       retire(behind.id, service).catch((err: unknown) => {
         this.log.warn({ service, container: behind.id, err: (err as Error).message }, 'restart for a changed secret failed')
       }).finally(() => {

@@ -149,6 +149,12 @@ export class SecretCache {
     return e?.data === undefined ? undefined : e.version
   }
 
+  /** Age of the copy in memory, ms; undefined: none. */
+  ageOf (ref: SecretRef): number | undefined {
+    const e = this.entries.get(refKey(ref))
+    return e?.data === undefined ? undefined : Math.round(this.clock() - e.fetchedAtMs)
+  }
+
   /** The copy in memory (for rewriting secret files of running agents). */
   peek (ref: SecretRef): ReadonlyMap<string, string> | undefined {
     return this.entries.get(refKey(ref))?.data
