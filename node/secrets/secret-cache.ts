@@ -106,7 +106,7 @@ export class SecretCache {
       if (!cacheMayServe(error) || e?.data === undefined) throw error
       const ageMs = Math.round(this.clock() - e.fetchedAtMs)
       if (ageMs > this.init.maxStaleMs) {
-        throw new VaultError(VaultErrorCode.Stale, `${refText(ref)}: the copy in memory is ${Math.round(ageMs / 1000)} s old, past vault.maxStaleMs (${Math.round(this.init.maxStaleMs / 1000)} s), and Vault fails: ${error.code} ${error.message}`, { cause: error })
+        throw new VaultError(VaultErrorCode.Stale, `${refText(ref)}: the copy in memory is ${(ageMs / 1000).toFixed(1)} s old, past vault.maxStaleMs (${(this.init.maxStaleMs / 1000).toFixed(1)} s), and Vault fails: ${error.code} ${error.message}`, { cause: error })
       }
       e.lastUsedMs = this.clock()
       return { data: e.data, version: e.version, ageMs, fresh: false, error }

@@ -90,6 +90,7 @@ export class VaultSession {
   private lastRenewAtMs: number | undefined
   private lastError: { error: VaultError, atMs: number } | undefined
   private authFailures = 0
+  private lastAuthCode: string | undefined
   private loggingIn: Promise<void> | undefined
   private tokenTimer: NodeJS.Timeout | undefined
   /** Vault found down: reads fail fast until this time, and sys/health is probed then. */
@@ -199,9 +200,12 @@ export class VaultSession {
       if (e.code === VaultErrorCode.Aborted) throw e
       client.setToken('')
       this.expiresAtMs = undefined
+      const sameAsBefore = this.authFailures > 0 && this.lastAuthCode === e.code
+      this.lastAuthCode = e.code
       this.authFailures++
       this.noteError(e)
-      this.log.warn({ method: auth.method, code: e.code, err: e.message, failures: this.authFailures }, 'vault: authentication failed')
+      // Retries of a failure already reported go to debug: a Vault down for an hour is one warning, not thousands.
+      this.log[sameAsBefore ? 'debug' : 'warn']({ method: auth.method, code: e.code, err: e.message, failures: this.authFailures }, 'vault: authentication failed')
       this.schedule(() => { void this.authenticate().catch(() => {}) }, this.backoffMs(this.authFailures))
       throw e
     }
