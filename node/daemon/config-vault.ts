@@ -25,7 +25,7 @@ export const SECRET_FIELDS: readonly FieldDoc[] = [
   { path: 'version', default: '0 (the latest)', doc: 'Pin one version of the secret.' },
   { path: 'env', default: 'env or file required', doc: 'The environment variable the value becomes.' },
   { path: 'file', default: 'env or file required', doc: 'Or: the file (a plain name) the value becomes, in the agent\'s secrets folder on a tmpfs: `agent.secretsPath` inside a container, `$AGENTMESH_SECRETS_DIR` in both runtimes. Rewritten in place when the secret changes.' },
-  { path: 'restartOnChange', default: 'false', doc: 'When a new version of this secret is read, restart this service\'s agents on this host, one at a time (each waits for the previous replacement to run).' },
+  { path: 'restartOnChange', default: 'false', doc: 'When a new version of this secret is read, restart this service\'s agents on this host, one at a time (each waits for the previous replacement to run; each host decides on its own, at its own refresh).' },
 ]
 
 const SECRET_KEYS = SECRET_FIELDS.map(f => f.path)

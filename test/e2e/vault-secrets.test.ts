@@ -198,7 +198,7 @@ describe('end to end: secrets from Vault (the stand-in) for agents and for the m
     assert.ok(st.vault.auth.tokenTtlLeftMs > 0 && st.vault.auth.tokenTtlLeftMs <= 3000, String(st.vault.auth.tokenTtlLeftMs))
     assert.equal(st.vault.auth.up, true)
     const text = execFileSync(process.execPath, [CLI, 'status', '--url', p1.url], { encoding: 'utf8' })
-    assert.match(text, /vault https:\/\/127\.0\.0\.1:\d+ {2}answering {2}auth approle {2}token [\d.]+ (s|ms) left, renewable/)
+    assert.match(text, /vault https:\/\/127\.0\.0\.1:\d+ {2}answering {2}auth approle {2}token [\d.]+ (s|ms) left/)
     assert.match(text, /ingest +secret\/agents\/ingest +password +env MQTT_PASSWORD +yes/)
     assert.doesNotMatch(text, /hvs\./)
   })
@@ -208,14 +208,13 @@ describe('end to end: secrets from Vault (the stand-in) for agents and for the m
     const detectors = ofService('detector').map(a => a.pid)
     await vault.writeSecret('secret', 'agents/ingest', { password: values.ingestPw2, dsn: values.ingestDsn2 })
     await vault.writeSecret('secret', 'agents/detector', { api_token: values.detectorToken2 })
-    let fewest = 2
+    // Pacing (one agent of a service at a time on each host) is in agent-secrets.test.ts: here
+    // each host runs one ingest replica, and hosts restart theirs independently.
     const ingest = await waitFor('both ingest agents restarted with the new password', () => {
       const a = ofService('ingest')
-      fewest = Math.min(fewest, a.length)
       return a.length === 2 && a.every(x => !before.includes(x.pid) && x.env.MQTT_PASSWORD === values.ingestPw2) ? a : undefined
     }, STEP_MS, 50)
     for (const a of ingest) assert.equal(file(a, 'dsn'), values.ingestDsn2)
-    assert.ok(fewest >= 1, 'one at a time: never both replicas down at once')
     const detector = await waitFor('the detector files rewritten', () => {
       const a = ofService('detector')
       return a.length === 2 && a.every(x => file(x, 'api_token') === values.detectorToken2) ? a : undefined
