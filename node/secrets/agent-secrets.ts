@@ -56,10 +56,6 @@ export const SECRET_LABELS = {
 } as const
 
 const DIR_RE = /^a-[0-9a-f]{16}$/
-/** A folder made for a start that no observation ever listed is removed after this long (the start died unseen). */
-const INFLIGHT_DIR_MAX_AGE_MS = 5 * 60_000
-/** A restart for a changed secret waits at most this long for the service's replicas to run again before the next one. */
-const RESTART_SETTLE_MS_MAX = 60_000
 
 export interface AgentSecretsInit {
   /** Secrets per service name. */
@@ -359,7 +355,7 @@ export class AgentSecrets implements StartPreparer {
 
   /**
    * Removes every folder of ours that no listed container names, unless a start made it
-   * moments ago (its container may not be listed yet; after INFLIGHT_DIR_MAX_AGE_MS it goes too).
+   * moments ago (its container may not be listed yet; after VAULT_DEFAULTS.inflightDirMaxAgeMs it goes too).
    */
   private sweep (containers: readonly ObservedContainer[]): void {
     const used = new Set(containers.map(c => c.labels[SECRET_LABELS.dir]).filter((d): d is string => d !== undefined))
@@ -370,7 +366,7 @@ export class AgentSecrets implements StartPreparer {
     for (const name of names) {
       if (!DIR_RE.test(name) || used.has(name)) continue
       const madeAtMs = this.inflightDirs.get(name)
-      if (madeAtMs !== undefined && now - madeAtMs < INFLIGHT_DIR_MAX_AGE_MS) continue
+      if (madeAtMs !== undefined && now - madeAtMs < VAULT_DEFAULTS.inflightDirMaxAgeMs) continue
       this.removeDir(name)
     }
   }
@@ -387,7 +383,7 @@ export class AgentSecrets implements StartPreparer {
 
   /**
    * One agent per service at a time: the next only once the replacement runs (as many replicas
-   * running as before the restart, none starting), or RESTART_SETTLE_MS_MAX after the stop.
+   * running as before the restart, none starting), or VAULT_DEFAULTS.restartSettleMsMax after the stop.
    */
   private restartDue (containers: readonly ObservedContainer[]): void {
     const retire = this.c.retire
@@ -400,7 +396,7 @@ export class AgentSecrets implements StartPreparer {
       const running = mine.filter(c => c.state === 'running').length
       const r = this.restarting.get(service)
       if (r !== undefined) {
-        const settled = r.stopped && ((running >= r.runningBefore && running === mine.length) || now - r.sinceMs > RESTART_SETTLE_MS_MAX)
+        const settled = r.stopped && ((running >= r.runningBefore && running === mine.length) || now - r.sinceMs > VAULT_DEFAULTS.restartSettleMsMax)
         if (!settled) continue
         this.restarting.delete(service)
       }

@@ -27,6 +27,10 @@ export const VAULT_DEFAULTS = {
   containerSecretsDir: '/run/secrets',
   /** A token whose renewal would be due sooner than this is not renewed but replaced by a login, ms. */
   renewMinIntervalMs: 250,
+  /** A secrets folder made for a start that no observation ever listed is removed after this long (the start died unseen), ms. */
+  inflightDirMaxAgeMs: 5 * 60_000,
+  /** A restart for a changed secret waits at most this long for the service's replicas to run again before the next one, ms. */
+  restartSettleMsMax: 60_000,
 } as const
 
 if (VAULT_DEFAULTS.retryMsMin > VAULT_DEFAULTS.retryMsMax) throw new Error('VAULT_DEFAULTS: retryMsMin is above retryMsMax')
