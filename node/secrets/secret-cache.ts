@@ -97,8 +97,8 @@ export class SecretCache {
     const key = refKey(ref)
     try {
       const s = await this.fetch(ref, signal)
-      const e = this.entries.get(key)!
-      e.lastUsedMs = this.clock()
+      const e = this.entries.get(key)
+      if (e !== undefined) e.lastUsedMs = this.clock()
       return { data: s.data, version: s.version, ageMs: 0, fresh: true }
     } catch (err) {
       const error = err instanceof VaultError ? err : new VaultError(VaultErrorCode.BadResponse, (err as Error).message, { cause: err })
