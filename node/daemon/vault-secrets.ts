@@ -4,18 +4,16 @@
  * preparer), and the reads at start of the swarm key and the API token. Also what they show
  * in /v1/status, /metrics and /v1/events: versions, ages, codes, never a value.
  */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { AgentSecrets, SecretCache, VaultError, VaultErrorCode, VaultSession, type ServiceSecretsStatus, type VaultSessionStatus } from '../secrets/index.js'
-import type { SecretCacheEntryStatus } from '../secrets/secret-cache.js'
+import { AgentSecrets, SecretCache, VaultError, VaultErrorCode, VaultSession, memoryFsProblem, ownershipProblem, type SecretCacheEntryStatus, type ServiceSecretsStatus, type VaultSessionStatus } from '../secrets/index.js'
 import type { DaemonConfig } from './config.js'
 import type { VaultKeyRef } from './config-vault.js'
+import { DaemonError, DaemonErrorCode } from './errors.js'
 import type { EventLog } from './event-log.js'
 import type { DaemonMetrics } from './metrics.js'
 import { readSecretFile } from './secret-file.js'
-import { DaemonError, DaemonErrorCode } from './errors.js'
-import { memoryFsProblem, ownershipProblem } from '../secrets/tmpfs.js'
-import { join } from 'node:path'
-import { readFileSync } from 'node:fs'
 
 export interface VaultStatus {
   address: string
