@@ -55,7 +55,8 @@ export class VaultProcess {
   /** Starts (again, on the same port after the first start). */
   async start (): Promise<void> {
     const args = [MAIN, join(this.dir, 'seed.json'), join(this.dir, 'state.json'), String(this.port), ...(this.certFiles ?? [])]
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    // stdin stays open while this process lives: the stand-in exits when it closes.
+    const proc = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     this.proc = proc
     this.exited = new Promise(resolve => proc.once('exit', () => resolve()))
     let stderr = ''
