@@ -17,7 +17,11 @@ import * as wire from './wire.js'
 export const PROTOCOL_MAJOR = 1
 export const PROTOCOL_MINOR = 0
 
-export type Heartbeat = wire.Heartbeat
+/**
+ * `unavailableServices` (field 11, appended) is optional here: a heartbeat from an older peer has
+ * none, and an empty list is decoded as absent, so both read the same.
+ */
+export type Heartbeat = Omit<wire.Heartbeat, 'unavailableServices'> & { unavailableServices?: string[] }
 export type VoteRequest = wire.VoteRequest
 export type Vote = wire.Vote
 export type Plan = wire.Plan
@@ -61,6 +65,7 @@ const DECODE_LIMITS = {
     running: PROTOCOL_LIMITS.maxServices,
     signals: PROTOCOL_LIMITS.maxSignals,
     addrs: PROTOCOL_LIMITS.maxAddrs,
+    unavailableServices: PROTOCOL_LIMITS.maxServices,
   },
   plan: {
     services: PROTOCOL_LIMITS.maxServices,
@@ -124,7 +129,7 @@ function toEnvelope (m: Message): wire.Envelope {
   }
   const b = m.body
   switch (b.kind) {
-    case 'heartbeat': env.heartbeat = b.heartbeat; break
+    case 'heartbeat': env.heartbeat = b.heartbeat as wire.Heartbeat; break
     case 'voteRequest': env.voteRequest = b.voteRequest; break
     case 'vote': env.vote = b.vote; break
     case 'leave': env.leave = {}; break
@@ -138,7 +143,7 @@ function toEnvelope (m: Message): wire.Envelope {
 
 function fromEnvelope (env: wire.Envelope): Message {
   const bodies: Body[] = []
-  if (env.heartbeat !== undefined) bodies.push({ kind: 'heartbeat', heartbeat: env.heartbeat })
+  if (env.heartbeat !== undefined) bodies.push({ kind: 'heartbeat', heartbeat: withoutEmptyUnavailable(env.heartbeat) })
   if (env.voteRequest !== undefined) bodies.push({ kind: 'voteRequest', voteRequest: env.voteRequest })
   if (env.vote !== undefined) bodies.push({ kind: 'vote', vote: env.vote })
   if (env.leave !== undefined) bodies.push({ kind: 'leave' })
@@ -161,6 +166,12 @@ function fromEnvelope (env: wire.Envelope): Message {
     sentAtMs: env.sentAtMs,
     body: bodies[0],
   }
+}
+
+function withoutEmptyUnavailable (h: wire.Heartbeat): Heartbeat {
+  if (h.unavailableServices.length > 0) return h
+  const { unavailableServices: _none, ...rest } = h
+  return rest
 }
 
 // ---- validation, shared by the encoder and the decoder -------------------------------------
@@ -277,6 +288,9 @@ function * heartbeatChecks (h: Heartbeat): Iterable<Problem> {
   }
   yield limit('heartbeat.addrs count', h.addrs.length, PROTOCOL_LIMITS.maxAddrs)
   for (const a of h.addrs) yield str('addr', a, PROTOCOL_LIMITS.maxAddrBytes)
+  const unavailable = h.unavailableServices ?? []
+  yield limit('heartbeat.unavailableServices count', unavailable.length, PROTOCOL_LIMITS.maxServices)
+  for (const s of unavailable) yield id('unavailableServices.service', s)
   yield whole('heartbeat.term', h.term)
   yield whole('heartbeat.planVersion', h.planVersion)
   yield id('heartbeat.leaderId', h.leaderId)

@@ -442,6 +442,7 @@ export interface Heartbeat {
   leaderId: string
   planVersion: number
   runtimeOk: boolean
+  unavailableServices: string[]
 }
 
 export namespace Heartbeat {
@@ -624,6 +625,13 @@ export namespace Heartbeat {
           w.bool(obj.runtimeOk)
         }
 
+        if (obj.unavailableServices != null && obj.unavailableServices.length > 0) {
+          for (const value of obj.unavailableServices) {
+            w.uint32(90)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -637,7 +645,8 @@ export namespace Heartbeat {
           term: 0,
           leaderId: '',
           planVersion: 0,
-          runtimeOk: false
+          runtimeOk: false,
+          unavailableServices: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -713,6 +722,14 @@ export namespace Heartbeat {
               obj.runtimeOk = reader.bool()
               break
             }
+            case 11: {
+              if (opts.limits?.unavailableServices != null && obj.unavailableServices.length === opts.limits.unavailableServices) {
+                throw new MaxLengthError('Decode error - repeated field "unavailableServices" had too many elements')
+              }
+
+              obj.unavailableServices.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -726,7 +743,8 @@ export namespace Heartbeat {
           labels: 0,
           running: 0,
           signals: 0,
-          addrs: 0
+          addrs: 0,
+          unavailableServices: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -843,6 +861,21 @@ export namespace Heartbeat {
               }
               break
             }
+            case 11: {
+              if (opts.limits?.unavailableServices != null && obj.unavailableServices === opts.limits.unavailableServices) {
+                throw new MaxLengthError('Streaming decode error - repeated field "unavailableServices" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.unavailableServices[]`,
+                index: obj.unavailableServices,
+                value: reader.string()
+              }
+
+              obj.unavailableServices++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -949,6 +982,12 @@ export namespace Heartbeat {
     value: boolean
   }
 
+  export interface HeartbeatUnavailableServicesFieldEvent {
+    field: '$.unavailableServices[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<Heartbeat>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Heartbeat.codec())
   }
@@ -957,7 +996,7 @@ export namespace Heartbeat {
     return decodeMessage(buf, Heartbeat.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatLabelsFieldEvent | HeartbeatCapacitySlotsFieldEvent | HeartbeatCapacityCpuMillisFieldEvent | HeartbeatCapacityMemoryMibFieldEvent | HeartbeatPriorityFieldEvent | HeartbeatRunningServiceFieldEvent | HeartbeatRunningReplicasFieldEvent | HeartbeatSignalsServiceFieldEvent | HeartbeatSignalsValueFieldEvent | HeartbeatSignalsAgeMsFieldEvent | HeartbeatSignalsUpstreamFieldEvent | HeartbeatSignalsSiteWideFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatTermFieldEvent | HeartbeatLeaderIdFieldEvent | HeartbeatPlanVersionFieldEvent | HeartbeatRuntimeOkFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatLabelsFieldEvent | HeartbeatCapacitySlotsFieldEvent | HeartbeatCapacityCpuMillisFieldEvent | HeartbeatCapacityMemoryMibFieldEvent | HeartbeatPriorityFieldEvent | HeartbeatRunningServiceFieldEvent | HeartbeatRunningReplicasFieldEvent | HeartbeatSignalsServiceFieldEvent | HeartbeatSignalsValueFieldEvent | HeartbeatSignalsAgeMsFieldEvent | HeartbeatSignalsUpstreamFieldEvent | HeartbeatSignalsSiteWideFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatTermFieldEvent | HeartbeatLeaderIdFieldEvent | HeartbeatPlanVersionFieldEvent | HeartbeatRuntimeOkFieldEvent | HeartbeatUnavailableServicesFieldEvent> {
     return streamMessage(buf, Heartbeat.codec(), opts)
   }
 }
@@ -3054,6 +3093,12 @@ export namespace Envelope {
     value: boolean
   }
 
+  export interface EnvelopeHeartbeatUnavailableServicesFieldEvent {
+    field: '$.heartbeat.unavailableServices[]'
+    index: number
+    value: string
+  }
+
   export interface EnvelopeVoteRequestTermFieldEvent {
     field: '$.voteRequest.term'
     value: number
@@ -3243,7 +3288,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeHeartbeatUnavailableServicesFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

@@ -88,7 +88,8 @@ export function renderStatus (status: StatusResponse, sites: SitesResponse): str
   const members = [['HOST', 'STATE', 'ROLE', 'INCARNATION', 'TERM', 'LAST HEARD', 'CONNECTED', 'RUNNING']]
   members.push([status.hostId, 'alive', status.role, String(status.incarnation), String(status.term), '-', '(this host)', replicas(rt.running)])
   for (const p of status.peers) {
-    members.push([p.hostId, p.state, p.hostId === status.leaderId ? 'leader' : 'follower', String(p.incarnation), String(p.term), ago(p.lastHeardAgoMs), p.connected ? 'yes' : 'no', `${replicas(p.running)}${p.runtimeOk === false ? ' (runtime down)' : ''}`])
+    const cannot = (p.unavailable ?? []).length > 0 ? ` (cannot start ${(p.unavailable as string[]).join(',')})` : ''
+    members.push([p.hostId, p.state, p.hostId === status.leaderId ? 'leader' : 'follower', String(p.incarnation), String(p.term), ago(p.lastHeardAgoMs), p.connected ? 'yes' : 'no', `${replicas(p.running)}${p.runtimeOk === false ? ' (runtime down)' : ''}${cannot}`])
   }
   const siteRows = [['SITE', 'LEADER', 'TERM', 'HOSTS ALIVE', 'SLOTS FREE/TOTAL', 'SEEN']]
   for (const s of sites.sites) {
@@ -103,7 +104,28 @@ export function renderStatus (status: StatusResponse, sites: SitesResponse): str
     }
     out.push('', table(rows))
   }
+  if (status.vault !== null) out.push('', ...renderVault(status.vault))
   return out.join('\n')
+}
+
+/** The Vault session (method, whether Vault answers, token TTL left, last error: never the token) and each service's secrets. */
+export function renderVault (v: NonNullable<StatusResponse['vault']>): string[] {
+  const a = v.auth
+  const ttl = a.tokenTtlLeftMs === null ? (a.authenticated === true ? 'never expires' : 'no token') : `${ago(a.tokenTtlLeftMs)} left${a.renewable === true ? ', renewable' : ''}`
+  const lines = [
+    `vault ${v.address}${v.namespace === '' ? '' : ` namespace ${v.namespace}`}  ${a.up === true ? 'answering' : 'NOT ANSWERING'}  auth ${a.method}  token ${ttl}  logins ${a.logins}  renewals ${a.renewals}`,
+    `last vault error: ${a.lastError === null ? '-' : `${a.lastError.code}: ${a.lastError.message} (${ago(a.lastError.agoMs)} ago)`}`,
+  ]
+  const rows = [['SERVICE', 'SECRET', 'KEY', 'AS', 'RESTART ON CHANGE', 'STATE']]
+  for (const s of v.services) {
+    const state = s.unavailable === null ? (s.lastResolved === null ? '-' : `last start: ${s.lastResolved}`) : `CANNOT START: ${s.unavailable.code}`
+    for (const x of s.secrets) rows.push([s.service, x.secret, x.key, x.as, x.restartOnChange ? 'yes' : 'no', state])
+  }
+  if (rows.length > 1) lines.push('', table(rows))
+  const cached = [['SECRET IN MEMORY', 'VERSION', 'AGE', 'IN USE', 'LAST ERROR']]
+  for (const c of v.secrets) cached.push([c.secret, c.version === null ? '-' : String(c.version), ago(c.ageMs), c.inUse ? 'yes' : 'no', c.lastError === null ? '-' : c.lastError.code])
+  if (cached.length > 1) lines.push('', table(cached))
+  return lines
 }
 
 export const statusCommand: Command = {

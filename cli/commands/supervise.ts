@@ -7,6 +7,7 @@
 import type { Command } from './command.js'
 import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 import { parseCommandArgs } from '../args.js'
+import { CodedError } from '../../protocol/errors.js'
 
 const USAGE = `usage: agentmesh supervise --config FILE [--check]
        agentmesh supervise --new-swarm-key FILE
@@ -66,7 +67,12 @@ export const superviseCommand: Command = {
     } catch (err) {
       if (err instanceof DaemonError) {
         console.error(`agentmesh supervise: ${err.code}: ${err.message}`)
-        return err.code === DaemonErrorCode.ConfigInvalid || err.code === DaemonErrorCode.ConfigIo || err.code === DaemonErrorCode.ArgsInvalid || err.code === DaemonErrorCode.KeyInvalid ? 2 : 1
+        return err.code === DaemonErrorCode.ConfigInvalid || err.code === DaemonErrorCode.ConfigIo || err.code === DaemonErrorCode.ArgsInvalid || err.code === DaemonErrorCode.KeyInvalid || err.code === DaemonErrorCode.SecretsDir ? 2 : 1
+      }
+      // Vault could not give the swarm key or the API token at start (E_VAULT_*): a restart may.
+      if (err instanceof CodedError) {
+        console.error(`agentmesh supervise: ${err.code}: ${err.message}`)
+        return 1
       }
       throw err
     }

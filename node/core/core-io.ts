@@ -20,8 +20,10 @@ export type CoreInput =
   /**
    * What the container runtime reports running now, after every earlier action was applied.
    * `runtimeOk` false means the runtime is unreachable: `containers` is then the last list known.
+   * `unavailable`: services this host cannot start now although the runtime answers (their
+   * secrets cannot be read, say); carried in heartbeats, so the leader places them elsewhere.
    */
-  | { type: 'observed', containers: ObservedContainer[], runtimeOk: boolean }
+  | { type: 'observed', containers: ObservedContainer[], runtimeOk: boolean, unavailable?: readonly string[] }
   /** Graceful shutdown: say goodbye so the site does not wait for a timeout. */
   | { type: 'leave' }
 

@@ -24,6 +24,8 @@ export interface LeaderSelf {
   runtimeOk: boolean
   /** Replicas this host holds per service (see site-view.ts). */
   held: ReadonlyMap<string, number>
+  /** Services this host cannot start now. */
+  unavailable: readonly string[]
 }
 
 export interface LeaderRoundComponents {
@@ -164,12 +166,13 @@ export class LeaderRound {
       labels: this.c.labels,
       slots: this.effectiveSlots(self.capacity, self.runtimeOk, self.held),
       state: 'alive',
+      ...unavailableHere(self.unavailable, self.held),
     }]
     // Hosts that said goodbye a moment ago keep their replicas (as suspect hosts do) until
     // deadAfterMs: a supervisor restarted within it adopts them instead of the site moving them.
     for (const peer of [...this.c.members.values(), ...this.c.members.holding()]) {
       const running = new Map(peer.running.map(r => [r.service, r.replicas]))
-      hosts.push({ hostId: peer.hostId, labels: peer.labels, slots: this.effectiveSlots(peer.capacity, peer.runtimeOk, running), state: peer.state })
+      hosts.push({ hostId: peer.hostId, labels: peer.labels, slots: this.effectiveSlots(peer.capacity, peer.runtimeOk, running), state: peer.state, ...unavailableHere(peer.unavailable, running) })
     }
     return hosts.sort((a, b) => a.hostId < b.hostId ? -1 : 1)
   }
@@ -196,6 +199,12 @@ export class LeaderRound {
     const summary: SiteSummary = { term: this.c.term, hostsAlive: this.c.members.countByState().alive + 1, slotsTotal: slots.total, slotsFree: Math.max(0, slots.total - slots.used), services }
     this.c.publish('global', { kind: 'siteSummary', siteSummary: summary }, nowMs)
   }
+}
+
+/** A host's unavailable services, each with the replicas it holds of it (those stay; none is added). */
+function unavailableHere (services: readonly string[], held: ReadonlyMap<string, number>): Pick<PlacementHost, 'unavailable'> {
+  if (services.length === 0) return {}
+  return { unavailable: new Map(services.map(s => [s, held.get(s) ?? 0])) }
 }
 
 function sameAssignments (a: Assignments, b: Assignments): boolean {

@@ -31,6 +31,8 @@ export interface Peer {
   leaderId: string
   planVersion: number
   runtimeOk: boolean
+  /** Services the peer cannot start now (its heartbeat's unavailableServices). */
+  unavailable: readonly string[]
 }
 
 export interface PeerStateChange {
@@ -39,6 +41,7 @@ export interface PeerStateChange {
   to: PeerState | 'reaped'
 }
 
+const NONE: readonly string[] = Object.freeze([])
 const NO_CAPACITY: Capacity = Object.freeze({ slots: 0, cpuMillis: 0, memoryMib: 0 })
 
 /**
@@ -87,7 +90,7 @@ export class Membership {
       this.peers.set(hostId, {
         hostId, incarnation: 0, heartbeatSeq: 0, lastHeardMs: nowMs - this.timings.deadAfterMs, hintedDownAtMs: undefined,
         state: 'dead', labels: new Map(), capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
-        term: 0, leaderId: '', planVersion: 0, runtimeOk: true,
+        term: 0, leaderId: '', planVersion: 0, runtimeOk: true, unavailable: [],
       })
     }
     this.sortedIds = undefined
@@ -114,7 +117,7 @@ export class Membership {
       peer = {
         hostId, incarnation, heartbeatSeq: seq, lastHeardMs: nowMs, hintedDownAtMs: undefined, state: 'alive',
         labels: hb.labels, capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
-        term: 0, leaderId: '', planVersion: 0, runtimeOk: true,
+        term: 0, leaderId: '', planVersion: 0, runtimeOk: true, unavailable: [],
       }
       this.peers.set(hostId, peer)
       this.sortedIds = undefined
@@ -134,6 +137,7 @@ export class Membership {
     peer.leaderId = hb.leaderId
     peer.planVersion = hb.planVersion
     peer.runtimeOk = hb.runtimeOk
+    peer.unavailable = hb.unavailableServices ?? NONE
     return from === 'alive' ? undefined : { hostId, from, to: 'alive' }
   }
 

@@ -7,7 +7,9 @@
  * suspect hosts first, then the hosts with the most of that service; additions go to alive
  * hosts with the fewest of that service (spreading), then the most free slots, then by id.
  * Services take free slots in turns, one replica at a time, so one service cannot starve the
- * others when the site is short of capacity.
+ * others when the site is short of capacity. A host that reports a service unavailable (it
+ * cannot start it now: its secrets cannot be read) keeps at most the replicas of it it holds and
+ * gets no new one, so the rest go to hosts that can start them.
  */
 import { BinaryHeap } from './binary-heap.js'
 import { assert } from './errors.js'
@@ -20,6 +22,8 @@ export interface PlacementHost {
   /** Slots this host offers now (the leader lowers it to what runs while the runtime is down). */
   slots: number
   state: PeerState
+  /** Services this host cannot start now, each with the replicas of it the host holds (kept). */
+  unavailable?: ReadonlyMap<string, number>
 }
 
 /** Replicas per service on each host; hosts with none are absent. */
@@ -74,7 +78,8 @@ function keepPrevious (input: PlacementInput): Slot[] {
     for (const name of [...prev.keys()].sort()) {
       const spec = specs.get(name)
       if (spec === undefined || !matchesSelector(spec.selector, host.labels)) continue
-      const fit = Math.min(prev.get(name)!, Math.floor(slot.free / spec.slotsPerReplica))
+      const kept = Math.min(prev.get(name)!, host.unavailable?.get(name) ?? Infinity)
+      const fit = Math.min(kept, Math.floor(slot.free / spec.slotsPerReplica))
       if (fit <= 0) continue
       slot.counts.set(name, fit)
       slot.free -= fit * spec.slotsPerReplica
@@ -137,7 +142,7 @@ function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<stri
     if (missing <= 0) continue
     const heap = new BinaryHeap<Entry>(additionFirst)
     for (const slot of slots) {
-      if (slot.host.state === 'alive' && slot.free >= svc.slotsPerReplica && matchesSelector(svc.selector, slot.host.labels)) {
+      if (slot.host.state === 'alive' && slot.free >= svc.slotsPerReplica && matchesSelector(svc.selector, slot.host.labels) && slot.host.unavailable?.has(svc.name) !== true) {
         heap.push({ slot, n: slot.counts.get(svc.name) ?? 0, free: slot.free })
       }
     }

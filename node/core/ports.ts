@@ -23,6 +23,11 @@ export interface RuntimeObservation {
   containers: ObservedContainer[]
   /** false: the runtime is unreachable and `containers` is the last list known. */
   ok: boolean
+  /**
+   * Services this host cannot start now although its runtime answers (their secrets cannot be
+   * read, say), sorted. Absent: none.
+   */
+  unavailable?: string[]
 }
 
 export interface ContainerRuntime {

@@ -104,6 +104,8 @@ export class SupervisorCore {
   private capacity: Capacity
   private observed: ObservedContainer[] = []
   private runtimeOk = true
+  /** Services this host cannot start now (from the runtime), sorted; in heartbeats. */
+  private unavailable: string[] = []
   private adopted: AdoptedPlan | undefined
   private nextHeartbeatMs: number
   private nextSweepMs: number
@@ -155,7 +157,7 @@ export class SupervisorCore {
       case 'message': this.onMessage(input.message, nowMs); break
       case 'disconnected': this.onPeerChange(this.members.disconnected(input.hostId, nowMs), nowMs); break
       case 'samples': this.onSamples(input.signals, input.capacity, nowMs); break
-      case 'observed': this.onObserved(input.containers, input.runtimeOk); break
+      case 'observed': this.onObserved(input.containers, input.runtimeOk, input.unavailable); break
       case 'leave': this.onLeave(nowMs); return
     }
     this.runDue(nowMs)
@@ -193,6 +195,8 @@ export class SupervisorCore {
   get sites (): ReadonlyMap<string, RemoteSite> { return this.remoteSites }
   get observedContainers (): readonly ObservedContainer[] { return this.observed }
   get isRuntimeOk (): boolean { return this.runtimeOk }
+  /** Services this host cannot start now, as its heartbeats say. */
+  get unavailableServices (): readonly string[] { return this.unavailable }
   /** The leader's latest decisions and unplaced replicas; undefined on followers. */
   get leaderView (): { scalers: ReadonlyMap<string, ServiceScaler>, unplaced: ReadonlyMap<string, number>, load: ReadonlyMap<string, number> } | undefined {
     return this.leader?.view
@@ -326,7 +330,7 @@ export class SupervisorCore {
       timings: this.t,
       members: this.members,
       term: this.election.term,
-      self: (at) => ({ signals: this.ownSignals(at), capacity: this.capacity, runtimeOk: this.runtimeOk, held: this.ownRunningCached().counts }),
+      self: (at) => ({ signals: this.ownSignals(at), capacity: this.capacity, runtimeOk: this.runtimeOk, held: this.ownRunningCached().counts, unavailable: this.unavailable }),
       adopted: () => this.adopted?.plan,
       siteHeld: () => siteHeld(this.ownRunningCached().counts, this.members),
       siteSlots: () => ({ total: siteSlots(this.capacity, this.members), used: slotsUsed(siteHeld(this.ownRunningCached().counts, this.members), this.specs) }),
@@ -355,14 +359,22 @@ export class SupervisorCore {
     return this.signals.map(({ sample, sampledAtMs }) => ({ ...sample, ageMs: Math.min(MAX_AGE_MS, nowMs - sampledAtMs) }))
   }
 
-  private onObserved (containers: ObservedContainer[], runtimeOk: boolean): void {
+  private onObserved (containers: ObservedContainer[], runtimeOk: boolean, unavailable: readonly string[] = []): void {
     this.observed = containers
     this.runtimeOk = runtimeOk
+    this.noteUnavailable(unavailable)
     const plan = this.adopted
     // Only a plan of the current term is executed; between terms, keep what runs.
     if (plan === undefined || plan.plan.term !== this.election.term || !runtimeOk) return
     const actions = reconcile({ hostId: this.hostId, site: this.site, term: plan.plan.term, wanted: plan.wanted, observed: containers })
     for (const action of actions) this.outputs.push({ type: 'action', action })
+  }
+
+  /** Only services this host is configured for, sorted, once each (at most maxServices, by construction). */
+  private noteUnavailable (services: readonly string[]): void {
+    const next = this.specs.filter(s => services.includes(s.name)).map(s => s.name)
+    if (next.length === this.unavailable.length && next.every((s, i) => s === this.unavailable[i])) return
+    this.unavailable = next
   }
 
   /** This host's replicas per service, recomputed only when the observed list changes (site-view.ts). */
@@ -413,6 +425,7 @@ export class SupervisorCore {
       leaderId: this.election.leaderId,
       planVersion: this.adopted?.plan.version ?? 0,
       runtimeOk: this.runtimeOk,
+      ...(this.unavailable.length === 0 ? {} : { unavailableServices: this.unavailable }),
     }
   }
 

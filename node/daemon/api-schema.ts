@@ -6,7 +6,7 @@
  * objects are closed (no unlisted field), so a field added to a response without its schema
  * fails that test.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TNull, type TObject, type TProperties, type TSchema, type TString, type TUnion } from '@sinclair/typebox'
 
 const Closed = { additionalProperties: false }
 const Counts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'replicas per service' })
@@ -41,10 +41,42 @@ const PeerSchema = Type.Object({
   planVersion: Type.Integer({ minimum: 0 }),
   runtimeOk: Type.Boolean(),
   running: Counts,
+  unavailable: Type.Array(Type.String(), { description: 'services the peer cannot start now (their secrets cannot be read)' }),
   lastHeardAgoMs: Type.Number(),
   labels: Type.Record(Type.String(), Type.String()),
   peerId: Nullable(Type.String()),
   connected: Type.Boolean(),
+}, Closed)
+
+function CodedProblem<T extends TProperties> (extra: T): TUnion<[TObject<{ code: TString, message: TString } & T>, TNull]> {
+  return Type.Union([Type.Object({ code: Type.String(), message: Type.String(), ...extra }, Closed), Type.Null()])
+}
+
+/** The Vault session and secrets of a host with a vault section: never a value or a token. */
+const VaultStatusSchema = Type.Object({
+  address: Type.String(),
+  namespace: Type.String(),
+  auth: Type.Object({
+    method: Type.Union([Type.Literal('token'), Type.Literal('approle')]),
+    up: Type.Boolean(),
+    authenticated: Type.Boolean(),
+    tokenTtlLeftMs: Nullable(Type.Number()),
+    renewable: Type.Boolean(),
+    logins: Type.Integer({ minimum: 0 }),
+    renewals: Type.Integer({ minimum: 0 }),
+    lastLoginAgoMs: Nullable(Type.Number()),
+    lastRenewAgoMs: Nullable(Type.Number()),
+    lastError: CodedProblem({ agoMs: Type.Number() }),
+  }, Closed),
+  services: Type.Array(Type.Object({
+    service: Type.String(),
+    secrets: Type.Array(Type.Object({ secret: Type.String(), key: Type.String(), as: Type.String(), restartOnChange: Type.Boolean() }, Closed)),
+    lastResolved: Nullable(Type.Union([Type.Literal('fresh'), Type.Literal('cached')])),
+    unavailable: CodedProblem({ sinceAgoMs: Type.Number() }),
+  }, Closed)),
+  secrets: Type.Array(Type.Object({
+    secret: Type.String(), version: Nullable(Type.Integer()), ageMs: Nullable(Type.Number()), inUse: Type.Boolean(), lastError: CodedProblem({}),
+  }, Closed)),
 }, Closed)
 
 export const Status = Type.Object({
@@ -70,10 +102,12 @@ export const Status = Type.Object({
     containers: Type.Optional(Type.Integer({ minimum: 0 })),
     running: Counts,
     starting: Counts,
+    unavailable: Type.Array(Type.String(), { description: 'services this host cannot start now (their secrets cannot be read), as told to the leader' }),
   }, Closed),
   signals: Type.Object({ name: Type.String(), signals: Type.Array(SignalStatusSchema) }, Closed),
   capacity: Type.Object({ slots: Type.Integer({ minimum: 0 }), cpuMillis: Type.Integer({ minimum: 0 }), memoryMib: Type.Integer({ minimum: 0 }) }, Closed),
   plan: Nullable(Type.Object({ term: Type.Integer({ minimum: 0 }), version: Type.Integer({ minimum: 0 }), leaderId: Type.String() }, Closed)),
+  vault: Nullable(VaultStatusSchema),
   peers: Type.Array(PeerSchema),
 }, { ...Closed, $id: 'Status', description: 'This host, its view of its site, its runtime and signals.' })
 

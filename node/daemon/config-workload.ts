@@ -34,6 +34,7 @@ export const AGENT_FIELDS: readonly FieldDoc[] = [
   { path: 'restartPolicy', default: 'no', doc: '`no`, `on-failure`, `unless-stopped` or `always`. With `no` the supervisor itself replaces a replica that exits.' },
   { path: 'networkMode', default: 'host', doc: '`host` or `none` (never Docker\'s bridge).' },
   { path: 'stopTimeoutMs', default: '10000', doc: 'Grace between SIGTERM and the kill when a replica is stopped (ms).' },
+  { path: 'secretsPath', default: '/run/secrets', doc: 'Where the service\'s file secrets appear inside its containers (a read-only bind of the agent\'s folder on the host\'s tmpfs; Docker only: a process finds them in `$AGENTMESH_SECRETS_DIR`).' },
 ]
 
 const AGENT_KEYS = AGENT_FIELDS.map(f => f.path)
@@ -135,6 +136,10 @@ export function readAgent (v: unknown, service: string, path: ReadonlyArray<stri
   if (!['no', 'on-failure', 'unless-stopped', 'always'].includes(restartPolicy)) bad('restartPolicy', `must be no, on-failure, unless-stopped or always, got ${show(v.restartPolicy)}`)
   const networkMode = (v.networkMode ?? 'host') as NetworkMode
   if (networkMode !== 'host' && networkMode !== 'none') bad('networkMode', `must be host or none (Docker's bridge is never used), got ${show(v.networkMode)}`)
+  const secretsPath = v.secretsPath
+  if (secretsPath !== undefined && (typeof secretsPath !== 'string' || !/^\/[^\0]+$/.test(secretsPath) || secretsPath.split('/').includes('..') || secretsPath === '/')) {
+    bad('secretsPath', `must be an absolute path inside the container other than /, got ${show(secretsPath)}`)
+  }
   if (!ok) return undefined
   const spec: AgentSpec = {
     service,
@@ -146,6 +151,7 @@ export function readAgent (v: unknown, service: string, path: ReadonlyArray<stri
     restartPolicy,
     networkMode,
     stopTimeoutMs,
+    ...(typeof secretsPath === 'string' ? { secretsPath } : {}),
   }
   try {
     validateAgentSpec(spec, ownerLabels({ service, site: 'x', hostId: 'x', term: 0 }))

@@ -22,6 +22,9 @@ import { checkAgentsForRuntime, readAgent, readSignals, type SignalEntry, type W
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { parseHostHeader } from './http-target.js'
 import { secretFileProblem } from './secret-file.js'
+import { VAULT_DEFAULTS } from '../secrets/vault-defaults.js'
+import type { ServiceSecret } from '../secrets/agent-secrets.js'
+import { checkVaultSection, defaultSecretsDir, readServiceSecrets, type VaultKeyRef } from './config-vault.js'
 
 export const ENV_PREFIX = 'AGENTMESH_'
 
@@ -112,7 +115,31 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'runtime.kind', kind: 'enum', values: ['none', 'docker', 'process'], default: 'none', doc: 'Container runtime: `docker` (the engine at `runtime.dockerSocket`), `process` (agents as child processes, for hosts without an engine), or `none` (a null runtime: plans are computed and shown, nothing is started).' },
   { path: 'runtime.dockerSocket', kind: 'string', default: '/var/run/docker.sock', doc: 'Unix socket of the Docker engine (runtime.kind docker).' },
   { path: 'runtime.resyncIntervalMs', kind: 'int', default: 10_000, min: 100, max: 3_600_000, doc: 'Level-triggered resync: the runtime is observed at least this often (ms).' },
+  { path: 'runtime.secretsDir', kind: 'string', default: '', defaultText: '`$RUNTIME_DIRECTORY/secrets` (systemd), else `$XDG_RUNTIME_DIR/agentmesh/secrets`, else `/dev/shm/agentmesh-UID/secrets`', doc: 'Where agents\' secret files are kept (`services[].secrets[].file`): must be on a tmpfs (checked), never a disk. Each host uses its own `<hostId>` folder inside (mode 0700), one folder per agent in it. With Docker the same path must be the host\'s (bind-mounted into each agent\'s container).' },
   { path: 'debug.faultInjection', kind: 'bool', default: false, doc: 'Enables `POST /v1/debug/partition` (bearer token required): cuts this host off the mesh and back, for tests and chaos drills.' },
+  { path: 'vault.address', kind: 'string', default: '', doc: 'HashiCorp Vault\'s address, `https://vault.example:8200` (http:// only for a lab); empty: no Vault, and no service may name secrets. node-vault is loaded only when set.' },
+  { path: 'vault.namespace', kind: 'string', default: '', doc: 'Vault Enterprise namespace, sent as `X-Vault-Namespace` on every request; empty: none.' },
+  { path: 'vault.caFile', kind: 'string', default: '', defaultText: '"" (Node\'s CA store)', doc: 'PEM file of the CA(s) that sign Vault\'s certificate. Certificate checks are never switched off (`VAULT_SKIP_VERIFY` is ignored).' },
+  { path: 'vault.auth.method', kind: 'enum', values: ['approle', 'token'], default: 'approle', doc: '`approle`: log in with `vault.auth.roleId` and the secret id in `vault.auth.secretIdFile`, and again whenever the token cannot be renewed. `token`: the token in `vault.auth.tokenFile`, read again whenever Vault refuses it.' },
+  { path: 'vault.auth.tokenFile', kind: 'string', default: '', doc: 'File holding a Vault token (`token` method; readable by the daemon only, see Secret files).' },
+  { path: 'vault.auth.roleId', kind: 'string', default: '', doc: 'The AppRole role id (`approle` method).' },
+  { path: 'vault.auth.secretIdFile', kind: 'string', default: '', doc: 'File holding the AppRole secret id (`approle` method; readable by the daemon only), read at every login.' },
+  { path: 'vault.auth.mount', kind: 'string', default: 'approle', doc: 'Path the AppRole auth method is enabled at (`auth/<mount>/login`).' },
+  { path: 'vault.auth.renewFraction', kind: 'number', default: VAULT_DEFAULTS.renewFraction, min: 0.1, max: 0.9, doc: 'The token is renewed (`renew-self`) when this fraction of its TTL has passed; once Vault stops extending it (its max TTL), the daemon logs in again before it runs out.' },
+  { path: 'vault.requestTimeoutMs', kind: 'int', default: VAULT_DEFAULTS.requestTimeoutMs, min: 100, max: 300_000, doc: 'Bound on one request to Vault (ms). A start that needs a secret waits at most this long for it.' },
+  { path: 'vault.retryMsMin', kind: 'int', default: VAULT_DEFAULTS.retryMsMin, min: 50, max: 3_600_000, doc: 'After a failed login, renewal or request with Vault down, the first wait before trying again (ms), doubling up to `vault.retryMsMax`. While Vault is down, reads fail at once instead of each waiting out the timeout, and `sys/health` is probed.' },
+  { path: 'vault.retryMsMax', kind: 'int', default: VAULT_DEFAULTS.retryMsMax, min: 50, max: 3_600_000, doc: 'Longest wait between two attempts (ms).' },
+  { path: 'vault.refreshIntervalMs', kind: 'int', default: VAULT_DEFAULTS.refreshIntervalMs, min: 1000, max: 86_400_000, doc: 'Secrets that running agents use are read again this often (ms; sooner when Vault gives the secret a lease). A new version is written into running agents\' secret files and restarts the agents of services that ask for it (`restartOnChange`).' },
+  { path: 'vault.maxStaleMs', kind: 'int', default: VAULT_DEFAULTS.maxStaleMs, min: 0, max: 7 * 86_400_000, doc: 'While Vault does not answer or refuses, a start uses the copy of a secret kept in memory if it was read less than this long ago (ms); older, the start fails with E_VAULT_STALE. 0: never start from memory. A trade-off: availability while Vault is down against how long a revoked secret can still reach a new agent.' },
+  { path: 'vault.maxCachedSecrets', kind: 'int', default: VAULT_DEFAULTS.maxCachedSecrets, min: 1, max: 100_000, doc: 'Secrets kept in memory at once; past it the least recently used one that no agent needs is dropped.' },
+  { path: 'vault.maxSecretBytes', kind: 'int', default: VAULT_DEFAULTS.maxSecretBytes, min: 16, max: 16 * 1024 * 1024, doc: 'Largest value of one key accepted (bytes); larger is refused with E_VAULT_BAD_RESPONSE.' },
+  { path: 'vault.startTimeoutMs', kind: 'int', default: VAULT_DEFAULTS.startTimeoutMs, min: 0, max: 3_600_000, doc: 'With the swarm key or the API token in Vault, how long the daemon keeps trying to read them at start (ms) before it exits 1.' },
+  { path: 'network.swarmKeyVault.path', kind: 'string', default: '', doc: 'Read the swarm key from Vault instead of `network.swarmKeyFile`: the KV v2 path (under `network.swarmKeyVault.mount`). The value is the key file\'s text or just its 64 hex digits. Read once at start.' },
+  { path: 'network.swarmKeyVault.mount', kind: 'string', default: 'secret', doc: 'KV v2 mount of `network.swarmKeyVault.path`.' },
+  { path: 'network.swarmKeyVault.key', kind: 'string', default: 'swarm_key', doc: 'Key of the swarm key in that secret.' },
+  { path: 'http.tokenVault.path', kind: 'string', default: '', doc: 'Read the API\'s bearer token from Vault instead of `http.tokenFile`: the KV v2 path (under `http.tokenVault.mount`). Read once at start.' },
+  { path: 'http.tokenVault.mount', kind: 'string', default: 'secret', doc: 'KV v2 mount of `http.tokenVault.path`.' },
+  { path: 'http.tokenVault.key', kind: 'string', default: 'token', doc: 'Key of the token in that secret.' },
 ]
 
 export interface ServiceFieldDef { path: string, doc: string, default: string }
@@ -135,6 +162,7 @@ export const SERVICE_FIELDS: readonly ServiceFieldDef[] = [
   { path: 'scaleDown.stabilizationMs', default: String(DEFAULT_SCALE_DOWN.stabilizationMs), doc: 'Scale-down stabilisation window, in ms.' },
   { path: 'scaleDown.policies', default: '100 % per 15 000 ms', doc: 'As for scaleUp.' },
   { path: 'scaleDown.selectPolicy', default: 'max', doc: 'As for scaleUp.' },
+  { path: 'secrets', default: '[]', doc: 'Secrets from Vault each agent of the service receives (see the `services[].secrets[]` table and Secrets).' },
 ]
 
 export interface DaemonConfig {
@@ -153,6 +181,8 @@ export interface DaemonConfig {
     bootstrap: string[]
     privateKeyFile: string
     swarmKeyFile: string
+    /** Set: the swarm key comes from Vault, not swarmKeyFile. */
+    swarmKeyVault: VaultKeyRef | undefined
     maxConnections: number
     targetPeers: number
     redialIntervalMs: number
@@ -172,6 +202,8 @@ export interface DaemonConfig {
     host: string
     port: number
     tokenFile: string
+    /** Set: the bearer token comes from Vault, not tokenFile. */
+    tokenVault: VaultKeyRef | undefined
     maxBodyBytes: number
     allowedHosts: string[]
     maxConnections: number
@@ -187,13 +219,33 @@ export interface DaemonConfig {
     eventHistory: number
   }
   log: { level: string }
-  runtime: { kind: 'none' | 'docker' | 'process', resyncIntervalMs: number, dockerSocket: string }
+  runtime: { kind: 'none' | 'docker' | 'process', resyncIntervalMs: number, dockerSocket: string, secretsDir: string }
   debug: { faultInjection: boolean }
+  /** Undefined: no `vault.address`, no Vault. */
+  vault: VaultConfig | undefined
+  /** Secrets from Vault per service (`services[].secrets`); services without any are absent. */
+  secrets: Record<string, ServiceSecret[]>
   services: ServiceSpec[]
   /** How to run each service's replicas (`services[].agent`), by service name. */
   agents: Record<string, AgentSpec>
   /** Where load is measured (`signals`). */
   signals: SignalEntry[]
+}
+
+export interface VaultConfig {
+  address: string
+  namespace: string
+  /** Absolute path, or "" for Node's CA store. */
+  caFile: string
+  auth: { method: 'approle' | 'token', tokenFile: string, roleId: string, secretIdFile: string, mount: string, renewFraction: number }
+  requestTimeoutMs: number
+  retryMsMin: number
+  retryMsMax: number
+  refreshIntervalMs: number
+  maxStaleMs: number
+  maxCachedSecrets: number
+  maxSecretBytes: number
+  startTimeoutMs: number
 }
 
 /**
@@ -203,10 +255,10 @@ export interface DaemonConfig {
 export function defaultHttpConfig (overrides: Partial<DaemonConfig['http']> = {}): DaemonConfig['http'] {
   const out: Record<string, unknown> = { host: '127.0.0.1', port: 0 }
   for (const f of CONFIG_FIELDS) {
-    if (!f.path.startsWith('http.') || f.path === 'http.listen') continue
+    if (!f.path.startsWith('http.') || f.path === 'http.listen' || f.path.startsWith('http.tokenVault.')) continue
     out[f.path.slice('http.'.length)] = Array.isArray(f.default) ? [...f.default] : f.default
   }
-  return { ...(out as unknown as DaemonConfig['http']), ...overrides }
+  return { ...(out as unknown as DaemonConfig['http']), tokenVault: undefined, ...overrides }
 }
 
 /** `network.listen` → `AGENTMESH_NETWORK_LISTEN`. */
@@ -262,7 +314,7 @@ class Reader {
   }
 }
 
-const SECTIONS = ['capacity', 'timings', 'network', 'http', 'log', 'runtime', 'debug']
+const SECTIONS = ['capacity', 'timings', 'network', 'http', 'log', 'runtime', 'debug', 'vault']
 
 function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string): DaemonConfig | undefined {
   checkUnknown(raw, r)
@@ -307,6 +359,10 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
   const privateKeyFile = get<string>('network.privateKeyFile')
   const swarmKeyFile = get<string>('network.swarmKeyFile')
   const tokenFile = get<string>('http.tokenFile')
+  const keyRef = (prefix: string): VaultKeyRef | undefined => get<string>(`${prefix}.path`) === ''
+    ? undefined
+    : { mount: get<string>(`${prefix}.mount`), path: get<string>(`${prefix}.path`), key: get<string>(`${prefix}.key`) }
+  const secretsDir = get<string>('runtime.secretsDir')
   const config: DaemonConfig = {
     hostId,
     site: get('site'),
@@ -327,6 +383,7 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
       bootstrap,
       privateKeyFile: privateKeyFile === '' ? join(dataDir, 'host.key') : absolute(privateKeyFile, baseDir),
       swarmKeyFile: swarmKeyFile === '' ? join(dataDir, 'swarm.key') : absolute(swarmKeyFile, baseDir),
+      swarmKeyVault: keyRef('network.swarmKeyVault'),
       maxConnections: get('network.maxConnections'),
       targetPeers,
       redialIntervalMs: get('network.redialIntervalMs'),
@@ -346,6 +403,7 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
       host: http?.host ?? '127.0.0.1',
       port: http?.port ?? 0,
       tokenFile: tokenFile === '' ? '' : absolute(tokenFile, baseDir),
+      tokenVault: keyRef('http.tokenVault'),
       maxBodyBytes: get('http.maxBodyBytes'),
       allowedHosts: get('http.allowedHosts'),
       maxConnections: get('http.maxConnections'),
@@ -361,16 +419,48 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
       eventHistory: get('http.eventHistory'),
     },
     log: { level: get('log.level') },
-    runtime: { kind: get('runtime.kind'), resyncIntervalMs: get('runtime.resyncIntervalMs'), dockerSocket: absolute(get<string>('runtime.dockerSocket'), baseDir) },
+    runtime: {
+      kind: get('runtime.kind'),
+      resyncIntervalMs: get('runtime.resyncIntervalMs'),
+      dockerSocket: absolute(get<string>('runtime.dockerSocket'), baseDir),
+      secretsDir: secretsDir === '' ? defaultSecretsDir(env) : absolute(secretsDir, baseDir),
+    },
     debug: { faultInjection: get('debug.faultInjection') },
+    vault: get<string>('vault.address') === ''
+      ? undefined
+      : {
+          address: get<string>('vault.address').replace(/\/+$/, ''),
+          namespace: get('vault.namespace'),
+          caFile: get<string>('vault.caFile') === '' ? '' : absolute(get<string>('vault.caFile'), baseDir),
+          auth: {
+            method: get('vault.auth.method'),
+            tokenFile: get<string>('vault.auth.tokenFile') === '' ? '' : absolute(get<string>('vault.auth.tokenFile'), baseDir),
+            roleId: get('vault.auth.roleId'),
+            secretIdFile: get<string>('vault.auth.secretIdFile') === '' ? '' : absolute(get<string>('vault.auth.secretIdFile'), baseDir),
+            mount: get('vault.auth.mount'),
+            renewFraction: get('vault.auth.renewFraction'),
+          },
+          requestTimeoutMs: get('vault.requestTimeoutMs'),
+          retryMsMin: get('vault.retryMsMin'),
+          retryMsMax: get('vault.retryMsMax'),
+          refreshIntervalMs: get('vault.refreshIntervalMs'),
+          maxStaleMs: get('vault.maxStaleMs'),
+          maxCachedSecrets: get('vault.maxCachedSecrets'),
+          maxSecretBytes: get('vault.maxSecretBytes'),
+          startTimeoutMs: get('vault.startTimeoutMs'),
+        },
     services: services ?? [],
     agents: Object.fromEntries(servicesRead?.agents ?? []),
     signals: [],
+    secrets: Object.fromEntries(servicesRead?.secrets ?? []),
   }
   const signalsList = listSource(raw.signals, SIGNALS_ENV, r, env)
   if (signalsList !== undefined) config.signals = readSignals(signalsList.value, config.services, baseDir, signalsList.where)
   if (servicesRead !== undefined) checkAgentsForRuntime(config.runtime.kind, config.services, servicesRead.agents, servicesRead.agentGiven, servicesRead.where)
-  if (!existsSync(config.network.swarmKeyFile)) {
+  checkVaultSection(config, { explicitSwarmKeyFile: swarmKeyFile !== '' }, (path, field, msg) => r.fail(path, field, msg))
+  if (config.network.swarmKeyVault !== undefined) {
+    // the key comes from Vault: no file to check
+  } else if (!existsSync(config.network.swarmKeyFile)) {
     r.fail(['network', 'swarmKeyFile'], 'network.swarmKeyFile', `no swarm key at ${config.network.swarmKeyFile}; copy the mesh's key there or create one with \`agentmesh supervise --new-swarm-key FILE\``)
   } else {
     const problem = secretFileProblem(config.network.swarmKeyFile, 'swarm key')
@@ -380,8 +470,8 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
     const problem = existsSync(config.http.tokenFile) ? secretFileProblem(config.http.tokenFile, 'token file') : `no token file at ${config.http.tokenFile}`
     if (problem !== undefined) r.fail(['http', 'tokenFile'], 'http.tokenFile', problem)
   }
-  if (config.debug.faultInjection && config.http.tokenFile === '') {
-    r.fail(['debug', 'faultInjection'], 'debug.faultInjection', 'needs http.tokenFile: the partition route is a mutating route')
+  if (config.debug.faultInjection && config.http.tokenFile === '' && config.http.tokenVault === undefined) {
+    r.fail(['debug', 'faultInjection'], 'debug.faultInjection', 'needs http.tokenFile (or http.tokenVault): the partition route is a mutating route')
   }
   return config
 }
@@ -391,14 +481,19 @@ function checkUnknown (raw: Record<string, unknown>, r: Reader): void {
   for (const k of Object.keys(raw)) {
     if (!top.has(k)) r.fail([k], k, `unknown field; known: ${[...top].join(', ')}`)
   }
-  for (const section of SECTIONS) {
-    const s = raw[section]
-    if (s === undefined || s === null) continue
-    if (typeof s !== 'object' || Array.isArray(s)) { r.fail([section], section, 'must be a mapping'); continue }
-    const known = CONFIG_FIELDS.filter(f => f.path.startsWith(section + '.')).map(f => f.path.slice(section.length + 1))
-    for (const k of Object.keys(s)) {
-      if (!known.includes(k)) r.fail([section, k], `${section}.${k}`, `unknown field; known: ${known.join(', ')}`)
-    }
+  for (const section of SECTIONS) checkSection(raw[section], [section], r)
+}
+
+/** The keys of one section (or sub-section, `vault.auth`) against CONFIG_FIELDS. */
+function checkSection (s: unknown, path: string[], r: Reader): void {
+  if (s === undefined || s === null) return
+  const name = path.join('.')
+  if (typeof s !== 'object' || Array.isArray(s)) { r.fail(path, name, 'must be a mapping'); return }
+  const below = CONFIG_FIELDS.filter(f => f.path.startsWith(name + '.')).map(f => f.path.slice(name.length + 1))
+  const known = [...new Set(below.map(p => p.split('.')[0]))]
+  for (const [k, v] of Object.entries(s)) {
+    if (!known.includes(k)) { r.fail([...path, k], `${name}.${k}`, `unknown field; known: ${known.join(', ')}`); continue }
+    if (!below.includes(k)) checkSection(v, [...path, k], r) // a sub-section
   }
 }
 
@@ -552,7 +647,7 @@ function absolute (p: string, baseDir: string): string {
 
 // ---- services ------------------------------------------------------------------------------
 
-const SERVICE_TOP = ['agent', 'name', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown']
+const SERVICE_TOP = ['agent', 'secrets', 'name', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown']
 
 /**
  * A list section (`services`, `signals`) from the file, or from its environment variable (YAML
@@ -582,13 +677,14 @@ function pathText (path: ReadonlyArray<string | number>): string {
   return path.map((p, i) => typeof p === 'number' ? `[${p}]` : (i === 0 ? p : `.${p}`)).join('')
 }
 
-function readServices (fileValueRaw: unknown, r: Reader, env: Env): { specs: ServiceSpec[], agents: Map<string, AgentSpec>, agentGiven: Set<string>, where: Where } | undefined {
+function readServices (fileValueRaw: unknown, r: Reader, env: Env): { specs: ServiceSpec[], agents: Map<string, AgentSpec>, agentGiven: Set<string>, secrets: Map<string, ServiceSecret[]>, where: Where } | undefined {
   const src = listSource(fileValueRaw, SERVICES_ENV, r, env)
   if (src === undefined) return undefined
   const { value: v, where } = src
   const agents = new Map<string, AgentSpec>()
   const agentGiven = new Set<string>()
-  if (v === undefined || v === null) return { specs: [], agents, agentGiven, where }
+  const secrets = new Map<string, ServiceSecret[]>()
+  if (v === undefined || v === null) return { specs: [], agents, agentGiven, secrets, where }
   if (!Array.isArray(v)) { where(['services'], 'must be a list of services'); return undefined }
   if (v.length > PROTOCOL_LIMITS.maxServices) where(['services'], `at most ${PROTOCOL_LIMITS.maxServices} services`)
   const specs: ServiceSpec[] = []
@@ -603,8 +699,10 @@ function readServices (fileValueRaw: unknown, r: Reader, env: Env): { specs: Ser
     if (raw !== undefined && raw !== null) agentGiven.add(spec.name)
     const agent = readAgent(raw, spec.name, ['services', i, 'agent'], where)
     if (agent !== undefined) agents.set(spec.name, agent)
+    const list = readServiceSecrets((s as Record<string, unknown>).secrets, ['services', i, 'secrets'], agent, where)
+    if (list.length > 0) secrets.set(spec.name, list)
   })
-  return { specs, agents, agentGiven, where }
+  return { specs, agents, agentGiven, secrets, where }
 }
 
 function readService (s: unknown, path: Array<string | number>, where: Where): ServiceSpec | undefined {

@@ -23,13 +23,14 @@ import { Driver } from './driver.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { EventLog } from './event-log.js'
 import { HttpApi, type ApiSource } from './http-api.js'
-import { loadOrCreateHostKey, loadSwarmKey, loadToken } from './identity.js'
+import { checkToken, loadOrCreateHostKey, loadSwarmKey, loadToken, parseSwarmKey } from './identity.js'
 import { Mesh } from './mesh.js'
 import { DaemonMetrics } from './metrics.js'
 import type { ContainerRuntime, SignalSource } from '../core/ports.js'
 import { buildRuntime, buildSignals, type StatusRuntime } from './workload.js'
 import { SignalError } from '../signals/signal-source.js'
 import { StateStore } from './state-store.js'
+import { VaultSecrets } from './vault-secrets.js'
 
 export interface DaemonPorts {
   /** The agentmesh version shown in status (the command line passes package.json's). */
@@ -60,6 +61,8 @@ export class Daemon implements ApiSource {
   readonly events: EventLog
   private readonly runtime: StatusRuntime
   private readonly signals: SignalSource & Partial<SignalPushTarget>
+  /** Undefined without a `vault` section (node-vault is then never loaded). */
+  private readonly vault: VaultSecrets | undefined
   private store!: StateStore
   private mesh!: Mesh
   private core!: SupervisorCore
@@ -77,10 +80,11 @@ export class Daemon implements ApiSource {
     this.config = config
     this.version = ports.version ?? 'unknown'
     this.log = (ports.logger ?? pino({ level: config.log.level })).child({ hostId: config.hostId, site: config.site })
-    this.runtime = ports.runtime ?? buildRuntime(config, this.log, this.metrics)
+    this.events = new EventLog(config.http.eventHistory)
+    this.vault = config.vault === undefined ? undefined : new VaultSecrets({ ...config, vault: config.vault }, this.log, this.metrics, this.events, daemonClock)
+    this.runtime = ports.runtime ?? buildRuntime(config, this.log, this.metrics, this.vault?.agents)
     this.signals = ports.signals ?? buildSignals(config, this.log, daemonClock)
     this.metrics.signalStatuses = () => this.signals.statuses?.() ?? []
-    this.events = new EventLog(config.http.eventHistory)
   }
 
   async start (): Promise<void> {
@@ -94,8 +98,13 @@ export class Daemon implements ApiSource {
     this.store = StateStore.openAndBumpIncarnation(cfg.dataDir)
     const { key, created } = await loadOrCreateHostKey(cfg.network.privateKeyFile)
     if (created) this.log.info({ file: cfg.network.privateKeyFile }, 'created host key')
-    const swarmKey = loadSwarmKey(cfg.network.swarmKeyFile)
-    const token = cfg.http.tokenFile === '' ? undefined : loadToken(cfg.http.tokenFile)
+    await this.vault?.start()
+    const swarmKey = cfg.network.swarmKeyVault === undefined
+      ? loadSwarmKey(cfg.network.swarmKeyFile)
+      : parseSwarmKey(await this.vault!.readAtStart(cfg.network.swarmKeyVault, 'swarm key'), 'the swarm key from Vault', true)
+    const token = cfg.http.tokenVault !== undefined
+      ? checkToken(await this.vault!.readAtStart(cfg.http.tokenVault, 'HTTP API token'), 'the HTTP API token from Vault')
+      : cfg.http.tokenFile === '' ? undefined : loadToken(cfg.http.tokenFile)
     await this.runtime.start?.()
     await this.signals.start?.()
 
@@ -197,6 +206,7 @@ export class Daemon implements ApiSource {
       await this.mesh?.stop()
       await this.signals.stop?.()
       await this.runtime.stop?.()
+      this.vault?.stop()
       this.log.info('supervisor stopped')
     })()
     return await this.stopping
@@ -238,9 +248,10 @@ export class Daemon implements ApiSource {
       // its publishers flood to it directly, and relays nothing.
       gossipMeshPeers: { site: this.mesh.meshPeers('site').length, global: this.mesh.meshPeers('global').length },
       partitioned: this.mesh.isPartitioned,
-      runtime: { name: this.runtime.name, ...this.runtime.status?.(), ok: this.core.isRuntimeOk, running: this.runningHere(), starting: this.startingHere() },
+      runtime: { name: this.runtime.name, ...this.runtime.status?.(), ok: this.core.isRuntimeOk, running: this.runningHere(), starting: this.startingHere(), unavailable: [...this.core.unavailableServices] },
       // The workload's signal set adds each signal's scope to its status (workload.ts).
       signals: { name: this.signals.name, signals: [...(this.signals.statuses?.() ?? [])] as StatusResponse['signals']['signals'] },
+      vault: this.vault?.status() ?? null,
       capacity: this.config.capacity,
       plan: plan === undefined ? null : { term: plan.plan.term, version: plan.plan.version, leaderId: plan.leaderId },
       peers: this.core.peers().map(p => {
@@ -254,6 +265,7 @@ export class Daemon implements ApiSource {
           priority: p.priority,
           planVersion: p.planVersion,
           runtimeOk: p.runtimeOk,
+          unavailable: [...p.unavailable],
           running: Object.fromEntries(p.running.map(r => [r.service, r.replicas])),
           lastHeardAgoMs: now - p.lastHeardMs,
           labels: Object.fromEntries(p.labels),

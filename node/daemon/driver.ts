@@ -228,7 +228,7 @@ export class Driver {
         this.c.metrics.actions.inc({ type: action.type, result: skipped ? 'skipped' : 'ok' })
       } catch (err) {
         this.c.metrics.actions.inc({ type: action.type, result: 'failed' })
-        this.c.log.warn({ action, err: (err as Error).message }, 'container action failed')
+        this.c.log.warn({ action, code: (err as { code?: unknown }).code, err: (err as Error).message }, 'container action failed')
       }
       await yieldToEventLoop()
     }
@@ -258,7 +258,7 @@ export class Driver {
     this.c.runtime.observe(this.abort.signal).then(
       (o) => {
         const queuedBefore = this.actionQueue.length
-        this.handle({ type: 'observed', containers: o.containers, runtimeOk: o.ok })
+        this.handle({ type: 'observed', containers: o.containers, runtimeOk: o.ok, ...(o.unavailable === undefined ? {} : { unavailable: o.unavailable }) })
         this.noteObservedPass(this.actionQueue.length > queuedBefore || this.worker !== undefined)
       },
       (err: Error) => { this.c.log.warn({ err: err.message }, 'runtime observation failed') },

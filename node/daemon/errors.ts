@@ -14,6 +14,8 @@ export const DaemonErrorCode = {
    * bearerTokenFile) is missing, unreadable, malformed, or readable by others.
    */
   KeyInvalid: 'E_KEY_INVALID',
+  /** `runtime.secretsDir` (agents' secret files) is not on a tmpfs, is reachable by another user, or cannot be made. */
+  SecretsDir: 'E_SECRETS_DIR',
   /** The state file in the data dir cannot be read, parsed or written. */
   StateIo: 'E_STATE_IO',
   /** The libp2p node could not start (listen address in use, say). */

@@ -39,10 +39,18 @@ export async function loadOrCreateHostKey (file: string): Promise<{ key: Private
 
 /** Reads the pnet swarm key file (`/key/swarm/psk/1.0.0/`, `/base16/`, 64 hex digits). */
 export function loadSwarmKey (file: string): Uint8Array {
-  const text = readSecretFile(file, 'swarm key').toString('utf8')
+  return parseSwarmKey(readSecretFile(file, 'swarm key').toString('utf8'), `swarm key ${file}`, false)
+}
+
+/**
+ * The pnet key from its file's text; with `bareHexOk` (a value kept in Vault) also from just
+ * its 64 hex digits. `where` names the source in the error, never the key.
+ */
+export function parseSwarmKey (text: string, where: string, bareHexOk: boolean): Uint8Array {
   const lines = text.split(/\r?\n/).map(l => l.trim()).filter(l => l !== '')
+  if (bareHexOk && lines.length === 1 && /^[0-9a-fA-F]{64}$/.test(lines[0])) lines.unshift('/key/swarm/psk/1.0.0/', '/base16/')
   if (lines.length !== 3 || lines[0] !== '/key/swarm/psk/1.0.0/' || lines[1] !== '/base16/' || !/^[0-9a-fA-F]{64}$/.test(lines[2])) {
-    throw new DaemonError(DaemonErrorCode.KeyInvalid, `swarm key ${file} is malformed: expected the three lines /key/swarm/psk/1.0.0/, /base16/ and 64 hex digits`)
+    throw new DaemonError(DaemonErrorCode.KeyInvalid, `${where} is malformed: expected the three lines /key/swarm/psk/1.0.0/, /base16/ and 64 hex digits${bareHexOk ? ' (or the 64 hex digits alone)' : ''}`)
   }
   // The format @libp2p/pnet's generateKey writes: three lines, no newline at the end.
   return new TextEncoder().encode(lines.join('\n'))
@@ -50,8 +58,13 @@ export function loadSwarmKey (file: string): Uint8Array {
 
 /** Reads the HTTP API's bearer token (http.tokenFile): trimmed, at least TOKEN_CHARS_MIN characters. */
 export function loadToken (file: string): string {
-  const token = readSecretFile(file, 'token file').toString('utf8').trim()
-  if (token.length < TOKEN_CHARS_MIN) throw new DaemonError(DaemonErrorCode.KeyInvalid, `token in ${file} is shorter than ${TOKEN_CHARS_MIN} characters`)
+  return checkToken(readSecretFile(file, 'token file').toString('utf8'), `token in ${file}`)
+}
+
+/** A bearer token, trimmed; refused when shorter than TOKEN_CHARS_MIN. */
+export function checkToken (text: string, where: string): string {
+  const token = text.trim()
+  if (token.length < TOKEN_CHARS_MIN) throw new DaemonError(DaemonErrorCode.KeyInvalid, `${where} is shorter than ${TOKEN_CHARS_MIN} characters`)
   return token
 }
 

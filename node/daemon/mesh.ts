@@ -50,7 +50,7 @@ export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
 const MAX_TARGETS_PER_TARGET_PEER = 4
 
 /** The config's network section, less the key file paths (the keys come in loaded). */
-export type MeshInit = Omit<DaemonConfig['network'], 'privateKeyFile' | 'swarmKeyFile'> & {
+export type MeshInit = Omit<DaemonConfig['network'], 'privateKeyFile' | 'swarmKeyFile' | 'swarmKeyVault'> & {
   hostId: string
   site: string
   privateKey: PrivateKey

@@ -66,6 +66,15 @@ export class DaemonMetrics {
   readonly signalValue: Gauge<'service' | 'kind' | 'upstream'>
   readonly signalAge: Gauge<'service' | 'kind' | 'upstream'>
   readonly signalErrors: Counter<'service' | 'kind' | 'upstream'>
+  readonly vaultRequests: Counter<'op' | 'result'>
+  readonly vaultUp: Gauge
+  readonly vaultTokenTtl: Gauge
+  readonly secretResolutions: Counter<'service' | 'result'>
+  readonly secretRestarts: Counter<'service'>
+  readonly secretAge: Gauge<'service'>
+  readonly serviceUnavailable: Gauge<'service'>
+  /** Set by the daemon when Vault is configured: read at each scrape. */
+  vaultStatus: (() => { up: boolean, tokenTtlLeftMs: number | null, unavailable: readonly string[], ages: ReadonlyMap<string, number> }) | undefined
   /** Set by the daemon: the signals' statuses, read at each scrape. */
   signalStatuses: () => ReadonlyArray<{ service: string, kind: string, upstream: boolean, value?: number, ageMs?: number, errorsCount: number }> = () => []
 
@@ -116,6 +125,26 @@ export class DaemonMetrics {
     this.serviceDesired = new Gauge({ name: 'agentmesh_service_desired_replicas', help: 'Replicas the plan in force wants in this host\'s site, by service (the leader\'s decision; the same on every host that follows it).', labelNames: ['service'], registers })
     this.serviceTarget = new Gauge({ name: 'agentmesh_service_target_per_replica', help: 'Signal units one replica of the service handles (services[].targetPerReplica): desired × this is the load the plan is sized for.', labelNames: ['service'], registers })
     this.serviceWantedHere = new Gauge({ name: 'agentmesh_service_wanted_here_replicas', help: 'Replicas the plan in force wants on this host, by service, after this host\'s caps.', labelNames: ['service'], registers })
+    this.vaultRequests = new Counter({ name: 'agentmesh_vault_requests_total', help: 'Requests to Vault, by op (read, login, lookup, renew, health) and result (ok, or the error: unreachable, unavailable, forbidden, not-found, auth, tls, bad-response).', labelNames: ['op', 'result'], registers })
+    this.secretResolutions = new Counter({ name: 'agentmesh_secret_resolutions_total', help: 'Starts of agents that need secrets, by service and where the secrets came from (fresh: Vault; cached: memory, Vault not answering; failed: the start failed).', labelNames: ['service', 'result'], registers })
+    this.secretRestarts = new Counter({ name: 'agentmesh_secret_restarts_total', help: 'Agents restarted because a secret they were started with changed (restartOnChange), by service.', labelNames: ['service'], registers })
+    const vault = (): ReturnType<NonNullable<DaemonMetrics['vaultStatus']>> | undefined => this.vaultStatus?.()
+    this.vaultUp = new Gauge({
+      name: 'agentmesh_vault_up', help: '1 while Vault answers (unsealed), 0 while it does not; absent without a vault section.', registers,
+      collect () { this.reset(); const v = vault(); if (v !== undefined) this.set(v.up ? 1 : 0) },
+    })
+    this.vaultTokenTtl = new Gauge({
+      name: 'agentmesh_vault_token_ttl_seconds', help: 'Time left of the supervisor\'s Vault token (absent without a token or for one that never expires).', registers,
+      collect () { this.reset(); const v = vault(); if (v?.tokenTtlLeftMs !== null && v?.tokenTtlLeftMs !== undefined) this.set(v.tokenTtlLeftMs / 1000) },
+    })
+    this.secretAge = new Gauge({
+      name: 'agentmesh_secret_age_seconds', help: 'Per service, the age of the oldest copy in memory of its secrets (past vault.maxStaleMs a start needs Vault).', labelNames: ['service'], registers,
+      collect () { this.reset(); for (const [service, s] of vault()?.ages ?? []) this.set({ service }, s) },
+    })
+    this.serviceUnavailable = new Gauge({
+      name: 'agentmesh_service_unavailable', help: 'Services this host cannot start now because their secrets cannot be read (1), as reported to the site leader.', labelNames: ['service'], registers,
+      collect () { this.reset(); for (const service of vault()?.unavailable ?? []) this.set({ service }, 1) },
+    })
     const signalLabels = ['service', 'kind', 'upstream'] as const
     const signals = (): ReturnType<DaemonMetrics['signalStatuses']> => this.signalStatuses()
     const labelsOf = (s: { service: string, kind: string, upstream: boolean }): Record<'service' | 'kind' | 'upstream', string> => ({ service: s.service, kind: s.kind, upstream: String(s.upstream) })

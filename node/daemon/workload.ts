@@ -15,6 +15,7 @@ import { createSignal, SignalSet, type ServiceSignal, type SignalStatus } from '
 import type { DaemonConfig } from './config.js'
 import type { SignalScope } from './config-workload.js'
 import type { DaemonMetrics } from './metrics.js'
+import type { AgentSecrets } from '../secrets/agent-secrets.js'
 import type { ContainerRuntime, SamplesReading, SignalSource } from '../core/ports.js'
 import { NoSignals, NullRuntime } from './null-ports.js'
 
@@ -26,7 +27,8 @@ export function agentEnv (config: DaemonConfig, service: string): Record<string,
   return { AGENTMESH_SERVICE: service, AGENTMESH_SITE: config.site, AGENTMESH_HOST: config.hostId }
 }
 
-export function buildRuntime (config: DaemonConfig, log: Logger, metrics: DaemonMetrics): StatusRuntime {
+/** Builds the runtime; with `secrets` (a vault section), every start gets its service's secrets first. */
+export function buildRuntime (config: DaemonConfig, log: Logger, metrics: DaemonMetrics, secrets?: AgentSecrets): StatusRuntime {
   const kind = config.runtime.kind
   if (kind === 'none') return new NullRuntime()
   const runtime = kind === 'docker'
@@ -39,7 +41,9 @@ export function buildRuntime (config: DaemonConfig, log: Logger, metrics: Daemon
     const spec = config.agents[service]
     return spec === undefined ? undefined : { ...spec, env: { ...spec.env, ...agentEnv(config, service) } }
   }
-  return new RuntimeDriver({ hostId: config.hostId, site: config.site, specFor }, { runtime, metrics: runtimeMetrics(metrics), log })
+  const driver = new RuntimeDriver({ hostId: config.hostId, site: config.site, specFor, ...(secrets === undefined ? {} : { preparer: secrets }) }, { runtime, metrics: runtimeMetrics(metrics), log })
+  secrets?.setRetire(async (id, service) => await driver.retire(id, service))
+  return driver
 }
 
 function runtimeMetrics (m: DaemonMetrics): RuntimeMetricsSink {

@@ -36,7 +36,18 @@ export interface AgentSpec {
   networkMode: NetworkMode
   /** Grace between the polite stop (SIGTERM) and the kill. */
   stopTimeoutMs: number
+  /** Docker: where the agent's secret files appear inside its container (default /run/secrets). */
+  secretsPath?: string
+  /**
+   * Set for one start by the secrets (node/secrets/agent-secrets.ts): a folder on a host tmpfs
+   * holding this agent's secret files. Docker bind-mounts `hostDir` read-only at `containerDir`;
+   * both runtimes tell the agent where the files are in AGENTMESH_SECRETS_DIR.
+   */
+  secretFiles?: { hostDir: string, containerDir: string }
 }
+
+/** The environment variable naming an agent's secret files folder (as the agent sees it). */
+export const SECRETS_DIR_ENV = 'AGENTMESH_SECRETS_DIR'
 
 /** A listener for runtime events (a container started, died, was removed behind our back). */
 export type RuntimeChangeListener = () => void
@@ -160,7 +171,13 @@ export function validateAgentSpec (spec: AgentSpec, labels: Readonly<Record<stri
   if (!(Number.isFinite(spec.stopTimeoutMs) && spec.stopTimeoutMs >= 0)) problems.push('stopTimeoutMs must be a non-negative number')
   if (spec.command !== undefined && (spec.command.length === 0 || spec.command.some(a => typeof a !== 'string'))) problems.push('command must be a non-empty list of strings')
   for (const k of Object.keys(spec.env)) if (k === '' || k.includes('=')) problems.push(`env name "${k}" is invalid`)
+  if (spec.secretsPath !== undefined && !isAbsolutePath(spec.secretsPath)) problems.push(`secretsPath must be an absolute path other than /, got ${spec.secretsPath}`)
+  if (spec.secretFiles !== undefined && (!isAbsolutePath(spec.secretFiles.hostDir) || !isAbsolutePath(spec.secretFiles.containerDir))) problems.push('secretFiles needs absolute paths')
   if (problems.length > 0) throw new RuntimeError(RuntimeErrorCode.SpecInvalid, `agent spec for ${spec.service}: ${problems.join('; ')}`)
+}
+
+function isAbsolutePath (p: string): boolean {
+  return p.startsWith('/') && p !== '/' && !p.split('/').includes('..')
 }
 
 /** An AbortSignal that fires when the caller's fires or after `timeoutMs`, whichever is first. */

@@ -18,7 +18,7 @@ import type Docker from 'dockerode'
 import { pino, type Logger } from 'pino'
 import { OWNER_LABELS, type ContainerState, type ObservedContainer } from '../core/reconcile.js'
 import {
-  RUNTIME_DEFAULTS, RuntimeError, RuntimeErrorCode, hasServiceLabel, throwIfAborted, validateAgentSpec, withTimeout,
+  RUNTIME_DEFAULTS, RuntimeError, RuntimeErrorCode, SECRETS_DIR_ENV, hasServiceLabel, throwIfAborted, validateAgentSpec, withTimeout,
   type AgentRuntime, type AgentSpec, type RuntimeChangeListener,
 } from './container-runtime.js'
 
@@ -194,15 +194,20 @@ class DockerRuntime implements AgentRuntime {
   private createOptions (spec: AgentSpec, labels: Readonly<Record<string, string>>): Docker.ContainerCreateOptions {
     const prefix = this.init.namePrefix ?? 'agentmesh'
     const safeService = spec.service.replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, 64)
+    const files = spec.secretFiles
+    const env = files === undefined ? spec.env : { ...spec.env, [SECRETS_DIR_ENV]: files.containerDir }
     return {
       name: `${prefix}-${safeService}-${Math.random().toString(16).slice(2, 10)}`,
       Image: spec.image,
       ...(spec.command === undefined ? {} : { Cmd: [...spec.command] }),
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       Labels: { ...labels },
       StopTimeout: Math.ceil(spec.stopTimeoutMs / 1000),
       HostConfig: {
         NetworkMode: spec.networkMode,
+        // Secret files: a folder on the host's tmpfs, read-only in the container (so on a tmpfs
+        // there too, never in the container's writable layer on disk).
+        ...(files === undefined ? {} : { Mounts: [{ Type: 'bind', Source: files.hostDir, Target: files.containerDir, ReadOnly: true }] }),
         RestartPolicy: { Name: spec.restartPolicy === 'no' ? '' : spec.restartPolicy },
         ...(spec.cpuMillis === undefined ? {} : { NanoCpus: spec.cpuMillis * 1_000_000 }),
         ...(spec.memoryMib === undefined ? {} : { Memory: spec.memoryMib * 1024 * 1024 }),

@@ -28,7 +28,7 @@ import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import type { ObservedContainer } from '../core/reconcile.js'
 import {
-  RUNTIME_DEFAULTS, RuntimeError, RuntimeErrorCode, throwIfAborted, validateAgentSpec,
+  RUNTIME_DEFAULTS, RuntimeError, RuntimeErrorCode, SECRETS_DIR_ENV, throwIfAborted, validateAgentSpec,
   type AgentRuntime, type AgentSpec, type RuntimeChangeListener,
 } from './container-runtime.js'
 
@@ -171,7 +171,7 @@ class ProcessAgentRuntime implements ProcessRuntime {
       child = spawn(argv[0], argv.slice(1), {
         detached: true, // own session and process group: survives us, and a group kill reaches its children
         stdio: ['ignore', logFd, logFd],
-        env: baseEnv(spec.env),
+        env: baseEnv(spec.secretFiles === undefined ? spec.env : { ...spec.env, [SECRETS_DIR_ENV]: spec.secretFiles.hostDir }),
         ...(this.init.cwd === undefined ? {} : { cwd: this.init.cwd }),
       })
       await new Promise<void>((resolve, reject) => {

@@ -9,8 +9,14 @@
  *   retry with capped exponential backoff, announced through `onChange`, so any loop that
  *   re-observes on change retries without a timer of its own. It records start latency (first
  *   observation of 'running' minus the start call) and counts through a `RuntimeMetricsSink`.
+ *
+ * A `StartPreparer` (the service's secrets, node/secrets/agent-secrets.ts) may complete each
+ * start: it resolves what the spec lacks (secret env, a secret files folder) and extra labels,
+ * or fails the start with its own coded error (E_VAULT_*), which `apply` passes on unchanged.
+ * Services it cannot start now are carried in every observation (`unavailable`), for the core.
  */
 import { pino, type Logger } from 'pino'
+import { CodedError } from '../../protocol/errors.js'
 import type { ContainerAction, ObservedContainer } from '../core/reconcile.js'
 import type { ContainerRuntime, RuntimeObservation } from '../core/ports.js'
 import {
@@ -33,6 +39,27 @@ export interface RuntimeMetricsSink {
   startFailed: (service: string) => void
 }
 
+/** What a preparer hands back for one start. */
+export interface PreparedStart {
+  spec: AgentSpec
+  /** Added to the owner labels. */
+  labels: Readonly<Record<string, string>>
+  /** The start failed after preparing: undo (remove a secrets folder, say). */
+  abandon: () => void
+}
+
+/** Completes starts, learns of observations, and names services it cannot start now. */
+export interface StartPreparer {
+  /** Throws a coded error (kept as it is) when the start cannot go ahead. */
+  prepare: (spec: AgentSpec, signal?: AbortSignal) => Promise<PreparedStart>
+  /** Every observation that reached the runtime. */
+  observed: (containers: readonly ObservedContainer[]) => void
+  /** Services this host cannot start now, sorted. */
+  unavailable: () => string[]
+  /** Called when `unavailable` changed or something wants a fresh observation. Returns the unsubscribe. */
+  onChange: (listener: () => void) => () => void
+}
+
 export const NOOP_RUNTIME_METRICS: RuntimeMetricsSink = {
   startLatency: () => {}, action: () => {}, runtimeUp: () => {}, startFailed: () => {},
 }
@@ -49,6 +76,8 @@ export interface RuntimeDriverInit {
   /** Backoff of the retries while the runtime is unavailable: first delay and cap, ms. */
   retryMsMin?: number
   retryMsMax?: number
+  /** Completes each start (secrets); none: the spec as it is. */
+  preparer?: StartPreparer
 }
 
 export interface RuntimeDriverComponents {
@@ -94,7 +123,9 @@ export class RuntimeDriver implements ContainerRuntime {
   }
 
   async start (): Promise<void> {
-    this.unsubscribe = this.runtime.onChange(() => this.emitChange())
+    const off = this.runtime.onChange(() => this.emitChange())
+    const offPreparer = this.init.preparer?.onChange(() => this.emitChange())
+    this.unsubscribe = () => { off(); offPreparer?.() }
     await this.runtime.start()
   }
 
@@ -103,6 +134,23 @@ export class RuntimeDriver implements ContainerRuntime {
     this.retryTimer = undefined
     this.unsubscribe?.()
     await this.runtime.stop()
+  }
+
+  /**
+   * Stops one agent outside the plan (a secret it was started with changed): the next
+   * observation shows one replica fewer, and the plan starts a replacement.
+   */
+  async retire (containerId: string, service: string, signal?: AbortSignal): Promise<void> {
+    const timeoutMs = this.init.specFor(service)?.stopTimeoutMs ?? this.init.defaultStopTimeoutMs ?? 10_000
+    try {
+      await this.runtime.stopAgent(containerId, timeoutMs, signal)
+      this.metrics.action('stop', 'ok')
+    } catch (err) {
+      this.metrics.action('stop', 'failed')
+      throw asRuntimeError(err)
+    } finally {
+      this.emitChange()
+    }
   }
 
   /** The daemon's port takes one listener at a time; more are allowed here. */
@@ -132,13 +180,19 @@ export class RuntimeDriver implements ContainerRuntime {
       this.lastError = undefined
       this.metrics.runtimeUp(true)
       this.notePendingStarts(containers)
-      return { containers, ok: true }
+      this.init.preparer?.observed(containers)
+      return { containers, ok: true, ...this.unavailable() }
     } catch (err) {
       const e = asRuntimeError(err)
       if (e.code === RuntimeErrorCode.Aborted) throw e // shutting down: nothing to report
       this.noteFailure(e)
-      return { containers: this.lastKnown, ok: false }
+      return { containers: this.lastKnown, ok: false, ...this.unavailable() }
     }
+  }
+
+  private unavailable (): { unavailable?: string[] } {
+    const list = this.init.preparer?.unavailable() ?? []
+    return list.length === 0 ? {} : { unavailable: list }
   }
 
   async apply (action: ContainerAction, signal?: AbortSignal): Promise<void> {
@@ -146,8 +200,10 @@ export class RuntimeDriver implements ContainerRuntime {
       await this.perform(action, signal)
       this.metrics.action(action.type, 'ok')
     } catch (err) {
-      const e = asRuntimeError(err)
       this.metrics.action(action.type, 'failed')
+      // A preparer's own coded error (E_VAULT_*) says what went wrong better than a wrapping.
+      if (err instanceof CodedError && !(err instanceof RuntimeError)) throw err
+      const e = asRuntimeError(err)
       if (e.code === RuntimeErrorCode.Unavailable) this.noteFailure(e)
       throw e
     }
@@ -158,9 +214,16 @@ export class RuntimeDriver implements ContainerRuntime {
       case 'start': {
         const spec = this.init.specFor(action.service)
         if (spec === undefined) throw new RuntimeError(RuntimeErrorCode.UnknownService, `no spec for service ${action.service}`)
-        const labels = ownerLabels({ service: action.service, site: this.init.site, hostId: this.init.hostId, term: action.term }, this.init.extraLabels)
         const startedAtMs = this.clock()
-        const id = await this.runtime.startAgent(spec, labels, signal)
+        const prepared = this.init.preparer === undefined ? { spec, labels: {}, abandon: () => {} } : await this.init.preparer.prepare(spec, signal)
+        const labels = ownerLabels({ service: action.service, site: this.init.site, hostId: this.init.hostId, term: action.term }, { ...this.init.extraLabels, ...prepared.labels })
+        let id: string
+        try {
+          id = await this.runtime.startAgent(prepared.spec, labels, signal)
+        } catch (err) {
+          prepared.abandon()
+          throw err
+        }
         this.trackStart(id, action.service, startedAtMs)
         return
       }

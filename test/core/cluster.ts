@@ -47,6 +47,8 @@ interface Host {
   signals: SignalSample[]
   /** What the core last asked to persist: survives crashes, like a state file. */
   persisted: PersistentState | undefined
+  /** Services this host's runtime cannot start (their secrets cannot be read, say): starts of them fail. */
+  unavailable: string[]
 }
 
 const SAMPLE_INTERVAL_MS = 500
@@ -75,7 +77,7 @@ export class Cluster {
     for (const spec of opts.hosts) {
       this.hosts.set(spec.hostId, {
         spec, core: undefined as unknown as SupervisorCore, up: false, incarnation: 0, containers: [],
-        nextContainer: 0, tickGeneration: 0, events: [], signals: [], persisted: undefined,
+        nextContainer: 0, tickGeneration: 0, events: [], signals: [], persisted: undefined, unavailable: [],
       })
       this.start(spec.hostId)
     }
@@ -101,7 +103,7 @@ export class Cluster {
       seed: this.rng.int(2 ** 31), startMs: this.nowMs, persisted: h.persisted,
       bootstrapExpect: [...this.hosts.values()].filter(o => o.spec.site === h.spec.site).length,
     })
-    this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true })
+    this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true, unavailable: h.unavailable })
     this.schedulePoll(h, h.incarnation)
   }
 
@@ -113,7 +115,7 @@ export class Cluster {
     this.schedule(this.nowMs + SAMPLE_INTERVAL_MS, () => {
       if (!h.up || h.incarnation !== incarnation) return
       if (h.signals.length > 0) this.input(h, { type: 'samples', signals: h.signals, capacity: capacity(h.spec.slots ?? 8) })
-      this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true })
+      this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true, unavailable: h.unavailable })
       this.schedulePoll(h, incarnation)
     })
   }
@@ -137,6 +139,22 @@ export class Cluster {
 
   heal (): void {
     this.group.clear()
+  }
+
+  /** The host's runtime cannot start these services from now on (and says so in its observations). */
+  setUnavailable (hostId: string, services: string[]): void {
+    const h = this.host(hostId)
+    h.unavailable = services
+    this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true, unavailable: h.unavailable })
+  }
+
+  /** A container of the host exits and is gone (a crash its runtime cleaned up). */
+  loseContainer (hostId: string, service: string): void {
+    const h = this.host(hostId)
+    const victim = h.containers.find(c => c.labels[OWNER_LABELS.service] === service)
+    if (victim === undefined) throw new Error(`${hostId} runs no ${service}`)
+    h.containers = h.containers.filter(c => c !== victim)
+    this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true, unavailable: h.unavailable })
   }
 
   setSignal (hostId: string, service: string, value: number, upstream = false): void {
@@ -216,7 +234,7 @@ export class Cluster {
     if (observe) {
       const gen = h.incarnation
       this.schedule(this.nowMs + 1, () => {
-        if (h.incarnation === gen) this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true })
+        if (h.incarnation === gen) this.input(h, { type: 'observed', containers: h.containers, runtimeOk: true, unavailable: h.unavailable })
       })
     }
     this.scheduleTick(h)
@@ -238,6 +256,7 @@ export class Cluster {
       case 'action': {
         const a = out.action
         if (a.type === 'start') {
+          if (h.unavailable.includes(a.service)) return true // the start fails, as a daemon's would
           h.containers = [...h.containers, {
             id: `${h.spec.hostId}-c${h.nextContainer++}`, state: 'running', createdAt: this.nowMs,
             labels: { [OWNER_LABELS.service]: a.service, [OWNER_LABELS.site]: h.spec.site, [OWNER_LABELS.host]: h.spec.hostId, [OWNER_LABELS.term]: String(a.term) },

@@ -34,6 +34,19 @@ function placed (a: Assignments, service: string): number {
 }
 
 describe('place', () => {
+  it('gives a host that cannot start a service no new replica of it, and keeps only the ones it holds', () => {
+    const unavailable = (hostId: string, held: number): PlacementHost => ({ ...hostOf(hostId, 4), unavailable: new Map([['a', held]]) })
+    const previous = assignments({ h1: { a: 3 }, h2: { a: 1 } })
+    const r = place({ services: [serviceSpec('a'), serviceSpec('b')], desired: new Map([['a', 5], ['b', 2]]), hosts: [unavailable('h1', 1), hostOf('h2', 4), hostOf('h3', 4)], previous })
+    assert.equal(count(r.assignments, 'h1', 'a'), 1, 'the one replica h1 runs stays')
+    assert.equal(placed(r.assignments, 'a'), 5, 'the rest go to hosts that can start them')
+    assert.equal(placed(r.assignments, 'b'), 2)
+    assert.ok(count(r.assignments, 'h1', 'b') > 0, 'other services still go to h1')
+    const none = place({ services: [serviceSpec('a')], desired: new Map([['a', 2]]), hosts: [unavailable('h1', 0)], previous: new Map() })
+    assert.equal(placed(none.assignments, 'a'), 0)
+    assert.equal(none.unplaced.get('a'), 2, 'what no host can start is unplaced')
+  })
+
   it('spreads replicas over hosts with the fewest of the service', () => {
     const hosts = ['h1', 'h2', 'h3'].map(id => hostOf(id, 4))
     const r = place({ services: [serviceSpec('a')], desired: new Map([['a', 5]]), hosts, previous: new Map() })

@@ -41,8 +41,8 @@ describe('supervise and status commands', () => {
     const text = renderStatus({
       hostId: 'a1', site: 'A', role: 'leader', term: 3, leaderId: 'a1', incarnation: 2, peerId: 'P', connections: 1, partitioned: false,
       version: '0.1.0', uptimeMs: 1000, addrs: [], gossipMeshPeers: { site: 1, global: 1 }, capacity: { slots: 4, cpuMillis: 4000, memoryMib: 4096 },
-      runtime: { name: 'none', ok: true, running: {}, starting: {} }, signals: { name: 'none', signals: [] }, plan: { term: 3, version: 4, leaderId: 'a1' },
-      peers: [{ hostId: 'a2', state: 'suspect', incarnation: 1, term: 3, leaderId: 'a1', priority: 0, planVersion: 4, runtimeOk: true, running: {}, labels: {}, peerId: null, lastHeardAgoMs: 1500, connected: false }],
+      runtime: { name: 'none', ok: true, running: {}, starting: {}, unavailable: [] }, signals: { name: 'none', signals: [] }, plan: { term: 3, version: 4, leaderId: 'a1' }, vault: null,
+      peers: [{ hostId: 'a2', state: 'suspect', incarnation: 1, term: 3, leaderId: 'a1', priority: 0, planVersion: 4, runtimeOk: true, running: {}, unavailable: [], labels: {}, peerId: null, lastHeardAgoMs: 1500, connected: false }],
     }, { sites: [{ site: 'A', local: true, leaderId: 'a1', term: 3, hostsAlive: 1, slotsFree: 4, slotsTotal: 8, seenAgoMs: 0, services: [] }] })
     assert.match(text, /host a1 {2}site A {2}role leader {2}term 3 {2}leader a1/)
     assert.match(text, /a2\s+suspect\s+follower\s+1\s+3\s+1\.5 s\s+no/)

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { CONFIG_FIELDS, envName, parseConfig, SERVICE_FIELDS } from '../../node/daemon/config.js'
 import { AGENT_FIELDS, MQTT_COMMON_FIELDS, SIGNAL_COMMON_FIELDS, SIGNAL_FIELDS } from '../../node/daemon/config-workload.js'
+import { SECRET_FIELDS } from '../../node/daemon/config-vault.js'
 import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 import { REPO_ROOT, writeSwarmKey } from './harness.js'
 
@@ -119,7 +120,7 @@ describe('daemon config', () => {
       assert.ok(readme.includes(envName(f.path)), `README lacks ${envName(f.path)}`)
     }
     for (const f of SERVICE_FIELDS) assert.ok(readme.includes(`\`${f.path}\``), `README lacks service field ${f.path}`)
-    for (const f of [...AGENT_FIELDS, ...SIGNAL_COMMON_FIELDS, ...MQTT_COMMON_FIELDS, ...Object.values(SIGNAL_FIELDS).flat()]) {
+    for (const f of [...AGENT_FIELDS, ...SECRET_FIELDS, ...SIGNAL_COMMON_FIELDS, ...MQTT_COMMON_FIELDS, ...Object.values(SIGNAL_FIELDS).flat()]) {
       assert.ok(readme.includes(`| \`${f.path}\` |`), `README lacks agent or signal field ${f.path}`)
     }
   })
@@ -210,5 +211,88 @@ describe('daemon config', () => {
       const p = problems(MINIMAL + 'services: [{name: a}]\n', { AGENTMESH_SIGNALS: '[{service: b, kind: push}]' })
       assert.ok(p.some(x => x.startsWith('env AGENTMESH_SIGNALS signals[0].service')), p.join('\n'))
     })
+  })
+})
+
+describe('daemon config: vault and secrets', () => {
+  const ca = join(dir, 'ca.pem')
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
+  const sid = join(dir, 'vault.sid')
+  writeFileSync(sid, 'secret-id\n', { mode: 0o600 })
+  const leaky = join(dir, 'leaky.sid')
+  writeFileSync(leaky, 'secret-id\n', { mode: 0o644 })
+  const shm = mkdtempSync('/dev/shm/agentmesh-config-test-')
+  const VAULT = MINIMAL + [
+    `vault: {address: "https://vault.example:8200/", caFile: ${ca}, auth: {roleId: role-1, secretIdFile: ${sid}}}`,
+    `runtime: {kind: process, secretsDir: ${shm}}`,
+    'services:',
+    '  - name: ingest',
+    '    agent: {command: [agent], env: {BROKER: x}}',
+    '    secrets:',
+    '      - {path: agents/ingest, key: password, env: MQTT_PASSWORD, restartOnChange: true}',
+    '      - {mount: kv, path: agents/ingest, key: dsn, file: dsn, version: 3}',
+    '',
+  ].join('\n')
+
+  it('builds the vault section and each service\'s secrets, with their defaults', () => {
+    const c = parse(VAULT)
+    assert.equal(c.vault?.address, 'https://vault.example:8200')
+    assert.equal(c.vault?.auth.method, 'approle')
+    assert.equal(c.vault?.auth.mount, 'approle')
+    assert.equal(c.vault?.maxStaleMs, 300_000)
+    assert.equal(c.vault?.refreshIntervalMs, 60_000)
+    assert.deepEqual(c.secrets.ingest, [
+      { mount: 'secret', path: 'agents/ingest', version: 0, key: 'password', env: 'MQTT_PASSWORD', restartOnChange: true },
+      { mount: 'kv', path: 'agents/ingest', version: 3, key: 'dsn', file: 'dsn', restartOnChange: false },
+    ])
+    assert.equal(parse(MINIMAL).vault, undefined, 'no vault section: no Vault')
+  })
+
+  it('takes the swarm key from Vault instead of a file (no file needed), and names the default secrets folder', () => {
+    const c = parse(`site: a\nhostId: h\nvault: {address: "http://127.0.0.1:8200", auth: {method: token, tokenFile: ${sid}}}\nnetwork: {swarmKeyVault: {path: agentmesh/mesh}}\nhttp: {tokenVault: {path: agentmesh/mesh}}\n`)
+    assert.deepEqual(c.network.swarmKeyVault, { mount: 'secret', path: 'agentmesh/mesh', key: 'swarm_key' })
+    assert.deepEqual(c.http.tokenVault, { mount: 'secret', path: 'agentmesh/mesh', key: 'token' })
+    assert.match(c.runtime.secretsDir, /^\/dev\/shm\/agentmesh-\d+\/secrets$/)
+    assert.equal(parse(MINIMAL, { RUNTIME_DIRECTORY: '/run/agentmesh' }).runtime.secretsDir, '/run/agentmesh/secrets')
+    assert.equal(parse(MINIMAL, { XDG_RUNTIME_DIR: '/run/user/1000' }).runtime.secretsDir, '/run/user/1000/agentmesh/secrets')
+  })
+
+  it('reports every Vault and secrets problem at once, naming each field', () => {
+    const p = problems([
+      'site: a',
+      'hostId: h',
+      `network: {swarmKeyFile: ${swarm}, swarmKeyVault: {path: "../up"}}`,
+      `http: {tokenFile: ${sid}, tokenVault: {path: agentmesh/mesh}}`,
+      `vault: {address: "http://user:pw@vault:8200", caFile: ${ca}, colour: red, auth: {method: approle, secretIdFile: ${leaky}, shade: x}, retryMsMin: 5000, retryMsMax: 1000}`,
+      'runtime: {kind: process, secretsDir: /var/tmp}',
+      'services:',
+      '  - name: ingest',
+      '    agent: {command: [agent], env: {TOKEN: x}}',
+      '    secrets:',
+      '      - {path: agents/ingest, env: TOKEN}',
+      '      - {path: agents/ingest, key: k, env: AGENTMESH_X, file: f}',
+      '      - {path: "/abs//path", key: k, file: "../escape", colour: blue}',
+      '      - {path: agents/ingest, key: k, file: dsn}',
+      '      - {path: agents/ingest, key: k2, file: dsn, version: -1, restartOnChange: maybe}',
+      '',
+    ].join('\n'))
+    const text = p.join('\n')
+    for (const field of [
+      'network.swarmKeyVault.path', 'http.tokenVault.path', 'vault.address', 'vault.colour', 'vault.auth.shade', 'vault.auth.roleId', 'vault.auth.secretIdFile', 'vault.retryMsMin',
+      'runtime.secretsDir', 'services[0].secrets[0].key', 'services[0].secrets[0].env', 'services[0].secrets[1]', 'services[0].secrets[2].path', 'services[0].secrets[2].file', 'services[0].secrets[2].colour',
+      'services[0].secrets[4].file', 'services[0].secrets[4].version', 'services[0].secrets[4].restartOnChange',
+    ]) {
+      assert.ok(text.includes(` ${field}:`), `no problem names ${field}:\n${text}`)
+    }
+    assert.match(text, /vault\.address: must be https:\/\/HOST:PORT .*\*\*\*@vault/, 'the user info in a bad address is not echoed')
+    assert.doesNotMatch(text, /user:pw/)
+    assert.match(text, /vault\.auth\.secretIdFile: AppRole secret id file .* is accessible to every user/)
+    assert.match(text, /runtime\.secretsDir: \/var\/tmp is not on a tmpfs/)
+  })
+
+  it('refuses secrets, a swarm key or a token from Vault without vault.address', () => {
+    const p = problems(MINIMAL + 'http: {tokenVault: {path: x}}\nservices:\n  - name: a\n    secrets: [{path: p, key: k, env: K}]\n')
+    assert.ok(p.some(x => x.includes(' http.tokenVault.path: needs vault.address')), p.join('\n'))
+    assert.ok(p.some(x => x.includes(' services[0].secrets: needs vault.address')), p.join('\n'))
   })
 })

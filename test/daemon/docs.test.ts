@@ -8,13 +8,14 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { DaemonErrorCode, HttpErrorCode } from '../../node/daemon/errors.js'
 import { DaemonMetrics } from '../../node/daemon/metrics.js'
+import { VaultErrorCode } from '../../node/secrets/vault-errors.js'
 import { REPO_ROOT } from './harness.js'
 
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
 
 describe('the README and the daemon agree', () => {
-  it('names every HTTP and daemon error code', () => {
-    for (const code of [...Object.values(HttpErrorCode), ...Object.values(DaemonErrorCode)]) {
+  it('names every HTTP, daemon and Vault error code', () => {
+    for (const code of [...Object.values(HttpErrorCode), ...Object.values(DaemonErrorCode), ...Object.values(VaultErrorCode)]) {
       assert.ok(readme.includes(`\`${code}\``), `README lacks ${code}`)
     }
   })

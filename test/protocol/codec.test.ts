@@ -366,6 +366,11 @@ interface LimitCase {
 
 const LIMIT_CASES: LimitCase[] = [
   {
+    what: 'unavailable services on a heartbeat',
+    limit: PROTOCOL_LIMITS.maxServices,
+    build: (n) => heartbeatMessage({ unavailableServices: range(n).map((i) => `service-${i}`) }),
+  },
+  {
     what: 'labels on a heartbeat',
     limit: PROTOCOL_LIMITS.maxLabels,
     build: (n) => heartbeatMessage({ labels: new Map(range(n).map((i) => [`key-${i}`, 'v'])) }),
@@ -467,6 +472,15 @@ describe('limits', () => {
       assertRefused(() => decodeMessage(frame), ProtocolErrorCode.Limit)
     })
   }
+
+  test('a heartbeat\'s unavailable services (field 11) come back; an empty list reads as absent, as from an older peer', () => {
+    const m = heartbeatMessage({ unavailableServices: ['ingest', 'detector'] })
+    assert.deepStrictEqual(decodeMessage(encodeMessage(m)), m)
+    const empty = decodeMessage(encodeMessage(heartbeatMessage({ unavailableServices: [] })))
+    assert.deepStrictEqual(empty, heartbeatMessage({}))
+    assert.deepStrictEqual(encodeMessage(heartbeatMessage({ unavailableServices: [] })), encodeMessage(heartbeatMessage({})), 'nothing on the wire for none')
+    assertRefused(() => encodeMessage(heartbeatMessage({ unavailableServices: ['s'.repeat(PROTOCOL_LIMITS.maxIdBytes + 1)] })), ProtocolErrorCode.Limit)
+  })
 
   test('a plan host listing a replica count per service of another length is refused both ways as invalid', () => {
     const message = planMessage({ services: ['a', 'b'], hosts: [{ hostId: 'h1', replicas: [1] }] })

@@ -40,7 +40,7 @@ export function toWireEnvelope (m: Message): wire.Envelope {
   const { body, ...fields } = m
   const env: wire.Envelope = { ...fields }
   switch (body.kind) {
-    case 'heartbeat': env.heartbeat = body.heartbeat; break
+    case 'heartbeat': env.heartbeat = { ...body.heartbeat, unavailableServices: body.heartbeat.unavailableServices ?? [] }; break
     case 'voteRequest': env.voteRequest = body.voteRequest; break
     case 'vote': env.vote = body.vote; break
     case 'leave': env.leave = {}; break

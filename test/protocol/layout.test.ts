@@ -22,6 +22,7 @@ const RULES: Array<{ from: string, forbidden: string[], why: string }> = [
   { from: 'node/core/', forbidden: ['node/daemon/', 'node/runtime/', 'node/signals/', 'sim/', 'cli/', 'bench/', 'test/'], why: 'the core imports only protocol/' },
   { from: 'node/runtime/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
   { from: 'node/signals/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
+  { from: 'node/secrets/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
   { from: 'node/', forbidden: ['sim/', 'cli/', 'bench/', 'test/'], why: 'the daemon shell does not know the simulator or the command line' },
   { from: 'sim/', forbidden: ['node/daemon/', 'node/runtime/', 'node/signals/', 'cli/', 'bench/', 'test/'], why: 'the simulator runs the core, not the daemon' },
 ]
@@ -51,7 +52,7 @@ describe('the layout', () => {
   const files = ['protocol', 'node', 'sim', 'cli'].flatMap(sources)
 
   it('has sources in every folder the architecture names', () => {
-    for (const dir of ['protocol/', 'node/core/', 'node/daemon/', 'node/runtime/', 'node/signals/', 'sim/', 'cli/']) {
+    for (const dir of ['protocol/', 'node/core/', 'node/daemon/', 'node/runtime/', 'node/signals/', 'node/secrets/', 'sim/', 'cli/']) {
       assert.ok(files.some(f => f.startsWith(dir)), `no sources under ${dir}`)
     }
   })
