@@ -7,6 +7,8 @@
  * /proc/PID/environ and from their files. Every log line, event, /v1 answer, metric and file
  * in the data dirs is scanned for the secret values at the end.
  */
+import { Value } from '@sinclair/typebox/value'
+import { Status } from '../../node/daemon/api-schema.js'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -281,6 +283,9 @@ describe('end to end: secrets from Vault (the stand-in) for agents and for the m
     haystacks.push(['events', events.join('\n')])
     for (const s of cluster.sups) {
       for (const path of ['/v1/status', '/v1/plan', '/v1/sites']) haystacks.push([`${s.hostId} ${path}`, JSON.stringify(await s.get(path))])
+      // The status with a vault section matches the API's schema (closed: nothing undocumented).
+      const st = await s.get('/v1/status')
+      assert.deepEqual([...Value.Errors(Status, st)].map(e => `${e.path}: ${e.message}`), [], `${s.hostId} /v1/status`)
       haystacks.push([`${s.hostId} /metrics`, await s.metricsText()])
       for (const f of filesUnder(s.dir)) haystacks.push([f, readFileSync(f, 'latin1')])
     }
