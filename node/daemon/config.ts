@@ -14,9 +14,10 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { parseDocument } from 'yaml'
 import { YamlSource } from '../core/yaml-source.js'
+import { readServiceSpec } from '../core/service-spec-reader.js'
 import { PROTOCOL_LIMITS, utf8Length } from '../../protocol/index.js'
 import { DEFAULT_TIMINGS, TIMING_PROFILES, timingProblems, type CoreTimings } from '../core/config.js'
-import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ScalingRules, type ServiceSpec } from '../core/service-spec.js'
+import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, type ServiceSpec } from '../core/service-spec.js'
 import type { AgentSpec } from '../runtime/container-runtime.js'
 import { checkAgentsForRuntime, readAgent, readSignals, type SignalEntry, type Where } from './config-workload.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
@@ -156,10 +157,10 @@ export const SERVICE_FIELDS: readonly ServiceFieldDef[] = [
   { path: 'slotsPerReplica', default: '1', doc: 'Agent slots one replica takes.' },
   { path: 'upstream.name', default: 'none', doc: 'Upstream signal (a broker, say) whose saturation stops scale-up.' },
   { path: 'upstream.saturatedAt', default: '0.9', doc: 'Saturation (0–1) at or above which scale-up stops.' },
-  { path: 'scaleUp.stabilizationMs', default: String(DEFAULT_SCALE_UP.stabilizationMs), doc: 'Like the HPA\'s `behavior.scaleUp.stabilizationWindowSeconds`, in ms.' },
-  { path: 'scaleUp.policies', default: '100 % or 4 pods per 15 000 ms', doc: 'List of `{type: pods|percent, value, periodMs}` rate limits.' },
+  { path: 'scaleUp.stabilizationMs', default: String(DEFAULT_SCALE_UP.stabilizationMs), doc: 'Like the HPA\'s `behavior.scaleUp.stabilizationWindowSeconds`: whole ms, or a duration such as `30s`.' },
+  { path: 'scaleUp.policies', default: '100 % or 4 pods per 15 000 ms', doc: 'List of `{type: pods|percent, value, periodMs}` rate limits (`periodMs` in ms, or `15s`).' },
   { path: 'scaleUp.selectPolicy', default: 'max', doc: '`max`, `min` or `disabled`.' },
-  { path: 'scaleDown.stabilizationMs', default: String(DEFAULT_SCALE_DOWN.stabilizationMs), doc: 'Scale-down stabilisation window, in ms.' },
+  { path: 'scaleDown.stabilizationMs', default: String(DEFAULT_SCALE_DOWN.stabilizationMs), doc: 'Scale-down stabilisation window: whole ms, or a duration such as `5m`.' },
   { path: 'scaleDown.policies', default: '100 % per 15 000 ms', doc: 'As for scaleUp.' },
   { path: 'scaleDown.selectPolicy', default: 'max', doc: 'As for scaleUp.' },
   { path: 'secrets', default: '[]', doc: 'Secrets from Vault each agent of the service receives (see the `services[].secrets[]` table and Secrets).' },
@@ -647,7 +648,8 @@ function absolute (p: string, baseDir: string): string {
 
 // ---- services ------------------------------------------------------------------------------
 
-const SERVICE_TOP = ['agent', 'secrets', 'name', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown']
+/** A service's fields besides the core's ServiceSpec (node/core/service-spec-reader.ts reads those, for scenarios too). */
+const DAEMON_SERVICE_FIELDS = ['agent', 'secrets'] as const
 
 /**
  * A list section (`services`, `signals`) from the file, or from its environment variable (YAML
@@ -690,7 +692,7 @@ function readServices (fileValueRaw: unknown, r: Reader, env: Env): { specs: Ser
   const specs: ServiceSpec[] = []
   const names = new Set<string>()
   v.forEach((s: unknown, i) => {
-    const spec = readService(s, ['services', i], where)
+    const spec = readServiceSpec(s, ['services', i], where, DAEMON_SERVICE_FIELDS)
     if (spec === undefined) return
     if (names.has(spec.name)) where(['services', i, 'name'], `duplicate service name "${spec.name}"`)
     names.add(spec.name)
@@ -705,91 +707,5 @@ function readServices (fileValueRaw: unknown, r: Reader, env: Env): { specs: Ser
   return { specs, agents, agentGiven, secrets, where }
 }
 
-function readService (s: unknown, path: Array<string | number>, where: Where): ServiceSpec | undefined {
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) return where(path, 'must be a mapping')
-  const o = s as Record<string, unknown>
-  for (const k of Object.keys(o)) if (!SERVICE_TOP.includes(k)) where([...path, k], `unknown field; known: ${SERVICE_TOP.join(', ')}`)
-  if (typeof o.name !== 'string' || !ID_RE.test(o.name) || utf8Length(o.name) > PROTOCOL_LIMITS.maxIdBytes) {
-    return where([...path, 'name'], `is required: letters, digits and ._-, at most ${PROTOCOL_LIMITS.maxIdBytes} bytes`)
-  }
-  const num = (k: string, def: number, min: number, max: number, int: boolean): number => {
-    const x = o[k]
-    if (x === undefined || x === null) return def
-    if (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max || (int && !Number.isInteger(x))) {
-      where([...path, k], `must be a ${int ? 'whole ' : ''}number from ${min} to ${max}, got ${show(x)}`)
-      return def
-    }
-    return x
-  }
-  const d = serviceSpec(o.name)
-  const spec: ServiceSpec = {
-    ...d,
-    targetPerReplica: num('targetPerReplica', d.targetPerReplica, Number.MIN_VALUE, 1e12, false),
-    minReplicas: num('minReplicas', d.minReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
-    maxReplicas: num('maxReplicas', d.maxReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
-    tolerance: num('tolerance', d.tolerance, 0, 1, false),
-    activationThreshold: num('activationThreshold', d.activationThreshold, 0, 1e12, false),
-    slotsPerReplica: num('slotsPerReplica', d.slotsPerReplica, 1, PROTOCOL_LIMITS.maxReplicas, true),
-    selector: readSelector(o.selector, [...path, 'selector'], where),
-    scaleUp: readRules(o.scaleUp, [...path, 'scaleUp'], DEFAULT_SCALE_UP, where),
-    scaleDown: readRules(o.scaleDown, [...path, 'scaleDown'], DEFAULT_SCALE_DOWN, where),
-  }
-  if (spec.minReplicas > spec.maxReplicas) where([...path, 'minReplicas'], `must not exceed maxReplicas (${spec.maxReplicas})`)
-  if (o.upstream !== undefined && o.upstream !== null) {
-    const u = o.upstream as Record<string, unknown>
-    if (typeof u !== 'object' || Array.isArray(u)) {
-      where([...path, 'upstream'], 'must be a mapping {name, saturatedAt}')
-    } else {
-      for (const k of Object.keys(u)) if (k !== 'name' && k !== 'saturatedAt') where([...path, 'upstream', k], 'unknown field; known: name, saturatedAt')
-      const sat = u.saturatedAt ?? 0.9
-      if (typeof u.name !== 'string' || !ID_RE.test(u.name)) where([...path, 'upstream', 'name'], 'is required: letters, digits and ._-')
-      else if (typeof sat !== 'number' || sat <= 0 || sat > 1) where([...path, 'upstream', 'saturatedAt'], `must be a number above 0 and at most 1, got ${show(sat)}`)
-      else spec.upstream = { name: u.name, saturatedAt: sat }
-    }
-  }
-  return spec
-}
 
-function readSelector (v: unknown, path: (string | number)[], where: Where): Record<string, string> {
-  if (v === undefined || v === null) return {}
-  if (typeof v !== 'object' || Array.isArray(v)) { where(path, 'must be a mapping of label: value'); return {} }
-  const out: Record<string, string> = {}
-  for (const [k, x] of Object.entries(v)) {
-    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x)
-    else where([...path, k], 'must be a string')
-  }
-  return out
-}
 
-function readRules (v: unknown, path: (string | number)[], def: ScalingRules, where: Where): ScalingRules {
-  if (v === undefined || v === null) return def
-  if (typeof v !== 'object' || Array.isArray(v)) { where(path, 'must be a mapping {stabilizationMs, policies, selectPolicy}'); return def }
-  const o = v as Record<string, unknown>
-  for (const k of Object.keys(o)) if (!['stabilizationMs', 'policies', 'selectPolicy'].includes(k)) where([...path, k], 'unknown field; known: stabilizationMs, policies, selectPolicy')
-  const rules: ScalingRules = { ...def }
-  if (o.stabilizationMs !== undefined) {
-    if (typeof o.stabilizationMs !== 'number' || !Number.isSafeInteger(o.stabilizationMs) || o.stabilizationMs < 0) where([...path, 'stabilizationMs'], `must be a whole number of ms ≥ 0, got ${show(o.stabilizationMs)}`)
-    else rules.stabilizationMs = o.stabilizationMs
-  }
-  if (o.selectPolicy !== undefined) {
-    if (o.selectPolicy !== 'max' && o.selectPolicy !== 'min' && o.selectPolicy !== 'disabled') where([...path, 'selectPolicy'], `must be max, min or disabled, got ${show(o.selectPolicy)}`)
-    else rules.selectPolicy = o.selectPolicy
-  }
-  if (o.policies !== undefined) {
-    if (!Array.isArray(o.policies)) {
-      where([...path, 'policies'], 'must be a list of {type, value, periodMs}')
-    } else {
-      rules.policies = []
-      o.policies.forEach((p: unknown, i) => {
-        const pp = p as Record<string, unknown>
-        const at = [...path, 'policies', i]
-        if (typeof p !== 'object' || p === null) { where(at, 'must be a mapping {type, value, periodMs}'); return }
-        if (pp.type !== 'pods' && pp.type !== 'percent') { where([...at, 'type'], `must be pods or percent, got ${show(pp.type)}`); return }
-        if (typeof pp.value !== 'number' || !(pp.value > 0)) { where([...at, 'value'], `must be a number > 0, got ${show(pp.value)}`); return }
-        if (typeof pp.periodMs !== 'number' || !Number.isSafeInteger(pp.periodMs) || pp.periodMs <= 0) { where([...at, 'periodMs'], `must be a whole number of ms > 0, got ${show(pp.periodMs)}`); return }
-        rules.policies.push({ type: pp.type, value: pp.value, periodMs: pp.periodMs })
-      })
-    }
-  }
-  return rules
-}
