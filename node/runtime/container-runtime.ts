@@ -3,7 +3,7 @@
  * hosts without an engine). The core decides (node/core/reconcile.ts); a runtime only lists
  * what it runs and starts, stops or removes one agent when told.
  *
- * The daemon's own port (`ContainerRuntime` in node/daemon/ports.ts: `observe` + `apply`) is
+ * The daemon's own port (`ContainerRuntime` in node/core/ports.ts: `observe` + `apply`) is
  * one level up: `RuntimeDriver` (runtime-driver.ts) implements it on top of an `AgentRuntime`,
  * adding the service specs, the owner labels, the backoff and the metrics. This port is named
  * `AgentRuntime` so the two never collide in one import list.

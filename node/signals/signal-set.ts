@@ -1,5 +1,5 @@
 /**
- * Every signal of this host behind the daemon's port (`SignalSource` in node/daemon/ports.ts):
+ * Every signal of this host behind the daemon's port (`SignalSource` in node/core/ports.ts):
  * `sample()` reads each signal at the daemon's clock and never throws; `statuses()` gives each
  * signal's last value, age and errors for `/v1/status` and the metrics; `push()` is what the
  * HTTP API's `POST /v1/signals` calls.

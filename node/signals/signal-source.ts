@@ -1,7 +1,7 @@
 /**
  * The signal port: one measured load of one service (a backlog, a rate, a query's value).
  *
- * The daemon's own port (`SignalSource` in node/daemon/ports.ts) is one level up: one object
+ * The daemon's own port (`SignalSource` in node/core/ports.ts) is one level up: one object
  * that samples every signal of the host at once. `SignalSet` (signal-set.ts) implements it over
  * the per-service `ServiceSignal`s defined here; the names differ so both can be imported
  * together.
