@@ -16,6 +16,7 @@ import type { Membership } from './membership.js'
 import { place, type Assignments, type PlacementHost } from './placement.js'
 import { ServiceScaler } from './service-scaler.js'
 import type { ServiceSpec } from './service-spec.js'
+import type { SiteView } from './site-view.js'
 
 /** This host as its own leader sees it, at the time of a round. */
 export interface LeaderSelf {
@@ -40,10 +41,8 @@ export interface LeaderRoundComponents {
   self: (nowMs: number) => LeaderSelf
   /** The plan in force on this host. */
   adopted: () => Plan | undefined
-  /** Replicas held per service over the site (site-view.ts). */
-  siteHeld: () => ReadonlyMap<string, number>
-  /** Slots offered and used over the site (site-view.ts). */
-  siteSlots: () => { total: number, used: number }
+  /** The site as this host sees it: replicas held, slots (site-view.ts). */
+  siteView: () => SiteView
   publish: (topic: Topic, body: Body, nowMs: number) => void
   emit: (event: CoreEvent) => void
   /** A new plan version: this host adopts it as any host would. */
@@ -86,7 +85,7 @@ export class LeaderRound {
   private takeOverScalers (nowMs: number): Map<string, ServiceScaler> {
     const lastDesired = new Map<string, number>()
     for (const d of this.c.adopted()?.decisions ?? []) lastDesired.set(d.service, d.desired)
-    const held = this.c.siteHeld()
+    const held = this.c.siteView().held
     const scalers = new Map<string, ServiceScaler>()
     for (const spec of this.c.specs) {
       const current = lastDesired.get(spec.name) ?? held.get(spec.name) ?? 0
@@ -187,16 +186,15 @@ export class LeaderRound {
 
   private publishSummary (nowMs: number): void {
     this.nextSummaryMs = nowMs + this.c.timings.summaryIntervalMs
-    const held = this.c.siteHeld()
-    const slots = this.c.siteSlots()
+    const site = this.c.siteView()
     const services = this.c.specs.map(spec => ({
       service: spec.name,
       desired: this.scalers.get(spec.name)!.replicas,
-      running: held.get(spec.name) ?? 0,
+      running: site.held.get(spec.name) ?? 0,
       load: this.load.get(spec.name) ?? 0,
       unplaced: this.unplaced.get(spec.name) ?? 0,
     }))
-    const summary: SiteSummary = { term: this.c.term, hostsAlive: this.c.members.countByState().alive + 1, slotsTotal: slots.total, slotsFree: Math.max(0, slots.total - slots.used), services }
+    const summary: SiteSummary = { term: this.c.term, hostsAlive: site.hostsAlive, slotsTotal: site.slotsTotal, slotsFree: site.slotsFree, services }
     this.c.publish('global', { kind: 'siteSummary', siteSummary: summary }, nowMs)
   }
 }

@@ -332,8 +332,7 @@ export class SupervisorCore {
       term: this.election.term,
       self: (at) => ({ signals: this.ownSignals(at), capacity: this.capacity, runtimeOk: this.runtimeOk, held: this.ownRunningCached().counts, unavailable: this.unavailable }),
       adopted: () => this.adopted?.plan,
-      siteHeld: () => siteHeld(this.ownRunningCached().counts, this.members),
-      siteSlots: () => ({ total: siteSlots(this.capacity, this.members), used: slotsUsed(siteHeld(this.ownRunningCached().counts, this.members), this.specs) }),
+      siteView: () => this.siteView(),
       publish: (topic, body, at) => this.publish(topic, body, at),
       emit: (event) => this.emit(event),
       adoptPlan: (plan) => this.adoptPlan(plan, this.hostId),
@@ -386,6 +385,11 @@ export class SupervisorCore {
       this.runningCache = { observed: this.observed, counts, list, own }
     }
     return this.runningCache
+  }
+
+  /** This host's own replicas per service, running and starting apart (cached per observation). */
+  get replicasHere (): ReadonlyMap<string, OwnReplicas> {
+    return this.ownRunningCached().own
   }
 
   /** The site as this host sees it: the one count of replicas and slots (site-view.ts). */

@@ -248,7 +248,7 @@ export class Daemon implements ApiSource {
       // its publishers flood to it directly, and relays nothing.
       gossipMeshPeers: { site: this.mesh.meshPeers('site').length, global: this.mesh.meshPeers('global').length },
       partitioned: this.mesh.isPartitioned,
-      runtime: { name: this.runtime.name, ...this.runtime.status?.(), ok: this.core.isRuntimeOk, running: this.runningHere(), starting: this.startingHere(), unavailable: [...this.core.unavailableServices] },
+      runtime: { name: this.runtime.name, ...this.runtime.status?.(), ok: this.core.isRuntimeOk, running: this.replicasHere('running'), starting: this.replicasHere('starting'), unavailable: [...this.core.unavailableServices] },
       // The workload's signal set adds each signal's scope to its status (workload.ts).
       signals: { name: this.signals.name, signals: [...(this.signals.statuses?.() ?? [])] as StatusResponse['signals']['signals'] },
       vault: this.vault?.status() ?? null,
@@ -372,14 +372,9 @@ export class Daemon implements ApiSource {
     return { accepted: checked.length }
   }
 
-  /** Replicas of each service running on this host at the last observation (the core's site view). */
-  private runningHere (): Record<string, number> {
-    return Object.fromEntries([...this.core.siteView().here].filter(([, r]) => r.running > 0).map(([service, r]) => [service, r.running]))
-  }
-
-  /** Replicas of each service started here but not seen running yet. */
-  private startingHere (): Record<string, number> {
-    return Object.fromEntries([...this.core.siteView().here].filter(([, r]) => r.starting > 0).map(([service, r]) => [service, r.starting]))
+  /** This host's replicas per service at the last observation: running, or started but not seen running yet. */
+  private replicasHere (state: 'running' | 'starting'): Record<string, number> {
+    return Object.fromEntries([...this.core.replicasHere].filter(([, r]) => r[state] > 0).map(([service, r]) => [service, r[state]]))
   }
 
   ready (): { ready: boolean, reason: string } {
@@ -412,7 +407,7 @@ export class Daemon implements ApiSource {
     for (const d of plan?.plan.decisions ?? []) m.serviceDesired.set({ service: d.service }, d.desired)
     for (const [service, n] of plan?.wanted ?? []) m.serviceWantedHere.set({ service }, n)
     m.containersRunning.reset()
-    for (const [service, n] of Object.entries(this.runningHere())) m.containersRunning.set({ service }, n)
+    for (const [service, n] of Object.entries(this.replicasHere('running'))) m.containersRunning.set({ service }, n)
     if (this.runtime.status === undefined) m.runtimeUp.set(this.core.isRuntimeOk ? 1 : 0)
     m.siteLeader.reset()
     m.siteTerm.reset()
