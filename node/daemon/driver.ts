@@ -15,7 +15,7 @@
  * on a timer, never in the microtask of the promise that finished the last action. When
  * observation after observation keeps yielding actions (a runtime that cannot meet the plan:
  * `runtime.kind: none`, an image that does not exist, the process runtime at its child limit),
- * the next observation waits longer each time (REOBSERVE_DELAY_MS_MIN doubling up to the resync
+ * the next observation waits longer each time (DRIVER_LIMITS.reobserveDelayMsMin, doubling up to the resync
  * interval), so a plan that cannot be met costs a few passes a minute, not a core; a pass with
  * nothing to do resets the wait. Without this, a runtime whose calls settle without I/O turns
  * apply → observe → the same actions into a microtask loop that starves timers, the HTTP API

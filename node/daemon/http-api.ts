@@ -125,7 +125,7 @@ export class HttpApi {
     server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
       this.answerRaw(socket, 405, HttpErrorCode.MethodNotAllowed, 'CONNECT is not supported')
     })
-    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
       res.on('finish', () => this.count('other', res.statusCode))
       this.error(res, 417, HttpErrorCode.BadRequest, 'only Expect: 100-continue is supported')
     })
