@@ -281,7 +281,13 @@ function * heartbeatChecks (h: Heartbeat): Iterable<Problem> {
     yield str('label value', v, PROTOCOL_LIMITS.maxLabelValueBytes)
   }
   yield limit('heartbeat.running count', h.running.length, PROTOCOL_LIMITS.maxServices)
-  for (const r of h.running) { yield id('running.service', r.service); yield replicas('running.replicas', r.replicas) }
+  for (const r of h.running) {
+    yield id('running.service', r.service); yield replicas('running.replicas', r.replicas)
+    if (r.ready !== undefined) {
+      yield replicas('running.ready', r.ready)
+      if (r.ready > r.replicas) yield invalid(`running.ready ${r.ready} above running.replicas ${r.replicas}`)
+    }
+  }
   yield limit('heartbeat.signals count', h.signals.length, PROTOCOL_LIMITS.maxSignals)
   for (const s of h.signals) {
     yield id('signal.service', s.service); yield finite('signal.value', s.value); yield uint32('signal.ageMs', s.ageMs)

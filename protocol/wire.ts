@@ -142,6 +142,7 @@ export namespace Capacity {
 export interface ServiceCount {
   service: string
   replicas: number
+  ready?: number
 }
 
 export namespace ServiceCount {
@@ -162,6 +163,11 @@ export namespace ServiceCount {
         if ((obj.replicas != null && obj.replicas !== 0)) {
           w.uint32(16)
           w.uint32(obj.replicas)
+        }
+
+        if (obj.ready != null) {
+          w.uint32(24)
+          w.uint32(obj.ready)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -185,6 +191,10 @@ export namespace ServiceCount {
             }
             case 2: {
               obj.replicas = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.ready = reader.uint32()
               break
             }
             default: {
@@ -216,6 +226,13 @@ export namespace ServiceCount {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.ready`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -238,6 +255,11 @@ export namespace ServiceCount {
     value: number
   }
 
+  export interface ServiceCountReadyFieldEvent {
+    field: '$.ready'
+    value: number
+  }
+
   export function encode (obj: Partial<ServiceCount>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ServiceCount.codec())
   }
@@ -246,7 +268,7 @@ export namespace ServiceCount {
     return decodeMessage(buf, ServiceCount.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceCount>): Generator<ServiceCountServiceFieldEvent | ServiceCountReplicasFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceCount>): Generator<ServiceCountServiceFieldEvent | ServiceCountReplicasFieldEvent | ServiceCountReadyFieldEvent> {
     return streamMessage(buf, ServiceCount.codec(), opts)
   }
 }
@@ -257,6 +279,7 @@ export interface SignalSample {
   ageMs: number
   upstream: boolean
   siteWide?: boolean
+  rate?: boolean
 }
 
 export namespace SignalSample {
@@ -294,6 +317,11 @@ export namespace SignalSample {
           w.bool(obj.siteWide)
         }
 
+        if (obj.rate != null) {
+          w.uint32(48)
+          w.bool(obj.rate)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -329,6 +357,10 @@ export namespace SignalSample {
             }
             case 5: {
               obj.siteWide = reader.bool()
+              break
+            }
+            case 6: {
+              obj.rate = reader.bool()
               break
             }
             default: {
@@ -381,6 +413,13 @@ export namespace SignalSample {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.rate`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -418,6 +457,11 @@ export namespace SignalSample {
     value: boolean
   }
 
+  export interface SignalSampleRateFieldEvent {
+    field: '$.rate'
+    value: boolean
+  }
+
   export function encode (obj: Partial<SignalSample>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SignalSample.codec())
   }
@@ -426,7 +470,7 @@ export namespace SignalSample {
     return decodeMessage(buf, SignalSample.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignalSample>): Generator<SignalSampleServiceFieldEvent | SignalSampleValueFieldEvent | SignalSampleAgeMsFieldEvent | SignalSampleUpstreamFieldEvent | SignalSampleSiteWideFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignalSample>): Generator<SignalSampleServiceFieldEvent | SignalSampleValueFieldEvent | SignalSampleAgeMsFieldEvent | SignalSampleUpstreamFieldEvent | SignalSampleSiteWideFieldEvent | SignalSampleRateFieldEvent> {
     return streamMessage(buf, SignalSample.codec(), opts)
   }
 }
@@ -926,6 +970,12 @@ export namespace Heartbeat {
     index: number
   }
 
+  export interface HeartbeatRunningReadyFieldEvent {
+    field: '$.running[].ready'
+    value: number
+    index: number
+  }
+
   export interface HeartbeatSignalsServiceFieldEvent {
     field: '$.signals[].service'
     value: string
@@ -952,6 +1002,12 @@ export namespace Heartbeat {
 
   export interface HeartbeatSignalsSiteWideFieldEvent {
     field: '$.signals[].siteWide'
+    value: boolean
+    index: number
+  }
+
+  export interface HeartbeatSignalsRateFieldEvent {
+    field: '$.signals[].rate'
     value: boolean
     index: number
   }
@@ -996,7 +1052,7 @@ export namespace Heartbeat {
     return decodeMessage(buf, Heartbeat.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatLabelsFieldEvent | HeartbeatCapacitySlotsFieldEvent | HeartbeatCapacityCpuMillisFieldEvent | HeartbeatCapacityMemoryMibFieldEvent | HeartbeatPriorityFieldEvent | HeartbeatRunningServiceFieldEvent | HeartbeatRunningReplicasFieldEvent | HeartbeatSignalsServiceFieldEvent | HeartbeatSignalsValueFieldEvent | HeartbeatSignalsAgeMsFieldEvent | HeartbeatSignalsUpstreamFieldEvent | HeartbeatSignalsSiteWideFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatTermFieldEvent | HeartbeatLeaderIdFieldEvent | HeartbeatPlanVersionFieldEvent | HeartbeatRuntimeOkFieldEvent | HeartbeatUnavailableServicesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatLabelsFieldEvent | HeartbeatCapacitySlotsFieldEvent | HeartbeatCapacityCpuMillisFieldEvent | HeartbeatCapacityMemoryMibFieldEvent | HeartbeatPriorityFieldEvent | HeartbeatRunningServiceFieldEvent | HeartbeatRunningReplicasFieldEvent | HeartbeatRunningReadyFieldEvent | HeartbeatSignalsServiceFieldEvent | HeartbeatSignalsValueFieldEvent | HeartbeatSignalsAgeMsFieldEvent | HeartbeatSignalsUpstreamFieldEvent | HeartbeatSignalsSiteWideFieldEvent | HeartbeatSignalsRateFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatTermFieldEvent | HeartbeatLeaderIdFieldEvent | HeartbeatPlanVersionFieldEvent | HeartbeatRuntimeOkFieldEvent | HeartbeatUnavailableServicesFieldEvent> {
     return streamMessage(buf, Heartbeat.codec(), opts)
   }
 }
@@ -3037,6 +3093,12 @@ export namespace Envelope {
     index: number
   }
 
+  export interface EnvelopeHeartbeatRunningReadyFieldEvent {
+    field: '$.heartbeat.running[].ready'
+    value: number
+    index: number
+  }
+
   export interface EnvelopeHeartbeatSignalsServiceFieldEvent {
     field: '$.heartbeat.signals[].service'
     value: string
@@ -3063,6 +3125,12 @@ export namespace Envelope {
 
   export interface EnvelopeHeartbeatSignalsSiteWideFieldEvent {
     field: '$.heartbeat.signals[].siteWide'
+    value: boolean
+    index: number
+  }
+
+  export interface EnvelopeHeartbeatSignalsRateFieldEvent {
+    field: '$.heartbeat.signals[].rate'
     value: boolean
     index: number
   }
@@ -3288,7 +3356,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeHeartbeatUnavailableServicesFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatRunningReadyFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatSignalsRateFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeHeartbeatUnavailableServicesFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

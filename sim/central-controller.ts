@@ -66,7 +66,8 @@
 import type { SignalSample } from '../protocol/index.js'
 import { aggregateReadings, missingReading, type HostSamples, type LoadReading, type UpstreamReading } from '../node/core/load-reading.js'
 import { place, type Assignments, type PlacementHost } from '../node/core/placement.js'
-import { ServiceScaler, type ScaleDecision } from '../node/core/service-scaler.js'
+import { ServiceScaler } from '../node/core/service-scaler.js'
+import { scalerFor, type ReplicaRule } from '../node/core/scaling-policy.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
 import { timingsFor, type CoreTimings } from '../node/core/config.js'
 import { simAssert } from './errors.js'
@@ -74,18 +75,13 @@ import { LegacyHpaScaler } from './hpa-legacy.js'
 import type { LoadModel } from './load-model.js'
 import type { BaselineName, Scenario } from './scenario.js'
 
-/** What decides one (site, service): the core's ServiceScaler or a rule with the same shape. */
-export interface ReplicaRule {
-  readonly replicas: number
-  decide: (reading: LoadReading, upstream: UpstreamReading | undefined, nowMs: number) => ScaleDecision
-}
 
 /**
  * agentmesh's scaling rule, as a site leader builds it when it takes over (leader-round.ts,
  * takeOverScalers). The `central` baseline runs exactly this; whoever changes the rule the leader
  * uses changes it here too, so the ablation keeps comparing the same policy.
  */
-export const AGENTMESH_POLICY = (spec: ServiceSpec, current: number, nowMs: number): ReplicaRule => new ServiceScaler(spec, current, nowMs)
+export const AGENTMESH_POLICY = scalerFor
 
 /** Prometheus' instant-query lookback (--query.lookback-delta, 5 min): an older sample is no value. */
 const PROMETHEUS_LOOKBACK_MS = 300_000
@@ -106,6 +102,8 @@ export interface ControllerPorts {
    * reporter `fromHost` cannot read (down, cut off).
    */
   reporterSamples: (fromHost: number, site: number) => { host: number, signals: SignalSample[] | undefined }[]
+  /** Replicas of the pair running (not starting), as the control plane's API server knows them. */
+  ready: (pair: number) => number
   /**
    * The site's hosts `fromHost` sees up, sorted by id; with graceMs > 0 also the hosts down for
    * less than that, as suspect (they keep their replicas, get no new ones).
@@ -392,7 +390,8 @@ export class CentralController {
       const pair = this.pairOf(site, spec)
       const reading = readings.load.get(spec.name) ?? missingReading()
       const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
-      this.desiredByPair[pair] = this.rules.get(pair)!.decide(reading, upstream, nowMs).desired
+      const context = { rate: readings.rate.get(spec.name), ready: this.ports.ready(pair) }
+      this.desiredByPair[pair] = this.rules.get(pair)!.decide(reading, upstream, nowMs, context).desired
       desired.set(spec.name, this.desiredByPair[pair])
     }
     this.placeSite(from, site, desired)

@@ -15,6 +15,8 @@ export const SIM_DEFAULTS = {
   /** How often a signal reporter reads its source, and how old the reading is when it lands. */
   signalIntervalMs: 1000,
   signalDelayMs: 500,
+  /** Reporters read each service's arrival rate too (signals.rate). */
+  signalRate: true,
   /** Hosts per site that report each service's backlog (each a share); fewer if the site is smaller. */
   signalReporters: 3,
   /** Probability that one container start fails (the container exits at once after its start latency). */

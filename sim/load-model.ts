@@ -5,7 +5,7 @@
  * proportion to demand by every service of the site that names it. Backlog above the
  * service's SLA counts as violation time.
  *
- * The model keeps a short history of backlog, so signals can be read with a delay (what a
+ * The model keeps a short history of backlog and arrival rate, so signals can be read with a delay (what a
  * supervisor, a Prometheus scrape or a KEDA poll sees is the backlog of a moment ago).
  */
 import { rateAt, stepUpTimes } from './load-shapes.js'
@@ -45,6 +45,7 @@ export class LoadModel {
   readonly upstreamSaturation: Float64Array
   readonly upstreamKeys: { name: string, site: number }[] = []
   private readonly history: Float64Array
+  private readonly rateHistory: Float64Array
   private stepIndex = -1
   private readonly serviceCount: number
 
@@ -82,6 +83,7 @@ export class LoadModel {
     this.clairvoyantMs = new Float64Array(n)
     this.upstreamSaturation = new Float64Array(this.upstreamKeys.length)
     this.history = new Float64Array(n * HISTORY_STEPS)
+    this.rateHistory = new Float64Array(n * HISTORY_STEPS)
   }
 
   pair (site: number, service: number): number {
@@ -124,6 +126,7 @@ export class LoadModel {
       this.backlog[i] = Math.max(0, this.backlog[i] + (this.arrivalRate[i] - drained) * dt)
       if (this.backlog[i] > p.slaBacklog) { this.slaViolationMs[i] += dtMs; anyViolation = true }
       this.history[slot + i] = this.backlog[i]
+      this.rateHistory[slot + i] = this.arrivalRate[i]
     }
     if (anyViolation) this.anySlaViolationMs += dtMs
   }
@@ -139,8 +142,17 @@ export class LoadModel {
 
   /** Backlog as it was `delayMs` before the current step (as far back as the history goes). */
   delayedBacklog (pair: number, delayMs: number, dtMs: number): number {
+    return this.delayed(this.history, pair, delayMs, dtMs)
+  }
+
+  /** Arrival rate (per second) as it was `delayMs` before the current step, as delayedBacklog. */
+  delayedArrivalRate (pair: number, delayMs: number, dtMs: number): number {
+    return this.delayed(this.rateHistory, pair, delayMs, dtMs)
+  }
+
+  private delayed (history: Float64Array, pair: number, delayMs: number, dtMs: number): number {
     if (this.stepIndex < 0) return 0
     const back = Math.min(HISTORY_STEPS - 1, this.stepIndex, Math.round(delayMs / dtMs))
-    return this.history[((this.stepIndex - back) % HISTORY_STEPS) * this.pairs.length + pair]
+    return history[((this.stepIndex - back) % HISTORY_STEPS) * this.pairs.length + pair]
   }
 }

@@ -413,8 +413,10 @@ function parseShape (r: Reader, type: LoadShape['type'], o: Record<string, Json>
 }
 
 function parseSignals (r: Reader, v: Json): Scenario['signals'] {
-  const o = r.obj(v, ['signals'], ['interval', 'delay', 'reporters']) ?? {}
+  const o = r.obj(v, ['signals'], ['interval', 'delay', 'reporters', 'rate']) ?? {}
+  if (o.rate !== undefined && typeof o.rate !== 'boolean') r.fail(['signals', 'rate'], 'must be true or false')
   return {
+    rate: o.rate === undefined ? SIM_DEFAULTS.signalRate : o.rate === true,
     intervalMs: r.dur(o.interval, ['signals', 'interval'], SIM_DEFAULTS.signalIntervalMs, { min: 100 }),
     delayMs: r.dur(o.delay, ['signals', 'delay'], SIM_DEFAULTS.signalDelayMs),
     reporters: r.num(o.reporters, ['signals', 'reporters'], { def: SIM_DEFAULTS.signalReporters, min: 1, max: 1000, int: true }),

@@ -159,7 +159,11 @@ export interface Scenario {
   services: SimService[]
   upstreams: UpstreamSpec[]
   load: LoadSpec[]
-  signals: { intervalMs: number, delayMs: number, reporters: number }
+  /**
+   * rate: reporters also read each service's arrival rate (a broker's publish counter, say) and
+   * report it as a rate signal; false: the backlog alone, as the baselines read it.
+   */
+  signals: { intervalMs: number, delayMs: number, reporters: number, rate: boolean }
   faults: FaultSpec[]
   gossip: GossipSpec
   baseline: BaselineSpec

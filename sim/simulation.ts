@@ -158,7 +158,7 @@ export class Simulation {
   private readonly controller: CentralController | undefined
   /** The controller's pending wake-up (Infinity when none is queued). */
   private controllerWakeMs = Infinity
-  private readonly signalKilled = new Map<number, { sinceMs: number, value: number }>()
+  private readonly signalKilled = new Map<number, { sinceMs: number, value: number, rate: number }>()
   private readonly upstreamKilled = new Map<number, { sinceMs: number, value: number }>()
   private readonly replaceBoundMs: number[]
   /** Injected bugs per host index (test only). */
@@ -726,6 +726,7 @@ export class Simulation {
         const signals = running.length > 0 ? this.siteSignals(site, running.length) : []
         return this.reporters[site].map(h => ({ host: h.idx, signals: h.machineUp && h.supUp && this.net.connected(from, h.idx) ? signals : undefined }))
       },
+      ready: (pair) => this.ledger.running[pair],
       placementHosts: (from, site, graceMs) => this.siteHosts[site]
         .filter(h => (h.machineUp && h.supUp && this.net.connected(from, h.idx)) || (!h.supUp && this.now - h.downSinceMs < graceMs))
         .map((h): PlacementHost => ({
@@ -840,7 +841,10 @@ export class Simulation {
     for (const h of up) this.input(h, { type: 'samples', signals, capacity: h.capacity })
   }
 
-  /** What each of `shares` running reporters of the site reports now: its share of every service's backlog, and the upstreams' saturation. */
+  /**
+   * What each of `shares` running reporters of the site reports now: its share of every
+   * service's backlog (and, with signals.rate, of its arrival rate), and the upstreams' saturation.
+   */
   private siteSignals (site: number, shares: number): SignalSample[] {
     const sc = this.scenario
     const signals: SignalSample[] = []
@@ -848,9 +852,12 @@ export class Simulation {
       const pair = this.load.pair(site, this.serviceIndex.get(spec.name)!)
       const killed = this.signalKilled.get(pair)
       if (killed !== undefined) {
-        signals.push({ service: spec.name, value: killed.value / shares, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: false })
+        const ageMs = Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs)
+        signals.push({ service: spec.name, value: killed.value / shares, ageMs, upstream: false })
+        if (sc.signals.rate) signals.push({ service: spec.name, value: killed.rate / shares, ageMs, upstream: false, rate: true })
       } else {
         signals.push({ service: spec.name, value: this.load.delayedBacklog(pair, sc.signals.delayMs, sc.loadStepMs) / shares, ageMs: sc.signals.delayMs, upstream: false })
+        if (sc.signals.rate) signals.push({ service: spec.name, value: this.load.delayedArrivalRate(pair, sc.signals.delayMs, sc.loadStepMs) / shares, ageMs: sc.signals.delayMs, upstream: false, rate: true })
       }
     }
     this.load.upstreamKeys.forEach((u, i) => {
@@ -953,7 +960,7 @@ export class Simulation {
         const s = this.siteIndex(f.site)
         for (const p of this.load.pairs) {
           if (p.site !== s || (f.service !== undefined && this.scenario.services[p.service].spec.name !== f.service)) continue
-          if (!this.signalKilled.has(p.index)) this.signalKilled.set(p.index, { sinceMs: this.now, value: this.load.delayedBacklog(p.index, this.scenario.signals.delayMs, this.scenario.loadStepMs) })
+          if (!this.signalKilled.has(p.index)) this.signalKilled.set(p.index, { sinceMs: this.now, value: this.load.delayedBacklog(p.index, this.scenario.signals.delayMs, this.scenario.loadStepMs), rate: this.load.delayedArrivalRate(p.index, this.scenario.signals.delayMs, this.scenario.loadStepMs) })
         }
         if (f.service === undefined) {
           this.load.upstreamKeys.forEach((u, i) => { if (u.site === s) this.upstreamKilled.set(i, { sinceMs: this.now, value: this.load.upstreamSaturation[i] }) })

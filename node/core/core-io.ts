@@ -7,6 +7,7 @@
 import type { Capacity, Message, SignalSample } from '../../protocol/index.js'
 import type { PeerStateChange } from './membership.js'
 import type { ContainerAction, ObservedContainer } from './reconcile.js'
+import type { PolicyKind } from './service-spec.js'
 
 export type CoreInput =
   /** Time passed; the core does whatever is due. */
@@ -72,5 +73,5 @@ export type CoreEvent =
   | { kind: 'plan-ignored', term: number, version: number, reason: PlanIgnoredReason }
   /** This host's part of an adopted plan was cut to what it may run (`kept` of `wanted`). */
   | { kind: 'plan-capped', term: number, version: number, service: string, reason: PlanCappedReason, wanted: number, kept: number }
-  | { kind: 'scaled', service: string, from: number, to: number, recommended: number, failingStatic: boolean, upstreamCapped: boolean }
+  | { kind: 'scaled', service: string, from: number, to: number, recommended: number, failingStatic: boolean, upstreamCapped: boolean, rule: PolicyKind }
   | { kind: 'message-dropped', from: string, reason: MessageDroppedReason }

@@ -1,7 +1,7 @@
 /**
  * The site leader's round, as a part of the core (no I/O): from the moment this host wins an
  * election until it stops leading, every planIntervalMs it turns the site's aggregated signals
- * into desired replicas per service (ServiceScaler), places them on the site's hosts
+ * into desired replicas per service (scaling-policy.ts), places them on the site's hosts
  * (placement.ts) and publishes the plan when it changed (or every planRepublishMs for hosts
  * that joined late); every summaryIntervalMs it gossips the site summary on the global topic.
  *
@@ -14,7 +14,7 @@ import type { CoreEvent, Topic } from './core-io.js'
 import { aggregateReadings, missingReading, type HostSamples } from './load-reading.js'
 import type { Membership } from './membership.js'
 import { place, type Assignments, type PlacementHost } from './placement.js'
-import { ServiceScaler } from './service-scaler.js'
+import { scalerFor, type ReplicaRule } from './scaling-policy.js'
 import type { ServiceSpec } from './service-spec.js'
 import type { SiteView } from './site-view.js'
 
@@ -51,7 +51,7 @@ export interface LeaderRoundComponents {
 
 export class LeaderRound {
   readonly sinceMs: number
-  private readonly scalers: Map<string, ServiceScaler>
+  private readonly scalers: Map<string, ReplicaRule>
   private assignments: Assignments
   private unplaced = new Map<string, number>()
   /** Total fresh load per service at the last plan round. */
@@ -78,18 +78,18 @@ export class LeaderRound {
   }
 
   /** The leader's latest decisions and unplaced replicas (for status). */
-  get view (): { scalers: ReadonlyMap<string, ServiceScaler>, unplaced: ReadonlyMap<string, number>, load: ReadonlyMap<string, number> } {
+  get view (): { scalers: ReadonlyMap<string, ReplicaRule>, unplaced: ReadonlyMap<string, number>, load: ReadonlyMap<string, number> } {
     return { scalers: this.scalers, unplaced: this.unplaced, load: this.load }
   }
 
-  private takeOverScalers (nowMs: number): Map<string, ServiceScaler> {
+  private takeOverScalers (nowMs: number): Map<string, ReplicaRule> {
     const lastDesired = new Map<string, number>()
     for (const d of this.c.adopted()?.decisions ?? []) lastDesired.set(d.service, d.desired)
     const held = this.c.siteView().held
-    const scalers = new Map<string, ServiceScaler>()
+    const scalers = new Map<string, ReplicaRule>()
     for (const spec of this.c.specs) {
       const current = lastDesired.get(spec.name) ?? held.get(spec.name) ?? 0
-      scalers.set(spec.name, new ServiceScaler(spec, current, nowMs))
+      scalers.set(spec.name, scalerFor(spec, current, nowMs))
     }
     return scalers
   }
@@ -111,6 +111,7 @@ export class LeaderRound {
     this.nextPlanMs = nowMs + t.planIntervalMs
     const self = this.c.self(nowMs)
     const readings = aggregateReadings(this.hostSamples(self, nowMs), nowMs, t.sampleMaxAgeMs)
+    const ready = this.c.siteView().ready
     const desired = new Map<string, number>()
     const decisions = []
     for (const spec of this.c.specs) {
@@ -119,9 +120,9 @@ export class LeaderRound {
       const reading = readings.load.get(spec.name) ?? missingReading()
       this.load.set(spec.name, reading.total)
       const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
-      const d = scaler.decide(reading, upstream, nowMs)
+      const d = scaler.decide(reading, upstream, nowMs, { rate: readings.rate.get(spec.name), ready: ready.get(spec.name) ?? 0 })
       if (d.desired !== before) {
-        this.c.emit({ kind: 'scaled', service: spec.name, from: before, to: d.desired, recommended: d.recommended, failingStatic: d.failingStatic, upstreamCapped: d.upstreamCapped })
+        this.c.emit({ kind: 'scaled', service: spec.name, from: before, to: d.desired, recommended: d.recommended, failingStatic: d.failingStatic, upstreamCapped: d.upstreamCapped, rule: d.rule })
       }
       desired.set(spec.name, d.desired)
       decisions.push({ service: spec.name, desired: d.desired, failingStatic: d.failingStatic })

@@ -7,17 +7,20 @@
  *
  * Fields each shell adds (the daemon's `agent` and `secrets`, the simulator's
  * `drainPerReplica`, `sla`, `sites`) are named by the caller in `extraKeys` and read by it;
- * any other unknown field is refused. Durations (`stabilizationMs`, `periodMs`) are whole
- * milliseconds, or a string with a unit (`500ms`, `15s`, `5m`, `1h`).
+ * any other unknown field is refused. Durations (`stabilizationMs`, `periodMs`, the `rate`
+ * block's `…Ms`) are whole milliseconds, or a string with a unit (`500ms`, `15s`, `5m`, `1h`).
  */
 import { PROTOCOL_LIMITS, utf8Length } from '../../protocol/index.js'
-import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ScalingRules, type ServiceSpec } from './service-spec.js'
+import { DEFAULT_RATE_RULES, DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type PolicyKind, type RateRules, type ScalingRules, type ServiceSpec } from './service-spec.js'
 
 /** Reports a problem at a path of the document; returns undefined for convenience. */
 export type Where = (path: ReadonlyArray<string | number>, message: string) => undefined
 
 /** The fields of a service this reader knows (the core's ServiceSpec). */
-export const SERVICE_SPEC_KEYS = ['name', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown'] as const
+export const SERVICE_SPEC_KEYS = ['name', 'policy', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown', 'rate'] as const
+/** The rate policy's settings (`rate:`), durations as elsewhere. */
+export const RATE_KEYS = ['drainPerReplica', 'drainWithinMs', 'utilization', 'startLatencyMs', 'scaleDownHoldMs', 'trendWindowMs', 'idleHalfLifeMs'] as const
+const POLICY_KINDS: readonly PolicyKind[] = ['rate', 'hpa']
 
 const RULE_KEYS = ['stabilizationMs', 'policies', 'selectPolicy'] as const
 const POLICY_KEYS = ['type', 'value', 'periodMs'] as const
@@ -53,8 +56,11 @@ export function readServiceSpec (raw: unknown, path: ReadonlyArray<string | numb
     return x
   }
   const d = serviceSpec(o.name)
+  if (o.policy !== undefined && !POLICY_KINDS.includes(o.policy as PolicyKind)) where([...path, 'policy'], `must be ${POLICY_KINDS.join(' or ')}, got ${show(o.policy)}`)
   const spec: ServiceSpec = {
     ...d,
+    policy: POLICY_KINDS.includes(o.policy as PolicyKind) ? o.policy as PolicyKind : d.policy,
+    rate: readRate(o.rate, [...path, 'rate'], where),
     targetPerReplica: num('targetPerReplica', d.targetPerReplica, Number.MIN_VALUE, 1e12, false),
     minReplicas: num('minReplicas', d.minReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
     maxReplicas: num('maxReplicas', d.maxReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
@@ -69,6 +75,34 @@ export function readServiceSpec (raw: unknown, path: ReadonlyArray<string | numb
   const upstream = readUpstream(o.upstream, [...path, 'upstream'], where)
   if (upstream !== undefined) spec.upstream = upstream
   return spec
+}
+
+function readRate (v: unknown, path: ReadonlyArray<string | number>, where: Where): RateRules {
+  const def = DEFAULT_RATE_RULES
+  if (v === undefined || v === null) return def
+  if (typeof v !== 'object' || Array.isArray(v)) { where(path, `must be a mapping {${RATE_KEYS.join(', ')}}`); return def }
+  const o = v as Record<string, unknown>
+  for (const k of Object.keys(o)) if (!(RATE_KEYS as readonly string[]).includes(k)) where([...path, k], `unknown field; known: ${RATE_KEYS.join(', ')}`)
+  const rules: RateRules = { ...def }
+  if (o.drainPerReplica !== undefined) {
+    const x = o.drainPerReplica
+    if (typeof x !== 'number' || !Number.isFinite(x) || !(x > 0) || x > 1e12) where([...path, 'drainPerReplica'], `must be a number above 0 (work per second), got ${show(x)}`)
+    else rules.drainPerReplica = x
+  }
+  if (o.utilization !== undefined) {
+    const x = o.utilization
+    if (typeof x !== 'number' || !(x > 0) || x > 1) where([...path, 'utilization'], `must be a number above 0 and at most 1, got ${show(x)}`)
+    else rules.utilization = x
+  }
+  for (const k of ['drainWithinMs', 'startLatencyMs', 'scaleDownHoldMs', 'trendWindowMs', 'idleHalfLifeMs'] as const) {
+    if (o[k] === undefined) continue
+    const ms = readDurationMs(o[k])
+    // A zero drain time or half-life would divide by zero; the others may be zero.
+    const min = k === 'drainWithinMs' || k === 'idleHalfLifeMs' ? 1 : 0
+    if (ms === undefined || ms < min || ms > SERVICE_DURATION_MS_MAX) where([...path, k], `must be whole ms${min > 0 ? ' > 0' : ' ≥ 0'} or a duration such as 30s, at most a week, got ${show(o[k])}`)
+    else rules[k] = ms
+  }
+  return rules
 }
 
 function readUpstream (v: unknown, path: ReadonlyArray<string | number>, where: Where): ServiceSpec['upstream'] {

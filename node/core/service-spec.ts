@@ -26,8 +26,42 @@ export interface UpstreamCap {
   saturatedAt: number
 }
 
+/**
+ * The rate-aware policy's settings (rate-scaler.ts). Defaults: DEFAULT_RATE_RULES, chosen by the
+ * real-trace evaluation (`npm run bench -- sim`), not by hand on one scenario.
+ */
+export interface RateRules {
+  /**
+   * Work one replica drains per second. Absent: learnt from the backlog's slope while replicas
+   * are busy (the HPA rule decides until then). Set: the starting estimate, refined the same way.
+   */
+  drainPerReplica?: number
+  /** A backlog is planned to drain within this long: replicas on top of those the rate needs. */
+  drainWithinMs: number
+  /** The share of a replica's drain rate the rate part plans to use (headroom against noise). */
+  utilization: number
+  /** How far ahead a rising rate is projected: about the site's container start time. */
+  startLatencyMs: number
+  /** Scale-down to the most needed over this window: the need must stay low this long (hysteresis). */
+  scaleDownHoldMs: number
+  /** The rate's trend is fitted over this window. */
+  trendWindowMs: number
+  /**
+   * Without a rate signal, an empty backlog says only that the rate is below what runs: the
+   * estimate then halves every this long, so the count probes down.
+   */
+  idleHalfLifeMs: number
+}
+
+/** `rate`: the rate-aware policy (the default); `hpa`: the Kubernetes HPA rule on the backlog. */
+export type PolicyKind = 'rate' | 'hpa'
+
 export interface ServiceSpec {
   name: string
+  /** Which rule decides the replica count. */
+  policy: PolicyKind
+  /** Settings of the rate policy (unused under `hpa`). */
+  rate: RateRules
   /** Signal units one replica handles (e.g. backlog messages per replica). */
   targetPerReplica: number
   /** Per site. */
@@ -65,9 +99,22 @@ export const DEFAULT_SCALE_DOWN: ScalingRules = {
   selectPolicy: 'max',
 }
 
+export const DEFAULT_RATE_RULES: RateRules = {
+  drainWithinMs: 30_000,
+  utilization: 0.9,
+  startLatencyMs: 5_000,
+  scaleDownHoldMs: 60_000,
+  trendWindowMs: 30_000,
+  idleHalfLifeMs: 60_000,
+}
+
+export const DEFAULT_POLICY: PolicyKind = 'rate'
+
 export function serviceSpec (name: string, fields: Partial<ServiceSpec> = {}): ServiceSpec {
   return {
     name,
+    policy: DEFAULT_POLICY,
+    rate: DEFAULT_RATE_RULES,
     targetPerReplica: 10,
     minReplicas: 0,
     maxReplicas: 10,

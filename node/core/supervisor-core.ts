@@ -24,9 +24,9 @@ import { LeaderRound } from './leader-round.js'
 import { Membership, type Peer, type PeerState, type PeerStateChange } from './membership.js'
 import { reconcile, type ObservedContainer } from './reconcile.js'
 import { Rng } from './rng.js'
-import type { ServiceScaler } from './service-scaler.js'
+import type { ReplicaRule } from './scaling-policy.js'
 import type { ServiceSpec } from './service-spec.js'
-import { ownReplicas, siteHeld, siteSlots, slotsUsed, type OwnReplicas, type SiteView } from './site-view.js'
+import { ownReplicas, siteHeld, siteReady, siteSlots, slotsUsed, type OwnReplicas, type SiteView } from './site-view.js'
 
 export interface CoreInit {
   hostId: string
@@ -198,7 +198,7 @@ export class SupervisorCore {
   /** Services this host cannot start now, as its heartbeats say. */
   get unavailableServices (): readonly string[] { return this.unavailable }
   /** The leader's latest decisions and unplaced replicas; undefined on followers. */
-  get leaderView (): { scalers: ReadonlyMap<string, ServiceScaler>, unplaced: ReadonlyMap<string, number>, load: ReadonlyMap<string, number> } | undefined {
+  get leaderView (): { scalers: ReadonlyMap<string, ReplicaRule>, unplaced: ReadonlyMap<string, number>, load: ReadonlyMap<string, number> } | undefined {
     return this.leader?.view
   }
 
@@ -381,7 +381,11 @@ export class SupervisorCore {
     if (this.runningCache === undefined || this.runningCache.observed !== this.observed) {
       const own = ownReplicas(this.observed, this.hostId, this.site)
       const counts = new Map([...own].map(([service, r]) => [service, r.running + r.starting]))
-      const list = [...counts].sort().map(([service, replicas]) => ({ service, replicas }))
+      // `ready` only while some are starting: absent means all of them, as from older peers.
+      const list = [...counts].sort().map(([service, replicas]) => {
+        const ready = own.get(service)!.running
+        return ready === replicas ? { service, replicas } : { service, replicas, ready }
+      })
       this.runningCache = { observed: this.observed, counts, list, own }
     }
     return this.runningCache
@@ -396,6 +400,7 @@ export class SupervisorCore {
   siteView (): SiteView {
     const own = this.ownRunningCached()
     const held = siteHeld(own.counts, this.members)
+    const ready = siteReady(own.own, this.members)
     const total = siteSlots(this.capacity, this.members)
     const used = slotsUsed(held, this.specs)
     const states = this.members.countByState()
@@ -409,6 +414,7 @@ export class SupervisorCore {
       slotsUsed: used,
       slotsFree: Math.max(0, total - used),
       held,
+      ready,
       here: own.own,
     }
   }
