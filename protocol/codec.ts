@@ -326,7 +326,10 @@ function * planChecks (p: Plan): Iterable<Problem> {
     for (const r of h.replicas) yield replicas('plan replicas', r)
   }
   yield limit('plan.decisions count', p.decisions.length, PROTOCOL_LIMITS.maxServices)
-  for (const d of p.decisions) { yield id('decision.service', d.service); yield replicas('decision.desired', d.desired) }
+  for (const d of p.decisions) {
+    yield id('decision.service', d.service); yield replicas('decision.desired', d.desired)
+    if (d.drainPerReplica !== undefined && !(Number.isFinite(d.drainPerReplica) && d.drainPerReplica > 0)) yield invalid(`decision.drainPerReplica must be a finite number > 0, got ${d.drainPerReplica}`)
+  }
 }
 
 function validatePlan (p: Plan): Problem {

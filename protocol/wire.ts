@@ -1572,6 +1572,7 @@ export interface ServiceDecision {
   service: string
   desired: number
   failingStatic: boolean
+  drainPerReplica?: number
 }
 
 export namespace ServiceDecision {
@@ -1597,6 +1598,11 @@ export namespace ServiceDecision {
         if ((obj.failingStatic != null && obj.failingStatic !== false)) {
           w.uint32(24)
           w.bool(obj.failingStatic)
+        }
+
+        if (obj.drainPerReplica != null) {
+          w.uint32(33)
+          w.double(obj.drainPerReplica)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1625,6 +1631,10 @@ export namespace ServiceDecision {
             }
             case 3: {
               obj.failingStatic = reader.bool()
+              break
+            }
+            case 4: {
+              obj.drainPerReplica = reader.double()
               break
             }
             default: {
@@ -1663,6 +1673,13 @@ export namespace ServiceDecision {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.drainPerReplica`,
+                value: reader.double()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1690,6 +1707,11 @@ export namespace ServiceDecision {
     value: boolean
   }
 
+  export interface ServiceDecisionDrainPerReplicaFieldEvent {
+    field: '$.drainPerReplica'
+    value: number
+  }
+
   export function encode (obj: Partial<ServiceDecision>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ServiceDecision.codec())
   }
@@ -1698,7 +1720,7 @@ export namespace ServiceDecision {
     return decodeMessage(buf, ServiceDecision.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceDecision>): Generator<ServiceDecisionServiceFieldEvent | ServiceDecisionDesiredFieldEvent | ServiceDecisionFailingStaticFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceDecision>): Generator<ServiceDecisionServiceFieldEvent | ServiceDecisionDesiredFieldEvent | ServiceDecisionFailingStaticFieldEvent | ServiceDecisionDrainPerReplicaFieldEvent> {
     return streamMessage(buf, ServiceDecision.codec(), opts)
   }
 }
@@ -1950,6 +1972,12 @@ export namespace Plan {
     index: number
   }
 
+  export interface PlanDecisionsDrainPerReplicaFieldEvent {
+    field: '$.decisions[].drainPerReplica'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<Plan>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Plan.codec())
   }
@@ -1958,7 +1986,7 @@ export namespace Plan {
     return decodeMessage(buf, Plan.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Plan>): Generator<PlanTermFieldEvent | PlanVersionFieldEvent | PlanServicesFieldEvent | PlanHostsHostIdFieldEvent | PlanHostsReplicasFieldEvent | PlanDecisionsServiceFieldEvent | PlanDecisionsDesiredFieldEvent | PlanDecisionsFailingStaticFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Plan>): Generator<PlanTermFieldEvent | PlanVersionFieldEvent | PlanServicesFieldEvent | PlanHostsHostIdFieldEvent | PlanHostsReplicasFieldEvent | PlanDecisionsServiceFieldEvent | PlanDecisionsDesiredFieldEvent | PlanDecisionsFailingStaticFieldEvent | PlanDecisionsDrainPerReplicaFieldEvent> {
     return streamMessage(buf, Plan.codec(), opts)
   }
 }
@@ -3253,6 +3281,12 @@ export namespace Envelope {
     index: number
   }
 
+  export interface EnvelopePlanDecisionsDrainPerReplicaFieldEvent {
+    field: '$.plan.decisions[].drainPerReplica'
+    value: number
+    index: number
+  }
+
   export interface EnvelopeSiteSummaryTermFieldEvent {
     field: '$.siteSummary.term'
     value: number
@@ -3356,7 +3390,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatRunningReadyFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatSignalsRateFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeHeartbeatUnavailableServicesFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatRunningReadyFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatSignalsRateFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeHeartbeatUnavailableServicesFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopePlanDecisionsDrainPerReplicaFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

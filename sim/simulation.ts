@@ -857,7 +857,7 @@ export class Simulation {
         if (sc.signals.rate) signals.push({ service: spec.name, value: killed.rate / shares, ageMs, upstream: false, rate: true })
       } else {
         signals.push({ service: spec.name, value: this.load.delayedBacklog(pair, sc.signals.delayMs, sc.loadStepMs) / shares, ageMs: sc.signals.delayMs, upstream: false })
-        if (sc.signals.rate) signals.push({ service: spec.name, value: this.load.delayedArrivalRate(pair, sc.signals.delayMs, sc.loadStepMs) / shares, ageMs: sc.signals.delayMs, upstream: false, rate: true })
+        if (sc.signals.rate) signals.push({ service: spec.name, value: this.load.delayedArrivalRate(pair, sc.signals.delayMs, sc.signals.intervalMs, sc.loadStepMs) / shares, ageMs: sc.signals.delayMs, upstream: false, rate: true })
       }
     }
     this.load.upstreamKeys.forEach((u, i) => {
@@ -960,7 +960,7 @@ export class Simulation {
         const s = this.siteIndex(f.site)
         for (const p of this.load.pairs) {
           if (p.site !== s || (f.service !== undefined && this.scenario.services[p.service].spec.name !== f.service)) continue
-          if (!this.signalKilled.has(p.index)) this.signalKilled.set(p.index, { sinceMs: this.now, value: this.load.delayedBacklog(p.index, this.scenario.signals.delayMs, this.scenario.loadStepMs), rate: this.load.delayedArrivalRate(p.index, this.scenario.signals.delayMs, this.scenario.loadStepMs) })
+          if (!this.signalKilled.has(p.index)) this.signalKilled.set(p.index, { sinceMs: this.now, value: this.load.delayedBacklog(p.index, this.scenario.signals.delayMs, this.scenario.loadStepMs), rate: this.load.delayedArrivalRate(p.index, this.scenario.signals.delayMs, this.scenario.signals.intervalMs, this.scenario.loadStepMs) })
         }
         if (f.service === undefined) {
           this.load.upstreamKeys.forEach((u, i) => { if (u.site === s) this.upstreamKilled.set(i, { sinceMs: this.now, value: this.load.upstreamSaturation[i] }) })

@@ -5,8 +5,9 @@
  * (placement.ts) and publishes the plan when it changed (or every planRepublishMs for hosts
  * that joined late); every summaryIntervalMs it gossips the site summary on the global topic.
  *
- * Taking over: the scalers start from the desired counts of the plan in force (or what runs),
- * and placement from that plan's assignments, so a new leader does not reshuffle the site.
+ * Taking over: the scalers start from the desired counts of the plan in force (or what runs)
+ * and the drain rates it carries, and placement from that plan's assignments, so a new leader
+ * does not reshuffle the site nor learn again what the last one knew.
  */
 import type { Body, Capacity, Plan, SignalSample, SiteSummary } from '../../protocol/index.js'
 import type { CoreTimings } from './config.js'
@@ -58,6 +59,7 @@ export class LeaderRound {
   private readonly load = new Map<string, number>()
   private nextPlanMs: number
   private lastPublishedMs = -Infinity
+  private lastPlanMs = -Infinity
   private nextSummaryMs: number
 
   constructor (private readonly c: LeaderRoundComponents, nowMs: number) {
@@ -66,6 +68,11 @@ export class LeaderRound {
     this.assignments = this.takeOverAssignments()
     this.nextPlanMs = nowMs
     this.nextSummaryMs = nowMs
+  }
+
+  /** A member's load rose: plan at once, or riseGapMs after the last round if that is later. */
+  planSoon (nowMs: number): void {
+    this.nextPlanMs = Math.min(this.nextPlanMs, Math.max(nowMs, this.lastPlanMs + this.c.timings.riseGapMs))
   }
 
   nextDeadlineMs (): number {
@@ -84,12 +91,16 @@ export class LeaderRound {
 
   private takeOverScalers (nowMs: number): Map<string, ReplicaRule> {
     const lastDesired = new Map<string, number>()
-    for (const d of this.c.adopted()?.decisions ?? []) lastDesired.set(d.service, d.desired)
+    const lastDrain = new Map<string, number>()
+    for (const d of this.c.adopted()?.decisions ?? []) {
+      lastDesired.set(d.service, d.desired)
+      if (d.drainPerReplica !== undefined) lastDrain.set(d.service, d.drainPerReplica)
+    }
     const held = this.c.siteView().held
     const scalers = new Map<string, ReplicaRule>()
     for (const spec of this.c.specs) {
       const current = lastDesired.get(spec.name) ?? held.get(spec.name) ?? 0
-      scalers.set(spec.name, scalerFor(spec, current, nowMs))
+      scalers.set(spec.name, scalerFor(spec, current, nowMs, lastDrain.get(spec.name)))
     }
     return scalers
   }
@@ -109,6 +120,7 @@ export class LeaderRound {
   private planRound (nowMs: number): void {
     const t = this.c.timings
     this.nextPlanMs = nowMs + t.planIntervalMs
+    this.lastPlanMs = nowMs
     const self = this.c.self(nowMs)
     const readings = aggregateReadings(this.hostSamples(self, nowMs), nowMs, t.sampleMaxAgeMs)
     const ready = this.c.siteView().ready
@@ -125,7 +137,9 @@ export class LeaderRound {
         this.c.emit({ kind: 'scaled', service: spec.name, from: before, to: d.desired, recommended: d.recommended, failingStatic: d.failingStatic, upstreamCapped: d.upstreamCapped, rule: d.rule })
       }
       desired.set(spec.name, d.desired)
-      decisions.push({ service: spec.name, desired: d.desired, failingStatic: d.failingStatic })
+      decisions.push(d.drainPerReplica === undefined
+        ? { service: spec.name, desired: d.desired, failingStatic: d.failingStatic }
+        : { service: spec.name, desired: d.desired, failingStatic: d.failingStatic, drainPerReplica: d.drainPerReplica })
     }
     const result = place({ services: this.c.specs, desired, hosts: this.placementHosts(self), previous: this.assignments })
     this.unplaced = result.unplaced

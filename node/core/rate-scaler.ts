@@ -13,8 +13,9 @@
  *   only while the backlog is above zero; while it is empty the estimate halves every
  *   `idleHalfLifeMs`, so the count probes down.
  * - μ is `drainPerReplica` when configured, and learnt while ready replicas are busy (work
- *   queued throughout a 10 s window with the same ready count, and a rate signal):
- *   μ ≈ (arrivals − Δbacklog) / (ready × window). Until μ is known the HPA rule decides.
+ *   queued throughout a window with the same ready count, and a rate signal; 10 s for the first
+ *   estimate, 20 s after): μ ≈ (arrivals − Δbacklog) / (ready × window). Until μ is known the
+ *   HPA rule decides.
  * - A rising rate is projected `startLatencyMs` ahead along its fitted trend, so a site whose
  *   containers take seconds to start scales a little early.
  * - Scale-up is immediate, bounded by maxReplicas and by the upstream's headroom: with the
@@ -44,10 +45,15 @@ interface Stamped { atMs: number, value: number }
 /** Learning rate of μ: the weight of each new observation. */
 const DRAIN_LEARNING_WEIGHT = 0.3
 /**
- * μ is measured over windows this long, with work queued and the same ready replicas throughout:
- * a sample read a round late then errs by a round over the window, not over one round.
+ * μ is measured over windows this long, with work queued throughout:
+ * a sample read a round late then errs by a round over the window, not over one round. The
+ * first estimate comes from a short window (until μ is known the HPA rule decides, slowly);
+ * later ones from longer windows, which err less.
  */
-const DRAIN_WINDOW_MS = 10_000
+const FIRST_DRAIN_WINDOW_MS = 10_000
+const DRAIN_WINDOW_MS = 20_000
+/** Seconds of the ready replicas' work a backlog must hold at every read of a learning window. */
+const BUSY_S = 1
 /** Fewest points, and the least share of the window they must span, to trust a fitted trend. */
 const TREND_MIN_POINTS = 3
 const TREND_MIN_SPAN = 0.5
@@ -67,10 +73,11 @@ export class RateScaler {
   private inferredRate = 0
   private hpa: ServiceScaler | undefined
 
-  constructor (spec: ServiceSpec, current: number, nowMs: number) {
+  /** `drainPerReplica`: what the last leader knew (from the plan), before what is configured. */
+  constructor (spec: ServiceSpec, current: number, nowMs: number, drainPerReplica?: number) {
     this.spec = spec
     this.current = current
-    this.drain = spec.rate.drainPerReplica
+    this.drain = drainPerReplica ?? spec.rate.drainPerReplica
     this.needs.push({ atMs: nowMs, value: current })
   }
 
@@ -131,10 +138,15 @@ export class RateScaler {
 
   /**
    * μ from a window with work queued throughout and the same ready replicas: they drained all
-   * they could, the arrivals less the backlog's growth over the window.
+   * they could, the arrivals less the backlog's growth over the window. (A window across a change
+   * of the ready count is dropped: replicas that just became ready find the backlog draining
+   * away, which makes μ look lower than it is.) A backlog above zero only when read may also have
+   * run dry between reads; once μ is known, a window counts only while the backlog holds at least
+   * BUSY_S seconds of the ready replicas' work at every read.
    */
   private learnDrain (backlog: number, ready: number, rate: LoadReading | undefined, nowMs: number): void {
-    if (rate?.status !== 'fresh' || ready <= 0 || backlog <= 0) { this.window = undefined; return }
+    const busy = this.drain === undefined ? 0 : ready * this.drain * BUSY_S
+    if (rate?.status !== 'fresh' || ready <= 0 || !(backlog > busy)) { this.window = undefined; return }
     const w = this.window
     if (w === undefined || w.ready !== ready || nowMs <= w.lastMs) {
       this.window = { atMs: nowMs, backlog, ready, lastMs: nowMs, lastRate: rate.total, arrived: 0 }
@@ -143,7 +155,7 @@ export class RateScaler {
     w.arrived += (w.lastRate + rate.total) / 2 * (nowMs - w.lastMs) / 1000
     w.lastMs = nowMs
     w.lastRate = rate.total
-    if (nowMs - w.atMs < DRAIN_WINDOW_MS) return
+    if (nowMs - w.atMs < (this.drain === undefined ? FIRST_DRAIN_WINDOW_MS : DRAIN_WINDOW_MS)) return
     const observed = (w.arrived - (backlog - w.backlog)) / (ready * (nowMs - w.atMs) / 1000)
     this.window = { atMs: nowMs, backlog, ready, lastMs: nowMs, lastRate: rate.total, arrived: 0 }
     if (!(observed > 0) || !Number.isFinite(observed)) return

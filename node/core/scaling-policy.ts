@@ -15,10 +15,15 @@ export interface ReplicaRule {
   readonly spec: ServiceSpec
   /** The count in force: the last decision, or the one taken over. */
   readonly replicas: number
+  /** Rate policy: what one replica drains per second, as configured or learnt; undefined otherwise. */
+  readonly drainPerReplica?: number
   decide: (reading: LoadReading, upstream: UpstreamReading | undefined, nowMs: number, context?: ScaleContext) => ScaleDecision
 }
 
-/** The service's rule, starting from `current` replicas at `nowMs` (a new leader passes the plan's count). */
-export function scalerFor (spec: ServiceSpec, current: number, nowMs: number): ReplicaRule {
-  return spec.policy === 'hpa' ? new ServiceScaler(spec, current, nowMs) : new RateScaler(spec, current, nowMs)
+/**
+ * The service's rule, starting from `current` replicas at `nowMs` (a new leader passes the plan's
+ * count) and, for the rate policy, from `drainPerReplica` when the last leader knew it.
+ */
+export function scalerFor (spec: ServiceSpec, current: number, nowMs: number, drainPerReplica?: number): ReplicaRule {
+  return spec.policy === 'hpa' ? new ServiceScaler(spec, current, nowMs) : new RateScaler(spec, current, nowMs, drainPerReplica)
 }

@@ -26,6 +26,7 @@ import { reconcile, type ObservedContainer } from './reconcile.js'
 import { Rng } from './rng.js'
 import type { ReplicaRule } from './scaling-policy.js'
 import type { ServiceSpec } from './service-spec.js'
+import { loadRose } from './signal-rise.js'
 import { ownReplicas, siteHeld, siteReady, siteSlots, slotsUsed, type OwnReplicas, type SiteView } from './site-view.js'
 
 export interface CoreInit {
@@ -108,6 +109,9 @@ export class SupervisorCore {
   private unavailable: string[] = []
   private adopted: AdoptedPlan | undefined
   private nextHeartbeatMs: number
+  private lastHeartbeatMs = -Infinity
+  /** The signals of the last heartbeat sent, to tell a rise early (signal-rise.ts). */
+  private toldSignals: readonly SignalSample[] = []
   private nextSweepMs: number
   private left = false
   /** The `now` of the last handle(), to check that time never runs backwards. */
@@ -215,7 +219,10 @@ export class SupervisorCore {
     this.leader?.runDue(nowMs)
     if (nowMs >= this.nextHeartbeatMs) {
       this.nextHeartbeatMs = nowMs + this.t.heartbeatIntervalMs
-      this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
+      this.lastHeartbeatMs = nowMs
+      const heartbeat = this.buildHeartbeat(nowMs)
+      this.toldSignals = heartbeat.signals
+      this.publish('site', { kind: 'heartbeat', heartbeat }, nowMs)
     }
   }
 
@@ -245,8 +252,10 @@ export class SupervisorCore {
   }
 
   private onHeartbeat (m: Message, hb: Heartbeat, nowMs: number): void {
+    const before = this.leader === undefined ? undefined : this.members.get(m.sender)?.signals
     const change = this.members.heartbeat(m.sender, m.incarnation, m.seq, hb, nowMs)
     if (change === 'stale' || change === 'incarnation-jump') return this.drop(m, change)
+    if (before !== undefined && loadRose(before, hb.signals)) this.leader?.planSoon(nowMs)
     this.onPeerChange(change, nowMs)
     // Raft's rule: a higher term ends ours (bounded: one member cannot push it out of reach).
     // It makes nobody leader: a host follows only a leader it has seen win (followIfProven).
@@ -352,6 +361,10 @@ export class SupervisorCore {
   private onSamples (signals: SignalSample[], capacity: Capacity, nowMs: number): void {
     this.signals = signals.map(sample => ({ sample, sampledAtMs: nowMs - sample.ageMs }))
     this.capacity = capacity
+    if (loadRose(this.toldSignals, signals)) {
+      this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, Math.max(nowMs, this.lastHeartbeatMs + this.t.riseGapMs))
+      this.leader?.planSoon(nowMs)
+    }
   }
 
   private ownSignals (nowMs: number): SignalSample[] {
