@@ -73,5 +73,5 @@ export type CoreEvent =
   | { kind: 'plan-ignored', term: number, version: number, reason: PlanIgnoredReason }
   /** This host's part of an adopted plan was cut to what it may run (`kept` of `wanted`). */
   | { kind: 'plan-capped', term: number, version: number, service: string, reason: PlanCappedReason, wanted: number, kept: number }
-  | { kind: 'scaled', service: string, from: number, to: number, recommended: number, failingStatic: boolean, upstreamCapped: boolean, rule: PolicyKind }
+  | { kind: 'scaled', service: string, from: number, to: number, recommended: number, failingStatic: boolean, upstreamCapped: boolean, rule: PolicyKind, arrivalRate?: number, drainPerReplica?: number }
   | { kind: 'message-dropped', from: string, reason: MessageDroppedReason }

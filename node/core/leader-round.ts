@@ -134,7 +134,11 @@ export class LeaderRound {
       const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
       const d = scaler.decide(reading, upstream, nowMs, { rate: readings.rate.get(spec.name), ready: ready.get(spec.name) ?? 0 })
       if (d.desired !== before) {
-        this.c.emit({ kind: 'scaled', service: spec.name, from: before, to: d.desired, recommended: d.recommended, failingStatic: d.failingStatic, upstreamCapped: d.upstreamCapped, rule: d.rule })
+        this.c.emit({
+          kind: 'scaled', service: spec.name, from: before, to: d.desired, recommended: d.recommended, failingStatic: d.failingStatic, upstreamCapped: d.upstreamCapped, rule: d.rule,
+          ...(d.arrivalRate === undefined ? {} : { arrivalRate: d.arrivalRate }),
+          ...(d.drainPerReplica === undefined ? {} : { drainPerReplica: d.drainPerReplica }),
+        })
       }
       desired.set(spec.name, d.desired)
       decisions.push(d.drainPerReplica === undefined

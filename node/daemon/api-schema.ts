@@ -24,6 +24,7 @@ const SignalStatusSchema = Type.Object({
   kind: Type.Union([Type.Literal('mqtt-backlog'), Type.Literal('mqtt-rate'), Type.Literal('prometheus'), Type.Literal('push')]),
   upstream: Type.Boolean(),
   scope: Type.Union([Type.Literal('host'), Type.Literal('site')]),
+  measures: Type.Union([Type.Literal('backlog'), Type.Literal('rate')], { description: 'backlog: work waiting; rate: work arriving per second.' }),
   value: Type.Optional(Type.Number()),
   ageMs: Type.Optional(Type.Number({ minimum: 0 })),
   errorsCount: Type.Integer({ minimum: 0 }),
@@ -140,8 +141,20 @@ const ScalingRulesSchema = Type.Object({
   selectPolicy: Type.Union([Type.Literal('max'), Type.Literal('min'), Type.Literal('disabled')]),
 }, Closed)
 
+const RateRulesSchema = Type.Object({
+  drainPerReplica: Type.Optional(Type.Number({ description: 'work one replica drains per second, as configured (absent: learnt)' })),
+  drainWithinMs: Type.Integer({ minimum: 1 }),
+  utilization: Type.Number(),
+  startLatencyMs: Type.Integer({ minimum: 0 }),
+  scaleDownHoldMs: Type.Integer({ minimum: 0 }),
+  trendWindowMs: Type.Integer({ minimum: 0 }),
+  idleHalfLifeMs: Type.Integer({ minimum: 1 }),
+}, Closed)
+
 const ServiceScalingSchema = Type.Object({
   service: Type.String(),
+  policy: Type.Union([Type.Literal('rate'), Type.Literal('hpa')], { description: 'rate: the rate policy (the default); hpa: the Kubernetes HPA rule on the backlog' }),
+  rate: RateRulesSchema,
   targetPerReplica: Type.Number({ description: 'signal units one replica handles: desired × targetPerReplica is the load the plan is sized for' }),
   minReplicas: Type.Integer({ minimum: 0 }),
   maxReplicas: Type.Integer({ minimum: 0 }),
@@ -160,11 +173,14 @@ export const PlanView = Type.Object({
     leaderId: Type.String(),
     services: Type.Array(Type.String()),
     hosts: Type.Array(Type.Object({ hostId: Type.String(), replicas: Type.Array(Type.Integer({ minimum: 0 })) }, Closed)),
-    decisions: Type.Array(Type.Object({ service: Type.String(), desired: Type.Integer({ minimum: 0 }), failingStatic: Type.Boolean() }, Closed)),
+    decisions: Type.Array(Type.Object({ service: Type.String(), desired: Type.Integer({ minimum: 0 }), failingStatic: Type.Boolean(), drainPerReplica: Type.Optional(Type.Number()) }, Closed)),
     wantedHere: Counts,
   }, Closed)),
   leader: Nullable(Type.Object({
-    services: Type.Array(Type.Object({ service: Type.String(), desired: Type.Integer({ minimum: 0 }), load: Type.Number(), unplaced: Type.Integer({ minimum: 0 }) }, Closed)),
+    services: Type.Array(Type.Object({
+      service: Type.String(), desired: Type.Integer({ minimum: 0 }), load: Type.Number(), unplaced: Type.Integer({ minimum: 0 }),
+      drainPerReplica: Type.Optional(Type.Number({ description: 'rate policy: work one replica drains per second, as configured or learnt; absent while unknown (the HPA rule decides)' })),
+    }, Closed)),
   }, Closed)),
   /** Optional in the type only so that stand-in sources in tests need not invent it; the daemon always sends it. */
   scaling: Type.Optional(Type.Object({

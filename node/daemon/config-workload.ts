@@ -17,9 +17,13 @@ export type Where = (path: ReadonlyArray<string | number>, msg: string) => undef
 /** `host`: this host's share, summed over the site. `site`: one site-wide value every host reads alike. */
 export type SignalScope = 'host' | 'site'
 
+/** `backlog`: work waiting; `rate`: work arriving per second (for the rate policy, rate-scaler.ts). */
+export type SignalMeasure = 'backlog' | 'rate'
+
 export interface SignalEntry {
   config: SignalConfig
   scope: SignalScope
+  measures: SignalMeasure
 }
 
 export interface FieldDoc { path: string, default: string, doc: string }
@@ -81,6 +85,7 @@ export const SIGNAL_COMMON_FIELDS: readonly FieldDoc[] = [
   { path: 'service', default: 'service or upstream required', doc: 'The service whose load this is.' },
   { path: 'upstream', default: 'none', doc: 'Instead of `service`: the name of an upstream (`services[].upstream.name`) whose saturation (0–1) this is.' },
   { path: 'kind', default: 'required', doc: '`mqtt-backlog`, `mqtt-rate`, `prometheus` or `push` (`POST /v1/signals`).' },
+  { path: 'measures', default: 'backlog', doc: '`backlog`: work waiting (the load the scaling rule reads). `rate`: work arriving per second (a broker\'s publish rate, an `mqtt-rate` signal on the request topic): the rate policy plans for it and learns the drain rate from it. Give a service one of each for the rate policy.' },
   { path: 'scope', default: 'host', doc: '`host`: this host\'s share, summed over the site\'s hosts. `site`: a site-wide value every host reads alike (one queue\'s depth); the leader takes the freshest report.' },
 ]
 
@@ -204,9 +209,12 @@ export function readSignals (v: unknown, services: readonly ServiceSpec[], baseD
     if (hasUpstream && !upstreamNames.has(name)) bad('upstream', `no service names upstream "${name}" (services[].upstream.name)`)
     const scope = e.scope ?? 'host'
     if (scope !== 'host' && scope !== 'site') bad('scope', `must be host or site, got ${show(e.scope)}`)
+    const measures = e.measures ?? 'backlog'
+    if (measures !== 'backlog' && measures !== 'rate') bad('measures', `must be backlog or rate, got ${show(e.measures)}`)
+    if (measures === 'rate' && hasUpstream) bad('measures', 'an upstream signal is a saturation: leave measures out')
     const init: Record<string, unknown> = { service: name, upstream: hasUpstream }
     for (const [k, x] of Object.entries(e)) {
-      if (k === 'kind' || k === 'service' || k === 'upstream' || k === 'scope') continue
+      if (k === 'kind' || k === 'service' || k === 'upstream' || k === 'scope' || k === 'measures') continue
       if (k === 'passwordFile' || k === 'bearerTokenFile') {
         const secret = readSecret(x, baseDir)
         if (typeof secret !== 'string') bad(k, secret.error)
@@ -223,7 +231,7 @@ export function readSignals (v: unknown, services: readonly ServiceSpec[], baseD
       bad(undefined, (err as Error).message)
       return
     }
-    out.push({ config, scope: scope as SignalScope })
+    out.push({ config, scope: scope as SignalScope, measures: measures as SignalMeasure })
   })
   return out
 }
@@ -249,6 +257,6 @@ export function redactSignals (entries: readonly SignalEntry[]): unknown[] {
     if (typeof c.url === 'string') c.url = redactUrl(c.url)
     if (c.password !== undefined) c.password = '<redacted>'
     if (c.bearerToken !== undefined) c.bearerToken = '<redacted>'
-    return { ...c, scope: e.scope }
+    return { ...c, scope: e.scope, measures: e.measures }
   })
 }

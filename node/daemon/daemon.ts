@@ -325,14 +325,18 @@ export class Daemon implements ApiSource {
       leader: lv === undefined
         ? null
         : {
-            services: [...lv.scalers.keys()].sort().map(name => ({
-              service: name, desired: lv.scalers.get(name)!.replicas, load: lv.load.get(name) ?? 0, unplaced: lv.unplaced.get(name) ?? 0,
-            })),
+            services: [...lv.scalers.keys()].sort().map(name => {
+              const scaler = lv.scalers.get(name)!
+              const drain = scaler.drainPerReplica
+              return { service: name, desired: scaler.replicas, load: lv.load.get(name) ?? 0, unplaced: lv.unplaced.get(name) ?? 0, ...(drain === undefined ? {} : { drainPerReplica: drain }) }
+            }),
           },
       scaling: {
         sampleMaxAgeMs: this.config.timings.sampleMaxAgeMs,
         services: this.config.services.map(s => ({
           service: s.name,
+          policy: s.policy,
+          rate: { ...s.rate },
           targetPerReplica: s.targetPerReplica,
           minReplicas: s.minReplicas,
           maxReplicas: s.maxReplicas,

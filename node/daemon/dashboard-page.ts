@@ -148,6 +148,7 @@ function missingReading (d: ScaledEventData): boolean {
 function recommendationText (d: ScaledEventData): string {
   const target = d.targetPerReplica
   if (missingReading(d)) return `no load reading: ${d.recommended} kept`
+  if (d.rule === 'rate' && d.arrivalRate !== undefined && d.drainPerReplica !== undefined && d.rate !== undefined) return rateText(d, d.arrivalRate, d.drainPerReplica, d.rate)
   if (d.load === undefined || target === undefined) return `the rule recommended ${d.recommended}`
   if (d.activationThreshold !== undefined && d.load <= d.activationThreshold) {
     return `load ${formatNumber(d.load)} at or below the activation threshold ${formatNumber(d.activationThreshold)}: ${d.recommended} recommended`
@@ -163,8 +164,17 @@ function recommendationText (d: ScaledEventData): string {
   return `${text} recommended`
 }
 
+/** The rate policy's recommendation in words (rate-scaler.ts). */
+function rateText (d: ScaledEventData, arrival: number, drain: number, rate: NonNullable<ScaledEventData['rate']>): string {
+  const backlog = d.load === undefined ? '' : ` + backlog ${formatNumber(d.load)} drained within ${formatDuration(rate.drainWithinMs)}`
+  return `rate policy: arrivals ${formatNumber(arrival)}/s at ${formatNumber(rate.utilization * 100)} % of ${formatNumber(drain)}/s per replica${backlog} → ${d.recommended} recommended`
+}
+
 function appliedText (d: ScaledEventData): string {
   if (d.to === d.recommended) return `applied: ${d.from} → ${d.to}`
+  if (d.rule === 'rate' && d.rate !== undefined && d.to > d.recommended && d.to < d.from) {
+    return `held at ${d.to} (${d.recommended} recommended) by the scale-down hold (${formatDuration(d.rate.scaleDownHoldMs)}: the most needed in it wins)`
+  }
   const dir = d.to > d.from ? 'up' : 'down'
   const rules = d.rules
   if (rules === undefined) return `applied ${d.to} instead of ${d.recommended} (the scale-${dir} rules held it)`

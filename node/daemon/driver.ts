@@ -26,7 +26,7 @@ import type { Logger } from 'pino'
 import type { Capacity, Message } from '../../protocol/index.js'
 import type { CoreEvent, CoreInput, CoreOutput } from '../core/core-io.js'
 import type { ContainerAction } from '../core/reconcile.js'
-import type { ScalingRules } from '../core/service-spec.js'
+import type { PolicyKind, RateRules, ScalingRules } from '../core/service-spec.js'
 import type { SupervisorCore } from '../core/supervisor-core.js'
 import type { EventLog } from './event-log.js'
 import type { DaemonMetrics } from './metrics.js'
@@ -324,7 +324,7 @@ export class Driver {
         return
       case 'scaled': {
         const data = this.scaledData(e)
-        log.info({ service: e.service, from: e.from, to: e.to, recommended: e.recommended, failingStatic: e.failingStatic, upstreamCapped: e.upstreamCapped, load: data.load }, 'service scaled')
+        log.info({ service: e.service, from: e.from, to: e.to, recommended: e.recommended, rule: e.rule, failingStatic: e.failingStatic, upstreamCapped: e.upstreamCapped, load: data.load, arrivalRate: e.arrivalRate, drainPerReplica: e.drainPerReplica }, 'service scaled')
         events.push('scaled', now, { ...data })
         return
       }
@@ -361,6 +361,7 @@ export class Driver {
             tolerance: spec.tolerance,
             activationThreshold: spec.activationThreshold,
             rules: e.to > e.from ? spec.scaleUp : spec.scaleDown,
+            rate: spec.rate,
             ...(spec.upstream === undefined ? {} : { upstream: { name: spec.upstream.name, saturatedAt: spec.upstream.saturatedAt } }),
           }),
     }
@@ -381,6 +382,11 @@ export interface ScaledEventData {
   recommended: number
   failingStatic: boolean
   upstreamCapped: boolean
+  /** The rule that decided: the rate policy, or the HPA rule (also the rate policy's until it knows μ). */
+  rule: PolicyKind
+  /** Rate policy: the arrival rate it planned for and the drain rate per replica it knew. */
+  arrivalRate?: number
+  drainPerReplica?: number
   /** Total fresh load of the service over the site at that round. */
   load?: number
   targetPerReplica?: number
@@ -389,6 +395,8 @@ export interface ScaledEventData {
   tolerance?: number
   activationThreshold?: number
   rules?: ScalingRules
+  /** The rate policy's settings. */
+  rate?: RateRules
   upstream?: { name: string, saturatedAt: number }
 }
 

@@ -13,7 +13,7 @@ import { OWNER_LABELS } from '../core/reconcile.js'
 import { createDockerRuntime, createProcessRuntime, RuntimeDriver, type AgentSpec, type RuntimeMetricsSink, type RuntimeStatus } from '../runtime/index.js'
 import { createSignal, SignalSet, type ServiceSignal, type SignalStatus } from '../signals/index.js'
 import type { DaemonConfig } from './config.js'
-import type { SignalScope } from './config-workload.js'
+import type { SignalMeasure, SignalScope } from './config-workload.js'
 import type { DaemonMetrics } from './metrics.js'
 import type { AgentSecrets } from '../secrets/agent-secrets.js'
 import type { ContainerRuntime, SamplesReading, SignalSource } from '../core/ports.js'
@@ -57,18 +57,21 @@ function runtimeMetrics (m: DaemonMetrics): RuntimeMetricsSink {
 }
 
 /**
- * The host's signals with their scope: a site-wide signal's samples are marked so the leader
- * takes the freshest report instead of summing every host's copy (see core/load-reading.ts).
+ * The host's signals with their scope and measure: a site-wide signal's samples are marked so the
+ * leader takes the freshest report instead of summing every host's copy, and a rate signal's so
+ * that it reads them as arrivals per second rather than backlog (see core/load-reading.ts).
  */
 export class ScopedSignalSet implements SignalSource {
   readonly name: string
   private readonly set: SignalSet
   private readonly scopes: SignalScope[]
+  private readonly measures: SignalMeasure[]
 
-  constructor (entries: ReadonlyArray<{ signal: ServiceSignal, scope: SignalScope }>, clock: () => number) {
-    this.set = new SignalSet({ signals: entries.map(e => e.scope === 'site' ? markedSiteWide(e.signal) : e.signal) }, { clock })
+  constructor (entries: ReadonlyArray<{ signal: ServiceSignal, scope: SignalScope, measures?: SignalMeasure }>, clock: () => number) {
+    this.set = new SignalSet({ signals: entries.map(e => e.scope === 'site' || e.measures === 'rate' ? marked(e.signal, e.scope === 'site', e.measures === 'rate') : e.signal) }, { clock })
     this.name = this.set.name
     this.scopes = entries.map(e => e.scope)
+    this.measures = entries.map(e => e.measures ?? 'backlog')
   }
 
   async start (): Promise<void> { await this.set.start() }
@@ -76,16 +79,16 @@ export class ScopedSignalSet implements SignalSource {
   sample (): SamplesReading { return this.set.sample() }
 
   /** In config order (SignalSet keeps it). */
-  statuses (): Array<SignalStatus & { scope: SignalScope }> {
-    return this.set.statuses().map((s, i) => ({ ...s, scope: this.scopes[i] ?? 'host' }))
+  statuses (): Array<SignalStatus & { scope: SignalScope, measures: SignalMeasure }> {
+    return this.set.statuses().map((s, i) => ({ ...s, scope: this.scopes[i] ?? 'host', measures: this.measures[i] ?? 'backlog' }))
   }
 
   push (service: string, value: number, upstream = false): void { this.set.push(service, value, upstream) }
   onChange (listener: () => void): () => void { return this.set.onChange(listener) }
 }
 
-/** The same signal, its samples marked site-wide. Keeps a push signal's `set`. */
-function markedSiteWide (signal: ServiceSignal): ServiceSignal {
+/** The same signal, its samples marked site-wide and/or as a rate. Keeps a push signal's `set`. */
+function marked (signal: ServiceSignal, siteWide: boolean, rate: boolean): ServiceSignal {
   const wrapped: ServiceSignal & { set?: unknown } = {
     kind: signal.kind,
     service: signal.service,
@@ -94,7 +97,7 @@ function markedSiteWide (signal: ServiceSignal): ServiceSignal {
     stop: async () => { await signal.stop() },
     sample: (nowMs) => {
       const s = signal.sample(nowMs)
-      return s === undefined ? undefined : { ...s, siteWide: true }
+      return s === undefined ? undefined : { ...s, ...(siteWide ? { siteWide: true } : {}), ...(rate ? { rate: true } : {}) }
     },
     status: (nowMs) => signal.status(nowMs),
     onChange: (listener) => signal.onChange(listener),
@@ -106,6 +109,6 @@ function markedSiteWide (signal: ServiceSignal): ServiceSignal {
 
 export function buildSignals (config: DaemonConfig, log: Logger, clock: () => number): SignalSource {
   if (config.signals.length === 0) return new NoSignals()
-  const entries = config.signals.map(e => ({ signal: createSignal(e.config, { clock, log }), scope: e.scope }))
+  const entries = config.signals.map(e => ({ signal: createSignal(e.config, { clock, log }), scope: e.scope, measures: e.measures }))
   return new ScopedSignalSet(entries, clock)
 }
