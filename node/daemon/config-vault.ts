@@ -17,13 +17,13 @@ import { secretFileProblem } from './secret-file.js'
 /** One key of one KV v2 secret (the swarm key, the API token). */
 export interface VaultKeyRef { mount: string, path: string, key: string }
 
-/** The fields of a `services[].secrets[]` entry, for the README. */
+/** The fields of a `services[].secrets[]` entry, for docs/configuration.md and the JSON Schema. */
 export const SECRET_FIELDS: readonly FieldDoc[] = [
   { path: 'path', default: 'required', doc: 'Path of the KV v2 secret under its mount (`agents/ingest`), as `vault kv get -mount=MOUNT PATH` takes it.' },
   { path: 'mount', default: 'secret', doc: 'The KV version 2 mount.' },
   { path: 'key', default: 'required', doc: 'The key inside the secret\'s data.' },
   { path: 'version', default: '0 (the latest)', doc: 'Pin one version of the secret.' },
-  { path: 'env', default: 'env or file required', doc: 'The environment variable the value becomes.' },
+  { path: 'env', default: 'env or file required', doc: 'The environment variable the value becomes (not `AGENTMESH_*`, not one `agent.env` sets).' },
   { path: 'file', default: 'env or file required', doc: 'Or: the file (a plain name) the value becomes, in the agent\'s secrets folder on a tmpfs: `agent.secretsPath` inside a container, `$AGENTMESH_SECRETS_DIR` in both runtimes. Rewritten in place when the secret changes.' },
   { path: 'restartOnChange', default: 'false', doc: 'When a new version of this secret is read, restart this service\'s agents on this host, one at a time (each waits for the previous replacement to run; each host decides on its own, at its own refresh).' },
 ]

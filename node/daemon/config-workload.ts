@@ -24,7 +24,7 @@ export interface SignalEntry {
 
 export interface FieldDoc { path: string, default: string, doc: string }
 
-/** The fields of `services[].agent`, for the README. */
+/** The fields of `services[].agent`, for docs/configuration.md and the JSON Schema. */
 export const AGENT_FIELDS: readonly FieldDoc[] = [
   { path: 'image', default: 'required with runtime.kind docker', doc: 'Docker image of the agent (must be on the host, or pullable).' },
   { path: 'command', default: 'the image\'s CMD; required with runtime.kind process', doc: 'argv list. Docker: replaces the CMD. Process runtime: the program and its arguments (argv[0] looked up on PATH).' },
@@ -40,7 +40,7 @@ export const AGENT_FIELDS: readonly FieldDoc[] = [
 const AGENT_KEYS = AGENT_FIELDS.map(f => f.path)
 const AGENT_STOP_TIMEOUT_MS_DEFAULT = 10_000
 
-/** The fields of a `signals` entry, per kind, for the README and the unknown-field check. */
+/** The fields of a `signals` entry, per kind, for docs/configuration.md, the JSON Schema and the unknown-field check. */
 export const SIGNAL_FIELDS: Readonly<Record<SignalConfig['kind'], readonly FieldDoc[]>> = {
   'mqtt-backlog': [
     { path: 'url', default: 'required', doc: 'Broker, `mqtt://HOST:PORT` (or mqtts, ws, wss).' },

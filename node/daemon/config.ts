@@ -4,8 +4,8 @@
  * edge. Every problem is reported at once, naming the field (and the file's line where there is
  * one); a daemon with a bad config does not start at all.
  *
- * The scalar fields live in one table (CONFIG_FIELDS); the README's configuration reference
- * lists the same fields and a test keeps the two in agreement. Services are a list of mappings
+ * The scalar fields live in one table (CONFIG_FIELDS); docs/configuration.md lists the same
+ * fields and a test keeps the two in agreement. Services are a list of mappings
  * with their own table (SERVICE_FIELDS).
  */
 import { existsSync, readFileSync } from 'node:fs'
@@ -38,7 +38,7 @@ export interface FieldDef {
   /** The default; a string in `defaultText` explains computed defaults. */
   default: unknown
   defaultText?: string
-  /** Meaning, unit and trade-off, for the README. */
+  /** Meaning, unit and trade-off, for docs/configuration.md and the JSON Schema. */
   doc: string
   values?: readonly string[]
   min?: number
@@ -100,7 +100,7 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'http.listen', kind: 'string', default: '127.0.0.1:7421', doc: 'Address of the local HTTP API, dashboard and /metrics (`host:port`; port 0 picks one).' },
   { path: 'http.tokenFile', kind: 'string', default: '', doc: 'File holding the bearer token mutating routes require (at least 16 characters; readable by the daemon only, see Secret files); empty switches mutating routes off.' },
   { path: 'http.maxBodyBytes', kind: 'int', default: 65_536, min: 0, max: 16 * 1024 * 1024, doc: 'Largest request body; larger is refused with 413 E_HTTP_TOO_LARGE.' },
-  { path: 'http.allowedHosts', kind: 'list', default: [], doc: 'Host header values the API answers besides its own: it always takes the listen address, `localhost`, `127.0.0.1` and `[::1]` with the listen port (and, listening on 0.0.0.0 or ::, this machine\'s interface addresses and hostname). An entry `name` allows that name on any port, `name:port` on one port, `*` any host (switches the DNS-rebinding defence off: only behind a proxy that checks Host itself). Other hosts get 421 E_HTTP_HOST_REFUSED.' },
+  { path: 'http.allowedHosts', kind: 'list', default: [], doc: 'Host header values the API answers besides its own: it always takes the listen address, `localhost`, `127.0.0.1` and `[::1]` with the listen port (and, listening on 0.0.0.0 or ::, this machine\'s hostname and any IP address with the port). An entry `name` allows that name on any port, `name:port` on one port, `*` any host (switches the DNS-rebinding defence off: only behind a proxy that checks Host itself). Other hosts get 421 E_HTTP_HOST_REFUSED. Env: comma-separated.' },
   { path: 'http.maxConnections', kind: 'int', default: 64, min: 2, max: 100_000, doc: 'Open HTTP connections at once (event streams included); further connections are closed at once and counted in agentmesh_http_dropped_connections_total. Must exceed http.maxSseClients.' },
   { path: 'http.requestsPerSecond', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Requests per second per client address, all its connections together (token bucket; /healthz and /readyz are counted per connection only); over it, 429 E_HTTP_RATE_LIMITED.' },
   { path: 'http.requestBurst', kind: 'int', default: 100, min: 1, max: 100_000, doc: 'Bucket size of the per-address rate limit.' },
@@ -145,7 +145,7 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
 
 export interface ServiceFieldDef { path: string, doc: string, default: string }
 
-/** The fields of one `services[]` entry, for the README and the unknown-field check. */
+/** The fields of one `services[]` entry, for docs/configuration.md and the JSON Schema. */
 export const SERVICE_FIELDS: readonly ServiceFieldDef[] = [
   { path: 'name', default: 'required', doc: 'Service name, unique (letters, digits, `._-`).' },
   { path: 'targetPerReplica', default: '10', doc: 'Signal units one replica handles (backlog messages per replica, say).' },

@@ -8,6 +8,7 @@ import { AGENT_FIELDS, MQTT_COMMON_FIELDS, SIGNAL_COMMON_FIELDS, SIGNAL_FIELDS }
 import { SECRET_FIELDS } from '../../node/daemon/config-vault.js'
 import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 import { REPO_ROOT, writeSwarmKey } from './harness.js'
+import { readDoc } from '../docs/doc-files.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'agentmesh-config-'))
 const swarm = join(dir, 'swarm.key')
@@ -113,15 +114,15 @@ describe('daemon config', () => {
     assert.equal(envName('hostId'), 'AGENTMESH_HOST_ID')
   })
 
-  it('is documented in the README: every field, its environment variable and every service field', () => {
-    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+  it('is documented in docs/configuration.md: every field, its environment variable and every service field', () => {
+    const readme = readDoc('configuration')
     for (const f of CONFIG_FIELDS) {
-      assert.ok(readme.includes(`\`${f.path}\``), `README lacks config field ${f.path}`)
-      assert.ok(readme.includes(envName(f.path)), `README lacks ${envName(f.path)}`)
+      assert.ok(readme.includes(`\`${f.path}\``), `docs/configuration.md lacks config field ${f.path}`)
+      assert.ok(readme.includes(envName(f.path)), `docs/configuration.md lacks ${envName(f.path)}`)
     }
-    for (const f of SERVICE_FIELDS) assert.ok(readme.includes(`\`${f.path}\``), `README lacks service field ${f.path}`)
+    for (const f of SERVICE_FIELDS) assert.ok(readme.includes(`\`${f.path}\``), `docs/configuration.md lacks service field ${f.path}`)
     for (const f of [...AGENT_FIELDS, ...SECRET_FIELDS, ...SIGNAL_COMMON_FIELDS, ...MQTT_COMMON_FIELDS, ...Object.values(SIGNAL_FIELDS).flat()]) {
-      assert.ok(readme.includes(`| \`${f.path}\` |`), `README lacks agent or signal field ${f.path}`)
+      assert.ok(readme.includes(`| \`${f.path}\` |`), `docs/configuration.md lacks agent or signal field ${f.path}`)
     }
   })
 
