@@ -19,13 +19,49 @@ export type Where = (path: ReadonlyArray<string | number>, message: string) => u
 /** The fields of a service this reader knows (the core's ServiceSpec). */
 export const SERVICE_SPEC_KEYS = ['name', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown'] as const
 
-const RULE_KEYS = ['stabilizationMs', 'policies', 'selectPolicy'] as const
-const POLICY_KEYS = ['type', 'value', 'periodMs'] as const
+export const RULE_KEYS = ['stabilizationMs', 'policies', 'selectPolicy'] as const
+export const POLICY_KEYS = ['type', 'value', 'periodMs'] as const
+export const SELECT_POLICIES = ['max', 'min', 'disabled'] as const
+export const POLICY_TYPES = ['pods', 'percent'] as const
+export const UPSTREAM_KEYS = ['name', 'saturatedAt'] as const
 export const SERVICE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
+/** A duration with its unit; the reader trims the string first. */
+export const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
+
+/** The numeric fields of a service: range, and whether a whole number. The reader and the JSON Schema use this table. */
+export const SERVICE_NUMBERS = {
+  targetPerReplica: { min: Number.MIN_VALUE, max: 1e12, int: false },
+  minReplicas: { min: 0, max: PROTOCOL_LIMITS.maxReplicas, int: true },
+  maxReplicas: { min: 0, max: PROTOCOL_LIMITS.maxReplicas, int: true },
+  tolerance: { min: 0, max: 1, int: false },
+  activationThreshold: { min: 0, max: 1e12, int: false },
+  slotsPerReplica: { min: 1, max: PROTOCOL_LIMITS.maxReplicas, int: true },
+} as const satisfies Record<string, { min: number, max: number, int: boolean }>
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 /** The longest window or period a service may name: a week. */
 export const SERVICE_DURATION_MS_MAX = 7 * 86_400_000
+
+export interface ServiceFieldDef { path: string, doc: string, default: string }
+
+/** The core's fields of a service, documented: docs/configuration.md and the JSON Schemas show these. */
+export const SERVICE_SPEC_FIELDS: readonly ServiceFieldDef[] = [
+  { path: 'name', default: 'required', doc: 'Service name, unique (letters, digits, `._-`).' },
+  { path: 'targetPerReplica', default: '10', doc: 'Signal units one replica handles (backlog messages per replica, say).' },
+  { path: 'minReplicas', default: '0', doc: 'Per site.' },
+  { path: 'maxReplicas', default: '10', doc: 'Per site.' },
+  { path: 'tolerance', default: '0.1', doc: 'No change while load / (replicas × target) is within 1 ± tolerance.' },
+  { path: 'activationThreshold', default: '0', doc: 'Load at or below which the service needs no replica (scale to and from zero, like KEDA).' },
+  { path: 'selector', default: '{}', doc: 'Labels a host must have (equality) to run this service.' },
+  { path: 'slotsPerReplica', default: '1', doc: 'Agent slots one replica takes.' },
+  { path: 'upstream.name', default: 'none', doc: 'Upstream signal (a broker, say) whose saturation stops scale-up.' },
+  { path: 'upstream.saturatedAt', default: '0.9', doc: 'Saturation (0–1) at or above which scale-up stops.' },
+  { path: 'scaleUp.stabilizationMs', default: String(DEFAULT_SCALE_UP.stabilizationMs), doc: 'Like the HPA\'s `behavior.scaleUp.stabilizationWindowSeconds`: whole ms, or a duration such as `30s`.' },
+  { path: 'scaleUp.policies', default: '100 % or 4 pods per 15 000 ms', doc: 'List of `{type: pods|percent, value, periodMs}` rate limits (`periodMs` in ms, or `15s`).' },
+  { path: 'scaleUp.selectPolicy', default: 'max', doc: '`max`, `min` or `disabled`.' },
+  { path: 'scaleDown.stabilizationMs', default: String(DEFAULT_SCALE_DOWN.stabilizationMs), doc: 'Scale-down stabilisation window: whole ms, or a duration such as `5m`.' },
+  { path: 'scaleDown.policies', default: '100 % per 15 000 ms', doc: 'As for scaleUp.' },
+  { path: 'scaleDown.selectPolicy', default: 'max', doc: 'As for scaleUp.' },
+]
 
 /** A whole number of ms, or a string with a unit; undefined when it is neither. */
 export function readDurationMs (v: unknown): number | undefined {
@@ -43,7 +79,8 @@ export function readServiceSpec (raw: unknown, path: ReadonlyArray<string | numb
   if (typeof o.name !== 'string' || !SERVICE_NAME_RE.test(o.name) || utf8Length(o.name) > PROTOCOL_LIMITS.maxIdBytes) {
     return where([...path, 'name'], `is required: letters, digits and ._-, at most ${PROTOCOL_LIMITS.maxIdBytes} bytes`)
   }
-  const num = (k: string, def: number, min: number, max: number, int: boolean): number => {
+  const num = (k: keyof typeof SERVICE_NUMBERS, def: number): number => {
+    const { min, max, int } = SERVICE_NUMBERS[k]
     const x = o[k]
     if (x === undefined || x === null) return def
     if (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max || (int && !Number.isInteger(x))) {
@@ -55,12 +92,12 @@ export function readServiceSpec (raw: unknown, path: ReadonlyArray<string | numb
   const d = serviceSpec(o.name)
   const spec: ServiceSpec = {
     ...d,
-    targetPerReplica: num('targetPerReplica', d.targetPerReplica, Number.MIN_VALUE, 1e12, false),
-    minReplicas: num('minReplicas', d.minReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
-    maxReplicas: num('maxReplicas', d.maxReplicas, 0, PROTOCOL_LIMITS.maxReplicas, true),
-    tolerance: num('tolerance', d.tolerance, 0, 1, false),
-    activationThreshold: num('activationThreshold', d.activationThreshold, 0, 1e12, false),
-    slotsPerReplica: num('slotsPerReplica', d.slotsPerReplica, 1, PROTOCOL_LIMITS.maxReplicas, true),
+    targetPerReplica: num('targetPerReplica', d.targetPerReplica),
+    minReplicas: num('minReplicas', d.minReplicas),
+    maxReplicas: num('maxReplicas', d.maxReplicas),
+    tolerance: num('tolerance', d.tolerance),
+    activationThreshold: num('activationThreshold', d.activationThreshold),
+    slotsPerReplica: num('slotsPerReplica', d.slotsPerReplica),
     selector: readSelector(o.selector, [...path, 'selector'], where),
     scaleUp: readRules(o.scaleUp, [...path, 'scaleUp'], DEFAULT_SCALE_UP, where),
     scaleDown: readRules(o.scaleDown, [...path, 'scaleDown'], DEFAULT_SCALE_DOWN, where),
@@ -75,7 +112,7 @@ function readUpstream (v: unknown, path: ReadonlyArray<string | number>, where: 
   if (v === undefined || v === null) return undefined
   if (typeof v !== 'object' || Array.isArray(v)) return where(path, 'must be a mapping {name, saturatedAt}')
   const u = v as Record<string, unknown>
-  for (const k of Object.keys(u)) if (k !== 'name' && k !== 'saturatedAt') where([...path, k], 'unknown field; known: name, saturatedAt')
+  for (const k of Object.keys(u)) if (!(UPSTREAM_KEYS as readonly string[]).includes(k)) where([...path, k], 'unknown field; known: name, saturatedAt')
   const sat = u.saturatedAt ?? 0.9
   if (typeof u.name !== 'string' || !SERVICE_NAME_RE.test(u.name)) return where([...path, 'name'], 'is required: letters, digits and ._-')
   if (typeof sat !== 'number' || !(sat > 0) || sat > 1) return where([...path, 'saturatedAt'], `must be a number above 0 and at most 1, got ${show(sat)}`)

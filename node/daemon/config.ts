@@ -14,10 +14,10 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { parseDocument } from 'yaml'
 import { YamlSource } from '../core/yaml-source.js'
-import { readServiceSpec } from '../core/service-spec-reader.js'
+import { readServiceSpec, SERVICE_SPEC_FIELDS, type ServiceFieldDef } from '../core/service-spec-reader.js'
 import { PROTOCOL_LIMITS, utf8Length } from '../../protocol/index.js'
 import { DEFAULT_TIMINGS, TIMING_PROFILES, timingProblems, type CoreTimings } from '../core/config.js'
-import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, type ServiceSpec } from '../core/service-spec.js'
+import type { ServiceSpec } from '../core/service-spec.js'
 import type { AgentSpec } from '../runtime/container-runtime.js'
 import { checkAgentsForRuntime, readAgent, readSignals, type SignalEntry, type Where } from './config-workload.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
@@ -143,26 +143,11 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'http.tokenVault.key', kind: 'string', default: 'token', doc: 'Key of the token in that secret.' },
 ]
 
-export interface ServiceFieldDef { path: string, doc: string, default: string }
+export type { ServiceFieldDef } from '../core/service-spec-reader.js'
 
-/** The fields of one `services[]` entry, for docs/configuration.md and the JSON Schema. */
+/** The fields of one `services[]` entry: the core's (SERVICE_SPEC_FIELDS) and the daemon's own. */
 export const SERVICE_FIELDS: readonly ServiceFieldDef[] = [
-  { path: 'name', default: 'required', doc: 'Service name, unique (letters, digits, `._-`).' },
-  { path: 'targetPerReplica', default: '10', doc: 'Signal units one replica handles (backlog messages per replica, say).' },
-  { path: 'minReplicas', default: '0', doc: 'Per site.' },
-  { path: 'maxReplicas', default: '10', doc: 'Per site.' },
-  { path: 'tolerance', default: '0.1', doc: 'No change while load / (replicas × target) is within 1 ± tolerance.' },
-  { path: 'activationThreshold', default: '0', doc: 'Load at or below which the service needs no replica (scale to and from zero, like KEDA).' },
-  { path: 'selector', default: '{}', doc: 'Labels a host must have (equality) to run this service.' },
-  { path: 'slotsPerReplica', default: '1', doc: 'Agent slots one replica takes.' },
-  { path: 'upstream.name', default: 'none', doc: 'Upstream signal (a broker, say) whose saturation stops scale-up.' },
-  { path: 'upstream.saturatedAt', default: '0.9', doc: 'Saturation (0–1) at or above which scale-up stops.' },
-  { path: 'scaleUp.stabilizationMs', default: String(DEFAULT_SCALE_UP.stabilizationMs), doc: 'Like the HPA\'s `behavior.scaleUp.stabilizationWindowSeconds`: whole ms, or a duration such as `30s`.' },
-  { path: 'scaleUp.policies', default: '100 % or 4 pods per 15 000 ms', doc: 'List of `{type: pods|percent, value, periodMs}` rate limits (`periodMs` in ms, or `15s`).' },
-  { path: 'scaleUp.selectPolicy', default: 'max', doc: '`max`, `min` or `disabled`.' },
-  { path: 'scaleDown.stabilizationMs', default: String(DEFAULT_SCALE_DOWN.stabilizationMs), doc: 'Scale-down stabilisation window: whole ms, or a duration such as `5m`.' },
-  { path: 'scaleDown.policies', default: '100 % per 15 000 ms', doc: 'As for scaleUp.' },
-  { path: 'scaleDown.selectPolicy', default: 'max', doc: 'As for scaleUp.' },
+  ...SERVICE_SPEC_FIELDS,
   { path: 'secrets', default: '[]', doc: 'Secrets from Vault each agent of the service receives (see the `services[].secrets[]` table and Secrets).' },
 ]
 
