@@ -8,6 +8,7 @@ import { describe, it } from 'node:test'
 import { DaemonErrorCode, HttpErrorCode } from '../../node/daemon/errors.js'
 import { DaemonMetrics } from '../../node/daemon/metrics.js'
 import { VaultErrorCode } from '../../node/secrets/vault-errors.js'
+import { SimErrorCode } from '../../sim/errors.js'
 import { readDoc } from '../docs/doc-files.js'
 
 describe('the reference and the daemon agree', () => {
@@ -21,6 +22,11 @@ describe('the reference and the daemon agree', () => {
     for (const code of [...Object.values(DaemonErrorCode), ...Object.values(VaultErrorCode)]) {
       assert.ok(doc.includes(`\`${code}\``), `docs/operations.md lacks ${code}`)
     }
+  })
+
+  it('names every simulator error code in docs/simulator.md', () => {
+    const doc = readDoc('simulator')
+    for (const code of Object.values(SimErrorCode)) assert.ok(doc.includes(`\`${code}\``), `docs/simulator.md lacks ${code}`)
   })
 
   it('lists every agentmesh_ metric in docs/metrics.md', async () => {
