@@ -64,7 +64,7 @@ export const SIGNAL_FIELDS: Readonly<Record<SignalConfig['kind'], readonly Field
     { path: 'maxPayloadBytes', default: String(SIGNAL_DEFAULTS.mqttPayloadBytesMax), doc: 'Largest payload read.' },
   ],
   'mqtt-rate': [
-    { path: 'url', default: 'required', doc: 'Broker, as for mqtt-backlog.' },
+    { path: 'url', default: 'required', doc: 'Broker, `mqtt://HOST:PORT` (or mqtts, ws, wss).' },
     { path: 'topic', default: 'required', doc: 'Topic or filter whose messages are counted.' },
     { path: 'windowMs', default: String(SIGNAL_DEFAULTS.mqttRateWindowMs), doc: 'Messages per second over this sliding window (ms).' },
     { path: 'buckets', default: String(SIGNAL_DEFAULTS.mqttRateBuckets), doc: 'Resolution of the window.' },

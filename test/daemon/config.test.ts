@@ -126,6 +126,38 @@ describe('daemon config', () => {
     }
   })
 
+  it('docs/configuration.md says what the code says: each field with its default, environment variable and meaning', () => {
+    // Cells compared as text: backticks and link targets are the docs' own markup.
+    const norm = (s: string): string => s.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/`/g, '').replace(/\\\|/g, '|').trim()
+    const rows = readDoc('configuration').split('\n').filter(l => l.startsWith('| `')).map(l => l.slice(1, -1).split(/(?<!\\)\|/).map(c => c.trim()))
+    const rowsOf = (path: string): string[][] => rows.filter(c => c[0] === `\`${path}\``)
+    const problems: string[] = []
+    for (const f of CONFIG_FIELDS) {
+      const [row] = rowsOf(f.path)
+      const timing = f.path.startsWith('timings.')
+      const lan = /lan (\d+)\)$/.exec(f.defaultText ?? '')?.[1]
+      const def = f.required === true ? 'required' : timing ? lan! : f.defaultText ?? (typeof f.default === 'string' ? (f.default === '' ? '""' : f.default) : JSON.stringify(f.default))
+      if (row === undefined) { problems.push(`${f.path}: no row`); continue }
+      if (norm(row[1]) !== envName(f.path)) problems.push(`${f.path}: environment ${row[1]}, code ${envName(f.path)}`)
+      if (norm(row[2]) !== norm(def)) problems.push(`${f.path}: default ${row[2]}, code ${def}`)
+      if (norm(row[row.length - 1]) !== norm(f.doc)) problems.push(`${f.path}: meaning differs from CONFIG_FIELDS:\n  docs: ${row[row.length - 1]}\n  code: ${f.doc}`)
+    }
+    const kinds = Object.entries(SIGNAL_FIELDS).map(([kind, fields]) => [kind, fields] as const)
+    const tables: Array<readonly [string, ReadonlyArray<{ path: string, default: string, doc: string }>]> = [
+      ['services[]', SERVICE_FIELDS], ['services[].agent', AGENT_FIELDS], ['services[].secrets[]', SECRET_FIELDS],
+      ['signals[]', SIGNAL_COMMON_FIELDS], ['signals[] (mqtt)', MQTT_COMMON_FIELDS], ...kinds,
+    ]
+    for (const [table, fields] of tables) {
+      for (const f of fields) {
+        const candidates = rowsOf(f.path).filter(c => !(table in SIGNAL_FIELDS) || c[1].split(', ').includes(table))
+        if (!candidates.some(c => norm(c[c.length - 2]) === norm(f.default) && norm(c[c.length - 1]) === norm(f.doc))) {
+          problems.push(`${table} ${f.path}: no row with default "${f.default}" and meaning "${f.doc}"`)
+        }
+      }
+    }
+    assert.deepEqual(problems, [])
+  })
+
   it('resolves a relative data dir against the config file', () => {
     writeFileSync(join(dir, 'rel.yaml'), '')
     const c = parseConfig(`site: a\nhostId: h\ndataDir: data\nnetwork: {swarmKeyFile: ${swarm}}\n`, { file: join(dir, 'rel.yaml'), env: {} })
