@@ -9,6 +9,7 @@ import { DaemonErrorCode, HttpErrorCode } from '../../node/daemon/errors.js'
 import { DaemonMetrics } from '../../node/daemon/metrics.js'
 import { VaultErrorCode } from '../../node/secrets/vault-errors.js'
 import { SimErrorCode } from '../../sim/errors.js'
+import { PROTOCOL_LIMITS, ProtocolErrorCode } from '../../protocol/index.js'
 import { readDoc } from '../docs/doc-files.js'
 
 describe('the reference and the daemon agree', () => {
@@ -22,6 +23,21 @@ describe('the reference and the daemon agree', () => {
     for (const code of [...Object.values(DaemonErrorCode), ...Object.values(VaultErrorCode)]) {
       assert.ok(doc.includes(`\`${code}\``), `docs/operations.md lacks ${code}`)
     }
+  })
+
+  it('lists every protocol limit with its value, and every protocol error code, in docs/architecture.md', () => {
+    const doc = readDoc('architecture')
+    const limits = new Map<string, string>()
+    for (const line of doc.split('\n').filter(l => /^\| `max/.test(l))) {
+      const [names, values] = line.slice(1, -1).split('|').map(c => c.trim())
+      const ns = names.split(' / ').map(n => /^`(\w+)`/.exec(n)?.[1] ?? n)
+      const vs = values.split(' / ')
+      ns.forEach((n, i) => limits.set(n, vs[i]))
+    }
+    for (const [name, value] of Object.entries(PROTOCOL_LIMITS)) {
+      assert.equal(limits.get(name), value.toLocaleString('en-US'), `docs/architecture.md: ${name}`)
+    }
+    for (const code of Object.values(ProtocolErrorCode)) assert.ok(doc.includes(`\`${code}\``), `docs/architecture.md lacks ${code}`)
   })
 
   it('names every simulator error code in docs/simulator.md', () => {
