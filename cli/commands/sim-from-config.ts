@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { Value } from '@sinclair/typebox/value'
 import { stringify } from 'yaml'
 import { TIMING_PROFILES } from '../../node/core/config.js'
-import { readServiceSpec } from '../../node/core/service-spec-reader.js'
+import { readServiceSpec, SERVICE_NAME_RE } from '../../node/core/service-spec-reader.js'
 import type { ServiceSpec } from '../../node/core/service-spec.js'
 import { YamlSource } from '../../node/core/yaml-source.js'
 import { Sites, type SitesResponse } from '../../node/daemon/api-schema.js'
@@ -29,7 +29,7 @@ import { CONFIG_FIELDS } from '../../node/daemon/config.js'
 import { SIM_DEFAULTS } from '../../sim/defaults.js'
 import { SimError, SimErrorCode } from '../../sim/errors.js'
 import { parseScenario, SCENARIO_NAME_LENGTH_MAX, SCENARIO_NAME_RE } from '../../sim/scenario-parse.js'
-import { SITE_KINDS, type Scenario, type SiteKind } from '../../sim/scenario.js'
+import type { Scenario, SiteKind } from '../../sim/scenario.js'
 import { parseTraceCsv } from '../../sim/trace-csv.js'
 
 /** The limits of a what-if's one network request, in one place. */
@@ -83,11 +83,15 @@ const SLOTS_FIELD = CONFIG_FIELDS.find(f => f.path === 'capacity.slots')!
 const PRIORITY_FIELD = CONFIG_FIELDS.find(f => f.path === 'priority')!
 const PROFILE_FIELD = CONFIG_FIELDS.find(f => f.path === 'profile')!
 
-/** `5` or `ingest=5,detect=2` (a bare value is the default for the services not named). */
+/**
+ * `5` or `ingest=5,detect=2` (a bare value is the default for the services not named). What is
+ * left of the first `=` is a service name only if it could be one, so a bare path may hold `=`.
+ */
 export function perServiceFlag<T> (flag: string, text: string, value: (s: string) => T | undefined, what: string): PerService<T> {
   const out: PerService<T> = { all: undefined, byService: new Map() }
   for (const item of text.split(',').map(s => s.trim()).filter(s => s !== '')) {
-    const eq = item.indexOf('=')
+    const at = item.indexOf('=')
+    const eq = at > 0 && SERVICE_NAME_RE.test(item.slice(0, at)) ? at : -1
     const name = eq < 0 ? undefined : item.slice(0, eq)
     const v = value(eq < 0 ? item : item.slice(eq + 1))
     if (v === undefined) throw invalid(`${flag} takes ${what} (or SERVICE=${what}, comma-separated), got "${item}"`)
@@ -279,4 +283,3 @@ export function buildWhatIf (flags: WhatIfFlags, shape: HostShape, hosts: { host
   return { text, scenario, notes }
 }
 
-export { SITE_KINDS }

@@ -11,7 +11,7 @@ import { SimError, SimErrorCode } from '../../sim/errors.js'
 import { ProgressBar } from '../../sim/progress-bar.js'
 import { renderReport } from '../../sim/report-html.js'
 import { runScenario, type RunSummary } from '../../sim/run-scenario.js'
-import { loadScenario, parseDurationMs } from '../../sim/scenario-parse.js'
+import { loadScenario, parseDurationMs, SCENARIO_NUMBERS } from '../../sim/scenario-parse.js'
 import { POLICY_NAMES, SITE_KINDS, type PolicyName, type Scenario, type SiteKind } from '../../sim/scenario.js'
 import { SIM_DEFAULTS } from '../../sim/defaults.js'
 import { intFlag, parseCommandArgs } from '../args.js'
@@ -150,7 +150,7 @@ function parseWhatIf (v: Values): WhatIfFlags {
   return {
     configFile: v['from-config']!,
     hosts: v.hosts === undefined ? undefined : intFlag('--hosts', v.hosts, 1, SIM_DEFAULTS.maxHosts, invalid),
-    slots: v.slots === undefined ? undefined : intFlag('--slots', v.slots, 0, 10_000, invalid),
+    slots: v.slots === undefined ? undefined : intFlag('--slots', v.slots, SCENARIO_NUMBERS.slots.min, SCENARIO_NUMBERS.slots.max, invalid),
     nodeUrl: v['from-node'],
     traces: v.trace === undefined ? { all: undefined, byService: new Map() } : perServiceFlag('--trace', v.trace, s => s === '' ? undefined : s, 'FILE'),
     drain: v.drain === undefined ? { all: undefined, byService: new Map() } : perServiceFlag('--drain', v.drain, positiveNumber, 'N > 0'),

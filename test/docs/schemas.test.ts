@@ -12,6 +12,8 @@ import { dirname, join, relative } from 'node:path'
 import { describe, it } from 'node:test'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { parse } from 'yaml'
+import { planMesh } from '../../cli/demo/local-mesh.js'
+import { demoWorkload } from '../../cli/demo/run-demo.js'
 import { schemaFiles } from '../../cli/write-schemas.js'
 import { parseConfig } from '../../node/daemon/config.js'
 import { DaemonError } from '../../node/daemon/errors.js'
@@ -96,6 +98,20 @@ describe('the JSON Schemas', () => {
       if (/secretIdFile:/.test(text)) env.AGENTMESH_VAULT_AUTH_SECRET_ID_FILE = hostFiles.AGENTMESH_VAULT_AUTH_SECRET_ID_FILE
       if (/swarmKeyVault:/.test(text)) delete env.AGENTMESH_NETWORK_SWARM_KEY_FILE
       assert.deepEqual(readerProblems(text, file, env), [], file)
+    }
+  })
+
+  it('the configs agentmesh demo writes validate against the schema and are accepted by the reader', async () => {
+    for (const runtime of ['docker', 'process'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'agentmesh-schemas-demo-'))
+      const hosts = await planMesh({ dir, sites: ['demo-x-s1', 'demo-x-s2'], hostsPerSite: 2, common: site => demoWorkload(site, 'mqtt://127.0.0.1:1883', runtime, '--agentmesh-demo-x') })
+      assert.equal(hosts.length, 4)
+      for (const h of hosts) {
+        const text = readFileSync(h.configFile, 'utf8')
+        const errors = schemaErrors(configSchema, parse(text))
+        assert.deepEqual(errors, [], `${runtime} ${h.hostId}:\n${show(errors)}`)
+        assert.deepEqual(readerProblems(text, h.configFile), [], `${runtime} ${h.hostId}`)
+      }
     }
   })
 
