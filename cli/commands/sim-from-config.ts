@@ -140,7 +140,12 @@ export function readHostShape (file: string): HostShape {
   const labels: Record<string, string> = {}
   if (o.labels !== undefined && o.labels !== null) {
     if (typeof o.labels !== 'object' || Array.isArray(o.labels)) fail(['labels'], 'must be a mapping of label: value')
-    else for (const [k, v] of Object.entries(o.labels)) labels[k] = String(v)
+    else {
+      for (const [k, v] of Object.entries(o.labels)) {
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') labels[k] = String(v)
+        else fail(['labels', k], 'must be a string')
+      }
+    }
   }
   const capacity = (o.capacity ?? {}) as Record<string, unknown>
   const int = (v: unknown, path: string[], def: number, min: number, max: number): number => {
