@@ -22,8 +22,6 @@ import {
 } from './scenario-parse.js'
 import { POLICY_NAMES, SITE_KINDS } from './scenario.js'
 
-export const SCENARIO_SCHEMA_ID = 'https://github.com/agentmesh/agentmesh/schemas/scenario.schema.json'
-
 const name = (): JsonSchema => ({ type: 'string', pattern: SCENARIO_NAME_RE.source, minLength: 1, maxLength: SCENARIO_NAME_LENGTH_MAX })
 
 /** Seconds as a number, or a string with an optional unit (the reader trims it). */
@@ -172,7 +170,6 @@ export function scenarioJsonSchema (): JsonSchema {
   }
   return {
     $schema: JSON_SCHEMA_DRAFT,
-    $id: SCENARIO_SCHEMA_ID,
     title: 'agentmesh simulator scenario',
     description: 'Generated from sim/scenario-parse.ts and the tables it reads with (npm run schemas); docs/simulator.md documents every field. agentmesh sim also checks names, files and relations between fields.',
     ...objectSchema(top, ['name', 'sites', 'services']),

@@ -24,8 +24,6 @@ import {
 } from './config-workload.js'
 import { SECRET_FIELDS, SECRET_FILE_RE, VAULT_PATH_RE } from './config-vault.js'
 
-export const CONFIG_SCHEMA_ID = 'https://github.com/agentmesh/agentmesh/schemas/agentmesh.schema.json'
-
 function scalarSchema (f: FieldDef): JsonSchema {
   const defaultText = f.required === true
     ? 'none, required'
@@ -179,7 +177,6 @@ export function configJsonSchema (): JsonSchema {
   }
   return {
     $schema: JSON_SCHEMA_DRAFT,
-    $id: CONFIG_SCHEMA_ID,
     title: 'agentmesh.yaml: the config of one agentmesh supervisor',
     description: 'Generated from node/daemon/config.ts and the tables it reads with (npm run schemas); docs/configuration.md documents every field. The supervisor\'s own check (agentmesh supervise --check) also checks relations between fields, names and files.',
     ...objectSchema({ ...scalarTree(), services, signals: signalsSchema() }),
