@@ -184,7 +184,7 @@ async function scenarioOf (args: SimArgs): Promise<Scenario | undefined> {
 
 export const simCommand: Command = {
   name: 'sim',
-  summary: 'run a scenario in the deterministic simulator (JSON summary, HTML report)',
+  summary: 'run a scenario, or a what-if built from a host config, in the deterministic simulator',
   usage: USAGE,
   async run (argv) {
     try {
