@@ -25,7 +25,7 @@ import { readServiceSpec, SERVICE_NAME_RE } from '../../node/core/service-spec-r
 import type { ServiceSpec } from '../../node/core/service-spec.js'
 import { YamlSource } from '../../node/core/yaml-source.js'
 import { Sites, type SitesResponse } from '../../node/daemon/api-schema.js'
-import { CONFIG_FIELDS } from '../../node/daemon/config.js'
+import { CONFIG_FIELDS, ID_RE } from '../../node/daemon/config.js'
 import { SIM_DEFAULTS } from '../../sim/defaults.js'
 import { SimError, SimErrorCode } from '../../sim/errors.js'
 import { parseScenario, SCENARIO_NAME_LENGTH_MAX, SCENARIO_NAME_RE } from '../../sim/scenario-parse.js'
@@ -78,7 +78,7 @@ export interface WhatIf {
 }
 
 const invalid = (message: string): SimError => new SimError(SimErrorCode.ArgsInvalid, message)
-const SITE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
 const SLOTS_FIELD = CONFIG_FIELDS.find(f => f.path === 'capacity.slots')!
 const PRIORITY_FIELD = CONFIG_FIELDS.find(f => f.path === 'priority')!
 const PROFILE_FIELD = CONFIG_FIELDS.find(f => f.path === 'profile')!
@@ -136,7 +136,7 @@ export function readHostShape (file: string): HostShape {
     return undefined
   }
   const site = o.site
-  if (typeof site !== 'string' || !SITE_ID_RE.test(site)) fail(['site'], 'is required: the site whose shape the what-if takes (AGENTMESH_SITE is not read here)')
+  if (typeof site !== 'string' || !ID_RE.test(site)) fail(['site'], 'is required: the site whose shape the what-if takes (AGENTMESH_SITE is not read here)')
   const labels: Record<string, string> = {}
   if (o.labels !== undefined && o.labels !== null) {
     if (typeof o.labels !== 'object' || Array.isArray(o.labels)) fail(['labels'], 'must be a mapping of label: value')

@@ -31,7 +31,7 @@ function scalarSchema (f: FieldDef): JsonSchema {
   const description = `${f.doc} Default: ${defaultText}. Environment variable: ${envName(f.path)}.`
   const base = ((): JsonSchema => {
     switch (f.kind) {
-      case 'string': return { type: 'string' }
+      case 'string': return f.pattern === undefined ? { type: 'string' } : { type: 'string', pattern: f.pattern.source, maxLength: PROTOCOL_LIMITS.maxIdBytes }
       case 'bool': return { type: 'boolean' }
       case 'int': return numberSchema({ min: f.min, max: f.max, int: true })
       case 'number': return numberSchema({ min: f.min, max: f.max })

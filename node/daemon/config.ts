@@ -29,6 +29,9 @@ import { checkVaultSection, defaultSecretsDir, readServiceSecrets, type VaultKey
 
 export const ENV_PREFIX = 'AGENTMESH_'
 
+/** Host ids and site names: letters, digits and ._-, at most PROTOCOL_LIMITS.maxIdBytes. */
+export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'map' | 'enum'
 
 export interface FieldDef {
@@ -44,6 +47,8 @@ export interface FieldDef {
   min?: number
   max?: number
   required?: boolean
+  /** A string field's form (checked with the field's other rules; the JSON Schema shows it). */
+  pattern?: RegExp
 }
 
 const TIMING_DOCS: Record<keyof CoreTimings, string> = {
@@ -65,8 +70,8 @@ const TIMING_DOCS: Record<keyof CoreTimings, string> = {
 
 /** Every scalar config field, with its default. The one place defaults live. */
 export const CONFIG_FIELDS: readonly FieldDef[] = [
-  { path: 'hostId', kind: 'string', default: '', defaultText: 'the machine\'s hostname', doc: 'This host\'s id, unique in the fleet (≤ 128 bytes).' },
-  { path: 'site', kind: 'string', default: '', required: true, doc: 'The site this host belongs to (a room, a cloud region, an edge cluster). Required.' },
+  { path: 'hostId', kind: 'string', pattern: ID_RE, default: '', defaultText: 'the machine\'s hostname', doc: 'This host\'s id, unique in the fleet (≤ 128 bytes).' },
+  { path: 'site', kind: 'string', pattern: ID_RE, default: '', required: true, doc: 'The site this host belongs to (a room, a cloud region, an edge cluster). Required.' },
   { path: 'labels', kind: 'map', default: {}, doc: 'Labels services select on (`location`, `hardware`, …), at most 32. Env: `k=v,k2=v2`.' },
   { path: 'priority', kind: 'int', default: 0, min: -1_000_000, max: 1_000_000, doc: 'Higher stands for site leader first (stable on-prem servers over edge boxes, say).' },
   { path: 'capacity.slots', kind: 'int', default: 4, min: 0, max: PROTOCOL_LIMITS.maxReplicas, doc: 'Agent slots: replicas this host runs at once, all services together.' },
@@ -556,7 +561,6 @@ function show (v: unknown): string {
   return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s
 }
 
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 function checkId (id: string, field: string, r: Reader): void {
   if (!ID_RE.test(id) || utf8Length(id) > PROTOCOL_LIMITS.maxIdBytes) {

@@ -139,6 +139,7 @@ const CONFIG_OK = 'site: plant-a\nhostId: h1\nruntime: {kind: none}\nservices:\n
 const CONFIG_BROKEN: Array<[string, string, string]> = [
   ['an unknown top-level field', CONFIG_OK + 'sitee: plant-b\n', 'sitee'],
   ['an unknown field in a section', CONFIG_OK + 'http: {listne: 127.0.0.1:1}\n', 'http.listne'],
+  ['a site name that is not an id', CONFIG_OK.replace('site: plant-a', 'site: plant a'), 'site'],
   ['a number out of range', CONFIG_OK + 'capacity: {slots: -1}\n', 'capacity.slots'],
   ['a value outside an enumeration', CONFIG_OK.replace('kind: none', 'kind: kubernetes'), 'runtime.kind'],
   ['a service field of the wrong type', CONFIG_OK + '    maxReplicas: six\n', 'services[0].maxReplicas'],
