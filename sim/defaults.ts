@@ -1,6 +1,7 @@
 /**
- * Every default and named limit of the simulator, in one place. The scenario reference in the
- * README lists the same values; a test keeps the two in agreement.
+ * Every default and named limit of the simulator, in one place. The scenario reference in
+ * docs/simulator.md lists the same values (test/sim/scenario-parse.test.ts checks that it names
+ * every field and fault kind; the values themselves are kept in agreement by hand).
  */
 import type { BaselineSpec, SiteKind } from './scenario.js'
 

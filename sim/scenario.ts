@@ -148,7 +148,10 @@ export interface BaselineSpec {
 export interface Scenario {
   name: string
   description: string
-  /** The scenario file's path as given (for replay lines); '' for scenarios built in code. */
+  /**
+   * The scenario file's path as given (for replay lines); for a scenario built from a host's
+   * config, the `--from-config …` flags that build it again; '' for scenarios built in code.
+   */
   file: string
   seed: number
   durationMs: number

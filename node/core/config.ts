@@ -134,7 +134,7 @@ export function timingProblems (t: CoreTimings): string[] {
 }
 
 /**
- * Bounds on what one site member can make this host believe (see the README, "Bounded trust
+ * Bounds on what one site member can make this host believe (see docs/architecture.md, "Bounded trust
  * between members"). Every member holds the swarm key, so these are not about strangers: they
  * keep one faulty or compromised member from taking the site over or locking hosts out.
  */

@@ -9,7 +9,7 @@
  * by a majority within leaderLeaseMs steps down. Plans carry their term; a plan from a term
  * older than the host's is never executed, and between terms a host keeps what runs (fail static).
  *
- * Bounded trust between members (README, "Bounded trust between members"): a host follows a
+ * Bounded trust between members (docs/architecture.md, "Bounded trust between members"): a host follows a
  * leader only once it has seen a majority of its electorate back it (granted votes seen on the
  * site topic, members' heartbeats naming it, its own vote), never on one member's say-so; it
  * caps its part of any plan by its own slots, the service's maxReplicas and the services it

@@ -5,7 +5,7 @@
  * peers and to site members learnt from heartbeats.
  *
  * What experiments with js-libp2p 3 on a machine like ours found (each reproduced: see the
- * tests named in the README's daemon section), and where it is handled here:
+ * tests named in docs/architecture.md, The daemon shell), and where it is handled here:
  * - same-IP score penalty: `ipColocationWhitelist` goes to gossipsub's score params;
  * - inbound connection rate (5/s per IP by default): `inboundConnectionsPerSecond`;
  * - bootstrap dials each seed once: the re-dial loop dials bootstrap peers forever, with backoff;

@@ -1,6 +1,6 @@
 /**
- * The layout, kept honest: imports only go down the stack of folders, as the README's
- * architecture table says. cli/ (the command line) sits above both shells; node/ (the daemon
+ * The layout, kept honest: imports only go down the stack of folders, as the README's map of
+ * the folders says. cli/ (the command line) sits above both shells; node/ (the daemon
  * and its adapters) and sim/ (the simulator) are the two shells and never import each other;
  * node/core/ imports only protocol/; protocol/ imports nothing of ours; the adapters
  * (node/runtime/, node/signals/) implement the core's ports and never import the daemon.
