@@ -265,7 +265,7 @@ function validateBody (b: Body): Problem {
     case 'siteSummary': return validateSiteSummary(b.siteSummary)
     case 'spillRequest': return first([
       id('spillRequest.requestId', b.spillRequest.requestId), id('spillRequest.service', b.spillRequest.service),
-      replicas('spillRequest.replicas', b.spillRequest.replicas), whole('spillRequest.term', b.spillRequest.term)])
+      replicas('spillRequest.replicas', b.spillRequest.replicas), whole('spillRequest.term', b.spillRequest.term), id('spillRequest.toSite', b.spillRequest.toSite)])
     case 'spillOffer': return first([
       id('spillOffer.requestId', b.spillOffer.requestId), id('spillOffer.toSite', b.spillOffer.toSite),
       id('spillOffer.service', b.spillOffer.service), replicas('spillOffer.replicas', b.spillOffer.replicas),
