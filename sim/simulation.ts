@@ -365,6 +365,15 @@ export class Simulation {
     this.reactionsCensored = this.stepWatch.length
   }
 
+  /**
+   * Runs the world up to `untilMs` (never past the run's duration), whatever the observer
+   * found: for a test that drives a run step by step (the transport contract). `run()` stops
+   * at the first violation.
+   */
+  runUntil (untilMs: number): void {
+    this.queue.runUntil(Math.min(untilMs, this.opts.durationMs), (e) => this.dispatch(e), () => false)
+  }
+
   get stoppedAtMs (): number { return this.now }
 
   private dispatch (e: SimEvent): void {
@@ -472,7 +481,11 @@ export class Simulation {
 
   // ---- gossip ------------------------------------------------------------------------------
 
-  /** Encoded size of a message: every non-heartbeat, and one heartbeat in 16 per host, is encoded. */
+  /**
+   * Encoded size of a message: every non-heartbeat, and one heartbeat in 16 per host, is
+   * encoded. −1 when the codec refuses it: the message goes nowhere, as libp2p's Mesh drops
+   * it (the transport contract), and the observer keeps the broken invariant.
+   */
   private messageBytes (h: SimHost, m: Message): number {
     if (m.body.kind === 'heartbeat' && h.encodeCount++ % HEARTBEAT_ENCODE_EVERY !== 0) return h.heartbeatBytes
     let bytes: number
@@ -480,7 +493,7 @@ export class Simulation {
       bytes = encodeMessage(m).length
     } catch (err) {
       this.observer.fail({ invariant: 'message-encodable', atMs: this.now, site: this.siteName(h), host: h.id, detail: `${m.body.kind}: ${(err as Error).message}` })
-      return 0
+      return -1
     }
     if (m.body.kind === 'heartbeat') h.heartbeatBytes = bytes
     return bytes
@@ -488,6 +501,7 @@ export class Simulation {
 
   private publishSite (h: SimHost, m: Message): void {
     const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
     const mesh = this.meshes[h.site]
     const route = mesh.route(h.local)
     const link = this.net.intra[h.site]
@@ -533,6 +547,7 @@ export class Simulation {
 
   private publishGlobal (h: SimHost, m: Message): void {
     const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
     const rng = this.rng.gossip
     const delays = this.scratchDelay
     const to = this.scratchHost

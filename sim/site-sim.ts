@@ -8,7 +8,7 @@
  * topic (its site, or every site for `global`) after a delay drawn uniformly from `delayMs`, so
  * hosts see messages in different orders; each copy is lost with probability `lossRate`;
  * hosts in different partition groups cannot talk. Every message goes through the real codec
- * (an oversize or unencodable message throws out of the run). The scenario simulator
+ * (one it refuses is dropped and kept as a violation, message-encodable). The scenario simulator
  * (simulation.ts) models gossipsub instead, for sites of thousands.
  *
  * Containers start after `startLatencyMs` and never fail or crash unless told (`exit`).
@@ -16,8 +16,8 @@
  * daemon's driver does), and observes shortly after every runtime change.
  *
  * The simulator's observer checks, as the run goes: at most one leader per site and term, a
- * host's containers within its slots, and no start for a term other than the host's own or a
- * term without a leader. The first violation is kept in `violations`.
+ * host's containers within its slots, no start for a term other than the host's own or a
+ * term without a leader, and every published message encodable. The first violation is kept in `violations`.
  */
 import { decodeMessage, encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
 import { DEFAULT_TIMINGS, type CoreTimings } from '../node/core/config.js'
@@ -328,7 +328,15 @@ export class SiteSim {
 
   /** The network: every other running host of the topic, seeded delay and loss, through the codec. */
   private publish (from: SiteSimHost, topic: Topic, message: Message): void {
-    const bytes = encodeMessage(message)
+    let bytes: Uint8Array
+    try {
+      bytes = encodeMessage(message)
+    } catch (err) {
+      // A transport never throws at its publisher (the port): the message is dropped, and the
+      // observer keeps it as a broken invariant, as the scenario simulator does.
+      this.observer.fail({ invariant: 'message-encodable', atMs: this.nowMs, site: from.spec.site, host: from.spec.hostId, detail: `${message.body.kind}: ${(err as Error).message}` })
+      return
+    }
     const [min, max] = this.opts.delayMs ?? DEFAULT_DELAY_MS
     const loss = this.opts.lossRate ?? 0
     const site = message.site

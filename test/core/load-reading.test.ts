@@ -194,11 +194,12 @@ describe('aggregateReadings: totals stay finite (issue 11)', () => {
     c.runUntilTrue(() => c.agreedLeader('s') !== undefined, 5000)
     const leader = c.agreedLeader('s')!
     // The site sim encodes every published message with the real codec: an infinite load in the
-    // summary would throw here.
+    // summary would be refused, and kept as a violation (message-encodable).
     for (const h of c.hosts.keys()) c.setSignal(h, 'a', 1e308)
     c.runFor(5000)
     const lv = c.host(leader).core.leaderView!
     assert.equal(lv.load.get('a'), Number.MAX_VALUE)
     assert.equal(lv.scalers.get('a')!.replicas, 4)
+    assert.deepEqual(c.violations, [])
   })
 })
