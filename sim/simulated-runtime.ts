@@ -13,6 +13,7 @@
  * was handed keep describing what it observed.
  */
 import { CodedError } from '../protocol/errors.js'
+import type { CoreInput } from '../node/core/core-io.js'
 import type { ContainerRuntime, RuntimeObservation, RuntimePortErrorCode } from '../node/core/ports.js'
 import { OWNER_LABELS, type ContainerAction, type ContainerState, type ObservedContainer } from '../node/core/reconcile.js'
 import type { Rng } from '../node/core/rng.js'
@@ -74,6 +75,11 @@ export class ContainerLedger {
     if (from === 'running') this.running[c.pair]--
     if (to === 'running') this.running[c.pair]++
   }
+}
+
+/** The core's input for what a runtime port observed. */
+export function observedInput (o: RuntimeObservation): CoreInput {
+  return { type: 'observed', containers: o.containers, runtimeOk: o.ok, ...(o.unavailable === undefined ? {} : { unavailable: o.unavailable }) }
 }
 
 /** What one simulated runtime needs of the simulated world. */

@@ -23,7 +23,7 @@ import { Rng } from '../node/core/rng.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
 import { CentralController, type ControllerPorts } from './central-controller.js'
-import { ContainerLedger, logNormalMs, SimulatedRuntime, SimulatedRuntimeError } from './simulated-runtime.js'
+import { ContainerLedger, logNormalMs, observedInput, SimulatedRuntime, SimulatedRuntimeError } from './simulated-runtime.js'
 import { SimulatedTransport } from './simulated-transport.js'
 import { simAssert } from './errors.js'
 import { EventQueue } from './event-queue.js'
@@ -640,8 +640,7 @@ export class Simulation {
 
   /** Feeds the core what the host's runtime port reports now. */
   private observed (h: SimHost): void {
-    const o = h.runtime.observe()
-    this.input(h, { type: 'observed', containers: o.containers, runtimeOk: o.ok, ...(o.unavailable === undefined ? {} : { unavailable: o.unavailable }) })
+    this.input(h, observedInput(h.runtime.observe()))
   }
 
   /** Docker's event stream: the supervisor observes the runtime shortly after a change. */

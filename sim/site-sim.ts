@@ -28,7 +28,7 @@ import type { ServiceSpec } from '../node/core/service-spec.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
 import { EventQueue } from './event-queue.js'
 import { Observer } from './observer.js'
-import { SimulatedRuntime, SimulatedRuntimeError, type SimContainer } from './simulated-runtime.js'
+import { observedInput, SimulatedRuntime, SimulatedRuntimeError, type SimContainer } from './simulated-runtime.js'
 import { SimulatedTransport } from './simulated-transport.js'
 
 export interface SiteHostSpec {
@@ -84,6 +84,7 @@ export interface SiteSimHost {
   failedActions: number
   /** Containers the runtime holds now. */
   readonly containers: readonly SimContainer[]
+  /** The driver's own state (when the core's next tick is booked; an observation is booked): read, never set. */
   tickAtMs: number
   observePending: boolean
 }
@@ -271,8 +272,7 @@ export class SiteSim {
   }
 
   private observe (h: SiteSimHost): void {
-    const o = h.runtime.observe()
-    this.input(h, { type: 'observed', containers: o.containers, runtimeOk: o.ok, ...(o.unavailable === undefined ? {} : { unavailable: o.unavailable }) })
+    this.input(h, observedInput(h.runtime.observe()))
   }
 
   private scheduleObserve (h: SiteSimHost): void {
