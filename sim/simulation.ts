@@ -16,14 +16,15 @@
  */
 import { encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
 import { timingsFor, type CoreTimings } from '../node/core/config.js'
-import type { CoreEvent, CoreInput, CoreOutput, PersistentState } from '../node/core/core-io.js'
+import type { CoreEvent, CoreInput, CoreOutput, PersistentState, Topic } from '../node/core/core-io.js'
 import type { PlacementHost } from '../node/core/placement.js'
 import { OWNER_LABELS, reconcile, type ContainerAction } from '../node/core/reconcile.js'
 import { Rng } from '../node/core/rng.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
 import { CentralController, type ControllerPorts } from './central-controller.js'
-import { ContainerLedger, logNormalMs, ownerLabels, withState, type SimContainer } from './simulated-runtime.js'
+import { ContainerLedger, logNormalMs, observedInput, SimulatedRuntime, SimulatedRuntimeError } from './simulated-runtime.js'
+import { SimulatedTransport } from './simulated-transport.js'
 import { simAssert } from './errors.js'
 import { EventQueue } from './event-queue.js'
 import { shuffle, SiteMesh } from './gossip-mesh.js'
@@ -43,13 +44,11 @@ const MAX_MARKERS = 2000
 /** Heartbeats are encoded (to measure bytes and check limits) one in this many per host; every other kind always. */
 const HEARTBEAT_ENCODE_EVERY = 16
 
-const enum K { Tick, Deliver, Ready, Crash, Observe, Fn }
+const enum K { Tick, Deliver, Observe, Fn }
 
 type SimEvent =
   | { k: K.Tick, h: SimHost, at: number, life: number }
-  | { k: K.Deliver, input: CoreInput & { type: 'message' }, to: number[], from: number, sentAt: number }
-  | { k: K.Ready, h: SimHost, id: string, fail: boolean, epoch: number }
-  | { k: K.Crash, h: SimHost, id: string, epoch: number }
+  | { k: K.Deliver, topic: Topic, message: Message, to: number[], from: number, sentAt: number }
   | { k: K.Observe, h: SimHost, life: number }
   | { k: K.Fn, fn: () => void }
 
@@ -66,8 +65,6 @@ export interface SimHost {
   /** The supervisor (or, for baselines, the host agent) runs. */
   supUp: boolean
   upSinceMs: number
-  /** Bumped when the machine crashes: container events of an earlier boot are void. */
-  epoch: number
   /** Bumped when the supervisor stops or starts: ticks and observations of an earlier life are void. */
   life: number
   incarnation: number
@@ -75,10 +72,9 @@ export interface SimHost {
   core: SupervisorCore | undefined
   tickAtMs: number
   observePending: boolean
-  containers: SimContainer[]
-  runtimeOk: boolean
-  nextContainer: number
-  overCapacity: boolean
+  /** The machine's container runtime and its end of the network: the ports the core's driver uses. */
+  runtime: SimulatedRuntime
+  transport: SimulatedTransport
   /** Baselines: what the controller last ordered. */
   agentWanted: Map<string, number>
   /** When the supervisor (or host agent) last stopped. */
@@ -180,6 +176,7 @@ export class Simulation {
   private readonly scratchHost: Int32Array
   private countScratch = new Int32Array(64)
   private bookkeepingEvents = 0
+  private lastMessageInput: CoreInput & { type: 'message' } = { type: 'message', message: undefined as unknown as Message }
 
   constructor (readonly scenario: Scenario, readonly opts: RunOptions) {
     const root = new Rng(opts.seed)
@@ -193,24 +190,29 @@ export class Simulation {
     this.siteTimings = scenario.sites.map(s => timingsFor(s.profile))
     this.siteHosts = scenario.sites.map(() => [])
     const siteOf: number[] = []
+    this.load = new LoadModel(scenario)
+    this.ledger = new ContainerLedger(this.load.pairs.length)
     scenario.sites.forEach((site, s) => {
       for (let i = 0; i < site.hosts; i++) {
+        const id = hostIdOf(site.name, i, site.hosts)
+        // The ports are made with the host, so every host has one shape from the start (a field
+        // set later made the run's hottest accesses slower).
         const h: SimHost = {
-          idx: this.hosts.length, id: hostIdOf(site.name, i, site.hosts), site: s, local: i,
+          idx: this.hosts.length, id, site: s, local: i,
           labels: new Map(Object.entries({ site: site.name, kind: site.kind, ...site.labels })),
           capacity: { slots: site.slots, cpuMillis: site.slots * 1000, memoryMib: site.slots * 1024 }, priority: site.priority,
-          machineUp: true, supUp: false, upSinceMs: 0, epoch: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
-          tickAtMs: Infinity, observePending: false, containers: [], runtimeOk: true, nextContainer: 0, overCapacity: false,
+          machineUp: true, supUp: false, upSinceMs: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
+          tickAtMs: Infinity, observePending: false, runtime: this.newRuntime(s, id),
+          transport: new SimulatedTransport((topic, m) => { if (topic === 'site') this.publishSite(h, m); else this.publishGlobal(h, m) }),
           agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
         }
+        this.listenToPorts(h)
         this.hosts.push(h)
         this.siteHosts[s].push(h)
         siteOf.push(s)
       }
     })
     this.net = new Network(scenario.sites, scenario.links, Int32Array.from(siteOf))
-    this.load = new LoadModel(scenario)
-    this.ledger = new ContainerLedger(this.load.pairs.length)
     this.siteLeader = new Int32Array(scenario.sites.length).fill(-1)
     this.siteLeaderTerm = new Float64Array(scenario.sites.length)
     this.reporters = this.siteHosts.map(hosts => hosts.slice(0, Math.min(scenario.signals.reporters, hosts.length)))
@@ -243,7 +245,7 @@ export class Simulation {
     for (const [idx, list] of this.bugs) {
       const h = this.hosts[idx]
       for (const b of list) {
-        if (b.bug === 'over-capacity') this.at(b.atMs, () => { h.overCapacity = true })
+        if (b.bug === 'over-capacity') this.at(b.atMs, () => { h.runtime.startsPerAction = 2 })
         if (b.bug === 'oversize-label') {
           this.at(b.atMs, () => { h.labels.set('bug', 'x'.repeat(OVERSIZE_LABEL_BYTES)); this.stopSupervisor(h, true); this.startSupervisor(h) })
         }
@@ -264,6 +266,47 @@ export class Simulation {
   }
 
   // ---- set-up ------------------------------------------------------------------------------
+
+  /**
+   * A host's runtime (the port, as in the daemon). It draws its start latencies, failures and
+   * crashes from the container stream, in the order a start and a container reaching running
+   * ask for them.
+   */
+  private newRuntime (site: number, hostId: string): SimulatedRuntime {
+    const sc = this.scenario
+    const kind = sc.sites[site].kind
+    const services = new Map(this.siteSpecs[site].map(spec => [spec.name, { pair: this.load.pair(site, this.serviceIndex.get(spec.name)!), slots: spec.slotsPerReplica }]))
+    const rng = this.rng.containers
+    return new SimulatedRuntime({ hostId, site: sc.sites[site].name, services }, {
+      now: () => this.now,
+      at: (atMs, fn) => this.at(atMs, fn),
+      drawStart: () => ({ latencyMs: logNormalMs(sc.containers.startLatency[kind], rng), fails: rng.next() < sc.containers.startFailure }),
+      drawCrashAfterMs: () => {
+        const mtbf = sc.containers.crashMtbfMs
+        if (mtbf <= 0) return undefined
+        const after = Math.max(1, Math.round(-Math.log(1 - rng.next()) * mtbf))
+        return this.now + after <= this.opts.durationMs ? after : undefined
+      },
+      ledger: this.ledger,
+      onRunning: (c) => this.checkReaction(c.pair),
+    })
+  }
+
+  /** The driver's side of the ports: a runtime change asks for an observation (Docker's event stream); a delivered copy feeds the core. */
+  private listenToPorts (h: SimHost): void {
+    h.runtime.onChange(() => this.scheduleObserve(h))
+    h.transport.onMessage((_topic, message) => this.input(h, this.messageInput(message)))
+  }
+
+  /**
+   * The core's input for a delivered message, one per message (the receivers of one message
+   * share it, as they share the message: the core never keeps or mutates either). A delivery
+   * is the hottest path of a run: an input per receiver cost about a third of a run's time.
+   */
+  private messageInput (message: Message): CoreInput {
+    if (this.lastMessageInput.message !== message) this.lastMessageInput = { type: 'message', message }
+    return this.lastMessageInput
+  }
 
   private scheduleWorld (flapRng: Rng): void {
     const sc = this.scenario
@@ -339,11 +382,20 @@ export class Simulation {
     this.reactionsCensored = this.stepWatch.length
   }
 
+  /**
+   * Runs the world up to `untilMs` (never past the run's duration), whatever the observer
+   * found: for a test that drives a run step by step (the transport contract). `run()` stops
+   * at the first violation.
+   */
+  runUntil (untilMs: number): void {
+    this.queue.runUntil(Math.min(untilMs, this.opts.durationMs), (e) => this.dispatch(e), () => false)
+  }
+
   get stoppedAtMs (): number { return this.now }
 
   private dispatch (e: SimEvent): void {
     switch (e.k) {
-      case K.Deliver: return this.deliver(e.input, e.to, e.from, e.sentAt)
+      case K.Deliver: return this.deliver(e.topic, e.message, e.to, e.from, e.sentAt)
       case K.Tick: {
         const h = e.h
         if (h.life !== e.life || h.tickAtMs !== e.at || h.core === undefined) return
@@ -351,13 +403,11 @@ export class Simulation {
         this.input(h, TICK)
         return
       }
-      case K.Ready: return this.containerReady(e.h, e.id, e.fail, e.epoch)
-      case K.Crash: return this.containerCrash(e.h, e.id, e.epoch)
       case K.Observe: {
         const h = e.h
         h.observePending = false
         if (h.life !== e.life || !h.supUp) return
-        if (h.core !== undefined) this.input(h, { type: 'observed', containers: h.containers.slice(), runtimeOk: h.runtimeOk })
+        if (h.core !== undefined) this.observed(h)
         else this.agentReconcile(h)
         return
       }
@@ -397,8 +447,7 @@ export class Simulation {
   private perform (h: SimHost, out: CoreOutput): boolean {
     switch (out.type) {
       case 'publish':
-        if (out.topic === 'site') this.publishSite(h, out.message)
-        else this.publishGlobal(h, out.message)
+        h.transport.publish(out.topic, out.message)
         return false
       case 'event': this.onCoreEvent(h, out.event); return false
       case 'persist': h.persisted = out.state; return false
@@ -449,7 +498,11 @@ export class Simulation {
 
   // ---- gossip ------------------------------------------------------------------------------
 
-  /** Encoded size of a message: every non-heartbeat, and one heartbeat in 16 per host, is encoded. */
+  /**
+   * Encoded size of a message: every non-heartbeat, and one heartbeat in 16 per host, is
+   * encoded. −1 when the codec refuses it: the message goes nowhere, as libp2p's Mesh drops
+   * it (the transport contract), and the observer keeps the broken invariant.
+   */
   private messageBytes (h: SimHost, m: Message): number {
     if (m.body.kind === 'heartbeat' && h.encodeCount++ % HEARTBEAT_ENCODE_EVERY !== 0) return h.heartbeatBytes
     let bytes: number
@@ -457,7 +510,7 @@ export class Simulation {
       bytes = encodeMessage(m).length
     } catch (err) {
       this.observer.fail({ invariant: 'message-encodable', atMs: this.now, site: this.siteName(h), host: h.id, detail: `${m.body.kind}: ${(err as Error).message}` })
-      return 0
+      return -1
     }
     if (m.body.kind === 'heartbeat') h.heartbeatBytes = bytes
     return bytes
@@ -465,6 +518,7 @@ export class Simulation {
 
   private publishSite (h: SimHost, m: Message): void {
     const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
     const mesh = this.meshes[h.site]
     const route = mesh.route(h.local)
     const link = this.net.intra[h.site]
@@ -488,7 +542,7 @@ export class Simulation {
       delays[n] = Math.max(1, Math.round(d))
       to[n++] = hosts[route.unreached[i]].idx
     }
-    this.scheduleDeliveries(m, h.idx, n)
+    this.scheduleDeliveries('site', m, h.idx, n)
   }
 
   /**
@@ -510,6 +564,7 @@ export class Simulation {
 
   private publishGlobal (h: SimHost, m: Message): void {
     const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
     const rng = this.rng.gossip
     const delays = this.scratchDelay
     const to = this.scratchHost
@@ -529,12 +584,12 @@ export class Simulation {
     if (this.scenario.gossip.globalSubscribers === 'all') {
       for (const r of this.hosts) {
         consider(r)
-        if (n === delays.length) { this.scheduleDeliveries(m, h.idx, n); n = 0 }
+        if (n === delays.length) { this.scheduleDeliveries('global', m, h.idx, n); n = 0 }
       }
     } else {
       for (let s = 0; s < this.siteLeader.length; s++) if (this.siteLeader[s] >= 0) consider(this.hosts[this.siteLeader[s]])
     }
-    this.scheduleDeliveries(m, h.idx, n)
+    this.scheduleDeliveries('global', m, h.idx, n)
   }
 
   /**
@@ -542,11 +597,10 @@ export class Simulation {
    * receivers of one message in the same millisecond are delivered by a single event, in the
    * order they were drawn (a counting sort over the small range of delays keeps it stable).
    */
-  private scheduleDeliveries (m: Message, from: number, n: number): void {
+  private scheduleDeliveries (topic: Topic, m: Message, from: number, n: number): void {
     if (n === 0) return
     const delays = this.scratchDelay
     const to = this.scratchHost
-    const input = { type: 'message' as const, message: m }
     let min = delays[0]
     let max = delays[0]
     for (let i = 1; i < n; i++) { const d = delays[i]; if (d < min) min = d; else if (d > max) max = d }
@@ -554,7 +608,7 @@ export class Simulation {
     if (min === max) {
       const all: number[] = new Array(n)
       for (let i = 0; i < n; i++) all[i] = to[i]
-      this.queue.push(sentAt + min, { k: K.Deliver, input, to: all, from, sentAt })
+      this.queue.push(sentAt + min, { k: K.Deliver, topic, message: m, to: all, from, sentAt })
       return
     }
     const range = max - min + 1
@@ -569,11 +623,11 @@ export class Simulation {
       let k = 0
       const d = r + min
       for (let i = 0; i < n && k < c; i++) if (delays[i] === d) group[k++] = to[i]
-      this.queue.push(sentAt + d, { k: K.Deliver, input, to: group, from, sentAt })
+      this.queue.push(sentAt + d, { k: K.Deliver, topic, message: m, to: group, from, sentAt })
     }
   }
 
-  private deliver (input: CoreInput & { type: 'message' }, to: number[], from: number, sentAt: number): void {
+  private deliver (topic: Topic, message: Message, to: number[], from: number, sentAt: number): void {
     const delay = this.now - sentAt
     for (let i = 0; i < to.length; i++) {
       const h = this.hosts[to[i]]
@@ -581,78 +635,29 @@ export class Simulation {
       if (h.core === undefined || h.upSinceMs > sentAt || !this.net.connected(from, h.idx)) { this.lostDeliveries++; continue }
       this.deliveries++
       this.propagation.add(delay)
-      this.input(h, input)
+      h.transport.receive(topic, message)
     }
   }
 
   // ---- containers --------------------------------------------------------------------------
 
+  /**
+   * One action through the host's runtime port. A failure the port reports (its engine is
+   * stopped) changes nothing: the core is level-triggered and asks again after the next
+   * observation, as the daemon's driver does after counting it.
+   */
   private applyAction (h: SimHost, a: ContainerAction): void {
-    if (!h.runtimeOk) return
-    const siteName = this.siteName(h)
-    switch (a.type) {
-      case 'start': {
-        const v = this.serviceIndex.get(a.service)
-        if (v === undefined || (this.bugs.size > 0 && this.bug(h, 'lost-starts'))) return
-        const spec = this.siteSpecByName[h.site].get(a.service)!
-        const pair = this.load.pair(h.site, v)
-        const starts = h.overCapacity ? 2 : 1
-        for (let i = 0; i < starts; i++) {
-          const c: SimContainer = {
-            id: `${h.id}/c${h.nextContainer++}`, labels: ownerLabels(a.service, siteName, h.id, a.term),
-            state: 'starting', createdAt: this.now, pair, slots: spec.slotsPerReplica,
-          }
-          h.containers = [...h.containers, c]
-          this.ledger.change(c, undefined, 'starting', this.now)
-          const kind = this.scenario.sites[h.site].kind
-          const latency = logNormalMs(this.scenario.containers.startLatency[kind], this.rng.containers)
-          const fail = this.rng.containers.next() < this.scenario.containers.startFailure
-          this.queue.push(this.now + latency, { k: K.Ready, h, id: c.id, fail, epoch: h.epoch })
-        }
-        return
-      }
-      case 'stop':
-        if (this.setContainerState(h, a.containerId, 'exited')) this.scheduleObserve(h)
-        return
-      case 'remove': {
-        const c = h.containers.find(x => x.id === a.containerId)
-        if (c === undefined) return
-        this.ledger.change(c, c.state, undefined, this.now)
-        h.containers = h.containers.filter(x => x !== c)
-      }
+    if (a.type === 'start' && this.bugs.size > 0 && this.bug(h, 'lost-starts')) return
+    try {
+      h.runtime.apply(a)
+    } catch (err) {
+      if (!(err instanceof SimulatedRuntimeError)) throw err
     }
   }
 
-  private setContainerState (h: SimHost, id: string, state: SimContainer['state']): boolean {
-    const i = h.containers.findIndex(x => x.id === id)
-    if (i < 0 || h.containers[i].state === state) return false
-    const c = h.containers[i]
-    if (c.state === 'exited') return false
-    this.ledger.change(c, c.state, state, this.now)
-    const next = h.containers.slice()
-    next[i] = withState(c, state)
-    h.containers = next
-    return true
-  }
-
-  private containerReady (h: SimHost, id: string, fail: boolean, epoch: number): void {
-    if (h.epoch !== epoch || !h.machineUp) return
-    if (!this.setContainerState(h, id, fail ? 'exited' : 'running')) return
-    if (!fail) {
-      const c = h.containers.find(x => x.id === id)!
-      this.checkReaction(c.pair)
-      const mtbf = this.scenario.containers.crashMtbfMs
-      if (mtbf > 0) {
-        const after = Math.max(1, Math.round(-Math.log(1 - this.rng.containers.next()) * mtbf))
-        if (this.now + after <= this.opts.durationMs) this.queue.push(this.now + after, { k: K.Crash, h, id, epoch })
-      }
-    }
-    this.scheduleObserve(h)
-  }
-
-  private containerCrash (h: SimHost, id: string, epoch: number): void {
-    if (h.epoch !== epoch || !h.machineUp) return
-    if (this.setContainerState(h, id, 'exited')) this.scheduleObserve(h)
+  /** Feeds the core what the host's runtime port reports now. */
+  private observed (h: SimHost): void {
+    this.input(h, observedInput(h.runtime.observe()))
   }
 
   /** Docker's event stream: the supervisor observes the runtime shortly after a change. */
@@ -663,9 +668,7 @@ export class Simulation {
   }
 
   private checkCapacity (h: SimHost): void {
-    let used = 0
-    for (const c of h.containers) if (c.state !== 'exited') used += c.slots
-    this.observer.capacity(this.siteName(h), h.id, used, h.capacity.slots, this.now)
+    this.observer.capacity(this.siteName(h), h.id, h.runtime.usedSlots(), h.capacity.slots, this.now)
   }
 
   private checkReaction (pair: number): void {
@@ -680,8 +683,8 @@ export class Simulation {
   // ---- baselines: the host agent -----------------------------------------------------------
 
   private agentReconcile (h: SimHost): void {
-    if (!h.supUp || !h.runtimeOk) return
-    const actions = reconcile({ hostId: h.id, site: this.siteName(h), term: 0, wanted: h.agentWanted, observed: h.containers })
+    if (!h.supUp || !h.runtime.reachable) return
+    const actions = reconcile({ hostId: h.id, site: this.siteName(h), term: 0, wanted: h.agentWanted, observed: h.runtime.containers })
     for (const a of actions) this.applyAction(h, a)
     if (actions.length > 0) this.checkCapacity(h)
   }
@@ -730,7 +733,7 @@ export class Simulation {
       placementHosts: (from, site, graceMs) => this.siteHosts[site]
         .filter(h => (h.machineUp && h.supUp && this.net.connected(from, h.idx)) || (!h.supUp && this.now - h.downSinceMs < graceMs))
         .map((h): PlacementHost => ({
-          hostId: h.id, labels: h.labels, slots: !h.supUp || h.runtimeOk ? h.capacity.slots : this.usedSlots(h), state: h.supUp ? 'alive' : 'suspect',
+          hostId: h.id, labels: h.labels, slots: !h.supUp || h.runtime.reachable ? h.capacity.slots : h.runtime.usedSlots(), state: h.supUp ? 'alive' : 'suspect',
         })),
       send: (from, hostIdx, wanted) => {
         const h = this.hosts[hostIdx]
@@ -746,12 +749,6 @@ export class Simulation {
       hostIndex: (id) => index.get(id)!,
       phaseMs: (periodMs) => this.rng.misc.int(periodMs),
     }
-  }
-
-  private usedSlots (h: SimHost): number {
-    let used = 0
-    for (const c of h.containers) if (c.state !== 'exited') used += c.slots
-    return used
   }
 
   // ---- supervisors -------------------------------------------------------------------------
@@ -773,7 +770,7 @@ export class Simulation {
     })
     this.meshes[h.site].invalidate()
     this.meshDirty(h.site)
-    this.input(h, { type: 'observed', containers: h.containers.slice(), runtimeOk: h.runtimeOk })
+    this.observed(h)
   }
 
   private stopSupervisor (h: SimHost, hint: boolean): void {
@@ -804,10 +801,7 @@ export class Simulation {
     if (!h.machineUp) return
     this.stopSupervisor(h, false)
     h.machineUp = false
-    h.epoch++
-    for (const c of h.containers) this.ledger.change(c, c.state, undefined, this.now)
-    h.containers = []
-    h.runtimeOk = true
+    h.runtime.machineCrashed()
   }
 
   private bootMachine (h: SimHost): void {
@@ -885,7 +879,7 @@ export class Simulation {
       let short = ''
       for (const [service, n] of wanted) {
         let have = 0
-        for (const c of h.containers) if (c.state !== 'exited' && c.labels[OWNER_LABELS.service] === service) have++
+        for (const c of h.runtime.containers) if (c.state !== 'exited' && c.labels[OWNER_LABELS.service] === service) have++
         if (have < n) { short = `${service}: ${have} of ${n}`; break }
       }
       if (short === '') { h.deficitSinceMs = -1; continue }
@@ -898,7 +892,7 @@ export class Simulation {
   }
 
   private wantedOn (h: SimHost): ReadonlyMap<string, number> | undefined {
-    if (!h.supUp || !h.runtimeOk) return undefined
+    if (!h.supUp || !h.runtime.reachable) return undefined
     if (h.core === undefined) return h.agentWanted
     const plan = h.core.plan
     if (plan === undefined || plan.plan.term !== h.core.currentTerm) return undefined
@@ -971,7 +965,7 @@ export class Simulation {
       case 'signal-restore': return this.restoreSignals(this.siteIndex(f.site), f.service)
       case 'inject-over-capacity': {
         const h = this.hosts.find(x => x.id === f.hostId)
-        if (h !== undefined) h.overCapacity = true
+        if (h !== undefined) h.runtime.startsPerAction = 2
       }
     }
   }
@@ -984,9 +978,7 @@ export class Simulation {
   }
 
   private setRuntime (h: SimHost, ok: boolean): void {
-    if (!h.machineUp || h.runtimeOk === ok) return
-    h.runtimeOk = ok
-    this.scheduleObserve(h)
+    if (h.machineUp && h.runtime.setReachable(ok)) this.scheduleObserve(h)
   }
 
   private setUplink (site: number, up: boolean): void {

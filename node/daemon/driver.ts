@@ -255,7 +255,8 @@ export class Driver {
     this.observeWanted = false
     this.observing = true
     this.nextResyncMs = this.c.clock() + this.init.resyncIntervalMs
-    this.c.runtime.observe(this.abort.signal).then(
+    // The port may answer at once (Awaitable): the answer is still handled in a later microtask.
+    Promise.resolve().then(async () => await this.c.runtime.observe(this.abort.signal)).then(
       (o) => {
         const queuedBefore = this.actionQueue.length
         this.handle({ type: 'observed', containers: o.containers, runtimeOk: o.ok, ...(o.unavailable === undefined ? {} : { unavailable: o.unavailable }) })
