@@ -33,6 +33,8 @@ import { Observer } from './observer.js'
 import { hostIdOf } from './scenario-parse.js'
 import type { FaultSpec, HostTarget, PolicyName, Scenario } from './scenario.js'
 import { MsHistogram } from './stats.js'
+import { ForecastRunner } from '../node/forecast/forecast-runner.js'
+import type { SimForecast } from './forecast-sim.js'
 
 /** Hosts start their supervisors spread over this window, as machines booting do. */
 const START_SPREAD_MS = 1000
@@ -86,6 +88,8 @@ export interface SimHost {
   deficitSinceMs: number
   encodeCount: number
   heartbeatBytes: number
+  /** This supervisor's forecaster (forecasting runs only). */
+  forecaster?: ForecastRunner
 }
 
 export interface SeriesPoint { tMs: number }
@@ -129,6 +133,11 @@ export interface RunOptions {
   onProgress?: (nowMs: number) => void
   /** Test only: deliberate bugs (see InjectedBug). */
   bugs?: readonly InjectedBug[]
+  /**
+   * Load forecasting for services with a `forecast` block (sim/forecast-sim.ts): each simulated
+   * supervisor gets its own ForecastRunner over these shared models. Needs runAsync().
+   */
+  forecast?: SimForecast
 }
 
 /** spec-drift raises maxReplicas by this much. */
@@ -180,6 +189,8 @@ export class Simulation {
   private readonly scratchHost: Int32Array
   private countScratch = new Int32Array(64)
   private bookkeepingEvents = 0
+  /** Forecast work (model loads, evaluations) queued by the supervisors, run before the next event. */
+  private forecastWork: (() => Promise<void>)[] = []
 
   constructor (readonly scenario: Scenario, readonly opts: RunOptions) {
     const root = new Rng(opts.seed)
@@ -334,7 +345,26 @@ export class Simulation {
   // ---- running -----------------------------------------------------------------------------
 
   run (): void {
+    simAssert(this.opts.forecast === undefined, 'a forecasting run is driven by runAsync()')
     this.queue.runUntil(this.opts.durationMs, (e) => this.dispatch(e), () => this.observer.violation !== undefined)
+    this.ledger.accrue(Math.min(this.now, this.opts.durationMs))
+    this.reactionsCensored = this.stepWatch.length
+  }
+
+  /**
+   * run(), with the forecast work the supervisors queue: the queue stops after the event that
+   * queued some, the work is awaited in the order it was queued (simulated time stands still
+   * meanwhile), and the run goes on. Every answer lands before the next event, on every run.
+   */
+  async runAsync (): Promise<void> {
+    const stop = (): boolean => this.observer.violation !== undefined || this.forecastWork.length > 0
+    for (;;) {
+      this.queue.runUntil(this.opts.durationMs, (e) => this.dispatch(e), stop)
+      if (this.forecastWork.length === 0 || this.observer.violation !== undefined) break
+      const work = this.forecastWork
+      this.forecastWork = []
+      for (const w of work) await w()
+    }
     this.ledger.accrue(Math.min(this.now, this.opts.durationMs))
     this.reactionsCensored = this.stepWatch.length
   }
@@ -766,14 +796,24 @@ export class Simulation {
     if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); this.controllerHostChanged(); return }
     h.incarnation++
     const site = this.scenario.sites[h.site]
+    h.forecaster = this.newForecaster(h)
     h.core = new SupervisorCore({
       hostId: h.id, site: site.name, incarnation: h.incarnation, labels: h.labels, priority: h.priority,
       capacity: h.capacity, services: this.driftedSites.has(h.site) ? this.siteSpecs[h.site].map(s => ({ ...s, maxReplicas: s.maxReplicas + SPEC_DRIFT_REPLICAS })) : this.siteSpecs[h.site], timings: this.siteTimings[h.site],
       seed: this.rng.cores.int(2 ** 31), startMs: this.now, persisted: h.persisted, bootstrapExpect: site.hosts,
+      forecast: h.forecaster,
     })
     this.meshes[h.site].invalidate()
     this.meshDirty(h.site)
     this.input(h, { type: 'observed', containers: h.containers.slice(), runtimeOk: h.runtimeOk })
+  }
+
+  /** A new supervisor's forecaster: a fresh history, as a restarted daemon has (none when the run does not forecast). */
+  private newForecaster (h: SimHost): ForecastRunner | undefined {
+    const f = this.opts.forecast
+    const specs = this.siteSpecs[h.site]
+    if (f === undefined || !specs.some(s => s.forecast !== undefined)) return undefined
+    return new ForecastRunner({ services: specs, load: f.load, schedule: (work) => { this.forecastWork.push(work) } })
   }
 
   private stopSupervisor (h: SimHost, hint: boolean): void {

@@ -35,7 +35,7 @@ export function forecastReplicas (ratePerS: number, drainPerReplicaPerS: number)
  */
 export function forecastFloor (port: ForecastPort, spec: ServiceSpec, learntDrainPerS: number | undefined, rate: LoadReading | undefined, nowMs: number): number | undefined {
   if (spec.forecast === undefined) return undefined
-  if (rate?.status === 'fresh') port.observe(spec.name, rate.total, nowMs)
+  if (rate?.status === 'fresh' && rate.total >= 0 && Number.isFinite(rate.total)) port.observe(spec.name, rate.total, nowMs)
   const forecast = port.latest(spec.name, nowMs)
   const drain = spec.rate.drainPerReplica ?? learntDrainPerS
   if (forecast === undefined || drain === undefined || !(drain > 0)) return undefined
