@@ -334,6 +334,8 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
 
   const baseDir = file === '' ? process.cwd() : resolve(file, '..')
   const dataDir = absolute(get<string>('dataDir'), baseDir)
+  // A forecast model path is relative to the config file, as every other path here.
+  for (const s of services ?? []) if (s.forecast !== undefined && s.forecast.model !== 'builtin') s.forecast.model = absolute(s.forecast.model, baseDir)
   const timings = readTimings(get<string>('profile'), v, r)
   const listen = get<string[]>('network.listen')
   const announce = get<string[]>('network.announce')
