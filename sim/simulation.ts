@@ -100,6 +100,9 @@ export interface RunSeries {
   backlog: number[][]
   desired: number[][]
   running: number[][]
+  /** Forecasting runs only, per pair: the arrival rate, and the site leader's forecast in use (-1: none). */
+  rate?: number[][]
+  forecast?: number[][]
 }
 
 export interface Marker { tMs: number, kind: 'fault' | 'leader', site: string, text: string }
@@ -313,6 +316,10 @@ export class Simulation {
       this.series.backlog = this.load.pairs.map(() => [])
       this.series.desired = this.load.pairs.map(() => [])
       this.series.running = this.load.pairs.map(() => [])
+      if (this.opts.forecast !== undefined) {
+        this.series.rate = this.load.pairs.map(() => [])
+        this.series.forecast = this.load.pairs.map(() => [])
+      }
       this.every(every - 1, every, () => this.recordSeries(), true)
     }
     if (this.opts.onProgress !== undefined) {
@@ -1087,7 +1094,17 @@ export class Simulation {
       this.series.backlog[p.index].push(Math.round(this.load.backlog[p.index] * 10) / 10)
       this.series.running[p.index].push(this.ledger.running[p.index])
       this.series.desired[p.index].push(this.desiredOf(p.index))
+      this.series.rate?.[p.index].push(Math.round(this.load.arrivalRate[p.index] * 100) / 100)
+      this.series.forecast?.[p.index].push(this.forecastOf(p.index))
     }
+  }
+
+  /** The forecast the site's leader uses for the pair now (-1 when none). */
+  private forecastOf (pair: number): number {
+    const p = this.load.pairs[pair]
+    const l = this.siteLeader[p.site]
+    const f = l >= 0 ? this.hosts[l].forecaster?.current(this.scenario.services[p.service].spec.name) : undefined
+    return f === undefined ? -1 : Math.round(f * 100) / 100
   }
 
   /** What the site's deciding party wants for the pair now (-1 when no leader). */

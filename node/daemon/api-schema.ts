@@ -90,6 +90,8 @@ const ForecastStatusSchema = Type.Object({
   detail: Type.Optional(Type.String()),
   forecastPerS: Type.Optional(Type.Number()),
   forecastAtMs: Type.Optional(Type.Number()),
+  ratePerS: Type.Optional(Type.Number()),
+  rateAtMs: Type.Optional(Type.Number()),
   historySteps: Type.Integer({ minimum: 0 }),
   window: Type.Integer({ minimum: 0 }),
   fallbacks: Type.Object(Object.fromEntries(FORECAST_FALLBACK_REASONS.map(r => [r, Type.Integer({ minimum: 0 })])), Closed),

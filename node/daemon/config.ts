@@ -8,6 +8,7 @@
  * lists the same fields and a test keeps the two in agreement. Services are a list of mappings
  * with their own table (SERVICE_FIELDS).
  */
+import { FORECAST_DEFAULTS } from '../core/forecast-limits.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism, hostname, totalmem } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
@@ -165,6 +166,9 @@ export const SERVICE_FIELDS: readonly ServiceFieldDef[] = [
   { path: 'scaleDown.policies', default: '100 % per 15 000 ms', doc: 'As for scaleUp.' },
   { path: 'scaleDown.selectPolicy', default: 'max', doc: 'As for scaleUp.' },
   { path: 'secrets', default: '[]', doc: 'Secrets from Vault each agent of the service receives (see the `services[].secrets[]` table and Secrets).' },
+  { path: 'forecast.model', default: 'no forecast', doc: 'Predictive scaling (docs/forecast.md): `builtin`, or a path to an `.onnx` file (relative to this file). Needs a rate signal for the service.' },
+  { path: 'forecast.step', default: '60s', doc: 'One step of the model\'s history and its horizon (the step it was trained on).' },
+  { path: 'forecast.peakMultipleMax', default: String(FORECAST_DEFAULTS.peakMultipleMax), doc: 'A forecast above this multiple of the window\'s peak rate is ignored that round.' },
 ]
 
 export interface DaemonConfig {

@@ -34,6 +34,9 @@ export interface ForecastStatus {
   /** The latest forecast that passed its checks (requests/s), and when it was made. */
   forecastPerS?: number
   forecastAtMs?: number
+  /** The site's arrival rate last handed over by the leader (requests/s), and when. */
+  ratePerS?: number
+  rateAtMs?: number
   /** Steps of history held, of the window the model reads (0 until it loads). */
   historySteps: number
   window: number
@@ -86,7 +89,10 @@ export class ForecastRunner implements ForecastPort {
 
   observe (service: string, ratePerS: number, nowMs: number): void {
     const s = this.services.get(service)
-    if (s?.history === undefined || s.model === undefined) return
+    if (s === undefined) return
+    s.status.ratePerS = ratePerS
+    s.status.rateAtMs = nowMs
+    if (s.history === undefined || s.model === undefined) return
     if (!s.history.observe(ratePerS, nowMs)) {
       s.status.historySteps = s.history.length
       return
@@ -119,6 +125,12 @@ export class ForecastRunner implements ForecastPort {
     if (nowMs - at > FORECAST_DEFAULTS.staleAfterSteps * s.spec.forecast.stepMs) return this.fallBack(s, 'stale')
     this.setState(s, 'ok', undefined)
     return s.status.forecastPerS
+  }
+
+  /** The forecast the leader used at its last round (state ok), without counting anything: for charts. */
+  current (service: string): number | undefined {
+    const s = this.services.get(service)
+    return s?.status.state === 'ok' ? s.status.forecastPerS : undefined
   }
 
   async close (): Promise<void> {
