@@ -30,7 +30,8 @@ export function forecastReplicas (ratePerS: number, drainPerReplicaPerS: number)
 /**
  * One round of forecasting for one service, as the leader runs it: hands the port the site's
  * fresh arrival rate, and turns the latest usable forecast into a replica floor with the
- * service's drain rate (configured, else learnt by the rate rule). undefined: no floor this round
+ * service's drain rate (configured, else learnt by the rate rule) at the rate rule's planned
+ * utilization, the same headroom the rule keeps for the current rate. undefined: no floor this round
  * (no `forecast` block, no usable forecast, or no drain rate known yet).
  */
 export function forecastFloor (port: ForecastPort, spec: ServiceSpec, learntDrainPerS: number | undefined, rate: LoadReading | undefined, nowMs: number): number | undefined {
@@ -39,5 +40,5 @@ export function forecastFloor (port: ForecastPort, spec: ServiceSpec, learntDrai
   const forecast = port.latest(spec.name, nowMs)
   const drain = spec.rate.drainPerReplica ?? learntDrainPerS
   if (forecast === undefined || drain === undefined || !(drain > 0)) return undefined
-  return forecastReplicas(forecast, drain)
+  return forecastReplicas(forecast, drain * spec.rate.utilization)
 }
