@@ -2,7 +2,7 @@
  * Load-forecast benchmarks (docs/forecast.md), `npm run bench -- forecast`:
  *
  * - forecast.mae_ratio_naive: the shipped model's mean absolute error on the held-out split
- *   (node/forecast/train/dataset.ts), run through onnxruntime-node, ÷ the last-value forecast's;
+ *   (sim/forecast-train/dataset.ts), run through onnxruntime-node, ÷ the last-value forecast's;
  *   the mean over held-out traces, and each trace's own ratio. forecast.mae_ratio_seasonal: the
  *   same against "same time yesterday", on the traces that have days.
  * - forecast.infer_us: median wall time of one evaluation (one window, awaited) in this process.
@@ -17,7 +17,7 @@ import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { FORECAST_MODEL } from '../node/core/forecast-limits.js'
-import { forecastDataset, samples } from '../node/forecast/train/dataset.js'
+import { forecastDataset, samples } from '../sim/forecast-train/dataset.js'
 import { loadForecastModel, type ForecastModel } from '../node/forecast/onnx-model.js'
 import { simForecast, withForecast } from '../sim/forecast-sim.js'
 import { runScenarioAsync, runScenario } from '../sim/run-scenario.js'

@@ -16,7 +16,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node'
 import { FORECAST_LIMITS, FORECAST_MODEL } from '../core/forecast-limits.js'
 import { ForecastError, ForecastErrorCode } from './errors.js'
 
-/** The model shipped with agentmesh (node/forecast/train/train-model.ts writes it). */
+/** The model shipped with agentmesh (sim/forecast-train/train-model.ts writes it). */
 export const BUILTIN_MODEL_FILE = fileURLToPath(new URL('../../../node/forecast/model/load-forecast.onnx', import.meta.url))
 
 export interface ForecastModel {

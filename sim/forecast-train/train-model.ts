@@ -1,7 +1,7 @@
 /**
  * Trains the shipped load-forecast model and writes it as ONNX:
  *
- *   npm run build && node dist/node/forecast/train/train-model.js [--out FILE]
+ *   npm run build && node dist/sim/forecast-train/train-model.js [--out FILE]
  *
  * (default FILE: node/forecast/model/load-forecast.onnx, the committed model). Deterministic:
  * no random draw at all (the fixed seed of a ridge regression is its data order), float64
@@ -15,12 +15,12 @@
  */
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { FORECAST_MODEL } from '../../core/forecast-limits.js'
+import { FORECAST_MODEL } from '../../node/core/forecast-limits.js'
 import { forecastDataset, samples, type Sample, type Span, type SplitSeries } from './dataset.js'
 import { linearForecast, linearForecastOnnx, type LinearForecast } from './onnx-graph.js'
 import { ridge } from './ridge.js'
 
-export const SHIPPED_MODEL_FILE = fileURLToPath(new URL('../../../../node/forecast/model/load-forecast.onnx', import.meta.url))
+export const SHIPPED_MODEL_FILE = fileURLToPath(new URL('../../../node/forecast/model/load-forecast.onnx', import.meta.url))
 
 /**
  * Ridge penalties tried, relative to a total sample weight of one per trace. The one used is

@@ -10,7 +10,7 @@
  */
 import onnxProto from 'onnx-proto'
 import type { onnx as OnnxTypes } from 'onnx-proto'
-import { FORECAST_MODEL } from '../../core/forecast-limits.js'
+import { FORECAST_MODEL } from '../../node/core/forecast-limits.js'
 
 const { onnx } = onnxProto
 

@@ -11,10 +11,10 @@
 import { readFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
-import { parseTraceCsv } from '../../../sim/trace-csv.js'
-import { FORECAST_MODEL } from '../../core/forecast-limits.js'
+import { parseTraceCsv } from '../trace-csv.js'
+import { FORECAST_MODEL } from '../../node/core/forecast-limits.js'
 
-const TRACES_DIR = fileURLToPath(new URL('../../../../sim/traces/', import.meta.url))
+const TRACES_DIR = fileURLToPath(new URL('../../../sim/traces/', import.meta.url))
 const DAY_MS = 86_400_000
 
 export interface Series {
