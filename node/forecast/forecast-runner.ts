@@ -133,10 +133,6 @@ export class ForecastRunner implements ForecastPort {
     return s?.status.state === 'ok' ? s.status.forecastPerS : undefined
   }
 
-  async close (): Promise<void> {
-    for (const s of this.services.values()) s.model = undefined
-  }
-
   private async loadModel (s: ServiceForecast): Promise<void> {
     try {
       s.model = await this.init.load(s.spec.forecast.model)
