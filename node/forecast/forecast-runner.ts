@@ -95,6 +95,8 @@ export class ForecastRunner implements ForecastPort {
     if (s.history === undefined || s.model === undefined) return
     if (!s.history.observe(ratePerS, nowMs)) {
       s.status.historySteps = s.history.length
+      // A history that restarted (a step without a rate) is warming up, whatever the last verdict was.
+      if (!s.history.ready) s.rejected = undefined
       return
     }
     s.status.historySteps = s.history.length

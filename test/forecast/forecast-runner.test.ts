@@ -99,6 +99,19 @@ describe('the forecast runner', () => {
     assert.deepEqual(t.changes.map(c => `${c.state}${c.reason === undefined ? '' : ':' + c.reason}`), ['warming-up', 'fallback:nan', 'ok'])
   })
 
+  it('warms up again, without counting old verdicts, when a step passes without a rate', async () => {
+    const t = runner(async () => fakeModel(() => NaN))
+    await t.settle()
+    await feed(t, WINDOW + 1, 100)
+    assert.equal(t.r.statuses()[0].reason, 'nan')
+    const back = (WINDOW + 4) * STEP_MS
+    t.r.observe('web', 100, back)
+    assert.equal(t.r.latest('web', back), undefined)
+    const s = t.r.statuses()[0]
+    assert.equal(s.state, 'warming-up')
+    assert.equal(s.historySteps, 0)
+  })
+
   it('lets a forecast go stale when no new step closes', async () => {
     const t = runner(async () => fakeModel(() => 100))
     await t.settle()
