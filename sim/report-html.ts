@@ -23,8 +23,11 @@ export function renderReport (result: RunResult, scenario: Scenario): string {
       const charts = result.details.map(d => {
         const pairIndex = result.summary.policies.find(p => p.policy === d.policy)!.pairs.findIndex(p => p.site === site.name && p.service === svc.spec.name)
         if (pairIndex < 0 || d.series.tMs.length === 0) return '<td>no data</td>'
+        const rate = d.series.rate?.[pairIndex]
+        const forecast = d.series.forecast?.[pairIndex]
         return `<td>${chart(d.series.tMs, d.series.backlog[pairIndex], d.series.desired[pairIndex], d.series.running[pairIndex], svc.slaBacklog,
-          d.markers.filter(m => m.kind === 'fault'), d.markers.filter(m => m.kind === 'leader' && m.site === site.name), s.durationS * 1000)}</td>`
+          d.markers.filter(m => m.kind === 'fault'), d.markers.filter(m => m.kind === 'leader' && m.site === site.name), s.durationS * 1000)}${
+          rate === undefined || forecast === undefined ? '' : `<br>${rateChart(d.series.tMs, rate, forecast, s.durationS * 1000)}`}</td>`
       })
       rows.push(`<tr><th class="row">${esc(site.name)}<br><small>${esc(site.kind)} · ${site.hosts} hosts</small><br>${esc(svc.spec.name)}</th>${charts.join('')}</tr>`)
     }
@@ -51,7 +54,8 @@ ${summaryTable(s.policies, s.comparison)}
 <h2>Per site and service</h2>
 <p class="legend"><span><i class="sw" style="background:#9ecae1"></i>backlog (right axis)</span><span><i class="sw" style="background:#e6550d"></i>SLA</span>
 <span><i class="sw" style="background:#31a354"></i>running</span><span><i class="sw" style="background:#756bb1"></i>desired (dashed)</span>
-<span><i class="sw" style="background:#d62728"></i>fault</span><span><i class="sw" style="background:#000"></i>leader elected</span></p>
+<span><i class="sw" style="background:#d62728"></i>fault</span><span><i class="sw" style="background:#000"></i>leader elected</span>
+${result.details.some(d => d.series.forecast !== undefined) ? '<br>forecasting runs, second chart: <span><i class="sw" style="background:#555"></i>arrival rate (per s)</span><span><i class="sw" style="background:#ff7f0e"></i>the site leader\'s forecast in use (docs/forecast.md)</span>' : ''}</p>
 ${more}
 <table><tr><th></th>${result.details.map(d => `<th>${esc(d.policy)}</th>`).join('')}</tr>
 ${rows.join('\n')}
@@ -123,6 +127,32 @@ ${marks}${ticks}
 <text x="${PAD.l + iw + 4}" y="${PAD.t + 8}">${fmtNum(maxB)}</text><text x="${PAD.l + iw + 4}" y="${PAD.t + ih}">0</text>
 <text x="${PAD.l}" y="${H - 4}">0</text><text x="${PAD.l + iw}" y="${H - 4}" text-anchor="end">${fmtTime(durationMs)}</text>
 <text class="tip" x="${PAD.l + iw / 2}" y="${H - 4}" text-anchor="middle"></text>
+</svg>`
+}
+
+/** Arrival rate (grey) and the forecast in use (orange, gaps where none), requests/s. */
+function rateChart (t: number[], rate: number[], forecast: number[], durationMs: number): string {
+  const h = 90
+  const iw = W - PAD.l - PAD.r
+  const ih = h - PAD.t - PAD.b
+  const x = (ms: number): number => PAD.l + iw * ms / Math.max(1, durationMs)
+  const max = Math.max(1, ...rate, ...forecast)
+  const y = (v: number): number => PAD.t + ih - ih * v / max
+  const line = (vals: number[]): string => {
+    let d = ''
+    let pen = false
+    vals.forEach((v, i) => {
+      if (v < 0) { pen = false; return }
+      d += `${pen ? 'L' : 'M'}${x(t[i]).toFixed(1)},${y(v).toFixed(1)}`
+      pen = true
+    })
+    return d
+  }
+  return `<svg class="rate" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}">
+<rect x="${PAD.l}" y="${PAD.t}" width="${iw}" height="${ih}" fill="#fafafa" stroke="#ddd"/>
+<path d="${line(rate)}" fill="none" stroke="#555" stroke-width="1"/>
+<path d="${line(forecast)}" fill="none" stroke="#ff7f0e" stroke-width="1.5"/>
+<text x="${PAD.l - 4}" y="${PAD.t + 8}" text-anchor="end">${fmtNum(max)}/s</text><text x="${PAD.l - 4}" y="${PAD.t + ih}" text-anchor="end">0</text>
 </svg>`
 }
 

@@ -34,6 +34,8 @@ import { Observer } from './observer.js'
 import { hostIdOf } from './scenario-parse.js'
 import type { FaultSpec, HostTarget, PolicyName, Scenario } from './scenario.js'
 import { MsHistogram } from './stats.js'
+import { ForecastRunner } from '../node/forecast/forecast-runner.js'
+import type { SimForecast } from './forecast-sim.js'
 
 /** Hosts start their supervisors spread over this window, as machines booting do. */
 const START_SPREAD_MS = 1000
@@ -82,6 +84,8 @@ export interface SimHost {
   deficitSinceMs: number
   encodeCount: number
   heartbeatBytes: number
+  /** This supervisor's forecaster (forecasting runs only). */
+  forecaster?: ForecastRunner
 }
 
 export interface SeriesPoint { tMs: number }
@@ -92,6 +96,9 @@ export interface RunSeries {
   backlog: number[][]
   desired: number[][]
   running: number[][]
+  /** Forecasting runs only, per pair: the arrival rate, and the site leader's forecast in use (-1: none). */
+  rate?: number[][]
+  forecast?: number[][]
 }
 
 export interface Marker { tMs: number, kind: 'fault' | 'leader', site: string, text: string }
@@ -125,6 +132,11 @@ export interface RunOptions {
   onProgress?: (nowMs: number) => void
   /** Test only: deliberate bugs (see InjectedBug). */
   bugs?: readonly InjectedBug[]
+  /**
+   * Load forecasting for services with a `forecast` block (sim/forecast-sim.ts): each simulated
+   * supervisor gets its own ForecastRunner over these shared models. Needs runAsync().
+   */
+  forecast?: SimForecast
 }
 
 /** spec-drift raises maxReplicas by this much. */
@@ -177,6 +189,8 @@ export class Simulation {
   private countScratch = new Int32Array(64)
   private bookkeepingEvents = 0
   private lastMessageInput: CoreInput & { type: 'message' } = { type: 'message', message: undefined as unknown as Message }
+  /** Forecast work (model loads, evaluations) queued by the supervisors, run before the next event. */
+  private forecastWork: (() => Promise<void>)[] = []
 
   constructor (readonly scenario: Scenario, readonly opts: RunOptions) {
     const root = new Rng(opts.seed)
@@ -345,6 +359,10 @@ export class Simulation {
       this.series.backlog = this.load.pairs.map(() => [])
       this.series.desired = this.load.pairs.map(() => [])
       this.series.running = this.load.pairs.map(() => [])
+      if (this.opts.forecast !== undefined) {
+        this.series.rate = this.load.pairs.map(() => [])
+        this.series.forecast = this.load.pairs.map(() => [])
+      }
       this.every(every - 1, every, () => this.recordSeries(), true)
     }
     if (this.opts.onProgress !== undefined) {
@@ -377,6 +395,7 @@ export class Simulation {
   // ---- running -----------------------------------------------------------------------------
 
   run (): void {
+    simAssert(this.opts.forecast === undefined, 'a forecasting run is driven by runAsync()')
     this.queue.runUntil(this.opts.durationMs, (e) => this.dispatch(e), () => this.observer.violation !== undefined)
     this.ledger.accrue(Math.min(this.now, this.opts.durationMs))
     this.reactionsCensored = this.stepWatch.length
@@ -389,6 +408,24 @@ export class Simulation {
    */
   runUntil (untilMs: number): void {
     this.queue.runUntil(Math.min(untilMs, this.opts.durationMs), (e) => this.dispatch(e), () => false)
+  }
+
+  /**
+   * run(), with the forecast work the supervisors queue: the queue stops after the event that
+   * queued some, the work is awaited in the order it was queued (simulated time stands still
+   * meanwhile), and the run goes on. Every answer lands before the next event, on every run.
+   */
+  async runAsync (): Promise<void> {
+    const stop = (): boolean => this.observer.violation !== undefined || this.forecastWork.length > 0
+    for (;;) {
+      this.queue.runUntil(this.opts.durationMs, (e) => this.dispatch(e), stop)
+      if (this.forecastWork.length === 0 || this.observer.violation !== undefined) break
+      const work = this.forecastWork
+      this.forecastWork = []
+      for (const w of work) await w()
+    }
+    this.ledger.accrue(Math.min(this.now, this.opts.durationMs))
+    this.reactionsCensored = this.stepWatch.length
   }
 
   get stoppedAtMs (): number { return this.now }
@@ -763,14 +800,24 @@ export class Simulation {
     if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); this.controllerHostChanged(); return }
     h.incarnation++
     const site = this.scenario.sites[h.site]
+    h.forecaster = this.newForecaster(h)
     h.core = new SupervisorCore({
       hostId: h.id, site: site.name, incarnation: h.incarnation, labels: h.labels, priority: h.priority,
       capacity: h.capacity, services: this.driftedSites.has(h.site) ? this.siteSpecs[h.site].map(s => ({ ...s, maxReplicas: s.maxReplicas + SPEC_DRIFT_REPLICAS })) : this.siteSpecs[h.site], timings: this.siteTimings[h.site],
       seed: this.rng.cores.int(2 ** 31), startMs: this.now, persisted: h.persisted, bootstrapExpect: site.hosts,
+      forecast: h.forecaster,
     })
     this.meshes[h.site].invalidate()
     this.meshDirty(h.site)
     this.observed(h)
+  }
+
+  /** A new supervisor's forecaster: a fresh history, as a restarted daemon has (none when the run does not forecast). */
+  private newForecaster (h: SimHost): ForecastRunner | undefined {
+    const f = this.opts.forecast
+    const specs = this.siteSpecs[h.site]
+    if (f === undefined || !specs.some(s => s.forecast !== undefined)) return undefined
+    return new ForecastRunner({ services: specs, load: f.load, schedule: (work) => { this.forecastWork.push(work) } })
   }
 
   private stopSupervisor (h: SimHost, hint: boolean): void {
@@ -1039,7 +1086,17 @@ export class Simulation {
       this.series.backlog[p.index].push(Math.round(this.load.backlog[p.index] * 10) / 10)
       this.series.running[p.index].push(this.ledger.running[p.index])
       this.series.desired[p.index].push(this.desiredOf(p.index))
+      this.series.rate?.[p.index].push(Math.round(this.load.arrivalRate[p.index] * 100) / 100)
+      this.series.forecast?.[p.index].push(this.forecastOf(p.index))
     }
+  }
+
+  /** The forecast the site's leader uses for the pair now (-1 when none). */
+  private forecastOf (pair: number): number {
+    const p = this.load.pairs[pair]
+    const l = this.siteLeader[p.site]
+    const f = l >= 0 ? this.hosts[l].forecaster?.current(this.scenario.services[p.service].spec.name) : undefined
+    return f === undefined ? -1 : Math.round(f * 100) / 100
   }
 
   /** What the site's deciding party wants for the pair now (-1 when no leader). */

@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks'
 import { SimError, SimErrorCode } from '../../sim/errors.js'
 import { ProgressBar } from '../../sim/progress-bar.js'
 import { renderReport } from '../../sim/report-html.js'
-import { runScenario, type RunSummary } from '../../sim/run-scenario.js'
+import { runScenario, runScenarioAsync, type RunSummary } from '../../sim/run-scenario.js'
+import { FORECAST_MODES, forecasts, simForecast, withForecast, type ForecastMode } from '../../sim/forecast-sim.js'
 import { loadScenario, parseDurationMs, SCENARIO_NUMBERS } from '../../sim/scenario-parse.js'
 import { POLICY_NAMES, SITE_KINDS, type PolicyName, type Scenario, type SiteKind } from '../../sim/scenario.js'
 import { SIM_DEFAULTS } from '../../sim/defaults.js'
@@ -52,6 +53,9 @@ options:
   --policy P        agentmesh | hpa | keda | central | all (default: the scenario's policies)
   --json OUT.json   write the JSON summary there (default: print it on stdout)
   --report OUT.html write a self-contained HTML report
+  --forecast F      scenario | on | off: load forecasting as each service's forecast block says
+                    (default), the builtin model for every service, or none (docs/forecast.md);
+                    compare on and off on the same seed
   --quiet           no progress bar and no table
 
 examples:
@@ -77,6 +81,7 @@ interface SimArgs {
   json: string | undefined
   report: string | undefined
   quiet: boolean
+  forecast: ForecastMode
 }
 
 const invalid = (message: string): SimError => new SimError(SimErrorCode.ArgsInvalid, message)
@@ -98,13 +103,18 @@ const OPTIONS = {
   upstream: { type: 'string' },
   'site-kind': { type: 'string' },
   'print-scenario': { type: 'boolean' },
+  forecast: { type: 'string' },
 } as const
 
 const WHAT_IF_FLAGS = ['hosts', 'slots', 'from-node', 'trace', 'drain', 'sla', 'upstream', 'site-kind', 'print-scenario'] as const
 
 export function parseSimArgs (argv: readonly string[]): SimArgs {
   const { values: v, positionals } = parseCommandArgs(argv, OPTIONS, 1, invalid)
-  const args: SimArgs = { file: positionals[0] ?? '', whatIf: undefined, printScenario: v['print-scenario'] === true, seed: undefined, durationMs: undefined, policies: undefined, json: v.json, report: v.report, quiet: v.quiet === true }
+  const args: SimArgs = { file: positionals[0] ?? '', whatIf: undefined, printScenario: v['print-scenario'] === true, seed: undefined, durationMs: undefined, policies: undefined, json: v.json, report: v.report, quiet: v.quiet === true, forecast: 'scenario' }
+  if (v.forecast !== undefined) {
+    if (!(FORECAST_MODES as readonly string[]).includes(v.forecast)) throw invalid(`--forecast must be one of ${FORECAST_MODES.join(', ')}, got "${v.forecast}"`)
+    args.forecast = v.forecast as ForecastMode
+  }
   if (v.seed !== undefined) {
     const n = Number(v.seed)
     if (!/^\d+$/.test(v.seed) || n > 2 ** 32 - 1) throw invalid(`--seed must be a whole number from 0 to 4294967295, got "${v.seed}"`)
@@ -201,17 +211,25 @@ export const simCommand: Command = {
 }
 
 async function runSim (args: SimArgs): Promise<number> {
-  const scenario = await scenarioOf(args)
-  if (scenario === undefined) return 0
+  const built = await scenarioOf(args)
+  if (built === undefined) return 0
+  const scenario = withForecast(built, args.forecast)
   const seed = args.seed ?? scenario.seed
   const durationMs = args.durationMs ?? scenario.durationMs
   const policies = args.policies ?? scenario.policies
   const bar = ProgressBar.forStderr(args.quiet)
   const startMs = performance.now()
-  const result = runScenario({
+  const req = {
     scenario, policies, seed, durationMs, version: packageVersion(), reportPoints: args.report === undefined ? 0 : SIM_DEFAULTS.reportPoints,
-    onProgress: (policy, index, nowMs) => bar.update(`${policy} ${index + 1}/${policies.length}`, (index + nowMs / durationMs) / policies.length),
-  })
+    onProgress: (policy: PolicyName, index: number, nowMs: number) => bar.update(`${policy} ${index + 1}/${policies.length}`, (index + nowMs / durationMs) / policies.length),
+  }
+  let result
+  if (forecasts(scenario)) {
+    const forecast = simForecast(scenario)
+    try { result = await runScenarioAsync(req, forecast) } finally { await forecast.close() }
+  } else {
+    result = runScenario(req)
+  }
   bar.done()
   const json = JSON.stringify(result.summary, null, 2) + '\n'
   try {

@@ -12,6 +12,8 @@
 import type { Body, Capacity, Plan, SignalSample, SiteSummary } from '../../protocol/index.js'
 import type { CoreTimings } from './config.js'
 import type { CoreEvent, Topic } from './core-io.js'
+import { forecastFloor } from './forecast-check.js'
+import type { ForecastPort } from './forecast-port.js'
 import { aggregateReadings, missingReading, type HostSamples } from './load-reading.js'
 import type { Membership } from './membership.js'
 import { place, type Assignments, type PlacementHost } from './placement.js'
@@ -48,6 +50,8 @@ export interface LeaderRoundComponents {
   emit: (event: CoreEvent) => void
   /** A new plan version: this host adopts it as any host would. */
   adoptPlan: (plan: Plan) => void
+  /** Load forecasts (forecast-port.ts); absent: every service scales reactively. */
+  forecast?: ForecastPort
 }
 
 export class LeaderRound {
@@ -132,7 +136,9 @@ export class LeaderRound {
       const reading = readings.load.get(spec.name) ?? missingReading()
       this.load.set(spec.name, reading.total)
       const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
-      const d = scaler.decide(reading, upstream, nowMs, { rate: readings.rate.get(spec.name), ready: ready.get(spec.name) ?? 0 })
+      const rate = readings.rate.get(spec.name)
+      const floor = this.c.forecast === undefined ? undefined : forecastFloor(this.c.forecast, spec, scaler.drainPerReplica, rate, nowMs)
+      const d = scaler.decide(reading, upstream, nowMs, { rate, ready: ready.get(spec.name) ?? 0, forecastFloor: floor })
       if (d.desired !== before) {
         this.c.emit({
           kind: 'scaled', service: spec.name, from: before, to: d.desired, recommended: d.recommended, failingStatic: d.failingStatic, upstreamCapped: d.upstreamCapped, rule: d.rule,

@@ -38,6 +38,11 @@ export interface ScaleContext {
   rate?: LoadReading
   /** Replicas of the service running (not starting) over the site. */
   ready?: number
+  /**
+   * Replicas a load forecast says the coming step needs (forecast-port.ts): a floor for
+   * scale-up only. It never brings the count down, and is ignored when failing static.
+   */
+  forecastFloor?: number
 }
 
 interface Stamped { atMs: number, value: number }
@@ -114,7 +119,7 @@ export class RateScaler {
     let need = Math.ceil((ahead / rules.utilization + backlog / (rules.drainWithinMs / 1000)) / drain - CEIL_EPSILON)
     if (this.current === 0 && backlog <= spec.activationThreshold) need = 0
     else if (rate <= 0 && backlog <= spec.activationThreshold) need = 0
-    need = clamp(need, spec.minReplicas, spec.maxReplicas)
+    need = clamp(Math.max(need, context.forecastFloor ?? 0), spec.minReplicas, spec.maxReplicas)
     this.needs.push({ atMs: nowMs, value: need })
 
     let desired = this.current

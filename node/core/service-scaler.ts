@@ -53,7 +53,7 @@ export class ServiceScaler {
     return this.current
   }
 
-  decide (reading: LoadReading, upstream: UpstreamReading | undefined, nowMs: number): ScaleDecision {
+  decide (reading: LoadReading, upstream: UpstreamReading | undefined, nowMs: number, context: { forecastFloor?: number } = {}): ScaleDecision {
     this.forget(nowMs)
     const spec = this.spec
     if (reading.status === 'missing') {
@@ -65,7 +65,8 @@ export class ServiceScaler {
       this.recommendations.push({ atMs: nowMs, value: held, downOnly: true })
       return this.commit(held, nowMs, { failingStatic: true, upstreamCapped: false, recommended: held, rule: 'hpa' })
     }
-    let recommended = clamp(rawRecommendation(spec, reading.total, this.current), spec.minReplicas, spec.maxReplicas)
+    // A forecast only ever raises the recommendation (forecast-port.ts).
+    let recommended = clamp(Math.max(rawRecommendation(spec, reading.total, this.current), context.forecastFloor ?? 0), spec.minReplicas, spec.maxReplicas)
     let failingStatic = false
     if (reading.status === 'partial' && recommended < this.current) {
       recommended = this.current

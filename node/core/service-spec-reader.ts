@@ -11,13 +11,14 @@
  * block's `…Ms`) are whole milliseconds, or a string with a unit (`500ms`, `15s`, `5m`, `1h`).
  */
 import { PROTOCOL_LIMITS, utf8Length } from '../../protocol/index.js'
-import { DEFAULT_POLICY, DEFAULT_RATE_RULES, DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type PolicyKind, type RateRules, type ScalingRules, type ServiceSpec } from './service-spec.js'
+import { FORECAST_DEFAULTS, FORECAST_LIMITS } from './forecast-limits.js'
+import { DEFAULT_POLICY, DEFAULT_RATE_RULES, DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec, type ForecastSpec, type PolicyKind, type RateRules, type ScalingRules, type ServiceSpec } from './service-spec.js'
 
 /** Reports a problem at a path of the document; returns undefined for convenience. */
 export type Where = (path: ReadonlyArray<string | number>, message: string) => undefined
 
 /** The fields of a service this reader knows (the core's ServiceSpec). */
-export const SERVICE_SPEC_KEYS = ['name', 'policy', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown', 'rate'] as const
+export const SERVICE_SPEC_KEYS = ['name', 'policy', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown', 'rate', 'forecast'] as const
 /** The rate policy's settings (`rate:`), durations as elsewhere. */
 export const RATE_KEYS = ['drainPerReplica', 'drainWithinMs', 'utilization', 'startLatencyMs', 'scaleDownHoldMs', 'trendWindowMs', 'idleHalfLifeMs'] as const
 export const POLICY_KINDS: readonly PolicyKind[] = ['rate', 'hpa']
@@ -119,6 +120,8 @@ export function readServiceSpec (raw: unknown, path: ReadonlyArray<string | numb
   if (spec.minReplicas > spec.maxReplicas) where([...path, 'minReplicas'], `must not exceed maxReplicas (${spec.maxReplicas})`)
   const upstream = readUpstream(o.upstream, [...path, 'upstream'], where)
   if (upstream !== undefined) spec.upstream = upstream
+  const forecast = readForecast(o.forecast, [...path, 'forecast'], where)
+  if (forecast !== undefined) spec.forecast = forecast
   return spec
 }
 
@@ -148,6 +151,32 @@ function readRate (v: unknown, path: ReadonlyArray<string | number>, where: Wher
     else rules[k] = ms
   }
   return rules
+}
+
+/** The `forecast` block's fields (docs/forecast.md). */
+export const FORECAST_KEYS = ['model', 'step', 'peakMultipleMax'] as const
+
+function readForecast (v: unknown, path: ReadonlyArray<string | number>, where: Where): ForecastSpec | undefined {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'object' || Array.isArray(v)) return where(path, `must be a mapping {${FORECAST_KEYS.join(', ')}}`)
+  const o = v as Record<string, unknown>
+  for (const k of Object.keys(o)) if (!(FORECAST_KEYS as readonly string[]).includes(k)) where([...path, k], `unknown field; known: ${FORECAST_KEYS.join(', ')}`)
+  const spec: ForecastSpec = { model: 'builtin', stepMs: FORECAST_DEFAULTS.stepMs, peakMultipleMax: FORECAST_DEFAULTS.peakMultipleMax }
+  if (o.model !== undefined) {
+    if (typeof o.model !== 'string' || o.model.trim() === '') where([...path, 'model'], `must be builtin or a path to an .onnx file, got ${show(o.model)}`)
+    else spec.model = o.model
+  }
+  if (o.step !== undefined) {
+    const ms = readDurationMs(o.step)
+    if (ms === undefined || ms < FORECAST_LIMITS.stepMsMin || ms > FORECAST_LIMITS.stepMsMax) where([...path, 'step'], `must be a duration from ${FORECAST_LIMITS.stepMsMin / 1000}s to ${FORECAST_LIMITS.stepMsMax / 60_000}m (the step the model was trained on; builtin: 60s), got ${show(o.step)}`)
+    else spec.stepMs = ms
+  }
+  if (o.peakMultipleMax !== undefined) {
+    const x = o.peakMultipleMax
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < 1 || x > FORECAST_LIMITS.peakMultipleMaxMax) where([...path, 'peakMultipleMax'], `must be a number from 1 to ${FORECAST_LIMITS.peakMultipleMaxMax}, got ${show(x)}`)
+    else spec.peakMultipleMax = x
+  }
+  return spec
 }
 
 function readUpstream (v: unknown, path: ReadonlyArray<string | number>, where: Where): ServiceSpec['upstream'] {

@@ -5,9 +5,10 @@
  * `secrets`, the simulator's `drainPerReplica`, `sla`, `sites`), as it does for the reader.
  */
 import { PROTOCOL_LIMITS } from '../../protocol/index.js'
+import { FORECAST_LIMITS } from './forecast-limits.js'
 import { enumSchema, numberSchema, objectSchema, scalarMapSchema, withDescription, type JsonSchema } from './json-schema.js'
 import {
-  DURATION_RE, POLICY_KEYS, POLICY_KINDS, RATE_KEYS, POLICY_TYPES, RULE_KEYS, SELECT_POLICIES, SERVICE_DURATION_MS_MAX, SERVICE_NAME_RE, SERVICE_NUMBERS,
+  DURATION_RE, FORECAST_KEYS, POLICY_KEYS, POLICY_KINDS, RATE_KEYS, POLICY_TYPES, RULE_KEYS, SELECT_POLICIES, SERVICE_DURATION_MS_MAX, SERVICE_NAME_RE, SERVICE_NUMBERS,
   SERVICE_SPEC_FIELDS, SERVICE_SPEC_KEYS, UPSTREAM_KEYS,
 } from './service-spec-reader.js'
 
@@ -66,6 +67,11 @@ export function serviceSpecSchema (extra: Record<string, JsonSchema> = {}): Json
       // drainWithinMs and idleHalfLifeMs must be above zero; the reader says so (a schema
       // cannot tell a duration string of zero from another).
     }[k as 'drainPerReplica' | 'utilization'] ?? serviceDurationSchema(), doc(`rate.${k}`))])), [], 'The rate policy\'s settings.'),
+    forecast: objectSchema(Object.fromEntries(FORECAST_KEYS.map(k => [k, {
+      model: { type: 'string', minLength: 1, description: 'builtin, or a path to an .onnx file (docs/forecast.md)' },
+      step: { anyOf: [{ type: 'integer', minimum: FORECAST_LIMITS.stepMsMin, maximum: FORECAST_LIMITS.stepMsMax }, { type: 'string', pattern: `^\\s*${DURATION_RE.source.slice(1, -1)}\\s*$` }], description: 'the step the model was trained on' },
+      peakMultipleMax: { type: 'number', minimum: 1, maximum: FORECAST_LIMITS.peakMultipleMaxMax, description: 'a forecast above this multiple of the recent peak is ignored' },
+    }[k]])), [], 'A load forecast run by the site leader (docs/forecast.md).'),
   }
   return objectSchema({ ...props, ...extra }, ['name'])
 }

@@ -53,6 +53,20 @@ export interface RateRules {
   idleHalfLifeMs: number
 }
 
+/**
+ * Predictive scaling (docs/forecast.md): a model forecasts the service's arrival rate over the
+ * next step from its recent history at this site; the scaler keeps at least the replicas that
+ * rate needs. Needs a rate signal, and a drain rate (`rate.drainPerReplica`, or learnt).
+ */
+export interface ForecastSpec {
+  /** `builtin` (the model shipped in node/forecast/model/), or a path to an `.onnx` file. */
+  model: string
+  /** One step of the model's history and its horizon, ms (the shipped model's: 60 s). */
+  stepMs: number
+  /** A forecast above this multiple of the window's peak rate is absurd: ignored that round. */
+  peakMultipleMax: number
+}
+
 /** `rate`: the rate-aware policy (the default); `hpa`: the Kubernetes HPA rule on the backlog. */
 export type PolicyKind = 'rate' | 'hpa'
 
@@ -81,6 +95,8 @@ export interface ServiceSpec {
   /** Agent slots one replica takes on a host. */
   slotsPerReplica: number
   upstream?: UpstreamCap
+  /** Absent: no forecast, reactive scaling only. */
+  forecast?: ForecastSpec
 }
 
 /** The HPA's default behaviour: up fast (max of 100% or 4 pods per 15 s), down after 300 s. */

@@ -20,6 +20,7 @@ import type { CoreTimings } from './config.js'
 import type { CoreEvent, CoreInput, CoreOutput, MessageDroppedReason, PersistentState, PlanCappedReason, Topic } from './core-io.js'
 import { Election, type Role } from './election.js'
 import { assert } from './errors.js'
+import type { ForecastPort } from './forecast-port.js'
 import { LeaderRound } from './leader-round.js'
 import { Membership, type Peer, type PeerState, type PeerStateChange } from './membership.js'
 import { reconcile, type ObservedContainer } from './reconcile.js'
@@ -55,6 +56,8 @@ export interface CoreInit {
    * not heard each other yet. Default 1 (a host may lead alone).
    */
   bootstrapExpect?: number
+  /** Load forecasts for services with a `forecast` block (forecast-port.ts); absent: none. */
+  forecast?: ForecastPort
 }
 
 export type { Role }
@@ -345,6 +348,7 @@ export class SupervisorCore {
       publish: (topic, body, at) => this.publish(topic, body, at),
       emit: (event) => this.emit(event),
       adoptPlan: (plan) => this.adoptPlan(plan, this.hostId),
+      forecast: this.init.forecast,
     }, nowMs)
     // Announce at once: followers stop their election timers on this heartbeat.
     this.nextHeartbeatMs = nowMs

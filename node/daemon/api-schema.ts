@@ -6,6 +6,7 @@
  * objects are closed (no unlisted field), so a field added to a response without its schema
  * fails that test.
  */
+import { FORECAST_FALLBACK_REASONS } from '../core/forecast-check.js'
 import { Type, type Static, type TNull, type TObject, type TProperties, type TSchema, type TString, type TUnion } from '@sinclair/typebox'
 
 const Closed = { additionalProperties: false }
@@ -80,6 +81,22 @@ const VaultStatusSchema = Type.Object({
   }, Closed)),
 }, Closed)
 
+/** A service's load forecast on this host (docs/forecast.md); forecasts run only while it leads. */
+const ForecastStatusSchema = Type.Object({
+  service: Type.String(),
+  model: Type.String(),
+  state: Type.Union([Type.Literal('loading'), Type.Literal('warming-up'), Type.Literal('ok'), Type.Literal('fallback')]),
+  reason: Type.Optional(Type.Union(FORECAST_FALLBACK_REASONS.map(r => Type.Literal(r)))),
+  detail: Type.Optional(Type.String()),
+  forecastPerS: Type.Optional(Type.Number()),
+  forecastAtMs: Type.Optional(Type.Number()),
+  ratePerS: Type.Optional(Type.Number()),
+  rateAtMs: Type.Optional(Type.Number()),
+  historySteps: Type.Integer({ minimum: 0 }),
+  window: Type.Integer({ minimum: 0 }),
+  fallbacks: Type.Object(Object.fromEntries(FORECAST_FALLBACK_REASONS.map(r => [r, Type.Integer({ minimum: 0 })])), Closed),
+}, Closed)
+
 export const Status = Type.Object({
   hostId: Type.String(),
   site: Type.String(),
@@ -109,6 +126,7 @@ export const Status = Type.Object({
   capacity: Type.Object({ slots: Type.Integer({ minimum: 0 }), cpuMillis: Type.Integer({ minimum: 0 }), memoryMib: Type.Integer({ minimum: 0 }) }, Closed),
   plan: Nullable(Type.Object({ term: Type.Integer({ minimum: 0 }), version: Type.Integer({ minimum: 0 }), leaderId: Type.String() }, Closed)),
   vault: Nullable(VaultStatusSchema),
+  forecast: Type.Optional(Type.Array(ForecastStatusSchema, { description: 'services with a forecast block: model, state, latest forecast, fallbacks per reason' })),
   peers: Type.Array(PeerSchema),
 }, { ...Closed, $id: 'Status', description: 'This host, its view of its site, its runtime and signals.' })
 

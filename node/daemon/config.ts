@@ -8,6 +8,7 @@
  * fields and a test keeps the two in agreement. Services are a list of mappings
  * with their own table (SERVICE_FIELDS).
  */
+import { FORECAST_DEFAULTS } from '../core/forecast-limits.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism, hostname, totalmem } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
@@ -155,6 +156,9 @@ export type { ServiceFieldDef } from '../core/service-spec-reader.js'
 export const SERVICE_FIELDS: readonly ServiceFieldDef[] = [
   ...SERVICE_SPEC_FIELDS,
   { path: 'secrets', default: '[]', doc: 'Secrets from Vault each agent of the service receives (see the `services[].secrets[]` table and Secrets).' },
+  { path: 'forecast.model', default: 'no forecast', doc: 'Predictive scaling (docs/forecast.md): `builtin`, or a path to an `.onnx` file (relative to this file). Needs a rate signal for the service.' },
+  { path: 'forecast.step', default: '60s', doc: 'One step of the model\'s history and its horizon (the step it was trained on).' },
+  { path: 'forecast.peakMultipleMax', default: String(FORECAST_DEFAULTS.peakMultipleMax), doc: 'A forecast above this multiple of the window\'s peak rate is ignored that round.' },
 ]
 
 export interface DaemonConfig {
@@ -324,6 +328,8 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
 
   const baseDir = file === '' ? process.cwd() : resolve(file, '..')
   const dataDir = absolute(get<string>('dataDir'), baseDir)
+  // A forecast model path is relative to the config file, as every other path here.
+  for (const s of services ?? []) if (s.forecast !== undefined && s.forecast.model !== 'builtin') s.forecast.model = absolute(s.forecast.model, baseDir)
   const timings = readTimings(get<string>('profile'), v, r)
   const listen = get<string[]>('network.listen')
   const announce = get<string[]>('network.announce')

@@ -48,7 +48,7 @@ export function transportContract (shell: string, factory: TransportFactory): vo
       const id = `contract-${++tag}`
       const body: Message['body'] = topic === 'site'
         ? { kind: 'vote', vote: { term: 0, candidateId: id, granted: false, preVote: true } }
-        : { kind: 'spillRequest', spillRequest: { requestId: id, service: 'contract', replicas: 1, term: 0 } }
+        : { kind: 'spillRequest', spillRequest: { requestId: id, service: 'contract', replicas: 1, term: 0, toSite: 'x' } }
       // A sender of its own: where cores run under the transport, they read a stranger's
       // message and drop it, and nobody takes it for the host's own (a replay, a new incarnation).
       return { minor: PROTOCOL_MINOR, sender: `contract-${h.hostId}`, site: h.site, incarnation: 1, seq: n, sentAtMs: 0, body }
@@ -115,7 +115,7 @@ export function transportContract (shell: string, factory: TransportFactory): vo
 
     it('never throws at the publisher, even for a message the codec refuses', async () => {
       const m = message(u.a1, 'global')
-      const huge: Message = { ...m, body: { kind: 'spillRequest', spillRequest: { requestId: 'contract-' + 'x'.repeat(200_000), service: 'contract', replicas: 1, term: 0 } } }
+      const huge: Message = { ...m, body: { kind: 'spillRequest', spillRequest: { requestId: 'contract-' + 'x'.repeat(200_000), service: 'contract', replicas: 1, term: 0, toSite: 'x' } } }
       u.a1.transport.publish('global', huge)
       const after = message(u.a1, 'global')
       u.a1.transport.publish('global', after)

@@ -23,6 +23,7 @@ const RULES: Array<{ from: string, forbidden: string[], why: string }> = [
   { from: 'node/runtime/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
   { from: 'node/signals/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
   { from: 'node/secrets/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
+  { from: 'node/forecast/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
   { from: 'node/', forbidden: ['sim/', 'cli/', 'bench/', 'test/'], why: 'the daemon shell does not know the simulator or the command line' },
   { from: 'sim/', forbidden: ['node/daemon/', 'node/runtime/', 'node/signals/', 'cli/', 'bench/', 'test/'], why: 'the simulator runs the core, not the daemon' },
 ]
