@@ -21,6 +21,7 @@ import type { PlacementHost } from '../node/core/placement.js'
 import { OWNER_LABELS, reconcile, type ContainerAction } from '../node/core/reconcile.js'
 import { Rng } from '../node/core/rng.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
+import { overflowName } from '../node/core/spill.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
 import { CentralController, type ControllerPorts } from './central-controller.js'
 import { ContainerLedger, logNormalMs, observedInput, SimulatedRuntime, SimulatedRuntimeError } from './simulated-runtime.js'
@@ -101,7 +102,7 @@ export interface RunSeries {
   forecast?: number[][]
 }
 
-export interface Marker { tMs: number, kind: 'fault' | 'leader', site: string, text: string }
+export interface Marker { tMs: number, kind: 'fault' | 'leader' | 'spill', site: string, text: string }
 
 /**
  * Test only: a deliberate bug, to show that the observer catches the invariant it breaks (each
@@ -184,6 +185,8 @@ export class Simulation {
   reactionsCensored = 0
   readonly series: RunSeries = { tMs: [], backlog: [], desired: [], running: [] }
   readonly markers: Marker[] = []
+  /** Per (site, service, helping site): the overflow replicas last marked, so a marker says a change. */
+  private readonly spillShown = new Map<string, number>()
   private readonly scratchDelay: Int32Array
   private readonly scratchHost: Int32Array
   private countScratch = new Int32Array(64)
@@ -290,6 +293,15 @@ export class Simulation {
     const sc = this.scenario
     const kind = sc.sites[site].kind
     const services = new Map(this.siteSpecs[site].map(spec => [spec.name, { pair: this.load.pair(site, this.serviceIndex.get(spec.name)!), slots: spec.slotsPerReplica }]))
+    // Another site's overflow of a service this site runs too (`service@origin`, core/spill.ts):
+    // its replicas drain the origin's queue, as the daemon's agent is told to.
+    sc.sites.forEach((origin, o) => {
+      if (o === site) return
+      for (const spec of this.siteSpecs[site]) {
+        const pair = this.load.pair(o, this.serviceIndex.get(spec.name)!)
+        if (pair >= 0) services.set(overflowName(spec.name, origin.name), { pair, slots: spec.slotsPerReplica })
+      }
+    })
     const rng = this.rng.containers
     return new SimulatedRuntime({ hostId, site: sc.sites[site].name, services }, {
       now: () => this.now,
@@ -516,6 +528,12 @@ export class Simulation {
       case 'plan-adopted':
         if (this.bugs.size > 0 && this.bug(h, 'forged-leader') && this.siteLeader[site] !== h.idx) this.observer.leaderElected(this.siteName(h), e.term, h.id, this.now)
         return
+      case 'spill-offered': {
+        const key = `${site}/${e.service}/${e.fromSite}`
+        if (this.spillShown.get(key) !== e.replicas) this.marker('spill', site, `${e.fromSite} runs ${e.replicas} of ${e.service} (asked ${e.asked})`)
+        this.spillShown.set(key, e.replicas)
+        return
+      }
       case 'plan-published': {
         const plan = h.core!.plan?.plan
         if (plan !== undefined && plan.version === e.version) this.observer.planPublished(this.siteName(h), h.id, plan, this.siteSpecByName[site], this.now)

@@ -48,6 +48,13 @@ export interface CoreTimings {
    * round; each at most once per this gap, so a storm of samples costs a bounded rate.
    */
   riseGapMs: number
+  /**
+   * A leader whose service needs more than its site can run asks another site to run the
+   * overflow (spill.ts) this often while the need lasts.
+   */
+  spillIntervalMs: number
+  /** A site runs another's overflow for this long after its last request, then stops it. */
+  spillLeaseMs: number
   /** An unchanged plan is published again this often, for hosts that joined late. */
   planRepublishMs: number
   /** How often the leader gossips its site summary on the global topic. */
@@ -70,6 +77,8 @@ export const DEFAULT_TIMINGS: CoreTimings = {
   leaderLeaseMs: 2000,
   planIntervalMs: 1000,
   riseGapMs: 250,
+  spillIntervalMs: 5000,
+  spillLeaseMs: 20_000,
   planRepublishMs: 5000,
   summaryIntervalMs: 2000,
   sampleMaxAgeMs: 5000,
@@ -93,6 +102,8 @@ export const TIMING_PROFILES: Record<string, Partial<CoreTimings>> = {
     leaderLeaseMs: 8000,
     planIntervalMs: 2000,
     riseGapMs: 500,
+    spillIntervalMs: 10_000,
+    spillLeaseMs: 40_000,
     planRepublishMs: 10_000,
     summaryIntervalMs: 5000,
     sampleMaxAgeMs: 20_000,
@@ -128,6 +139,7 @@ export function timingProblems (t: CoreTimings): string[] {
   need(t.leaderTimeoutMs >= 2 * t.heartbeatIntervalMs, 'leaderTimeoutMs must be at least 2 × heartbeatIntervalMs')
   need(t.leaderLeaseMs > t.heartbeatIntervalMs * 2, 'leaderLeaseMs must be greater than 2 × heartbeatIntervalMs')
   need(t.riseGapMs <= t.heartbeatIntervalMs && t.riseGapMs <= t.planIntervalMs, 'riseGapMs must be at most heartbeatIntervalMs and planIntervalMs (a rise is told sooner, never later)')
+  need(t.spillLeaseMs >= 2 * t.spillIntervalMs, 'spillLeaseMs must be at least 2 × spillIntervalMs, or one lost request stops the overflow')
   need(t.planRepublishMs >= t.planIntervalMs, 'planRepublishMs must be at least planIntervalMs')
   need(t.sampleMaxAgeMs >= 2 * t.heartbeatIntervalMs, 'sampleMaxAgeMs must be at least 2 × heartbeatIntervalMs')
   return problems

@@ -75,3 +75,9 @@ export type CoreEvent =
   | { kind: 'plan-capped', term: number, version: number, service: string, reason: PlanCappedReason, wanted: number, kept: number }
   | { kind: 'scaled', service: string, from: number, to: number, recommended: number, failingStatic: boolean, upstreamCapped: boolean, rule: PolicyKind, arrivalRate?: number, drainPerReplica?: number }
   | { kind: 'message-dropped', from: string, reason: MessageDroppedReason }
+  /** This leader asked `toSite` to run `replicas` of `service` that its own site cannot (spill.ts). */
+  | { kind: 'spill-requested', service: string, toSite: string, replicas: number }
+  /** This leader took `replicas` of `fromSite`'s overflow of `service` (of `asked`). */
+  | { kind: 'spill-hosted', service: string, fromSite: string, replicas: number, asked: number }
+  /** The site this leader asked took `replicas` of `asked`. */
+  | { kind: 'spill-offered', service: string, fromSite: string, replicas: number, asked: number }

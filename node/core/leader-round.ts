@@ -18,6 +18,7 @@ import { aggregateReadings, missingReading, type HostSamples } from './load-read
 import type { Membership } from './membership.js'
 import { place, type Assignments, type PlacementHost } from './placement.js'
 import { scalerFor, type ReplicaRule } from './scaling-policy.js'
+import { chooseSpillSite, overflowName, parseOverflowName, SpillHosting, type KnownSite } from './spill.js'
 import type { ServiceSpec } from './service-spec.js'
 import type { SiteView } from './site-view.js'
 
@@ -52,7 +53,14 @@ export interface LeaderRoundComponents {
   adoptPlan: (plan: Plan) => void
   /** Load forecasts (forecast-port.ts); absent: every service scales reactively. */
   forecast?: ForecastPort
+  /** This host's site. */
+  site: string
+  /** The other sites as their summaries last told (for overflow, spill.ts). */
+  sites: () => ReadonlyMap<string, KnownSite>
 }
+
+/** A site summary older than this many summary intervals is not used to choose where to spill. */
+const SPILL_SUMMARY_MAX_AGE_SUMMARIES = 3
 
 export class LeaderRound {
   readonly sinceMs: number
@@ -65,11 +73,17 @@ export class LeaderRound {
   private lastPublishedMs = -Infinity
   private lastPlanMs = -Infinity
   private nextSummaryMs: number
+  /** Other sites' overflow this site runs (spill.ts). */
+  private readonly hosting = new SpillHosting()
+  /** Per service: when this leader last asked another site to take overflow, and how many. */
+  private readonly asked = new Map<string, { atMs: number, replicas: number, toSite: string }>()
+  private askSeq = 0
 
   constructor (private readonly c: LeaderRoundComponents, nowMs: number) {
     this.sinceMs = nowMs
     this.scalers = this.takeOverScalers(nowMs)
     this.assignments = this.takeOverAssignments()
+    this.takeOverHosting(nowMs)
     this.nextPlanMs = nowMs
     this.nextSummaryMs = nowMs
   }
@@ -109,6 +123,26 @@ export class LeaderRound {
     return scalers
   }
 
+  /** Overflow the last plan ran for other sites runs on for a lease, as if just asked. */
+  private takeOverHosting (nowMs: number): void {
+    const plan = this.c.adopted()
+    if (plan === undefined) return
+    plan.services.forEach((name, i) => {
+      const o = parseOverflowName(name)
+      if (o === undefined) return
+      let n = 0
+      for (const h of plan.hosts) n += h.replicas[i] ?? 0
+      this.hosting.accept(o.origin, o.service, n, nowMs + this.c.timings.spillLeaseMs)
+    })
+  }
+
+  /** A site this leader asked answers with what it took. */
+  onSpillOffer (fromSite: string, offer: { service: string, replicas: number }): void {
+    const a = this.asked.get(offer.service)
+    if (a === undefined || a.toSite !== fromSite) return
+    this.c.emit({ kind: 'spill-offered', service: offer.service, fromSite, replicas: offer.replicas, asked: a.replicas })
+  }
+
   private takeOverAssignments (): Assignments {
     const assignments: Assignments = new Map()
     const plan = this.c.adopted()
@@ -129,6 +163,7 @@ export class LeaderRound {
     const readings = aggregateReadings(this.hostSamples(self, nowMs), nowMs, t.sampleMaxAgeMs)
     const ready = this.c.siteView().ready
     const desired = new Map<string, number>()
+    const overflow = new Map<string, number>()
     const decisions = []
     for (const spec of this.c.specs) {
       const scaler = this.scalers.get(spec.name)!
@@ -138,7 +173,9 @@ export class LeaderRound {
       const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
       const rate = readings.rate.get(spec.name)
       const floor = this.c.forecast === undefined ? undefined : forecastFloor(this.c.forecast, spec, scaler.drainPerReplica, rate, nowMs)
-      const d = scaler.decide(reading, upstream, nowMs, { rate, ready: ready.get(spec.name) ?? 0, forecastFloor: floor })
+      const spilling = this.isSpilling(spec.name, nowMs)
+      const d = scaler.decide(reading, upstream, nowMs, { rate, ready: ready.get(spec.name) ?? 0, forecastFloor: floor, spilling })
+      if (spec.spill && !d.failingStatic && !d.upstreamCapped && d.wanted !== undefined && d.wanted > spec.maxReplicas) overflow.set(spec.name, d.wanted - spec.maxReplicas)
       if (d.desired !== before) {
         this.c.emit({
           kind: 'scaled', service: spec.name, from: before, to: d.desired, recommended: d.recommended, failingStatic: d.failingStatic, upstreamCapped: d.upstreamCapped, rule: d.rule,
@@ -151,15 +188,21 @@ export class LeaderRound {
         ? { service: spec.name, desired: d.desired, failingStatic: d.failingStatic }
         : { service: spec.name, desired: d.desired, failingStatic: d.failingStatic, drainPerReplica: d.drainPerReplica })
     }
-    const result = place({ services: this.c.specs, desired, hosts: this.placementHosts(self), previous: this.assignments })
+    const hosts = this.placementHosts(self)
+    const result = place({ services: this.c.specs, desired, hosts, previous: this.assignments })
     this.unplaced = result.unplaced
+    for (const [service, n] of result.unplaced) {
+      if (this.c.specs.find(s => s.name === service)?.spill === true) overflow.set(service, (overflow.get(service) ?? 0) + n)
+    }
+    this.askForSpill(overflow, nowMs)
+    const assignments = this.placeHosted(hosts, result.assignments, nowMs)
     const adopted = this.c.adopted()
-    const changed = !sameAssignments(result.assignments, this.assignments) || !sameDecisions(decisions, adopted?.decisions)
-    this.assignments = result.assignments
+    const changed = !sameAssignments(assignments, this.assignments) || !sameDecisions(decisions, adopted?.decisions)
+    this.assignments = assignments
     const stale = adopted === undefined || adopted.term !== this.c.term
     if (!changed && !stale && nowMs - this.lastPublishedMs < t.planRepublishMs) return
     const version = changed || stale ? (adopted?.version ?? 0) + 1 : adopted.version
-    const plan = this.buildPlan(version, result.assignments, decisions)
+    const plan = this.buildPlan(version, assignments, decisions)
     this.lastPublishedMs = nowMs
     this.c.publish('site', { kind: 'plan', plan }, nowMs)
     if (version !== adopted?.version || stale) {
@@ -168,8 +211,88 @@ export class LeaderRound {
     }
   }
 
+  // ---- overflow between sites (spill.ts) -------------------------------------------------------
+
+  /** This site has asked another for `service`'s overflow within the lease: it may be running. */
+  private isSpilling (service: string, nowMs: number): boolean {
+    const a = this.asked.get(service)
+    return a !== undefined && nowMs - a.atMs < this.c.timings.spillLeaseMs
+  }
+
+  /** Asks, every spillIntervalMs per service, one other site to run what this one cannot. */
+  private askForSpill (overflow: ReadonlyMap<string, number>, nowMs: number): void {
+    const t = this.c.timings
+    for (const [service, replicas] of overflow) {
+      const last = this.asked.get(service)
+      if (replicas <= 0 || (last !== undefined && nowMs - last.atMs < t.spillIntervalMs)) continue
+      const toSite = chooseSpillSite(this.c.sites(), this.c.site, service, nowMs, SPILL_SUMMARY_MAX_AGE_SUMMARIES * t.summaryIntervalMs)
+      if (toSite === undefined) continue
+      this.asked.set(service, { atMs: nowMs, replicas, toSite })
+      const requestId = `${this.c.hostId}/${this.c.term}/${++this.askSeq}`
+      this.c.publish('global', { kind: 'spillRequest', spillRequest: { requestId, service, replicas, term: this.c.term, toSite } }, nowMs)
+      this.c.emit({ kind: 'spill-requested', service, toSite, replicas })
+    }
+  }
+
+  /**
+   * Another site asks this one to run overflow. Taken: up to the replicas asked, the service's
+   * maxReplicas, and the slots free now plus those its overflow already holds; answered with
+   * what was taken. A service this site is not configured for is answered with none.
+   */
+  onSpillRequest (origin: string, req: { requestId: string, service: string, replicas: number }, nowMs: number): void {
+    const spec = this.c.specs.find(s => s.name === req.service)
+    let taken = 0
+    if (spec !== undefined && origin !== this.c.site) {
+      const name = overflowName(spec.name, origin)
+      const holding = this.c.siteView().held.get(name) ?? 0
+      const free = Math.floor(this.c.siteView().slotsFree / spec.slotsPerReplica) + holding
+      taken = Math.max(0, Math.min(req.replicas, spec.maxReplicas, free))
+      this.hosting.accept(origin, spec.name, taken, nowMs + this.c.timings.spillLeaseMs)
+      this.planSoon(nowMs)
+    }
+    this.c.publish('global', { kind: 'spillOffer', spillOffer: { requestId: req.requestId, toSite: origin, service: req.service, replicas: taken, term: this.c.term } }, nowMs)
+    this.c.emit({ kind: 'spill-hosted', service: req.service, fromSite: origin, replicas: taken, asked: req.replicas })
+  }
+
+  /**
+   * The overflow this site runs for others, placed in the slots its own services leave: each as
+   * `service@origin` with the service's spec (its selector and slots), never where the service
+   * cannot start now.
+   */
+  private placeHosted (hosts: readonly PlacementHost[], own: Assignments, nowMs: number): Assignments {
+    const hosted = this.hosting.active(nowMs)
+    if (hosted.length === 0) return own
+    const specs: ServiceSpec[] = []
+    const desired = new Map<string, number>()
+    for (const h of hosted) {
+      const spec = this.c.specs.find(s => s.name === h.service)
+      if (spec === undefined) continue
+      specs.push({ ...spec, name: h.name, minReplicas: 0, maxReplicas: h.replicas, upstream: undefined })
+      desired.set(h.name, h.replicas)
+    }
+    const slotsOf = (name: string): number => specs.find(s => s.name === name)?.slotsPerReplica ?? this.c.specs.find(s => s.name === name)?.slotsPerReplica ?? 1
+    const left = hosts.map((h): PlacementHost => {
+      let used = 0
+      for (const [name, n] of own.get(h.hostId) ?? []) used += n * slotsOf(name)
+      const unavailable = h.unavailable === undefined
+        ? undefined
+        : new Map([...h.unavailable, ...hosted.filter(x => h.unavailable!.has(x.service)).map((x): [string, number] => [x.name, 0])])
+      return { ...h, slots: Math.max(0, h.slots - used), ...(unavailable === undefined ? {} : { unavailable }) }
+    })
+    const over = place({ services: specs, desired, hosts: left, previous: this.assignments })
+    const merged: Assignments = new Map([...own].map(([host, counts]) => [host, new Map(counts)]))
+    for (const [host, counts] of over.assignments) {
+      const m = merged.get(host) ?? new Map<string, number>()
+      for (const [name, n] of counts) m.set(name, n)
+      merged.set(host, m)
+    }
+    return merged
+  }
+
   private buildPlan (version: number, assignments: Assignments, decisions: Plan['decisions']): Plan {
-    const services = this.c.specs.map(s => s.name)
+    const overflowNames = new Set<string>()
+    for (const counts of assignments.values()) for (const name of counts.keys()) if (parseOverflowName(name) !== undefined) overflowNames.add(name)
+    const services = [...this.c.specs.map(s => s.name), ...[...overflowNames].sort()]
     const hosts = [...assignments.keys()].sort().map(hostId => {
       const counts = assignments.get(hostId)!
       return { hostId, replicas: services.map(s => counts.get(s) ?? 0) }

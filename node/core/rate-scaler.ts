@@ -43,6 +43,11 @@ export interface ScaleContext {
    * scale-up only. It never brings the count down, and is ignored when failing static.
    */
   forecastFloor?: number
+  /**
+   * Replicas in other sites drain this site's queue now (spill.ts): the drain rate is not
+   * learnt meanwhile (the backlog falls faster than the site's own ready replicas drain it).
+   */
+  spilling?: boolean
 }
 
 interface Stamped { atMs: number, value: number }
@@ -109,7 +114,8 @@ export class RateScaler {
     const backlog = reading.total
     const ready = context.ready ?? this.current
     const measured = context.rate !== undefined && context.rate.status !== 'missing' ? context.rate : undefined
-    this.learnDrain(backlog, ready, measured, nowMs)
+    if (context.spilling === true) this.window = undefined
+    else this.learnDrain(backlog, ready, measured, nowMs)
     const drain = this.drain
     if (drain === undefined) return this.decideByHpa(reading, upstream, nowMs, ready)
     const rate = measured?.total ?? this.inferRate(backlog, ready, drain, nowMs)
@@ -119,7 +125,9 @@ export class RateScaler {
     let need = Math.ceil((ahead / rules.utilization + backlog / (rules.drainWithinMs / 1000)) / drain - CEIL_EPSILON)
     if (this.current === 0 && backlog <= spec.activationThreshold) need = 0
     else if (rate <= 0 && backlog <= spec.activationThreshold) need = 0
-    need = clamp(Math.max(need, context.forecastFloor ?? 0), spec.minReplicas, spec.maxReplicas)
+    need = Math.max(need, context.forecastFloor ?? 0)
+    const wanted = Math.max(need, spec.minReplicas)
+    need = clamp(need, spec.minReplicas, spec.maxReplicas)
     this.needs.push({ atMs: nowMs, value: need })
 
     let desired = this.current
@@ -138,7 +146,7 @@ export class RateScaler {
       if (reading.status === 'partial' || measured?.status === 'partial') failingStatic = true
       else desired = Math.min(this.current, Math.max(...this.needs.map(n => n.value)))
     }
-    return this.commit(clamp(desired, spec.minReplicas, spec.maxReplicas), { failingStatic, upstreamCapped, recommended: need, rule: 'rate', arrivalRate: rate, drainPerReplica: drain })
+    return this.commit(clamp(desired, spec.minReplicas, spec.maxReplicas), { failingStatic, upstreamCapped, recommended: need, rule: 'rate', arrivalRate: rate, drainPerReplica: drain, wanted })
   }
 
   /**

@@ -20,6 +20,8 @@ export interface ScaleDecision {
   arrivalRate?: number
   /** Rate policy: what one replica drains per second, as configured or learnt. */
   drainPerReplica?: number
+  /** Rate policy: the replicas the rule asks for without maxReplicas (the rest can spill to other sites, spill.ts). */
+  wanted?: number
 }
 
 interface Stamped { atMs: number, value: number }

@@ -18,7 +18,7 @@ import { DEFAULT_POLICY, DEFAULT_RATE_RULES, DEFAULT_SCALE_DOWN, DEFAULT_SCALE_U
 export type Where = (path: ReadonlyArray<string | number>, message: string) => undefined
 
 /** The fields of a service this reader knows (the core's ServiceSpec). */
-export const SERVICE_SPEC_KEYS = ['name', 'policy', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown', 'rate', 'forecast'] as const
+export const SERVICE_SPEC_KEYS = ['name', 'policy', 'targetPerReplica', 'minReplicas', 'maxReplicas', 'tolerance', 'activationThreshold', 'selector', 'slotsPerReplica', 'upstream', 'scaleUp', 'scaleDown', 'rate', 'forecast', 'spill'] as const
 /** The rate policy's settings (`rate:`), durations as elsewhere. */
 export const RATE_KEYS = ['drainPerReplica', 'drainWithinMs', 'utilization', 'startLatencyMs', 'scaleDownHoldMs', 'trendWindowMs', 'idleHalfLifeMs'] as const
 export const POLICY_KINDS: readonly PolicyKind[] = ['rate', 'hpa']
@@ -66,6 +66,7 @@ export const SERVICE_SPEC_FIELDS: readonly ServiceFieldDef[] = [
   { path: 'scaleDown.stabilizationMs', default: String(DEFAULT_SCALE_DOWN.stabilizationMs), doc: 'Scale-down stabilisation window: whole ms, or a duration such as `5m`.' },
   { path: 'scaleDown.policies', default: '100 % per 15 000 ms', doc: 'As for scaleUp.' },
   { path: 'scaleDown.selectPolicy', default: 'max', doc: 'As for scaleUp.' },
+  { path: 'spill', default: 'true', doc: 'When the site cannot run all the replicas the service needs (at maxReplicas under the rate policy, or out of slots), its leader asks another site that runs the service to run the rest. `false`: the service stays in its site.' },
   { path: 'rate.drainPerReplica', default: 'learnt', doc: 'Rate policy: work one replica drains per second. Absent: learnt from a rate signal and the backlog while replicas are busy (the HPA rule decides until then). Set: the starting estimate, refined the same way.' },
   { path: 'rate.drainWithinMs', default: String(DEFAULT_RATE_RULES.drainWithinMs), doc: 'Rate policy: a backlog is planned to drain within this long (replicas on top of those the rate needs): whole ms, or a duration such as `30s`.' },
   { path: 'rate.utilization', default: String(DEFAULT_RATE_RULES.utilization), doc: 'Rate policy: the share (0–1] of a replica\'s drain rate planned for arrivals; the rest is headroom.' },
@@ -102,11 +103,13 @@ export function readServiceSpec (raw: unknown, path: ReadonlyArray<string | numb
     return x
   }
   const d = serviceSpec(o.name)
+  if (o.spill !== undefined && typeof o.spill !== 'boolean') where([...path, 'spill'], `must be true or false, got ${show(o.spill)}`)
   if (o.policy !== undefined && !POLICY_KINDS.includes(o.policy as PolicyKind)) where([...path, 'policy'], `must be ${POLICY_KINDS.join(' or ')}, got ${show(o.policy)}`)
   const spec: ServiceSpec = {
     ...d,
     policy: POLICY_KINDS.includes(o.policy as PolicyKind) ? o.policy as PolicyKind : d.policy,
     rate: readRate(o.rate, [...path, 'rate'], where),
+    spill: o.spill === undefined ? d.spill : o.spill === true,
     targetPerReplica: num('targetPerReplica', d.targetPerReplica),
     minReplicas: num('minReplicas', d.minReplicas),
     maxReplicas: num('maxReplicas', d.maxReplicas),

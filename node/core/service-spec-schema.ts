@@ -48,6 +48,7 @@ export function serviceSpecSchema (extra: Record<string, JsonSchema> = {}): Json
   const props: Record<(typeof SERVICE_SPEC_KEYS)[number], JsonSchema> = {
     name: serviceNameSchema(doc('name')),
     policy: enumSchema(POLICY_KINDS, doc('policy')),
+    spill: { type: 'boolean', description: doc('spill') },
     targetPerReplica: numberSchema(SERVICE_NUMBERS.targetPerReplica, doc('targetPerReplica')),
     minReplicas: numberSchema(SERVICE_NUMBERS.minReplicas, doc('minReplicas')),
     maxReplicas: numberSchema(SERVICE_NUMBERS.maxReplicas, doc('maxReplicas')),

@@ -76,6 +76,12 @@ export interface ServiceSpec {
   policy: PolicyKind
   /** Settings of the rate policy (unused under `hpa`). */
   rate: RateRules
+  /**
+   * When the site cannot run all the replicas the service needs (at maxReplicas under the rate
+   * policy, or out of slots), its leader may ask another site that runs the service to run the
+   * rest (spill.ts). False: the service stays in its site.
+   */
+  spill: boolean
   /** Signal units one replica handles (e.g. backlog messages per replica). */
   targetPerReplica: number
   /** Per site. */
@@ -131,6 +137,7 @@ export function serviceSpec (name: string, fields: Partial<ServiceSpec> = {}): S
     name,
     policy: DEFAULT_POLICY,
     rate: DEFAULT_RATE_RULES,
+    spill: true,
     targetPerReplica: 10,
     minReplicas: 0,
     maxReplicas: 10,

@@ -15,6 +15,7 @@ import type { Capacity } from '../../protocol/index.js'
 import type { Membership, Peer } from './membership.js'
 import { isOwnedBy, OWNER_LABELS, type ObservedContainer } from './reconcile.js'
 import type { ServiceSpec } from './service-spec.js'
+import { parseOverflowName } from './spill.js'
 
 export interface OwnReplicas {
   /** Running now. */
@@ -93,6 +94,10 @@ export function siteSlots (own: Capacity, members: Membership): number {
 /** Slots the held replicas take, by the specs this host knows (1 a replica otherwise). */
 export function slotsUsed (held: ReadonlyMap<string, number>, specs: readonly ServiceSpec[]): number {
   let used = 0
-  for (const [service, n] of held) used += n * (specs.find(s => s.name === service)?.slotsPerReplica ?? 1)
+  for (const [service, n] of held) {
+    // Another site's overflow (`service@origin`, spill.ts) takes the slots of the service it names.
+    const name = parseOverflowName(service)?.service ?? service
+    used += n * (specs.find(s => s.name === name)?.slotsPerReplica ?? 1)
+  }
   return used
 }

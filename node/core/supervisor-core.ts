@@ -28,6 +28,7 @@ import { Rng } from './rng.js'
 import type { ReplicaRule } from './scaling-policy.js'
 import type { ServiceSpec } from './service-spec.js'
 import { loadRose } from './signal-rise.js'
+import { parseOverflowName } from './spill.js'
 import { ownReplicas, siteHeld, siteReady, siteSlots, slotsUsed, type OwnReplicas, type SiteView } from './site-view.js'
 
 export interface CoreInit {
@@ -235,7 +236,14 @@ export class SupervisorCore {
     if (m.sender === this.hostId) return this.drop(m, 'self')
     const b = m.body
     if (b.kind === 'siteSummary') return this.onSiteSummary(m, b.siteSummary, nowMs)
-    if (b.kind === 'spillRequest' || b.kind === 'spillOffer') return this.drop(m, 'not-handled')
+    if (b.kind === 'spillRequest') {
+      if (this.leader === undefined || b.spillRequest.toSite !== this.site || m.site === this.site) return this.drop(m, 'not-handled')
+      return this.leader.onSpillRequest(m.site, b.spillRequest, nowMs)
+    }
+    if (b.kind === 'spillOffer') {
+      if (this.leader === undefined || b.spillOffer.toSite !== this.site || m.site === this.site) return this.drop(m, 'not-handled')
+      return this.leader.onSpillOffer(m.site, b.spillOffer)
+    }
     if (m.site !== this.site) return this.drop(m, 'wrong-site')
     if (b.kind === 'heartbeat') return this.onHeartbeat(m, b.heartbeat, nowMs)
     if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation, nowMs), nowMs)
@@ -302,8 +310,8 @@ export class SupervisorCore {
 
   /**
    * This host's part of a plan, cut to what it may run whoever sent it: only services it is
-   * configured for, at most the service's maxReplicas each, and at most its own slots in all
-   * (services filled in name order). A plan asking for more is a bug or a hostile leader; each
+   * configured for (and other sites' overflow of them), at most the service's maxReplicas each,
+   * and at most its own slots in all (services filled in name order, overflow last). A plan asking for more is a bug or a hostile leader; each
    * cut is reported with its reason.
    */
   private capToThisHost (plan: Plan): Map<string, number> {
@@ -315,20 +323,26 @@ export class SupervisorCore {
     const cap = (service: string, reason: PlanCappedReason, want: number, kept: number): void => {
       this.emit({ kind: 'plan-capped', term: plan.term, version: plan.version, service, reason, wanted: want, kept })
     }
+    // Another site's overflow (`service@origin`, spill.ts) runs as the service it names, after
+    // this host's own services.
+    const overflow: Array<{ name: string, spec: ServiceSpec }> = []
     for (const service of [...asked.keys()].sort()) {
-      if (!this.specs.some(s => s.name === service)) cap(service, 'unknown-service', asked.get(service)!, 0)
+      const o = parseOverflowName(service)
+      const base = this.specs.find(s => s.name === (o?.service ?? service))
+      if (base === undefined || o?.origin === this.site) cap(service, 'unknown-service', asked.get(service)!, 0)
+      else if (o !== undefined) overflow.push({ name: service, spec: base })
     }
     let slotsLeft = Math.max(0, this.capacity.slots)
-    for (const spec of this.specs) {
-      const want = asked.get(spec.name) ?? 0
+    for (const { name, spec } of [...this.specs.map(spec => ({ name: spec.name, spec })), ...overflow]) {
+      const want = asked.get(name) ?? 0
       if (want === 0) continue
       let kept = Math.min(want, spec.maxReplicas)
-      if (kept < want) cap(spec.name, 'max-replicas', want, kept)
+      if (kept < want) cap(name, 'max-replicas', want, kept)
       const fit = Math.floor(slotsLeft / Math.max(1, spec.slotsPerReplica))
-      if (kept > fit) { cap(spec.name, 'slots', want, fit); kept = fit }
+      if (kept > fit) { cap(name, 'slots', want, fit); kept = fit }
       slotsLeft -= kept * spec.slotsPerReplica
       assert(slotsLeft >= 0, 'free slots never below zero')
-      if (kept > 0) wanted.set(spec.name, kept)
+      if (kept > 0) wanted.set(name, kept)
     }
     return wanted
   }
@@ -349,6 +363,8 @@ export class SupervisorCore {
       emit: (event) => this.emit(event),
       adoptPlan: (plan) => this.adoptPlan(plan, this.hostId),
       forecast: this.init.forecast,
+      site: this.site,
+      sites: () => this.remoteSites,
     }, nowMs)
     // Announce at once: followers stop their election timers on this heartbeat.
     this.nextHeartbeatMs = nowMs

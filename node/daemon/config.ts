@@ -63,6 +63,8 @@ const TIMING_DOCS: Record<keyof CoreTimings, string> = {
   electionRoundMs: 'A candidate without a majority after this long gives up and tries later (ms).',
   leaderLeaseMs: 'A leader that has not heard a majority within this window steps down (ms).',
   planIntervalMs: 'How often the leader recomputes desired replicas and placement (ms).',
+  spillIntervalMs: 'A leader whose service needs more than its site can run asks another site to run the overflow this often while the need lasts (ms).',
+  spillLeaseMs: 'A site runs another site\'s overflow for this long after its last request (ms).',
   riseGapMs: 'A rise in load is told at once (an early heartbeat) and planned for at once (an early round), at most once per this gap (ms).',
   planRepublishMs: 'An unchanged plan is published again this often (ms).',
   summaryIntervalMs: 'How often the leader gossips its site summary on the global topic (ms).',

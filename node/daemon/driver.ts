@@ -337,6 +337,18 @@ export class Driver {
       case 'message-dropped':
         m.coreDropped.inc({ reason: e.reason })
         log.debug({ from: e.from, reason: e.reason }, 'message dropped by the core')
+        return
+      case 'spill-requested':
+        log.info({ service: e.service, toSite: e.toSite, replicas: e.replicas }, 'asked another site to run overflow')
+        events.push('spill', now, { ...e })
+        return
+      case 'spill-hosted':
+        log.info({ service: e.service, fromSite: e.fromSite, replicas: e.replicas, asked: e.asked }, 'running another site\'s overflow')
+        events.push('spill', now, { ...e })
+        return
+      case 'spill-offered':
+        log.info({ service: e.service, fromSite: e.fromSite, replicas: e.replicas, asked: e.asked }, 'another site runs overflow')
+        events.push('spill', now, { ...e })
     }
   }
 

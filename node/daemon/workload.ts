@@ -10,6 +10,7 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { OWNER_LABELS } from '../core/reconcile.js'
+import { parseOverflowName } from '../core/spill.js'
 import { createDockerRuntime, createProcessRuntime, RuntimeDriver, type AgentSpec, type RuntimeMetricsSink, type RuntimeStatus } from '../runtime/index.js'
 import { createSignal, SignalSet, type ServiceSignal, type SignalStatus } from '../signals/index.js'
 import type { DaemonConfig } from './config.js'
@@ -23,6 +24,9 @@ import { NoSignals, NullRuntime } from './null-ports.js'
 export type StatusRuntime = ContainerRuntime & { status?: () => RuntimeStatus }
 
 /** Environment every agent receives on top of its service's `agent.env`. */
+/** Set for a replica that runs another site's overflow (core/spill.ts): the site whose queue it drains. */
+export const SPILL_FROM_ENV = 'AGENTMESH_SPILL_FROM_SITE'
+
 export function agentEnv (config: DaemonConfig, service: string): Record<string, string> {
   return { AGENTMESH_SERVICE: service, AGENTMESH_SITE: config.site, AGENTMESH_HOST: config.hostId }
 }
@@ -38,8 +42,13 @@ export function buildRuntime (config: DaemonConfig, log: Logger, metrics: Daemon
     }, { log })
     : createProcessRuntime({ stateDir: join(config.dataDir, 'agents') }, { log })
   const specFor = (service: string): AgentSpec | undefined => {
-    const spec = config.agents[service]
-    return spec === undefined ? undefined : { ...spec, env: { ...spec.env, ...agentEnv(config, service) } }
+    // Another site's overflow (`service@origin`, core/spill.ts) runs the service's own agent,
+    // told which site's queue to drain.
+    const overflow = parseOverflowName(service)
+    const name = overflow?.service ?? service
+    const spec = config.agents[name]
+    if (spec === undefined) return undefined
+    return { ...spec, env: { ...spec.env, ...agentEnv(config, name), ...(overflow === undefined ? {} : { [SPILL_FROM_ENV]: overflow.origin }) } }
   }
   const driver = new RuntimeDriver({ hostId: config.hostId, site: config.site, specFor, ...(secrets === undefined ? {} : { preparer: secrets }) }, { runtime, metrics: runtimeMetrics(metrics), log })
   secrets?.setRetire(async (id, service) => await driver.retire(id, service))

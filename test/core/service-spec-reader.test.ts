@@ -57,7 +57,7 @@ describe('the service block reader (one vocabulary for configs and scenarios)', 
   it('reports every problem at once, naming the field, and refuses unknown fields', () => {
     const { problems } = read({ name: 'x', target: 10, minReplicas: 5, maxReplicas: 2, tolerance: 3, scaleDown: { stabilization: '5m', policies: [{ type: 'pods', value: 0, periodMs: '1y' }] } })
     assert.deepEqual(problems, [
-      'services.0.target: unknown field; known: name, policy, targetPerReplica, minReplicas, maxReplicas, tolerance, activationThreshold, selector, slotsPerReplica, upstream, scaleUp, scaleDown, rate, forecast',
+      'services.0.target: unknown field; known: name, policy, targetPerReplica, minReplicas, maxReplicas, tolerance, activationThreshold, selector, slotsPerReplica, upstream, scaleUp, scaleDown, rate, forecast, spill',
       'services.0.tolerance: must be a number from 0 to 1, got 3',
       'services.0.scaleDown.stabilization: unknown field; known: stabilizationMs, policies, selectPolicy',
       'services.0.scaleDown.policies.0.value: must be a number > 0, got 0',
