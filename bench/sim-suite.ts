@@ -169,6 +169,8 @@ const SWEEP: { name: string, rate: Partial<RateRules> }[] = [
   { name: 'startLatency_15s', rate: { startLatencyMs: 15_000 } },
   { name: 'trendWindow_10s', rate: { trendWindowMs: 10_000 } },
   { name: 'trendWindow_60s', rate: { trendWindowMs: 60_000 } },
+  { name: 'hold_30s+utilization_1.0', rate: { scaleDownHoldMs: 30_000, utilization: 1 } },
+  { name: 'hold_30s+drainWithin_60s', rate: { scaleDownHoldMs: 30_000, drainWithinMs: 60_000 } },
 ]
 
 /**

@@ -207,9 +207,10 @@ export const PlanView = Type.Object({
   }, { ...Closed, description: "This host's configuration of each service's scaling (the leader's is the one applied): what the dashboard draws load against and explains decisions by." })),
 }, { ...Closed, $id: 'Plan', description: 'The plan in force on this host; on the leader also its latest decisions; the scaling rules of each service.' })
 
+const PushMeasures = Type.Optional(Type.Union([Type.Literal('backlog'), Type.Literal('rate')], { description: 'which push signal of the service: its backlog or its rate one (absent: the first in config order)' }))
 export const PushSignalsBody = Type.Union([
-  Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()) }, Closed),
-  Type.Object({ signals: Type.Array(Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()) }, Closed)) }, Closed),
+  Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()), measures: PushMeasures }, Closed),
+  Type.Object({ signals: Type.Array(Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()), measures: PushMeasures }, Closed)) }, Closed),
 ], { $id: 'PushSignals' })
 export const PushSignalsResult = Type.Object({ accepted: Type.Integer({ minimum: 0 }) }, { ...Closed, $id: 'PushSignalsResult' })
 

@@ -368,7 +368,8 @@ export class Daemon implements ApiSource {
   }
 
   /**
-   * `POST /v1/signals`: `{service, value, upstream?}` or `{signals: [...]}`. The shape of every
+   * `POST /v1/signals`: `{service, value, upstream?, measures?}` or `{signals: [...]}` (`measures`:
+   * which push signal of the service, `backlog` or `rate`; absent: its first push signal). The shape of every
    * entry is checked before any is set; entries are then set in order, and the first one that
    * names no push signal (or carries a refused value) stops the rest with its error.
    */
@@ -379,13 +380,14 @@ export class Daemon implements ApiSource {
       ? (body as { signals: unknown[] }).signals
       : [body]
     const checked = list.map((x, i) => {
-      const e = x as { service?: unknown, value?: unknown, upstream?: unknown }
-      if (typeof e !== 'object' || e === null || typeof e.service !== 'string' || typeof e.value !== 'number' || (e.upstream !== undefined && typeof e.upstream !== 'boolean')) {
-        throw new SignalError('E_SIGNAL_VALUE_INVALID', `signal ${i}: must be {"service": string, "value": number, "upstream"?: boolean}`)
+      const e = x as { service?: unknown, value?: unknown, upstream?: unknown, measures?: unknown }
+      if (typeof e !== 'object' || e === null || typeof e.service !== 'string' || typeof e.value !== 'number' || (e.upstream !== undefined && typeof e.upstream !== 'boolean') ||
+        (e.measures !== undefined && e.measures !== 'backlog' && e.measures !== 'rate')) {
+        throw new SignalError('E_SIGNAL_VALUE_INVALID', `signal ${i}: must be {"service": string, "value": number, "upstream"?: boolean, "measures"?: "backlog" | "rate"}`)
       }
-      return { service: e.service, value: e.value, upstream: e.upstream ?? false }
+      return { service: e.service, value: e.value, upstream: e.upstream ?? false, measures: e.measures as 'backlog' | 'rate' | undefined }
     })
-    for (const e of checked) push.call(this.signals, e.service, e.value, e.upstream)
+    for (const e of checked) push.call(this.signals, e.service, e.value, e.upstream, e.measures)
     return { accepted: checked.length }
   }
 
@@ -478,7 +480,7 @@ export class Daemon implements ApiSource {
 
 /** What a signal source offers besides sampling (ScopedSignalSet, SignalSet). */
 interface SignalPushTarget {
-  push: (service: string, value: number, upstream?: boolean) => void
+  push: (service: string, value: number, upstream?: boolean, measures?: 'backlog' | 'rate') => void
   statuses: () => ReturnType<DaemonMetrics['signalStatuses']>
 }
 

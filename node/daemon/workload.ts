@@ -12,7 +12,7 @@ import type { Logger } from 'pino'
 import { OWNER_LABELS } from '../core/reconcile.js'
 import { parseOverflowName } from '../core/spill.js'
 import { createDockerRuntime, createProcessRuntime, RuntimeDriver, type AgentSpec, type RuntimeMetricsSink, type RuntimeStatus } from '../runtime/index.js'
-import { createSignal, SignalSet, type ServiceSignal, type SignalStatus } from '../signals/index.js'
+import { createSignal, SignalError, SignalErrorCode, SignalSet, type ServiceSignal, type SignalStatus } from '../signals/index.js'
 import type { DaemonConfig } from './config.js'
 import type { SignalMeasure, SignalScope } from './config-workload.js'
 import type { DaemonMetrics } from './metrics.js'
@@ -92,7 +92,18 @@ export class ScopedSignalSet implements SignalSource {
     return this.set.statuses().map((s, i) => ({ ...s, scope: this.scopes[i] ?? 'host', measures: this.measures[i] ?? 'backlog' }))
   }
 
-  push (service: string, value: number, upstream = false): void { this.set.push(service, value, upstream) }
+  /**
+   * A pushed value for the push signal of that service and upstream flag; `measures` picks
+   * between a service's backlog and rate push signals (absent: the first in config order).
+   */
+  push (service: string, value: number, upstream = false, measures?: SignalMeasure): void {
+    try {
+      this.set.push(service, value, upstream, i => measures === undefined || (this.measures[i] ?? 'backlog') === measures)
+    } catch (err) {
+      if (err instanceof SignalError && err.code === SignalErrorCode.NotFound && measures !== undefined) throw new SignalError(SignalErrorCode.NotFound, `no push signal for service ${service} with measures: ${measures}`)
+      throw err
+    }
+  }
   onChange (listener: () => void): () => void { return this.set.onChange(listener) }
 }
 

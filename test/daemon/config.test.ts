@@ -240,6 +240,14 @@ describe('daemon config', () => {
       assert.equal((c.signals[0]!.config as { password?: string }).password, 'secret')
     })
 
+    it('reads what a signal measures, backlog by default, and refuses a rate of an upstream', () => {
+      const c = parse(MINIMAL + 'services: [{name: a}]\nsignals:\n  - {service: a, kind: push}\n  - {service: a, kind: mqtt-rate, url: "mqtt://x", topic: t, measures: rate}\n')
+      assert.deepEqual(c.signals.map(e => e.measures), ['backlog', 'rate'])
+      const p = problems(MINIMAL + 'services: [{name: a, upstream: {name: u}}]\nsignals:\n  - {service: a, kind: push, measures: speed}\n  - {upstream: u, kind: push, measures: rate}\n')
+      assert.ok(p.some(x => /signals\[0\]\.measures: must be backlog or rate, got "speed"/.test(x)), p.join('\n'))
+      assert.ok(p.some(x => /signals\[1\]\.measures: an upstream signal is a saturation/.test(x)), p.join('\n'))
+    })
+
     it('takes the signal list from AGENTMESH_SIGNALS, naming the variable in problems', () => {
       const c = parse(MINIMAL + 'services: [{name: a}]\n', { AGENTMESH_SIGNALS: '[{service: a, kind: push, scope: site}]' })
       assert.deepEqual(c.signals.map(e => e.scope), ['site'])
