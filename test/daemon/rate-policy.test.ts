@@ -2,7 +2,8 @@
  * A real supervisor under the rate policy: a pushed backlog and a pushed arrival rate (two push
  * signals of one service told apart by `measures`) reach the leader as two readings, and the
  * replicas it plans are the rate policy's, ⌈(λ / utilization + backlog / drainWithin) / μ⌉, with
- * μ from the config; /v1/plan shows the policy and the drain rate.
+ * μ from the config; /v1/plan shows the policy and the drain rate. (minReplicas 1: from zero the
+ * policy starts only once a backlog is above the activation threshold, and a pushed one stays.)
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -19,7 +20,7 @@ describe('a supervisor under the rate policy', () => {
     cluster = await Cluster.create({
       hosts: [{ hostId: 'r1', site: 'R' }],
       common: {
-        services: [{ name: 'api', maxReplicas: 20, rate: { drainPerReplica: 10, utilization: 0.9, drainWithinMs: '30s', startLatencyMs: 0 } }],
+        services: [{ name: 'api', minReplicas: 1, maxReplicas: 20, rate: { drainPerReplica: 10, utilization: 0.9, drainWithinMs: '30s', startLatencyMs: 0 } }],
         signals: [{ service: 'api', kind: 'push' }, { service: 'api', kind: 'push', measures: 'rate' }],
       },
     })
