@@ -32,7 +32,7 @@ import type { LoadReading, UpstreamReading } from './load-reading.js'
 import { ServiceScaler, type ScaleDecision } from './service-scaler.js'
 import type { ServiceSpec } from './service-spec.js'
 
-/** What a rule needs beyond the backlog reading (both optional: old peers and tests give neither). */
+/** What a rule needs beyond the backlog reading (all optional: older peers and the HPA rule give none). */
 export interface ScaleContext {
   /** The service's arrival-rate reading over the site, when any host reports one. */
   rate?: LoadReading
