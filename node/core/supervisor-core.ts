@@ -312,8 +312,7 @@ export class SupervisorCore {
    * This host's part of a plan, cut to what it may run whoever sent it: only services it is
    * configured for (and other sites' overflow of them), at most the service's maxReplicas each,
    * and at most its own slots in all (services filled in name order, overflow last). A plan
-   * asking for more is a bug or a hostile leader; each
-   * cut is reported with its reason.
+   * asking for more is a bug or a hostile leader; each cut is reported with its reason.
    */
   private capToThisHost (plan: Plan): Map<string, number> {
     const wanted = new Map<string, number>()
