@@ -184,9 +184,7 @@ export class LeaderRound {
         })
       }
       desired.set(spec.name, d.desired)
-      decisions.push(d.drainPerReplica === undefined
-        ? { service: spec.name, desired: d.desired, failingStatic: d.failingStatic }
-        : { service: spec.name, desired: d.desired, failingStatic: d.failingStatic, drainPerReplica: d.drainPerReplica })
+      decisions.push({ service: spec.name, desired: d.desired, failingStatic: d.failingStatic, ...(d.drainPerReplica === undefined ? {} : { drainPerReplica: d.drainPerReplica }) })
     }
     const hosts = this.placementHosts(self)
     const result = place({ services: this.c.specs, desired, hosts, previous: this.assignments })
@@ -243,9 +241,8 @@ export class LeaderRound {
     const spec = this.c.specs.find(s => s.name === req.service)
     let taken = 0
     if (spec !== undefined && origin !== this.c.site) {
-      const name = overflowName(spec.name, origin)
-      const holding = this.c.siteView().held.get(name) ?? 0
-      const free = Math.floor(this.c.siteView().slotsFree / spec.slotsPerReplica) + holding
+      const site = this.c.siteView()
+      const free = Math.floor(site.slotsFree / spec.slotsPerReplica) + (site.held.get(overflowName(spec.name, origin)) ?? 0)
       taken = Math.max(0, Math.min(req.replicas, spec.maxReplicas, free))
       this.hosting.accept(origin, spec.name, taken, nowMs + this.c.timings.spillLeaseMs)
       this.planSoon(nowMs)

@@ -128,13 +128,22 @@ export function readServiceSpec (raw: unknown, path: ReadonlyArray<string | numb
   return spec
 }
 
-function readRate (v: unknown, path: ReadonlyArray<string | number>, where: Where): RateRules {
-  const def = DEFAULT_RATE_RULES
-  if (v === undefined || v === null) return def
-  if (typeof v !== 'object' || Array.isArray(v)) { where(path, `must be a mapping {${RATE_KEYS.join(', ')}}`); return def }
+/**
+ * A nested block of known keys: undefined when absent (or null), or when not a mapping (reported:
+ * `must be a mapping {keys}`); every unknown key is reported.
+ */
+function readBlock (v: unknown, path: ReadonlyArray<string | number>, keys: readonly string[], where: Where): Record<string, unknown> | undefined {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'object' || Array.isArray(v)) return where(path, `must be a mapping {${keys.join(', ')}}`)
   const o = v as Record<string, unknown>
-  for (const k of Object.keys(o)) if (!(RATE_KEYS as readonly string[]).includes(k)) where([...path, k], `unknown field; known: ${RATE_KEYS.join(', ')}`)
-  const rules: RateRules = { ...def }
+  for (const k of Object.keys(o)) if (!keys.includes(k)) where([...path, k], `unknown field; known: ${keys.join(', ')}`)
+  return o
+}
+
+function readRate (v: unknown, path: ReadonlyArray<string | number>, where: Where): RateRules {
+  const o = readBlock(v, path, RATE_KEYS, where)
+  if (o === undefined) return DEFAULT_RATE_RULES
+  const rules: RateRules = { ...DEFAULT_RATE_RULES }
   if (o.drainPerReplica !== undefined) {
     const x = o.drainPerReplica
     if (typeof x !== 'number' || !Number.isFinite(x) || !(x > 0) || x > 1e12) where([...path, 'drainPerReplica'], `must be a number above 0 (work per second), got ${show(x)}`)
@@ -160,10 +169,8 @@ function readRate (v: unknown, path: ReadonlyArray<string | number>, where: Wher
 export const FORECAST_KEYS = ['model', 'step', 'peakMultipleMax'] as const
 
 function readForecast (v: unknown, path: ReadonlyArray<string | number>, where: Where): ForecastSpec | undefined {
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'object' || Array.isArray(v)) return where(path, `must be a mapping {${FORECAST_KEYS.join(', ')}}`)
-  const o = v as Record<string, unknown>
-  for (const k of Object.keys(o)) if (!(FORECAST_KEYS as readonly string[]).includes(k)) where([...path, k], `unknown field; known: ${FORECAST_KEYS.join(', ')}`)
+  const o = readBlock(v, path, FORECAST_KEYS, where)
+  if (o === undefined) return undefined
   const spec: ForecastSpec = { model: 'builtin', stepMs: FORECAST_DEFAULTS.stepMs, peakMultipleMax: FORECAST_DEFAULTS.peakMultipleMax }
   if (o.model !== undefined) {
     if (typeof o.model !== 'string' || o.model.trim() === '') where([...path, 'model'], `must be builtin or a path to an .onnx file, got ${show(o.model)}`)
@@ -183,10 +190,8 @@ function readForecast (v: unknown, path: ReadonlyArray<string | number>, where: 
 }
 
 function readUpstream (v: unknown, path: ReadonlyArray<string | number>, where: Where): ServiceSpec['upstream'] {
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'object' || Array.isArray(v)) return where(path, 'must be a mapping {name, saturatedAt}')
-  const u = v as Record<string, unknown>
-  for (const k of Object.keys(u)) if (!(UPSTREAM_KEYS as readonly string[]).includes(k)) where([...path, k], 'unknown field; known: name, saturatedAt')
+  const u = readBlock(v, path, UPSTREAM_KEYS, where)
+  if (u === undefined) return undefined
   const sat = u.saturatedAt ?? 0.9
   if (typeof u.name !== 'string' || !SERVICE_NAME_RE.test(u.name)) return where([...path, 'name'], 'is required: letters, digits and ._-')
   if (typeof sat !== 'number' || !(sat > 0) || sat > 1) return where([...path, 'saturatedAt'], `must be a number above 0 and at most 1, got ${show(sat)}`)
@@ -205,10 +210,8 @@ function readSelector (v: unknown, path: ReadonlyArray<string | number>, where: 
 }
 
 function readRules (v: unknown, path: ReadonlyArray<string | number>, def: ScalingRules, where: Where): ScalingRules {
-  if (v === undefined || v === null) return def
-  if (typeof v !== 'object' || Array.isArray(v)) { where(path, `must be a mapping {${RULE_KEYS.join(', ')}}`); return def }
-  const o = v as Record<string, unknown>
-  for (const k of Object.keys(o)) if (!(RULE_KEYS as readonly string[]).includes(k)) where([...path, k], `unknown field; known: ${RULE_KEYS.join(', ')}`)
+  const o = readBlock(v, path, RULE_KEYS, where)
+  if (o === undefined) return def
   const rules: ScalingRules = { ...def }
   if (o.stabilizationMs !== undefined) {
     const ms = readDurationMs(o.stabilizationMs)
