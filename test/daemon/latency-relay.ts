@@ -6,7 +6,7 @@
  *
  * Each direction is a FIFO link: a chunk read at time t is written at
  * max(t + delay, the previous chunk's write time), where delay is `medianMs` plus a uniform
- * jitter in [−jitterMs/2, +jitterMs/2] (at least 0), as the simulator draws its link latency.
+ * jitter in [0, jitterMs), as the simulator draws a hop's latency (sim/simulation.ts).
  * Half-closes are passed on (an end is queued like data). Bytes are never reordered or lost (TCP would hide a loss as a delay anyway). No bandwidth
  * limit: the messages are small.
  */
@@ -27,8 +27,7 @@ class DelayedPipe {
 
   /** A chunk read now, or `null` for the end of the stream. */
   push (chunk: Buffer | null): void {
-    const jitter = (this.random() - 0.5) * this.latency.jitterMs
-    const at = Math.max(performance.now() + Math.max(0, this.latency.medianMs + jitter), this.lastAt)
+    const at = Math.max(performance.now() + this.latency.medianMs + this.random() * this.latency.jitterMs, this.lastAt)
     this.lastAt = at
     this.queue.push({ at, chunk })
     this.arm()
