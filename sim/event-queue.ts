@@ -12,13 +12,14 @@
 import { BinaryHeap } from '../node/core/binary-heap.js'
 import { simAssert } from './errors.js'
 
-/** Milliseconds the wheel covers; events further ahead wait in the heap. A power of two. */
+/** Milliseconds the wheel covers by default; events further ahead wait in the heap. A power of two. */
 export const WHEEL_MS = 8192
 
 interface Far<E> { atMs: number, seq: number, event: E }
 
 export class EventQueue<E> {
-  private readonly wheel: E[][] = Array.from({ length: WHEEL_MS }, () => [])
+  private readonly wheel: E[][]
+  private readonly wheelMs: number
   private readonly far = new BinaryHeap<Far<E>>((a, b) => a.atMs < b.atMs || (a.atMs === b.atMs && a.seq < b.seq))
   private farSeq = 0
   /** Time of the heap's earliest event (Infinity when empty), kept so the hot loop never touches the heap. */
@@ -31,13 +32,23 @@ export class EventQueue<E> {
   /** Events run so far. */
   processed = 0
 
+  /**
+   * `wheelMs`, a power of two: a sharded run has a queue per site, hundreds of them, so each
+   * site's wheel is smaller (its buckets are arrays that live as long as the queue).
+   */
+  constructor (wheelMs = WHEEL_MS) {
+    simAssert(wheelMs > 0 && (wheelMs & (wheelMs - 1)) === 0, `the wheel covers a power of two ms, got ${wheelMs}`)
+    this.wheelMs = wheelMs
+    this.wheel = Array.from({ length: wheelMs }, () => [])
+  }
+
   get now (): number { return this.nowMs }
   get size (): number { return this.pending }
 
   push (atMs: number, event: E): void {
     simAssert(atMs >= this.nowMs && Number.isInteger(atMs), `event scheduled in the past or off the ms grid: ${atMs} < ${this.nowMs}`)
     this.pending++
-    if (atMs - this.nowMs < WHEEL_MS) this.wheel[atMs & (WHEEL_MS - 1)].push(event)
+    if (atMs - this.nowMs < this.wheelMs) this.wheel[atMs & (this.wheelMs - 1)].push(event)
     else {
       this.far.push({ atMs, seq: this.farSeq++, event })
       if (atMs < this.farAtMs) this.farAtMs = atMs
@@ -59,7 +70,7 @@ export class EventQueue<E> {
         run(top.event, this.nowMs)
         continue
       }
-      const bucket = this.wheel[this.nowMs & (WHEEL_MS - 1)]
+      const bucket = this.wheel[this.nowMs & (this.wheelMs - 1)]
       if (this.cursor < bucket.length) {
         const event = bucket[this.cursor++]
         this.pending--
@@ -85,19 +96,34 @@ export class EventQueue<E> {
   /** The next millisecond ≤ untilMs with an event, or the earlier of untilMs and the heap's next. */
   private nextTime (untilMs: number): number {
     const limit = Math.min(untilMs, this.farAtMs)
-    const end = Math.min(limit, this.nowMs + WHEEL_MS)
+    const end = Math.min(limit, this.nowMs + this.wheelMs)
+    const mask = this.wheelMs - 1
     for (let t = this.nowMs + 1; t < end; t++) {
-      if (this.wheel[t & (WHEEL_MS - 1)].length > 0) return t
+      if (this.wheel[t & mask].length > 0) return t
     }
-    // Every wheel event lies within WHEEL_MS of now and none was found before the limit:
+    // Every wheel event lies within the wheel of now and none was found before the limit:
     // jumping to the limit skips nothing.
     return limit
   }
 
   private advanceIdle (untilMs: number): void {
     if (this.pending !== 0) return
-    this.wheel[this.nowMs & (WHEEL_MS - 1)].length = 0
+    this.wheel[this.nowMs & (this.wheelMs - 1)].length = 0
     this.cursor = 0
     this.nowMs = untilMs
+  }
+
+  /**
+   * Moves the clock to `atMs` without running anything, after runUntil(atMs − 1) ran every
+   * event before it: a sharded run does this at a window's start, so what it applies there
+   * (a partition, a message from another site) happens at that time, before the window's events.
+   */
+  advanceTo (atMs: number): void {
+    if (atMs <= this.nowMs) return
+    const bucket = this.wheel[this.nowMs & (this.wheelMs - 1)]
+    simAssert(this.cursor >= bucket.length && this.farAtMs >= atMs, `advancing to ${atMs} over events not run (now ${this.nowMs})`)
+    bucket.length = 0
+    this.cursor = 0
+    this.nowMs = atMs
   }
 }
