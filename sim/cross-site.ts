@@ -46,9 +46,16 @@ export type CrossSiteRecord =
   /** Overflow replicas of the receiving site's service started or stopped running elsewhere. */
   | { kind: 'running', fromSite: number, seq: number, toSite: number, arriveAtMs: number, service: number, delta: number }
 
-/** Put into the receiving site's queue in this order: by sending site, then as sent. */
-export function byCanonicalOrder (a: CrossSiteRecord, b: CrossSiteRecord): number {
-  return a.fromSite - b.fromSite || a.seq - b.seq
+/** Sites and records per site a sharded run can number (crossSiteOrder stays below 2^52). */
+export const MAX_SITES = 2 ** 20
+export const MAX_RECORDS_PER_SITE = 2 ** 32
+
+/**
+ * Where a record runs among those arriving in one millisecond: by sending site, then as sent.
+ * Records run before the receiving site's own events of that millisecond (EventQueue.pushFront).
+ */
+export function crossSiteOrder (r: CrossSiteRecord): number {
+  return r.fromSite * MAX_RECORDS_PER_SITE + r.seq
 }
 
 /** Salt of the sites' random streams, apart from those the whole-world run forks (1–6). */
@@ -63,27 +70,44 @@ export function siteRng (seed: number, site: number): Rng {
 }
 
 /**
- * The shortest delay anything can take from one site to another, in whole ms (at least 1): the
- * lowest median of every link between two different sites, those a `degrade` fault may set
- * included (a jitter only adds, and a lost copy repaired by gossip comes later still).
- * Infinity for one site.
+ * The shortest delay anything can take between two sites, in whole ms (at least 1), per pair:
+ * the link's median or any a `degrade` fault may set (a jitter only adds, and a lost copy
+ * repaired by gossip comes later still). Row-major, sites × sites; the diagonal is Infinity.
  */
-export function lookaheadMs (scenario: Scenario): number {
+export function siteLatencyFloorsMs (scenario: Scenario): Float64Array {
   const sites = scenario.sites
-  if (sites.length < 2) return Infinity
+  const n = sites.length
+  const out = new Float64Array(n * n).fill(Infinity)
   const listed = new Map<string, LinkSpec>()
   for (const l of scenario.links) listed.set(pairKey(l.a, l.b), l)
-  let min = Infinity
-  for (let i = 0; i < sites.length; i++) {
-    for (let j = i + 1; j < sites.length; j++) {
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
       const l = listed.get(pairKey(sites[i].name, sites[j].name)) ?? interSiteLink(sites[i].kind, sites[j].kind)
-      min = Math.min(min, l.medianMs)
+      out[i * n + j] = out[j * n + i] = l.medianMs
     }
   }
+  const index = new Map(sites.map((s, i) => [s.name, i]))
   for (const f of scenario.faults) {
-    if (f.kind === 'degrade' && f.sites[0] !== f.sites[1] && f.link.medianMs !== undefined) min = Math.min(min, f.link.medianMs)
+    if (f.kind !== 'degrade' || f.sites[0] === f.sites[1] || f.link.medianMs === undefined) continue
+    const a = index.get(f.sites[0])!
+    const b = index.get(f.sites[1])!
+    out[a * n + b] = out[b * n + a] = Math.min(out[a * n + b], f.link.medianMs)
   }
-  return Math.max(1, Math.floor(min))
+  for (let i = 0; i < out.length; i++) if (Number.isFinite(out[i])) out[i] = Math.max(1, Math.floor(out[i]))
+  return out
+}
+
+/** The shortest delay between any site of `a` and any of `b` (siteLatencyFloorsMs); Infinity when there is no pair. */
+export function lookaheadBetween (floors: Float64Array, sites: number, a: readonly number[], b: readonly number[]): number {
+  let min = Infinity
+  for (const i of a) for (const j of b) if (i !== j) min = Math.min(min, floors[i * sites + j])
+  return min
+}
+
+/** The shortest delay between any two sites of the scenario (Infinity for one site). */
+export function lookaheadMs (scenario: Scenario): number {
+  const all = scenario.sites.map((_, i) => i)
+  return lookaheadBetween(siteLatencyFloorsMs(scenario), all.length, all, all)
 }
 
 function pairKey (a: string, b: string): string {

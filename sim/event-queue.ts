@@ -7,7 +7,8 @@
  * popping cost O(1) instead of O(log n). That matters: a 10,000-host hour is billions of
  * deliveries. Why the overflow keeps the order: an event goes to the heap only when its time
  * is a whole wheel or more ahead, so every heap event for a millisecond was scheduled before
- * any wheel event for it, and the heap's events of a millisecond run first.
+ * any wheel event for it, and the heap's events of a millisecond run first. Events pushed with
+ * pushFront run before all of those, in the order given, however late they were pushed.
  */
 import { BinaryHeap } from '../node/core/binary-heap.js'
 import { simAssert } from './errors.js'
@@ -16,6 +17,9 @@ import { simAssert } from './errors.js'
 export const WHEEL_MS = 8192
 
 interface Far<E> { atMs: number, seq: number, event: E }
+
+/** pushFront's orders lie in [0, FRONT_ORDERS); their heap sequences below 0, under every push()'s. */
+const FRONT_ORDERS = 2 ** 52
 
 export class EventQueue<E> {
   private readonly wheel: E[][]
@@ -53,6 +57,21 @@ export class EventQueue<E> {
       this.far.push({ atMs, seq: this.farSeq++, event })
       if (atMs < this.farAtMs) this.farAtMs = atMs
     }
+  }
+
+  /**
+   * An event that runs before every event pushed with push() for the same millisecond, and
+   * after those of `pushFront` with a lower `order` (a whole number below 2^52): when it was
+   * pushed does not matter. A sharded run puts what arrives from other sites here, in the
+   * order it was sent, whenever it learns of it (sharded-run.ts).
+   */
+  pushFront (atMs: number, order: number, event: E): void {
+    simAssert(atMs > this.nowMs && Number.isInteger(atMs), `a front event in the future, on the ms grid: ${atMs} after ${this.nowMs}`)
+    simAssert(Number.isSafeInteger(order) && order >= 0 && order < FRONT_ORDERS, `front order ${order} within [0, 2^52)`)
+    this.pending++
+    // Heap events of a millisecond run first, by sequence: below every push()'s.
+    this.far.push({ atMs, seq: order - FRONT_ORDERS, event })
+    if (atMs < this.farAtMs) this.farAtMs = atMs
   }
 
   /**

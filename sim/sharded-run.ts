@@ -1,22 +1,34 @@
 /**
  * An agentmesh run sharded by site (see cross-site.ts for why sites can be): every site is a
- * Simulation of its own (its hosts, its event queue, its random streams), and the run advances
- * all of them window by window, each window no longer than the lookahead (the shortest
- * inter-site latency), so that nothing one site sends in a window can reach another site within
- * it. Between windows: what the sites sent each other is put into the receiving queues, in a
- * fixed order; the network changes that fall at the next window's start are applied (windows
- * are cut at them), and faults drawn among every site's hosts are resolved.
+ * Simulation of its own (its hosts, its event queue, its random streams). The sites are spread
+ * over workers (worker_threads, shard-worker.ts; one worker: this thread), and each worker
+ * advances its sites window by window:
  *
- * The sites can be spread over worker_threads (`workers`; shard-worker.ts): each worker runs the
- * same loop over its own sites and exchanges with the others at every window's end (a barrier
- * on shared memory). The result is the same bytes whatever the number of workers: nothing a
- * site does depends on the other sites of its worker, and everything that crosses between sites
- * crosses between windows, in an order that does not depend on the workers.
+ * - A window is never longer than the shortest latency from one of the worker's sites to
+ *   another (its own or another worker's), so what a site sends in a window reaches no site
+ *   within it. What the worker's sites sent each other goes into the receiving queues between
+ *   windows; what goes to another worker's sites is posted to it at the window's end.
+ * - Before a window that ends at `e`, a worker waits until every other worker has finished up
+ *   to `e` minus the shortest latency between their sites (conservative lookahead, as in
+ *   parallel discrete-event simulation): nothing that worker still sends can arrive by `e`, and
+ *   what it sent is in hand. Workers drift apart by up to that latency instead of meeting at
+ *   every window.
+ * - What arrives from another site runs before the receiving site's own events of its
+ *   millisecond, in the order sent (EventQueue.pushFront): when a worker learnt of it does not
+ *   matter, so the windows (which differ with the number of workers) do not change the run.
+ * - The network's changes (partitions, degraded links, flapping uplinks) are applied by every
+ *   worker to its copy of the network at the start of a window (windows are cut at them); a
+ *   fault drawn among every site's hosts waits for all workers to reach it, and draws from a
+ *   snapshot of which machines run.
+ * - An invariant broken somewhere stops the run at the earliest violation, whichever site and
+ *   worker found it: a run that breaks one runs again, every site stopping at that time.
+ *
+ * So a run gives the same bytes whatever the number of workers (test/sim/sharding.test.ts).
  */
-import { Worker } from 'node:worker_threads'
-import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
+import { timingsFor } from '../node/core/config.js'
 import { Rng } from '../node/core/rng.js'
-import { byCanonicalOrder, lookaheadMs, type CrossSiteRecord } from './cross-site.js'
+import { lookaheadBetween, MAX_SITES, siteLatencyFloorsMs, type CrossSiteRecord } from './cross-site.js'
 import { simAssert, SimError } from './errors.js'
 import { shuffle } from './gossip-mesh.js'
 import { LoadModel } from './load-model.js'
@@ -27,10 +39,14 @@ import type { FaultSpec, LinkSpec, Scenario } from './scenario.js'
 import { faultText, Simulation, type Marker, type RunFigures, type RunOptions, type RunSeries } from './simulation.js'
 import { MsHistogram } from './stats.js'
 
-/** How long a worker waits at a barrier before it checks again whether the run was aborted, ms. */
-const BARRIER_CHECK_MS = 1000
-/** Spins before a worker sleeps at a barrier (a window of a small fleet is over in microseconds). */
-const BARRIER_SPINS = 2000
+/** How often this thread looks at the workers (progress, a failure) while they run, ms. */
+const MAIN_POLL_MS = 100
+/** How long a worker sleeps waiting for the others before it looks again (abort, a violation), ms. */
+const WAIT_CHECK_MS = 200
+/** Checks before a worker sleeps waiting for the others (a window of a small fleet is over in microseconds). */
+const WAIT_SPINS = 20000
+/** A site assignment may load a worker this much above an even share to keep close sites together. */
+const ASSIGN_SLACK = 1.15
 /** At most this many markers (as the whole-world run keeps). */
 const MAX_MARKERS = 2000
 
@@ -153,32 +169,25 @@ function hostIndexOf (scenario: Scenario): Map<string, number> {
   return out
 }
 
-/** The last ms of the window that starts at `startMs`: within the lookahead, before the next cut, within the run. */
-export function windowEnd (startMs: number, lookahead: number, nextCutMs: number, durationMs: number): number {
-  return Math.min(startMs + lookahead - 1, nextCutMs - 1, durationMs)
-}
 
 // ---- a worker's sites ------------------------------------------------------------------------
 
 /**
- * The sites one worker runs (all of them in a run without workers), with that worker's copy of
+ * The sites one worker runs (every site in a run on this thread), with that worker's copy of
  * the network, the world's changes, and the records its sites sent since the last window.
  */
 export class ShardSet {
   readonly sims: (Simulation | undefined)[]
   readonly net: Network
   readonly propagation = new MsHistogram()
-  readonly lookahead: number
   readonly plan: WorldPlan
   private outbox: CrossSiteRecord[] = []
   private nextChange = 0
   private readonly degraded = new Map<number, LinkSpec>()
   private readonly faultRng: Rng
-  private readonly mine: readonly number[]
 
-  constructor (readonly scenario: Scenario, readonly opts: ShardedRunOptions, sites: readonly number[]) {
-    this.mine = sites
-    this.lookahead = lookaheadMs(scenario)
+  /** `lookahead`: no record sent arrives sooner (the shortest latency from one of `mine` to any other site). */
+  constructor (readonly scenario: Scenario, readonly opts: RunPass, readonly mine: readonly number[], lookahead: number) {
     this.plan = worldPlan(scenario, opts.seed, opts.durationMs)
     this.faultRng = runStreams(opts.seed).faults
     const siteOf: number[] = []
@@ -186,11 +195,11 @@ export class ShardSet {
     this.net = new Network(scenario.sites, scenario.links, Int32Array.from(siteOf))
     this.sims = scenario.sites.map(() => undefined)
     const send = (r: CrossSiteRecord): void => { this.outbox.push(r) }
-    for (const s of sites) {
+    for (const s of mine) {
       this.sims[s] = new Simulation(scenario, {
         policy: 'agentmesh', seed: opts.seed, durationMs: opts.durationMs, reportPoints: opts.reportPoints, bugs: opts.bugs,
         forecast: opts.forecast, transcripts: opts.transcripts,
-        shard: { site: s, net: this.net, propagation: this.propagation, lookaheadMs: this.lookahead, send },
+        shard: { site: s, net: this.net, propagation: this.propagation, lookaheadMs: lookahead, send },
       })
     }
   }
@@ -201,7 +210,7 @@ export class ShardSet {
     return Infinity
   }
 
-  /** Whether a fault drawn among every site's hosts falls at `atMs` (the run then snapshots which machines run). */
+  /** Whether a fault drawn among every site's hosts falls at `atMs` (the workers then meet there). */
   fleetFaultAt (atMs: number): boolean {
     for (let i = this.nextChange; i < this.plan.changes.length && this.plan.changes[i].atMs <= atMs; i++) {
       const c = this.plan.changes[i]
@@ -210,20 +219,22 @@ export class ShardSet {
     return false
   }
 
+  /** Records from other sites, to run when they arrive (any time before that). */
+  receive (records: readonly CrossSiteRecord[]): void {
+    for (const r of records) this.sims[r.toSite]!.receiveCrossSite(r)
+  }
+
   /**
-   * A window starts at `startMs`: the clocks move there, the world's changes of that time are
-   * applied, and what arrived from other sites goes into the queues (in canonical order).
-   * `machinesUp` gives every host's machine state as of the end of the last window.
+   * A window starts at `startMs`: the clocks move there and the world's changes of that time are
+   * applied. `machinesUp` gives every host's machine state as of the end of the last window.
    */
-  begin (startMs: number, incoming: CrossSiteRecord[], machinesUp: () => Uint8Array): void {
+  begin (startMs: number, machinesUp: () => Uint8Array): void {
     for (const s of this.mine) this.sims[s]!.startWindow(startMs)
     while (this.nextChange < this.plan.changes.length && this.plan.changes[this.nextChange].atMs <= startMs) {
       const c = this.plan.changes[this.nextChange++]
       simAssert(c.atMs === startMs, `a world change at ${c.atMs} applied at ${startMs}: windows are cut at changes`)
       this.apply(c, machinesUp)
     }
-    incoming.sort(byCanonicalOrder)
-    for (const r of incoming) this.sims[r.toSite]!.receiveCrossSite(r)
   }
 
   private apply (c: WorldChange, machinesUp: () => Uint8Array): void {
@@ -271,11 +282,14 @@ export class ShardSet {
     return out
   }
 
-  violated (): boolean {
-    return this.mine.some(s => this.sims[s]!.observer.violation !== undefined)
+  /** The earliest violation time among these sites (Infinity: none). */
+  earliestViolationMs (): number {
+    let min = Infinity
+    for (const s of this.mine) min = Math.min(min, this.sims[s]!.observer.violation?.atMs ?? Infinity)
+    return min
   }
 
-  /** Marks the machines of this worker's hosts that run (1) or not (0), by fleet index. */
+  /** Marks the machines of these sites' hosts that run (1) or not (0), by fleet index. */
   markMachinesUp (into: Uint8Array): void {
     for (const s of this.mine) {
       for (const idx of hostsOfSite(this.scenario, s)) into[idx] = 0
@@ -306,96 +320,255 @@ function fleetTargets (f: FaultSpec, up: Uint8Array, rng: Rng): number[] {
   return pool.slice(0, f.target.count)
 }
 
-// ---- the run -------------------------------------------------------------------------------
+// ---- sites to workers ------------------------------------------------------------------------
 
-/** Sites to workers: round robin over sites ordered by size, so that workers get similar loads. */
+/** What a host costs per second besides deliveries (ticks, its own heartbeats, observations), in deliveries. */
+const HOST_COST_DELIVERIES = 20
+
+/** A site's share of the work: its heartbeat deliveries per second (each host's to every other), and its hosts' own. */
+function siteLoad (scenario: Scenario, s: number): number {
+  const site = scenario.sites[s]
+  return site.hosts * Math.max(0, site.hosts - 1) * 1000 / timingsFor(site.profile).heartbeatIntervalMs + HOST_COST_DELIVERIES * site.hosts
+}
+
+/**
+ * Sites to workers. Sites closer than a threshold go to the same worker, so that what crosses
+ * between workers takes at least that long and workers wait on each other less; the threshold
+ * is the highest for which no such group is much more than an even share of the work. The
+ * groups then go, biggest first, to the least loaded worker. Only speed depends on this.
+ */
 export function assignSites (scenario: Scenario, workers: number): number[][] {
-  const order = scenario.sites.map((s, i) => ({ i, hosts: s.hosts })).sort((a, b) => b.hosts - a.hosts || a.i - b.i)
+  const n = scenario.sites.length
+  const all = scenario.sites.map((_, i) => i)
+  if (workers <= 1 || n <= 1) return [all]
+  const floors = siteLatencyFloorsMs(scenario)
+  const load = all.map(s => siteLoad(scenario, s))
+  const total = load.reduce((a, b) => a + b, 0)
+  const thresholds = [...new Set([...floors].filter(Number.isFinite))].sort((a, b) => b - a)
+  let groups = all.map(s => [s])
+  for (const t of thresholds) {
+    const g = groupsCloserThan(floors, n, t)
+    if (Math.max(...g.map(x => x.reduce((a, s) => a + load[s], 0))) <= ASSIGN_SLACK * total / workers) { groups = g; break }
+  }
   const out: number[][] = Array.from({ length: workers }, () => [])
-  const load = new Array(workers).fill(0)
-  for (const { i, hosts } of order) {
+  const given = new Array(workers).fill(0)
+  const sized = groups.map(g => ({ g, load: g.reduce((a, s) => a + load[s], 0) })).sort((a, b) => b.load - a.load || a.g[0] - b.g[0])
+  for (const { g, load: l } of sized) {
     let w = 0
-    for (let k = 1; k < workers; k++) if (load[k] < load[w]) w = k
-    out[w].push(i)
-    load[w] += hosts
+    for (let k = 1; k < workers; k++) if (given[k] < given[w]) w = k
+    out[w].push(...g)
+    given[w] += l
   }
   return out.map(sites => sites.sort((a, b) => a - b)).filter(sites => sites.length > 0)
 }
 
+/** Sites in groups: two sites less than `t` ms apart are in one group (transitively). */
+function groupsCloserThan (floors: Float64Array, n: number, t: number): number[][] {
+  const parent = Array.from({ length: n }, (_, i) => i)
+  const find = (i: number): number => { while (parent[i] !== i) { parent[i] = parent[parent[i]]; i = parent[i] } return i }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (floors[i * n + j] < t) parent[find(i)] = find(j)
+  const groups = new Map<number, number[]>()
+  for (let i = 0; i < n; i++) {
+    const r = find(i)
+    const g = groups.get(r)
+    if (g === undefined) groups.set(r, [i])
+    else g.push(i)
+  }
+  return [...groups.values()]
+}
+
+// ---- the run -------------------------------------------------------------------------------
+
+/** One pass of a run: to stopAtMs (the run's end, or its earliest violation on the second pass). */
+export interface RunPass extends Omit<ShardedRunOptions, 'workers' | 'onProgress'> {
+  stopAtMs: number
+}
+
 export interface ShardedResult {
   figures: RunFigures
+  /** Per worker, how it spent its time (the last pass's; not part of any summary). */
+  workerStats: WorkerStats[]
   /** Test only (opts.transcripts): host id → `lines:sha256` of its transcript. */
   transcripts?: Record<string, string>
 }
 
-/** Runs the scenario sharded, in this thread (workers ≤ 1 or one site) or over worker threads. */
+/**
+ * What a worker needs of the others, and gives them: the time each has finished up to, the
+ * records for its sites, the earliest violation anyone found, and the machines' snapshot at a
+ * fleet fault. A run on one thread has no others.
+ */
+interface Peers {
+  /** Workers other than this one, with the shortest latency from their sites to this one's. */
+  others: readonly { index: number, lookaheadMs: number }[]
+  /** Every other worker's records so far. */
+  pull: () => CrossSiteRecord[]
+  doneUntil: (worker: number) => number
+  /** Hands `out` (for other workers' sites) over and tells that this worker finished `endMs`. */
+  publish: (endMs: number, out: CrossSiteRecord[], violationMs: number) => void
+  earliestViolationMs: () => number
+  /** A counter every publish bumps: read it before looking at the others, then idle() on it. */
+  bump: () => number
+  /** Waits until the counter moves from `bump` (a publish), or a little while (or returns at once on one thread). */
+  idle: (bump: number) => void
+  /** Snapshot of every host's machine for the `k`th fleet fault: this worker's part is written into it. */
+  machines: (k: number) => Uint8Array
+}
+
+/** The window loop of one worker (or of a run on one thread). Returns its sites' figures. */
+function runLoop (set: ShardSet, pass: RunPass, window: number, peers: Peers, stats: WorkerStats, onProgress?: (nowMs: number) => void): SiteFigures[] {
+  const t0 = performance.now()
+  let doneUntil = -1
+  let fleetFaults = 0
+  let local: CrossSiteRecord[] = []
+  let snapshot: Uint8Array | undefined
+  const machinesUp = (): Uint8Array => snapshot!
+  // Ready: this worker's part of a snapshot for a fleet fault at time 0 is written.
+  if (set.fleetFaultAt(0)) set.markMachinesUp(peers.machines(0))
+  peers.publish(-1, [], Infinity)
+  for (;;) {
+    const stopAt = Math.min(pass.stopAtMs, peers.earliestViolationMs(), set.earliestViolationMs())
+    if (doneUntil >= stopAt) break
+    const start = doneUntil + 1
+    const end = Math.min(start + window - 1, set.nextCutAfter(start) - 1, stopAt)
+    if (set.fleetFaultAt(start)) {
+      // Every worker meets here: the fault draws among every host that runs at this time.
+      if (!waitFor(peers, () => start - 1, stats)) continue
+      snapshot = peers.machines(fleetFaults++)
+    }
+    if (!waitFor(peers, o => end - o.lookaheadMs, stats)) continue
+    set.receive(peers.pull())
+    set.receive(local)
+    set.begin(start, machinesUp)
+    set.run(end)
+    local = []
+    const out: CrossSiteRecord[] = []
+    for (const r of set.takeOutbox()) (set.sims[r.toSite] !== undefined ? local : out).push(r)
+    if (set.fleetFaultAt(end + 1)) set.markMachinesUp(peers.machines(fleetFaults))
+    doneUntil = end
+    peers.publish(end, out, set.earliestViolationMs())
+    stats.windows++
+    onProgress?.(end)
+  }
+  stats.totalMs = performance.now() - t0
+  return set.results()
+}
+
+/** How a worker spent its time (wall ms), for the benchmark's figures. */
+export interface WorkerStats { windows: number, waitMs: number, totalMs: number }
+
+/**
+ * Waits until every other worker has finished up to what `need` says for it; false when a
+ * violation found meanwhile changes the plan (the caller looks again).
+ */
+function waitFor (peers: Peers, need: (o: Peers['others'][number]) => number, stats: WorkerStats): boolean {
+  if (peers.others.every(o => peers.doneUntil(o.index) >= need(o))) return true
+  const violation = peers.earliestViolationMs()
+  const t0 = performance.now()
+  try {
+    for (let spin = 0; ; spin++) {
+      const bump = peers.bump()
+      if (peers.others.every(o => peers.doneUntil(o.index) >= need(o))) return true
+      if (peers.earliestViolationMs() !== violation) return false
+      if (spin >= WAIT_SPINS) peers.idle(bump)
+    }
+  } finally {
+    stats.waitMs += performance.now() - t0
+  }
+}
+
+const ALONE: Peers = {
+  others: [], pull: () => [], doneUntil: () => Infinity, publish: () => {}, earliestViolationMs: () => Infinity, bump: () => 0, idle: () => {}, machines: () => new Uint8Array(0),
+}
+
+/** Runs the scenario sharded, on this thread (workers ≤ 1, or one site) or over worker threads. */
 export function runSharded (scenario: Scenario, opts: ShardedRunOptions): ShardedResult {
   simAssert(opts.forecast === undefined, 'a forecasting run is driven by runShardedAsync()')
-  const workers = Math.min(opts.workers, scenario.sites.length)
-  if (workers <= 1) return runInThread(scenario, opts)
-  return runOnWorkers(scenario, opts, assignSites(scenario, workers))
+  simAssert(scenario.sites.length <= MAX_SITES, `at most ${MAX_SITES} sites`)
+  const assignment = assignSites(scenario, Math.min(opts.workers, scenario.sites.length))
+  const { workers: _w, onProgress, ...rest } = opts
+  const once = (stopAtMs: number): PassResult => assignment.length <= 1
+    ? runHere(scenario, { ...rest, stopAtMs }, onProgress)
+    : runOnWorkers(scenario, { ...rest, stopAtMs }, assignment, onProgress)
+  let r = once(opts.durationMs)
+  const violationMs = Math.min(...r.sites.map(s => s.figures.violation?.atMs ?? Infinity))
+  // Sites ran on past the first violation until the run learnt of it, each as far as its
+  // worker had gone: run again, every site stopping at that time.
+  if (Number.isFinite(violationMs)) r = once(violationMs)
+  return { ...merge(scenario, opts, r.sites, r.propagations), workerStats: r.stats }
 }
 
-function runInThread (scenario: Scenario, opts: ShardedRunOptions): ShardedResult {
-  const set = new ShardSet(scenario, opts, scenario.sites.map((_, s) => s))
+interface PassResult { sites: SiteFigures[], propagations: MsHistogram[], stats: WorkerStats[] }
+
+function runHere (scenario: Scenario, pass: RunPass, onProgress?: (nowMs: number) => void): PassResult {
+  const all = scenario.sites.map((_, s) => s)
+  const lookahead = lookaheadBetween(siteLatencyFloorsMs(scenario), all.length, all, all)
+  const set = new ShardSet(scenario, pass, all, lookahead)
   const up = new Uint8Array(scenario.sites.reduce((n, s) => n + s.hosts, 0))
-  const machinesUp = (): Uint8Array => { set.markMachinesUp(up); return up }
-  let incoming: CrossSiteRecord[] = []
-  let lastProgressMs = -Infinity
-  for (let start = 0; start <= opts.durationMs;) {
-    const end = windowEnd(start, set.lookahead, set.nextCutAfter(start), opts.durationMs)
-    set.begin(start, incoming, machinesUp)
-    set.run(end)
-    incoming = set.takeOutbox()
-    if (opts.onProgress !== undefined && end - lastProgressMs >= 1000) { opts.onProgress(end); lastProgressMs = end }
-    if (set.violated()) break
-    start = end + 1
-  }
-  return merge(scenario, opts, set.results(), [set.propagation], set.plan.markers)
+  const peers: Peers = { ...ALONE, machines: () => up }
+  const stats: WorkerStats = { windows: 0, waitMs: 0, totalMs: 0 }
+  return { sites: runLoop(set, pass, lookahead, peers, stats, throttled(onProgress)), propagations: [set.propagation], stats: [stats] }
 }
 
-/** runSharded in this thread, awaiting the forecast work the supervisors queue (runWindowAsync). */
+/**
+ * runSharded on this thread, awaiting the forecast work the supervisors queue
+ * (Simulation.runWindowAsync). Forecasting runs do not use workers (the models are this thread's).
+ */
 export async function runShardedAsync (scenario: Scenario, opts: ShardedRunOptions): Promise<ShardedResult> {
-  const set = new ShardSet(scenario, opts, scenario.sites.map((_, s) => s))
-  const up = new Uint8Array(scenario.sites.reduce((n, s) => n + s.hosts, 0))
-  const machinesUp = (): Uint8Array => { set.markMachinesUp(up); return up }
-  let incoming: CrossSiteRecord[] = []
-  for (let start = 0; start <= opts.durationMs;) {
-    const end = windowEnd(start, set.lookahead, set.nextCutAfter(start), opts.durationMs)
-    set.begin(start, incoming, machinesUp)
-    await set.runAsync(end)
-    incoming = set.takeOutbox()
-    opts.onProgress?.(end)
-    if (set.violated()) break
-    start = end + 1
+  const all = scenario.sites.map((_, s) => s)
+  const lookahead = lookaheadBetween(siteLatencyFloorsMs(scenario), all.length, all, all)
+  const { workers: _w, onProgress, ...rest } = opts
+  const once = async (stopAtMs: number): Promise<ShardSet> => {
+    const set = new ShardSet(scenario, { ...rest, stopAtMs }, all, lookahead)
+    const up = new Uint8Array(scenario.sites.reduce((n, s) => n + s.hosts, 0))
+    let local: CrossSiteRecord[] = []
+    for (let start = 0; start <= stopAtMs;) {
+      const end = Math.min(start + lookahead - 1, set.nextCutAfter(start) - 1, stopAtMs)
+      set.receive(local)
+      set.begin(start, () => { set.markMachinesUp(up); return up })
+      await set.runAsync(end)
+      local = set.takeOutbox()
+      onProgress?.(end)
+      if (Number.isFinite(set.earliestViolationMs())) break
+      start = end + 1
+    }
+    return set
   }
-  return merge(scenario, opts, set.results(), [set.propagation], set.plan.markers)
+  let set = await once(opts.durationMs)
+  const violationMs = set.earliestViolationMs()
+  if (Number.isFinite(violationMs)) set = await once(violationMs)
+  return { ...merge(scenario, opts, set.results(), [set.propagation]), workerStats: [] }
+}
+
+function throttled (onProgress: ((nowMs: number) => void) | undefined): ((nowMs: number) => void) | undefined {
+  if (onProgress === undefined) return undefined
+  let last = -Infinity
+  return (now) => { if (now - last >= 1000) { last = now; onProgress(now) } }
 }
 
 /** Merges the sites' figures into the run's, the pairs in the whole scenario's order. */
-function merge (scenario: Scenario, opts: ShardedRunOptions, sites: SiteFigures[], propagations: MsHistogram[], worldMarkers: Marker[]): ShardedResult {
+function merge (scenario: Scenario, opts: ShardedRunOptions, sites: SiteFigures[], propagations: MsHistogram[]): Omit<ShardedResult, 'workerStats'> {
   sites.sort((a, b) => a.site - b.site)
   const bySite = new Map(sites.map(s => [s.site, s]))
-  let violation: { v: Violation, site: number } | undefined
+  let violation: Violation | undefined
   for (const s of sites) {
     const v = s.figures.violation
-    if (v !== undefined && (violation === undefined || v.atMs < violation.v.atMs)) violation = { v, site: s.site }
+    if (v !== undefined && (violation === undefined || v.atMs < violation.atMs)) violation = v
   }
-  const stoppedAtMs = violation?.v.atMs ?? opts.durationMs
+  const stoppedAtMs = violation?.atMs ?? opts.durationMs
   const propagation = new MsHistogram()
   for (const p of propagations) propagation.merge(p)
   const sum = (f: (x: SiteFigures['figures']) => number): number => sites.reduce((n, s) => n + f(s.figures), 0)
   const violating = new Set<number>()
   for (const s of sites) for (const t of s.violatingStepsMs) violating.add(t)
   const pairs = new LoadModel(scenario).pairs.map(p => {
-    const site = bySite.get(p.site)!
-    const local = site.figures.pairs.find(x => x.service === p.service)
+    const local = bySite.get(p.site)!.figures.pairs.find(x => x.service === p.service)
     simAssert(local !== undefined, 'every pair is some site\'s')
     return local
   })
+  const worldMarkers = worldPlan(scenario, opts.seed, opts.durationMs).markers.filter(m => m.tMs <= stoppedAtMs)
   const figures: RunFigures = {
     hosts: sum(f => f.hosts),
-    violation: violation?.v,
+    violation,
     stoppedAtMs,
     events: sum(f => f.events),
     elections: sum(f => f.elections),
@@ -410,7 +583,7 @@ function merge (scenario: Scenario, opts: ShardedRunOptions, sites: SiteFigures[
     anySlaViolationMs: violating.size * scenario.loadStepMs,
     pairs,
     series: mergeSeries(scenario, sites),
-    markers: mergeMarkers(worldMarkers.filter(m => m.tMs <= stoppedAtMs), sites),
+    markers: mergeMarkers(worldMarkers, sites),
   }
   const transcripts = opts.transcripts === true ? Object.assign({}, ...sites.map(s => s.transcripts)) as Record<string, string> : undefined
   return { figures, ...(transcripts === undefined ? {} : { transcripts }) }
@@ -419,9 +592,9 @@ function merge (scenario: Scenario, opts: ShardedRunOptions, sites: SiteFigures[
 function mergeSeries (scenario: Scenario, sites: SiteFigures[]): RunSeries {
   const points = Math.min(...sites.map(s => s.figures.series.tMs.length))
   const out: RunSeries = { tMs: sites[0]?.figures.series.tMs.slice(0, points) ?? [], backlog: [], desired: [], running: [] }
+  if (sites.every(s => s.figures.series.backlog.length === 0)) return out
   const anyRate = sites.some(s => s.figures.series.rate !== undefined)
   if (anyRate) { out.rate = []; out.forecast = [] }
-  if (points === 0 && sites.every(s => s.figures.series.backlog.length === 0)) return out
   const bySite = new Map(sites.map(s => [s.site, s]))
   for (const p of new LoadModel(scenario).pairs) {
     const site = bySite.get(p.site)!
@@ -446,29 +619,30 @@ function mergeMarkers (world: Marker[], sites: SiteFigures[]): Marker[] {
 
 // ---- over worker threads ---------------------------------------------------------------------
 
-/** Shared control words, per worker w of W: done[w], then per window parity: violated[p][w], sent[p][from][to]; abort. */
-export interface ControlLayout { workers: number, done: number, violated: number, sent: number, abort: number, length: number }
+/**
+ * Shared words: per worker, the time it has finished up to (−2 before it is ready, −1 before
+ * its first window) and the earliest violation it found (Int32 ms; −1: none); a counter bumped
+ * on every publish, what a waiting worker sleeps on, and how many sleep (a publish wakes them
+ * only then: a wake costs a system call, and a window of a small fleet takes microseconds);
+ * how many workers have finished (what this thread sleeps on); an abort flag.
+ */
+interface ControlLayout { done: number, violation: number, bump: number, sleepers: number, finished: number, abort: number, length: number }
 
-export function controlLayout (workers: number): ControlLayout {
-  const done = 0
-  const violated = done + workers
-  const sent = violated + 2 * workers
-  const abort = sent + 2 * workers * workers
-  return { workers, done, violated, sent, abort, length: abort + 1 }
+function controlLayout (workers: number): ControlLayout {
+  const bump = 2 * workers
+  return { done: 0, violation: workers, bump, sleepers: bump + 1, finished: bump + 2, abort: bump + 3, length: bump + 4 }
 }
 
 /** What a worker is given (shard-worker.ts). */
 export interface WorkerInit {
   scenario: Scenario
-  opts: Omit<ShardedRunOptions, 'onProgress' | 'forecast'>
+  pass: RunPass
   index: number
   /** The sites of each worker. */
   assignment: number[][]
   control: SharedArrayBuffer
-  /** Machines up, per window parity: 2 × hosts bytes. */
+  /** Machines up at a fleet fault, two snapshots (by the fault's parity) of hosts bytes. */
   machines: SharedArrayBuffer
-  /** The simulated time each worker has reached (Float64 per worker), for progress. */
-  clock: SharedArrayBuffer
   /** ports[v]: to and from worker v (undefined for itself). */
   ports: (MessagePort | undefined)[]
   results: MessagePort
@@ -476,16 +650,19 @@ export interface WorkerInit {
 
 /** What a worker sends back. */
 export type WorkerResult =
-  | { ok: true, sites: SiteFigures[], propagation: ReturnType<MsHistogram['toJSON']> }
+  | { ok: true, sites: SiteFigures[], propagation: ReturnType<MsHistogram['toJSON']>, stats: WorkerStats }
   | { ok: false, error: string }
 
-function runOnWorkers (scenario: Scenario, opts: ShardedRunOptions, assignment: number[][]): ShardedResult {
+function runOnWorkers (scenario: Scenario, pass: RunPass, assignment: number[][], onProgress?: (nowMs: number) => void): PassResult {
+  simAssert(pass.durationMs < 2 ** 31, 'a sharded run over workers lasts under 2^31 ms (its times are Int32 words)')
   const W = assignment.length
   const layout = controlLayout(W)
   const control = new SharedArrayBuffer(layout.length * 4)
+  const ctrl = new Int32Array(control)
+  // −2: not ready; −1: ready, no window run yet (runLoop).
+  for (let w = 0; w < W; w++) { ctrl[layout.done + w] = -2; ctrl[layout.violation + w] = -1 }
   const hosts = scenario.sites.reduce((n, s) => n + s.hosts, 0)
   const machines = new SharedArrayBuffer(2 * hosts)
-  const clock = new SharedArrayBuffer(8 * W)
   const ports: (MessagePort | undefined)[][] = assignment.map(() => new Array(W).fill(undefined))
   for (let a = 0; a < W; a++) {
     for (let b = a + 1; b < W; b++) {
@@ -496,121 +673,120 @@ function runOnWorkers (scenario: Scenario, opts: ShardedRunOptions, assignment: 
   }
   const results: MessagePort[] = []
   const workers: Worker[] = []
-  const { onProgress, ...plain } = opts
   for (let w = 0; w < W; w++) {
     const ch = new MessageChannel()
     results.push(ch.port1)
-    const init: WorkerInit = { scenario, opts: plain, index: w, assignment, control, machines, clock, ports: ports[w], results: ch.port2 }
+    const init: WorkerInit = { scenario, pass, index: w, assignment, control, machines, ports: ports[w], results: ch.port2 }
     const transfer = [...ports[w].filter((p): p is MessagePort => p !== undefined), ch.port2]
     workers.push(new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: init, transferList: transfer }))
   }
-  // This thread waits (its event loop is blocked, so runScenario stays synchronous): the
-  // workers report on their result ports, read here without the event loop.
-  const ctrl = new Int32Array(control)
-  const now = new Float64Array(clock)
+  // This thread waits without its event loop (runScenario stays synchronous): the workers
+  // report on their result ports, read here with receiveMessageOnPort.
   const got: (WorkerResult | undefined)[] = new Array(W).fill(undefined)
-  let lastProgressMs = -Infinity
+  const progress = throttled(onProgress)
   while (got.some(r => r === undefined)) {
     for (let w = 0; w < W; w++) {
       if (got[w] !== undefined) continue
       const m = receiveMessageOnPort(results[w])
       if (m === undefined) continue
       got[w] = m.message as WorkerResult
-      if (!(got[w] as WorkerResult).ok) { Atomics.store(ctrl, layout.abort, 1); for (let i = 0; i < layout.length; i++) Atomics.notify(ctrl, i) }
+      if (!got[w]!.ok) abort(ctrl, layout)
     }
-    if (onProgress !== undefined) {
-      let min = Infinity
-      for (let w = 0; w < W; w++) min = Math.min(min, now[w])
-      if (min - lastProgressMs >= 1000 && Number.isFinite(min)) { onProgress(min); lastProgressMs = min }
-    }
-    Atomics.wait(ctrl, layout.abort, 0, 50)
+    let min = Infinity
+    for (let w = 0; w < W; w++) min = Math.min(min, Atomics.load(ctrl, layout.done + w))
+    if (min >= 0) progress?.(min)
+    const finished = Atomics.load(ctrl, layout.finished)
+    if (got.filter(r => r !== undefined).length < finished) continue
+    Atomics.wait(ctrl, layout.finished, finished, MAIN_POLL_MS)
   }
   for (const w of workers) void w.terminate()
   for (const p of results) p.close()
   const failed = got.find((r): r is Extract<WorkerResult, { ok: false }> => r !== undefined && !r.ok)
   if (failed !== undefined) throw new SimError('E_SIM_WORKER', `a simulation worker failed: ${failed.error}`)
   const done = got as Extract<WorkerResult, { ok: true }>[]
-  const plan = worldPlan(scenario, opts.seed, opts.durationMs)
-  return merge(scenario, opts, done.flatMap(r => r.sites), done.map(r => MsHistogram.from(r.propagation)), plan.markers)
+  return { sites: done.flatMap(r => r.sites), propagations: done.map(r => MsHistogram.from(r.propagation)), stats: done.map(r => r.stats) }
 }
 
-/**
- * One worker's side of the window loop (shard-worker.ts): the ShardSet of its sites, and the
- * exchange at every window's end, a barrier on the shared control words.
- */
-export function runWorker (init: WorkerInit): WorkerResult {
-  const { scenario, opts, index: me, assignment } = init
+function abort (ctrl: Int32Array, layout: ControlLayout): void {
+  Atomics.store(ctrl, layout.abort, 1)
+  Atomics.add(ctrl, layout.bump, 1)
+  Atomics.notify(ctrl, layout.bump)
+}
+
+/** A worker is done (its result posted): this thread, asleep on `finished`, wakes. */
+function finished (ctrl: Int32Array, layout: ControlLayout): void {
+  Atomics.add(ctrl, layout.finished, 1)
+  Atomics.notify(ctrl, layout.finished)
+}
+
+/** A worker thread's whole life (shard-worker.ts): runs, posts its result, tells this thread. */
+export function workerMain (init: WorkerInit): void {
+  const result = runWorker(init)
+  init.results.postMessage(result)
+  init.results.close()
+  finished(new Int32Array(init.control), controlLayout(init.assignment.length))
+}
+
+/** One worker: the window loop over its sites, with the others as peers. */
+function runWorker (init: WorkerInit): WorkerResult {
+  const { scenario, pass, index: me, assignment } = init
   const W = assignment.length
   const layout = controlLayout(W)
   const ctrl = new Int32Array(init.control)
-  const machines = new Uint8Array(init.machines)
-  const hosts = machines.length / 2
-  const clock = new Float64Array(init.clock)
-  const owner = new Int32Array(scenario.sites.length)
+  const hosts = init.machines.byteLength / 2
+  const floors = siteLatencyFloorsMs(scenario)
+  const n = scenario.sites.length
+  const owner = new Int32Array(n)
   assignment.forEach((sites, w) => { for (const s of sites) owner[s] = w })
-  const set = new ShardSet(scenario, opts, assignment[me])
-  let incoming: CrossSiteRecord[] = []
-  let window = 0
-  let start = 0
-  let snapshotParity = 0
-  const machinesUp = (): Uint8Array => machines.subarray(snapshotParity * hosts, (snapshotParity + 1) * hosts)
-  try {
-    while (start <= opts.durationMs) {
-      const end = windowEnd(start, set.lookahead, set.nextCutAfter(start), opts.durationMs)
-      set.begin(start, incoming, machinesUp)
-      set.run(end)
-      const out = set.takeOutbox()
-      incoming = []
-      const toOthers: CrossSiteRecord[][] = assignment.map(() => [])
-      for (const r of out) {
-        if (owner[r.toSite] === me) incoming.push(r)
-        else toOthers[owner[r.toSite]].push(r)
+  const others = assignment.map((sites, w) => ({ index: w, lookaheadMs: lookaheadBetween(floors, n, sites, assignment[me]) })).filter(o => o.index !== me)
+  const lookahead = Math.min(lookaheadBetween(floors, n, assignment[me], assignment[me]), ...others.map(o => o.lookaheadMs))
+  const set = new ShardSet(scenario, pass, assignment[me], lookahead)
+  const checkAbort = (): void => { if (Atomics.load(ctrl, layout.abort) !== 0) throw new SimError('E_SIM_WORKER', 'another simulation worker failed') }
+  const peers: Peers = {
+    others,
+    pull: () => {
+      const got: CrossSiteRecord[] = []
+      for (const o of others) {
+        for (let m = receiveMessageOnPort(init.ports[o.index]!); m !== undefined; m = receiveMessageOnPort(init.ports[o.index]!)) {
+          for (const r of m.message as CrossSiteRecord[]) got.push(r)
+        }
       }
-      const parity = window & 1
-      for (let v = 0; v < W; v++) {
-        if (v === me) continue
-        const sent = toOthers[v].length > 0 ? 1 : 0
-        if (sent === 1) init.ports[v]!.postMessage(toOthers[v])
-        Atomics.store(ctrl, layout.sent + parity * W * W + me * W + v, sent)
+      return got
+    },
+    doneUntil: (w) => Atomics.load(ctrl, layout.done + w),
+    publish: (endMs, out, violationMs) => {
+      const byWorker: CrossSiteRecord[][] = assignment.map(() => [])
+      for (const r of out) byWorker[owner[r.toSite]].push(r)
+      for (const o of others) if (byWorker[o.index].length > 0) init.ports[o.index]!.postMessage(byWorker[o.index])
+      if (Number.isFinite(violationMs)) Atomics.store(ctrl, layout.violation + me, violationMs)
+      // Records first, then the time: a worker that sees the time finds the records.
+      Atomics.store(ctrl, layout.done + me, endMs)
+      Atomics.add(ctrl, layout.bump, 1)
+      if (Atomics.load(ctrl, layout.sleepers) > 0) Atomics.notify(ctrl, layout.bump)
+    },
+    earliestViolationMs: () => {
+      let min = Infinity
+      for (let w = 0; w < W; w++) {
+        const v = Atomics.load(ctrl, layout.violation + w)
+        if (v >= 0) min = Math.min(min, v)
       }
-      Atomics.store(ctrl, layout.violated + parity * W + me, set.violated() ? 1 : 0)
-      const next = end + 1
-      if (next <= opts.durationMs && set.fleetFaultAt(next)) {
-        snapshotParity = (window + 1) & 1
-        set.markMachinesUp(machinesUp())
-      }
-      clock[me] = end
-      Atomics.store(ctrl, layout.done + me, window + 1)
-      Atomics.notify(ctrl, layout.done + me)
-      for (let v = 0; v < W; v++) if (v !== me) waitDone(ctrl, layout, v, window + 1)
-      let stop = false
-      for (let v = 0; v < W; v++) {
-        if (Atomics.load(ctrl, layout.violated + parity * W + v) === 1) stop = true
-        if (v === me || Atomics.load(ctrl, layout.sent + parity * W * W + v * W + me) === 0) continue
-        const m = receiveMessageOnPort(init.ports[v]!)
-        simAssert(m !== undefined, `worker ${v}'s records of window ${window} are there`)
-        for (const r of m.message as CrossSiteRecord[]) incoming.push(r)
-      }
-      if (stop) break
-      window++
-      start = next
-    }
-    return { ok: true, sites: set.results(), propagation: set.propagation.toJSON() }
-  } catch (err) {
-    Atomics.store(ctrl, layout.abort, 1)
-    for (let i = 0; i < layout.length; i++) Atomics.notify(ctrl, i)
-    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err) }
+      return min
+    },
+    bump: () => Atomics.load(ctrl, layout.bump),
+    idle: (bump) => {
+      checkAbort()
+      Atomics.add(ctrl, layout.sleepers, 1)
+      Atomics.wait(ctrl, layout.bump, bump, WAIT_CHECK_MS)
+      Atomics.sub(ctrl, layout.sleepers, 1)
+    },
+    machines: (k) => new Uint8Array(init.machines, (k & 1) * hosts, hosts),
   }
-}
-
-/** Waits until worker `v` has finished `windows` windows; throws if the run was aborted. */
-function waitDone (ctrl: Int32Array, layout: ControlLayout, v: number, windows: number): void {
-  const at = layout.done + v
-  for (let i = 0; i < BARRIER_SPINS; i++) if (Atomics.load(ctrl, at) >= windows) return
-  for (;;) {
-    const cur = Atomics.load(ctrl, at)
-    if (cur >= windows) return
-    if (Atomics.load(ctrl, layout.abort) !== 0) throw new SimError('E_SIM_WORKER', 'another simulation worker failed')
-    Atomics.wait(ctrl, at, cur, BARRIER_CHECK_MS)
+  try {
+    const stats: WorkerStats = { windows: 0, waitMs: 0, totalMs: 0 }
+    const sites = runLoop(set, pass, lookahead, peers, stats)
+    return { ok: true, sites, propagation: set.propagation.toJSON(), stats }
+  } catch (err) {
+    abort(ctrl, layout)
+    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err) }
   }
 }

@@ -38,7 +38,7 @@ import { MsHistogram } from './stats.js'
 import { ForecastRunner } from '../node/forecast/forecast-runner.js'
 import type { SimForecast } from './forecast-sim.js'
 import { describeInput, describeOutput, TranscriptDigests } from './transcript.js'
-import { faultScope, hostSitesOf, siteRng, type CrossSiteRecord, type SiteShard } from './cross-site.js'
+import { crossSiteOrder, faultScope, hostSitesOf, siteRng, type CrossSiteRecord, type SiteShard } from './cross-site.js'
 
 /** Hosts start their supervisors spread over this window, as machines booting do. */
 const START_SPREAD_MS = 1000
@@ -889,10 +889,14 @@ export class Simulation {
     }
   }
 
-  /** Sharded: something another site sent arrives here now (pushed between windows, in canonical order). */
+  /**
+   * Sharded: something another site sent, to arrive here later. It runs before anything else of
+   * its millisecond, in the order it was sent (sending site, then its sequence): when the run
+   * learnt of it does not change the run (cross-site.ts).
+   */
   receiveCrossSite (record: CrossSiteRecord): void {
     simAssert(record.toSite === this.shard?.site && record.arriveAtMs > this.now, 'a record for this site, from the future')
-    this.queue.push(record.arriveAtMs, { k: K.Fn, fn: () => { if (record.kind === 'global') this.arriveGlobal(record); else this.arriveRunning(record.service, record.delta) } })
+    this.queue.pushFront(record.arriveAtMs, crossSiteOrder(record), { k: K.Fn, fn: () => { if (record.kind === 'global') this.arriveGlobal(record); else this.arriveRunning(record.service, record.delta) } })
   }
 
   /** A global-topic copy reached this site: one hop on to its subscribers (the leader, or every host). */
