@@ -740,6 +740,9 @@ function runWorker (init: WorkerInit): WorkerResult {
   assignment.forEach((sites, w) => { for (const s of sites) owner[s] = w })
   const others = assignment.map((sites, w) => ({ index: w, lookaheadMs: lookaheadBetween(floors, n, sites, assignment[me]) })).filter(o => o.index !== me)
   const lookahead = Math.min(lookaheadBetween(floors, n, assignment[me], assignment[me]), ...others.map(o => o.lookaheadMs))
+  // Windows of half the lookahead to other workers (or less): each worker may then run up to
+  // half of it ahead of the others, so that a moment's delay of one does not stop the other.
+  const window = Math.max(1, Math.min(lookahead, ...others.map(o => Math.floor(o.lookaheadMs / 2))))
   const set = new ShardSet(scenario, pass, assignment[me], lookahead)
   const checkAbort = (): void => { if (Atomics.load(ctrl, layout.abort) !== 0) throw new SimError('E_SIM_WORKER', 'another simulation worker failed') }
   const peers: Peers = {
@@ -783,7 +786,7 @@ function runWorker (init: WorkerInit): WorkerResult {
   }
   try {
     const stats: WorkerStats = { windows: 0, waitMs: 0, totalMs: 0 }
-    const sites = runLoop(set, pass, lookahead, peers, stats)
+    const sites = runLoop(set, pass, window, peers, stats)
     return { ok: true, sites, propagation: set.propagation.toJSON(), stats }
   } catch (err) {
     abort(ctrl, layout)
