@@ -107,8 +107,8 @@ export interface SimulatedRuntimeComponents {
 export interface SimulatedRuntimeInit {
   hostId: string
   site: string
-  /** The services this host has a spec for: their load pair and the slots one replica takes. */
-  services: ReadonlyMap<string, { pair: number, slots: number }>
+  /** The services this host has a spec for: their load pair and the slots one replica takes (a Map will do). */
+  services: { get: (service: string) => { pair: number, slots: number } | undefined }
 }
 
 /** A port failure, with the code the daemon's runtimes use for it. */

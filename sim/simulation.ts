@@ -21,10 +21,10 @@ import type { PlacementHost } from '../node/core/placement.js'
 import { OWNER_LABELS, reconcile, type ContainerAction } from '../node/core/reconcile.js'
 import { Rng } from '../node/core/rng.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
-import { overflowName } from '../node/core/spill.js'
+import { parseOverflowName } from '../node/core/spill.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
 import { CentralController, type ControllerPorts } from './central-controller.js'
-import { ContainerLedger, logNormalMs, observedInput, SimulatedRuntime, SimulatedRuntimeError } from './simulated-runtime.js'
+import { ContainerLedger, logNormalMs, observedInput, SimulatedRuntime, SimulatedRuntimeError, type SimulatedRuntimeInit } from './simulated-runtime.js'
 import { SimulatedTransport } from './simulated-transport.js'
 import { simAssert } from './errors.js'
 import { EventQueue } from './event-queue.js'
@@ -50,7 +50,7 @@ const MAX_MARKERS = 2000
  * A sharded site's event wheel, ms (event-queue.ts): heartbeats, ticks and most container
  * starts fall within it; a fleet has hundreds of sites, and each wheel's buckets stay allocated.
  */
-const SITE_WHEEL_MS = 2048
+const SITE_WHEEL_MS = 1024
 /** Heartbeats are encoded (to measure bytes and check limits) one in this many per host; every other kind always. */
 const HEARTBEAT_ENCODE_EVERY = 16
 
@@ -97,6 +97,9 @@ export interface SimHost {
 }
 
 export interface SeriesPoint { tMs: number }
+
+/** A site's services as its runtimes look them up (SimulatedRuntimeInit.services). */
+type RuntimeServices = SimulatedRuntimeInit['services']
 
 export interface RunSeries {
   tMs: number[]
@@ -222,12 +225,15 @@ export class Simulation {
   private crossSeq = 0
   /** Sharded: overflow replicas other sites run for this site's pairs (their copies of `running`). */
   private readonly remoteRunning: Int32Array
-  /** Sharded: the (site, service) of each counter of the ledger past this site's own pairs. */
-  private readonly foreignPairs: { site: number, service: number }[] = []
+  /**
+   * Sharded: the ledger counts this site's pairs, then one counter per (other site, service)
+   * whose overflow this site may run, at foreignFrom + site × services + service.
+   */
+  private readonly foreignFrom: number
   /** Test only: every host's transcript, digested (opts.transcripts). */
   private readonly transcripts: TranscriptDigests | undefined
-  /** Per site: the runtime's services (one map shared by the site's hosts). */
-  private readonly runtimeServices: Map<string, { pair: number, slots: number }>[] = []
+  /** Per site: the runtime's services (one lookup shared by the site's hosts). */
+  private readonly runtimeServices: RuntimeServices[] = []
   // figures
   readonly propagation: MsHistogram
   deliveries = 0
@@ -271,11 +277,13 @@ export class Simulation {
     this.siteSpecs = scenario.sites.map((site, s) => mine(s) ? scenario.services.filter(x => x.sites.includes(site.name)).map(x => x.spec) : none)
     this.siteSpecByName = this.siteSpecs.map((specs, s) => mine(s) ? new Map(specs.map(x => [x.name, x])) : noSpecs)
     this.siteTimings = scenario.sites.map((site, s) => mine(s) ? timingsFor(site.profile) : someTimings)
-    this.siteHosts = scenario.sites.map(() => [])
+    const noHosts: SimHost[] = []
+    this.siteHosts = scenario.sites.map((_, s) => mine(s) ? [] : noHosts)
     this.load = new LoadModel(scenario, shard?.site)
     this.remoteRunning = new Int32Array(this.load.pairs.length)
-    if (shard !== undefined) this.foreignPairs = this.overflowPairs(shard.site)
-    this.ledger = new ContainerLedger(this.load.pairs.length + this.foreignPairs.length, this.load.pairs.length, (pair, delta) => this.foreignRunning(pair, delta))
+    this.foreignFrom = this.load.pairs.length
+    const foreign = shard === undefined ? 0 : scenario.sites.length * scenario.services.length
+    this.ledger = new ContainerLedger(this.load.pairs.length + foreign, this.foreignFrom, (pair, delta) => this.foreignRunning(pair, delta))
     this.propagation = shard?.propagation ?? new MsHistogram()
     let base = 0
     for (let s = 0; s < (shard?.site ?? 0); s++) base += scenario.sites[s].hosts
@@ -305,7 +313,7 @@ export class Simulation {
     this.net = shard?.net ?? new Network(scenario.sites, scenario.links, Int32Array.from(siteOf))
     this.siteLeader = new Int32Array(scenario.sites.length).fill(-1)
     this.siteLeaderTerm = new Float64Array(scenario.sites.length)
-    this.reporters = this.siteHosts.map(hosts => hosts.slice(0, Math.min(scenario.signals.reporters, hosts.length)))
+    this.reporters = this.siteHosts.map((hosts, s) => mine(s) ? hosts.slice(0, Math.min(scenario.signals.reporters, hosts.length)) : noHosts)
     this.replaceBoundMs = scenario.sites.map(s => scenario.replaceWithinMs + 2 * scenario.containers.startLatency[s.kind].p99Ms)
     const maxSite = Math.max(...scenario.sites.map((site, s) => mine(s) ? site.hosts : 0))
     // Big enough for one site's receivers, or one leader per site on the global topic.
@@ -397,35 +405,33 @@ export class Simulation {
     })
   }
 
-  /** The services the runtimes of a site's hosts know, with their load pairs (one map per site: it never changes). */
-  private newRuntimeServices (site: number): Map<string, { pair: number, slots: number }> {
-    const sc = this.scenario
-    const services = new Map(this.siteSpecs[site].map(spec => [spec.name, { pair: this.load.pair(site, this.serviceIndex.get(spec.name)!), slots: spec.slotsPerReplica }]))
+  /** The services the runtimes of a site's hosts know, with their load pairs (one lookup per site: it never changes). */
+  private newRuntimeServices (site: number): RuntimeServices {
+    const own = new Map(this.siteSpecs[site].map(spec => [spec.name, { pair: this.load.pair(site, this.serviceIndex.get(spec.name)!), slots: spec.slotsPerReplica }]))
+    const siteIndex = new Map(this.scenario.sites.map((s, i) => [s.name, i]))
+    const overflow = new Map<string, { pair: number, slots: number } | undefined>()
     // Another site's overflow of a service this site runs too (`service@origin`, core/spill.ts):
     // its replicas drain the origin's queue, as the daemon's agent is told to. Sharded, the
-    // origin's pairs are counted here apart (foreignPairs) and told to it (foreignRunning).
-    sc.sites.forEach((origin, o) => {
-      if (o === site) return
-      for (const spec of this.siteSpecs[site]) {
-        const v = this.serviceIndex.get(spec.name)!
-        const pair = this.shard === undefined ? this.load.pair(o, v) : this.foreignPairs.findIndex(f => f.site === o && f.service === v)
-        if (pair >= 0) services.set(overflowName(spec.name, origin.name), { pair: this.shard === undefined ? pair : this.load.pairs.length + pair, slots: spec.slotsPerReplica })
-      }
-    })
-    return services
-  }
-
-  /** Sharded: every (other site, service) whose overflow this site may run, in site then service order. */
-  private overflowPairs (site: number): { site: number, service: number }[] {
-    const out: { site: number, service: number }[] = []
-    this.scenario.sites.forEach((origin, o) => {
-      if (o === site) return
-      for (const spec of this.siteSpecs[site]) {
-        const v = this.serviceIndex.get(spec.name)!
-        if (this.scenario.services[v].sites.includes(origin.name)) out.push({ site: o, service: v })
-      }
-    })
-    return out
+    // origin's pairs are counted here apart (foreignFrom) and told to it (foreignRunning).
+    // Looked up when first started: a fleet has hundreds of sites, each could send overflow.
+    return {
+      get: (name) => {
+        const mine = own.get(name)
+        if (mine !== undefined) return mine
+        if (overflow.has(name)) return overflow.get(name)
+        const o = parseOverflowName(name)
+        const origin = o === undefined ? undefined : siteIndex.get(o.origin)
+        const spec = o === undefined ? undefined : own.get(o.service)
+        let found: { pair: number, slots: number } | undefined
+        if (o !== undefined && origin !== undefined && origin !== site && spec !== undefined) {
+          const v = this.serviceIndex.get(o.service)!
+          const pair = this.shard === undefined ? this.load.pair(origin, v) : this.scenario.services[v].sites.includes(o.origin) ? this.foreignFrom + origin * this.scenario.services.length + v : -1
+          if (pair >= 0) found = { pair, slots: spec.slots }
+        }
+        overflow.set(name, found)
+        return found
+      },
+    }
   }
 
   /**
@@ -436,9 +442,11 @@ export class Simulation {
   private foreignRunning (pair: number, delta: number): void {
     const shard = this.shard
     if (shard === undefined) return
-    const f = this.foreignPairs[pair - this.load.pairs.length]
-    const afterMs = Math.max(shard.lookaheadMs, Math.round(this.net.link(shard.site, f.site).medianMs))
-    shard.send({ kind: 'running', fromSite: shard.site, seq: this.crossSeq++, toSite: f.site, arriveAtMs: this.now + afterMs, service: f.service, delta })
+    const k = pair - this.foreignFrom
+    const services = this.scenario.services.length
+    const site = Math.floor(k / services)
+    const afterMs = Math.max(shard.lookaheadMs, Math.round(this.net.link(shard.site, site).medianMs))
+    shard.send({ kind: 'running', fromSite: shard.site, seq: this.crossSeq++, toSite: site, arriveAtMs: this.now + afterMs, service: k % services, delta })
   }
 
   /** Replicas running that serve a pair of this site: its own and, sharded, those other sites run for it. */
