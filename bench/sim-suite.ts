@@ -7,7 +7,8 @@
  *   edge clusters of 20 devices (2 s heartbeats), four services, diurnal load with bursts, a
  *   few crashes. Each fleet runs in its own process (FLEET_NODE_FLAGS), sharded by site over
  *   SIM_BENCH_WORKERS threads (default: the machine's cores), SIM_BENCH_FLEET_RUNS times
- *   (default 1; the figure is the median, _min and _max the spread). Timings on a shared
+ *   (default 1; the figure is the median, _min and _max the spread); SIM_BENCH_FLEET_SIZES=1 or
+ *   =10 measures one size only (default 1,10; the ratio needs both). Timings on a shared
  *   machine are noisy: the 1-minute load average around the runs is reported with them, and
  *   the share of the workers' time spent waiting for each other.
  * - traces: the real-trace set (sim/scenarios/trace-set/, sim/trace-set.ts) on SIM_BENCH_SEEDS
@@ -71,8 +72,8 @@ function fleetRun (thousands: number, seconds: number, workers: number): FleetRu
   return { ...run, loadBefore, loadAfter: loadavg()[0] }
 }
 
-/** The fleet part: `runs` whole simulated hours at 1,000 and at 10,000 hosts. */
-function fleetFigures (runs: number, workers: number, log: (line: string) => void): Figure[] {
+/** The fleet part: `runs` whole simulated hours at 1,000 and at 10,000 hosts (`sizes`, in thousands: 1, 10 or both). */
+function fleetFigures (runs: number, workers: number, sizes: readonly number[], log: (line: string) => void): Figure[] {
   const measure = (thousands: number): FleetRun[] => Array.from({ length: runs }, (_, i) => {
     const r = fleetRun(thousands, HOUR_S, workers)
     log(`sim ${thousands}k run ${i + 1}/${runs}: ${r.hosts} hosts in ${r.sites} sites, ${r.simulatedS} s simulated in ${round(r.wallS, 1)} s wall ` +
@@ -81,8 +82,8 @@ function fleetFigures (runs: number, workers: number, log: (line: string) => voi
     if (r.simulatedS !== HOUR_S) throw new Error(`fleet run ${thousands}k stopped at ${r.simulatedS} s: an invariant broke`)
     return r
   })
-  const oneK = measure(1)
-  const tenK = measure(10)
+  const oneK = sizes.includes(1) ? measure(1) : []
+  const tenK = sizes.includes(10) ? measure(10) : []
   const wall = (rs: FleetRun[]): number[] => rs.map(r => r.wallS)
   const spread = (metric: string, values: number[], unit: string, target?: string): Figure[] => [
     { metric, value: round(median(values), 1), unit: `${unit}, median of ${values.length} runs`, target },
@@ -90,17 +91,30 @@ function fleetFigures (runs: number, workers: number, log: (line: string) => voi
     { metric: `${metric}_max`, value: round(Math.max(...values), 1), unit },
   ]
   const loads = [...oneK, ...tenK].flatMap(r => [r.loadBefore, r.loadAfter])
-  return [
-    ...spread('sim.wall_s_1k_1h', wall(oneK), `s for a simulated hour of 1,000 hosts, ${oneK[0].workers} workers`, '<= 30'),
-    ...spread('sim.wall_s_10k_1h', wall(tenK), `s for a simulated hour of 10,000 hosts, ${tenK[0].workers} workers`, '<= 300'),
-    { metric: 'sim.scaling_10k_over_1k', value: round(median(wall(tenK)) / median(wall(oneK)), 2), unit: 'ratio of the medians', target: '<= 11' },
-    ...spread('sim.cpu_s_1k_1h', oneK.map(r => r.cpuS), 's of CPU (every thread)'),
-    ...spread('sim.cpu_s_10k_1h', tenK.map(r => r.cpuS), 's of CPU (every thread)'),
-    { metric: 'sim.events_per_s', value: Math.round(median(tenK.map(r => r.events / r.wallS))), unit: 'events/s of wall time (10k hosts)' },
-    { metric: 'sim.rss_mb_10k', value: round(Math.max(...tenK.map(r => r.peakRssMb)), 0), unit: 'MB, the highest of the runs', target: '<= 2048' },
-    { metric: 'sim.fleet_wait_share', value: round(median([...oneK, ...tenK].map(r => r.waitShare)), 3), unit: 'share of the workers\' time waiting for each other, median' },
-    { metric: 'sim.fleet_load_avg', value: round(loads.reduce((a, b) => a + b, 0) / loads.length, 2), unit: `1-minute load average around the runs (${availableParallelism()} cores), mean` },
-  ]
+  const figures: Figure[] = []
+  if (oneK.length > 0) {
+    figures.push(...spread('sim.wall_s_1k_1h', wall(oneK), `s for a simulated hour of 1,000 hosts, ${oneK[0].workers} workers`, '<= 30'))
+    figures.push(...spread('sim.cpu_s_1k_1h', oneK.map(r => r.cpuS), 's of CPU (every thread)'))
+  }
+  if (tenK.length > 0) {
+    figures.push(...spread('sim.wall_s_10k_1h', wall(tenK), `s for a simulated hour of 10,000 hosts, ${tenK[0].workers} workers`, '<= 300'))
+    figures.push(...spread('sim.cpu_s_10k_1h', tenK.map(r => r.cpuS), 's of CPU (every thread)'))
+    figures.push({ metric: 'sim.events_per_s', value: Math.round(median(tenK.map(r => r.events / r.wallS))), unit: 'events/s of wall time (10k hosts)' })
+    figures.push({ metric: 'sim.rss_mb_10k', value: round(Math.max(...tenK.map(r => r.peakRssMb)), 0), unit: 'MB, the highest of the runs', target: '<= 2048' })
+  }
+  if (oneK.length > 0 && tenK.length > 0) {
+    figures.push({ metric: 'sim.scaling_10k_over_1k', value: round(median(wall(tenK)) / median(wall(oneK)), 2), unit: 'ratio of the medians', target: '<= 11' })
+  }
+  figures.push({ metric: 'sim.fleet_wait_share', value: round(median([...oneK, ...tenK].map(r => r.waitShare)), 3), unit: 'share of the workers\' time waiting for each other, median' })
+  figures.push({ metric: 'sim.fleet_load_avg', value: round(loads.reduce((a, b) => a + b, 0) / loads.length, 2), unit: `1-minute load average around the runs (${availableParallelism()} cores), mean` })
+  return figures
+}
+
+function fleetSizes (): number[] {
+  const text = process.env.SIM_BENCH_FLEET_SIZES ?? '1,10'
+  const sizes = text.split(',').map(x => Number(x.trim()))
+  if (sizes.length === 0 || sizes.some(n => n !== 1 && n !== 10)) throw new Error(`SIM_BENCH_FLEET_SIZES must list 1, 10 or both (thousands of hosts), got "${text}"`)
+  return sizes
 }
 
 function setRun (file: string, seed: number, policies: readonly string[] = [], rate?: Partial<RateRules>): Promise<SetRun> {
@@ -273,7 +287,7 @@ export const simSuite: Suite = {
     const figures: Figure[] = []
     const allRuns: SetRun[] = []
 
-    if (parts.includes('fleet')) figures.push(...fleetFigures(envInt('SIM_BENCH_FLEET_RUNS', 1, 1), envInt('SIM_BENCH_WORKERS', availableParallelism(), 1), log))
+    if (parts.includes('fleet')) figures.push(...fleetFigures(envInt('SIM_BENCH_FLEET_RUNS', 1, 1), envInt('SIM_BENCH_WORKERS', availableParallelism(), 1), fleetSizes(), log))
 
     if (parts.includes('traces')) {
       const files = traceSetFiles()

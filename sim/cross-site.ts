@@ -34,17 +34,43 @@ export interface SiteShard {
   /** No record sent arrives before now + lookaheadMs. */
   lookaheadMs: number
   send: (record: CrossSiteRecord) => void
+  /**
+   * One record per global-topic message, for every site it goes to (split per worker when it
+   * crosses to another); false: one record per receiving site (the reference the differential
+   * test compares with: test/sim/sharding.test.ts). The run is the same either way.
+   */
+  batchRecords: boolean
 }
 
 /**
- * From one site to another. `seq` numbers what a site sends, so that records are put into the
- * receiving queue in the same order whatever the worker they come from.
+ * Where a record goes: a site, when it arrives there, and its number among what the sending
+ * site sent (`seq`), so that records are put into the receiving queue in the same order
+ * whatever the worker they come from and however they were batched.
  */
+export interface CrossTarget { site: number, seq: number, arriveAtMs: number }
+
+/** From one site to one or more others. */
 export type CrossSiteRecord =
-  /** A global-topic message that crossed the inter-site link: the receiving site hands it on inside. */
-  | { kind: 'global', fromSite: number, seq: number, toSite: number, arriveAtMs: number, from: number, sentAtMs: number, bytes: number, message: Message }
+  /** A global-topic message that crossed the inter-site links: each receiving site hands it on inside. */
+  | { kind: 'global', fromSite: number, targets: CrossTarget[], from: number, sentAtMs: number, bytes: number, message: Message }
   /** Overflow replicas of the receiving site's service started or stopped running elsewhere. */
-  | { kind: 'running', fromSite: number, seq: number, toSite: number, arriveAtMs: number, service: number, delta: number }
+  | { kind: 'running', fromSite: number, targets: CrossTarget[], service: number, delta: number }
+
+/**
+ * Records split by the worker of their targets' sites (`owner`): a record whose targets lie
+ * with several workers is copied for each, with its targets there (the message is shared).
+ */
+export function splitByWorker (records: readonly CrossSiteRecord[], owner: (site: number) => number, workers: number): CrossSiteRecord[][] {
+  const out: CrossSiteRecord[][] = Array.from({ length: workers }, () => [])
+  for (const r of records) {
+    const first = owner(r.targets[0].site)
+    if (r.targets.every(t => owner(t.site) === first)) { out[first].push(r); continue }
+    const parts: CrossTarget[][] = Array.from({ length: workers }, () => [])
+    for (const t of r.targets) parts[owner(t.site)].push(t)
+    parts.forEach((targets, w) => { if (targets.length > 0) out[w].push({ ...r, targets }) })
+  }
+  return out
+}
 
 /** Sites and records per site a sharded run can number (crossSiteOrder stays below 2^52). */
 export const MAX_SITES = 2 ** 20
@@ -54,8 +80,8 @@ export const MAX_RECORDS_PER_SITE = 2 ** 32
  * Where a record runs among those arriving in one millisecond: by sending site, then as sent.
  * Records run before the receiving site's own events of that millisecond (EventQueue.pushFront).
  */
-export function crossSiteOrder (r: CrossSiteRecord): number {
-  return r.fromSite * MAX_RECORDS_PER_SITE + r.seq
+export function crossSiteOrder (r: CrossSiteRecord, t: CrossTarget): number {
+  return r.fromSite * MAX_RECORDS_PER_SITE + t.seq
 }
 
 /** Salt of the sites' random streams, apart from those the whole-world run forks (1–6). */

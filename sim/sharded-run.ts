@@ -28,7 +28,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { timingsFor } from '../node/core/config.js'
 import { Rng } from '../node/core/rng.js'
-import { lookaheadBetween, MAX_SITES, siteLatencyFloorsMs, type CrossSiteRecord } from './cross-site.js'
+import { lookaheadBetween, MAX_SITES, siteLatencyFloorsMs, splitByWorker, type CrossSiteRecord } from './cross-site.js'
 import { simAssert, SimError } from './errors.js'
 import { shuffle } from './gossip-mesh.js'
 import { LoadModel } from './load-model.js'
@@ -199,7 +199,7 @@ export class ShardSet {
       this.sims[s] = new Simulation(scenario, {
         policy: 'agentmesh', seed: opts.seed, durationMs: opts.durationMs, reportPoints: opts.reportPoints, bugs: opts.bugs,
         forecast: opts.forecast, transcripts: opts.transcripts,
-        shard: { site: s, net: this.net, propagation: this.propagation, lookaheadMs: lookahead, send },
+        shard: { site: s, net: this.net, propagation: this.propagation, lookaheadMs: lookahead, send, batchRecords: opts.batchCrossSite !== false },
       })
     }
   }
@@ -221,7 +221,7 @@ export class ShardSet {
 
   /** Records from other sites, to run when they arrive (any time before that). */
   receive (records: readonly CrossSiteRecord[]): void {
-    for (const r of records) this.sims[r.toSite]!.receiveCrossSite(r)
+    for (const r of records) for (const t of r.targets) this.sims[t.site]!.receiveCrossSite(r, t)
   }
 
   /**
@@ -440,9 +440,9 @@ function runLoop (set: ShardSet, pass: RunPass, window: number, peers: Peers, st
     set.receive(local)
     set.begin(start, machinesUp)
     set.run(end)
-    local = []
-    const out: CrossSiteRecord[] = []
-    for (const r of set.takeOutbox()) (set.sims[r.toSite] !== undefined ? local : out).push(r)
+    const [mine, others] = splitByWorker(set.takeOutbox(), site => set.sims[site] !== undefined ? 0 : 1, 2)
+    local = mine
+    const out = others
     if (set.fleetFaultAt(end + 1)) set.markMachinesUp(peers.machines(fleetFaults))
     doneUntil = end
     peers.publish(end, out, set.earliestViolationMs())
@@ -758,8 +758,7 @@ function runWorker (init: WorkerInit): WorkerResult {
     },
     doneUntil: (w) => Atomics.load(ctrl, layout.done + w),
     publish: (endMs, out, violationMs) => {
-      const byWorker: CrossSiteRecord[][] = assignment.map(() => [])
-      for (const r of out) byWorker[owner[r.toSite]].push(r)
+      const byWorker = splitByWorker(out, site => owner[site], W)
       for (const o of others) if (byWorker[o.index].length > 0) init.ports[o.index]!.postMessage(byWorker[o.index])
       if (Number.isFinite(violationMs)) Atomics.store(ctrl, layout.violation + me, violationMs)
       // Records first, then the time: a worker that sees the time finds the records.

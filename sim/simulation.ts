@@ -38,7 +38,7 @@ import { MsHistogram } from './stats.js'
 import { ForecastRunner } from '../node/forecast/forecast-runner.js'
 import type { SimForecast } from './forecast-sim.js'
 import { describeInput, describeOutput, TranscriptDigests } from './transcript.js'
-import { crossSiteOrder, faultScope, hostSitesOf, siteRng, type CrossSiteRecord, type SiteShard } from './cross-site.js'
+import { crossSiteOrder, faultScope, hostSitesOf, MAX_RECORDS_PER_SITE, siteRng, type CrossSiteRecord, type CrossTarget, type SiteShard } from './cross-site.js'
 
 /** Hosts start their supervisors spread over this window, as machines booting do. */
 const START_SPREAD_MS = 1000
@@ -182,6 +182,8 @@ export interface RunOptions {
   shard?: SiteShard
   /** Test only: keep a digest of every host's transcript (transcriptDigests()). */
   transcripts?: boolean
+  /** Test only: false sends every cross-site record apart (SiteShard.batchRecords; default true). */
+  batchCrossSite?: boolean
 }
 
 /** spec-drift raises maxReplicas by this much. */
@@ -446,7 +448,7 @@ export class Simulation {
     const services = this.scenario.services.length
     const site = Math.floor(k / services)
     const afterMs = Math.max(shard.lookaheadMs, Math.round(this.net.link(shard.site, site).medianMs))
-    shard.send({ kind: 'running', fromSite: shard.site, seq: this.crossSeq++, toSite: site, arriveAtMs: this.now + afterMs, service: k % services, delta })
+    shard.send({ kind: 'running', fromSite: shard.site, targets: [{ site, seq: this.nextCrossSeq(), arriveAtMs: this.now + afterMs }], service: k % services, delta })
   }
 
   /** Replicas running that serve a pair of this site: its own and, sharded, those other sites run for it. */
@@ -885,6 +887,7 @@ export class Simulation {
     const shard = this.shard!
     const rng = this.rng.gossip
     const net = this.net
+    const targets: CrossTarget[] = []
     for (let s = 0; s < this.scenario.sites.length; s++) {
       if (s === h.site || net.uplinkUp[h.site] === 0 || net.uplinkUp[s] === 0) continue
       const link = net.link(h.site, s)
@@ -893,8 +896,17 @@ export class Simulation {
       if (d < 0) { this.lostDeliveries++; continue }
       const afterMs = Math.max(1, Math.round(d))
       simAssert(afterMs >= shard.lookaheadMs, `a copy to another site in ${afterMs} ms, under the lookahead of ${shard.lookaheadMs} ms`)
-      shard.send({ kind: 'global', fromSite: h.site, seq: this.crossSeq++, toSite: s, arriveAtMs: this.now + afterMs, from: h.idx, sentAtMs: this.now, bytes, message: m })
+      targets.push({ site: s, seq: this.nextCrossSeq(), arriveAtMs: this.now + afterMs })
     }
+    if (targets.length === 0) return
+    const record = (t: CrossTarget[]): CrossSiteRecord => ({ kind: 'global', fromSite: h.site, targets: t, from: h.idx, sentAtMs: this.now, bytes, message: m })
+    if (shard.batchRecords) shard.send(record(targets))
+    else for (const t of targets) shard.send(record([t]))
+  }
+
+  private nextCrossSeq (): number {
+    simAssert(this.crossSeq < MAX_RECORDS_PER_SITE, 'a site sends fewer than 2^32 records')
+    return this.crossSeq++
   }
 
   /**
@@ -902,15 +914,16 @@ export class Simulation {
    * its millisecond, in the order it was sent (sending site, then its sequence): when the run
    * learnt of it does not change the run (cross-site.ts).
    */
-  receiveCrossSite (record: CrossSiteRecord): void {
-    simAssert(record.toSite === this.shard?.site && record.arriveAtMs > this.now, 'a record for this site, from the future')
-    this.queue.pushFront(record.arriveAtMs, crossSiteOrder(record), { k: K.Fn, fn: () => { if (record.kind === 'global') this.arriveGlobal(record); else this.arriveRunning(record.service, record.delta) } })
+  receiveCrossSite (record: CrossSiteRecord, target: CrossTarget): void {
+    simAssert(target.site === this.shard?.site && target.arriveAtMs > this.now, 'a record for this site, from the future')
+    this.queue.pushFront(target.arriveAtMs, crossSiteOrder(record, target), { k: K.Fn, fn: () => { if (record.kind === 'global') this.arriveGlobal(record); else this.arriveRunning(record.service, record.delta) } })
   }
 
   /** A global-topic copy reached this site: one hop on to its subscribers (the leader, or every host). */
   private arriveGlobal (r: Extract<CrossSiteRecord, { kind: 'global' }>): void {
     const rng = this.rng.gossip
-    const inner = this.net.intra[r.toSite]
+    const site = this.shard!.site
+    const inner = this.net.intra[site]
     const delays = this.scratchDelay
     const to = this.scratchHost
     let n = 0
@@ -924,9 +937,9 @@ export class Simulation {
       to[n++] = h.idx
     }
     if (this.scenario.gossip.globalSubscribers === 'all') {
-      for (const h of this.siteHosts[r.toSite]) consider(h)
-    } else if (this.siteLeader[r.toSite] >= 0) {
-      consider(this.host(this.siteLeader[r.toSite]))
+      for (const h of this.siteHosts[site]) consider(h)
+    } else if (this.siteLeader[site] >= 0) {
+      consider(this.host(this.siteLeader[site]))
     }
     this.scheduleDeliveries('global', r.message, r.from, n, r.sentAtMs)
   }
