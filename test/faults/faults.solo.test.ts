@@ -6,7 +6,7 @@
  *
  * Solo (run alone after the rest of `npm test`): five supervisors and five engines want the
  * machine's two cores to themselves. Needs root (namespaces, iptables, dockerd).
- * AGENTMESH_FAULT_LOG_DIR=DIR keeps every line of every host's log there when a scenario fails.
+ * AGENTMESH_FAULT_LOG_DIR=DIR keeps each host's log (the last 5,000 lines the harness holds) there when a scenario fails.
  */
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -61,7 +61,7 @@ describe('faults with real separation: namespaces, one engine per host', { timeo
       if (r.problems.length > 0 || r.splitBrain.length > 0 || r.counts.lost + r.counts.duplicates + r.counts.orphans > 0) {
         // The evidence, before the assertion fails: each host's last log lines.
         for (const s of site!.sups) t.diagnostic(`${s.hostId}:\n${s.lines.slice(-LOG_LINES_SHOWN).map(compactLogLine).join('\n')}`)
-        // Every line of every host, to read a rare failure in full.
+        // Each host's log as the harness holds it (its last 5,000 lines), to read a rare failure in full.
         const dir = process.env.AGENTMESH_FAULT_LOG_DIR
         if (dir !== undefined && dir !== '') {
           mkdirSync(dir, { recursive: true })
