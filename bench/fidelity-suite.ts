@@ -14,8 +14,9 @@
  *   sentAtMs to acceptance, every topic; one machine, one clock), read as Prometheus'
  *   histogram_quantile does. Failover: from the SIGKILL to the new leader's `elected site leader`
  *   log line (its pino `time`), the simulator's own definition (crash to the next election).
- *   Elections: `elected site leader` lines between a kill and the restart, per kill.
- * - Sim: the same site as a scenario, `lead` crashed (supervisor mode) the same number of times;
+ *   Elections: the terms of the `elected site leader` lines between a kill and the survivors'
+ *   agreement, per kill.
+ * - Sim: the same site as a scenario, its leader crashed (supervisor mode) the same number of times;
  *   its summary's propagation percentiles (every delivery, the whole run) and failover times.
  *
  * Ratios are sim ÷ real. The real side runs 20 processes on this machine's cores and the
