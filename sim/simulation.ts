@@ -398,6 +398,7 @@ export class Simulation {
     switch (out.type) {
       case 'publish':
         if (out.topic === 'site') this.publishSite(h, out.message)
+        else if (out.topic === 'leader') this.publishToLeader(h, out.message)
         else this.publishGlobal(h, out.message)
         return false
       case 'event': this.onCoreEvent(h, out.event); return false
@@ -506,6 +507,26 @@ export class Simulation {
       t += g.heartbeatMs
     }
     return -1
+  }
+
+  /**
+   * A heartbeat for the site's leader (topic `leader`): one direct hop to the host that leads
+   * the site now, if any, with the site's link latency and loss. Nothing else subscribes to
+   * that topic, so there is no mesh to repair a lost copy: the next heartbeat replaces it.
+   */
+  private publishToLeader (h: SimHost, m: Message): void {
+    const leader = this.siteLeader[h.site]
+    if (leader < 0 || leader === h.idx) return
+    const r = this.hosts[leader]
+    if (!r.supUp || !this.net.connected(h.idx, r.idx)) return
+    const bytes = this.messageBytes(h, m)
+    const link = this.net.intra[h.site]
+    const rng = this.rng.gossip
+    if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; return }
+    this.gossipBytes += bytes
+    this.scratchDelay[0] = Math.max(1, Math.round(link.medianMs + rng.next() * link.jitterMs))
+    this.scratchHost[0] = r.idx
+    this.scheduleDeliveries(m, h.idx, 1)
   }
 
   private publishGlobal (h: SimHost, m: Message): void {

@@ -27,7 +27,15 @@ export type CoreInput =
   /** Graceful shutdown: say goodbye so the site does not wait for a timeout. */
   | { type: 'leave' }
 
-export type Topic = 'site' | 'global'
+/**
+ * Where a message goes. `site`: every member of this host's site (gossip). `global`: every
+ * site. `leader`: only whoever leads this host's site now; members send their heartbeats
+ * there once they follow a leader (docs/membership.md), so a member's message rate does not
+ * grow with the site. The shell delivers a `leader` message to any host of the site that
+ * currently leads (the daemon: a gossip topic only a leader subscribes to), or drops it when
+ * none does; the core never relies on it arriving.
+ */
+export type Topic = 'site' | 'global' | 'leader'
 
 export interface PersistentState {
   term: number
@@ -56,8 +64,12 @@ export type PlanIgnoredReason = typeof PLAN_IGNORED_REASONS[number]
 export const PLAN_CAPPED_REASONS = ['unknown-service', 'max-replicas', 'slots'] as const
 export type PlanCappedReason = typeof PLAN_CAPPED_REASONS[number]
 /** Why the core dropped a message: a closed set (a metric label). */
-/** `not-handled`: a body this version decodes but does not act on yet (spillRequest, spillOffer). */
-export const MESSAGE_DROPPED_REASONS = ['wrong-site', 'stale', 'self', 'term-jump', 'incarnation-jump', 'not-handled'] as const
+/**
+ * `not-handled`: a body this version decodes but does not act on yet (spillRequest, spillOffer).
+ * `old-minor`: the sender speaks a protocol minor below PROTOCOL_MINOR_MIN (it broadcasts
+ * heartbeats and never reads digests): refused, so the operator sees it and upgrades it.
+ */
+export const MESSAGE_DROPPED_REASONS = ['wrong-site', 'stale', 'self', 'term-jump', 'incarnation-jump', 'not-handled', 'old-minor'] as const
 export type MessageDroppedReason = typeof MESSAGE_DROPPED_REASONS[number]
 
 /** Things worth a log line, a metric or an SSE event. The core reports; the shell logs. */

@@ -60,11 +60,15 @@ export class LeaderRound {
   private lastPublishedMs = -Infinity
   private nextSummaryMs: number
 
-  constructor (private readonly c: LeaderRoundComponents, nowMs: number) {
+  /**
+   * `firstPlanAtMs`: the first plan round waits until then (or planNow), so a leader that has
+   * not heard its members' heartbeats yet does not place replicas on what it does not know.
+   */
+  constructor (private readonly c: LeaderRoundComponents, nowMs: number, firstPlanAtMs = nowMs) {
     this.sinceMs = nowMs
     this.scalers = this.takeOverScalers(nowMs)
     this.assignments = this.takeOverAssignments()
-    this.nextPlanMs = nowMs
+    this.nextPlanMs = Math.max(nowMs, firstPlanAtMs)
     this.nextSummaryMs = nowMs
   }
 
@@ -75,6 +79,11 @@ export class LeaderRound {
   runDue (nowMs: number): void {
     if (nowMs >= this.nextPlanMs) this.planRound(nowMs)
     if (nowMs >= this.nextSummaryMs) this.publishSummary(nowMs)
+  }
+
+  /** Every member has reported: the waiting first round is due now. */
+  planNow (nowMs: number): void {
+    this.nextPlanMs = Math.min(this.nextPlanMs, nowMs)
   }
 
   /** The leader's latest decisions and unplaced replicas (for status). */

@@ -17,6 +17,10 @@ export interface Transport {
   noteHost: (hostId: string, addrs: readonly string[]) => void
   /** A member was reaped: stop dialling it. */
   forgetHost: (hostId: string) => void
+  /** The leader this host follows and its addresses (from its digest): stay connected to it. */
+  noteLeader?: (hostId: string, addrs: readonly string[]) => void
+  /** This host leads its site, or stopped: receive the `leader` topic, or stop. */
+  setLeading?: (on: boolean) => void
 }
 
 export interface RuntimeObservation {

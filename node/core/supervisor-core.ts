@@ -14,8 +14,16 @@
  * site topic, members' heartbeats naming it, its own vote), never on one member's say-so; it
  * caps its part of any plan by its own slots, the service's maxReplicas and the services it
  * runs; and it refuses terms and incarnations that jump beyond TRUST_LIMITS.
+ *
+ * Membership is leader-centric (docs/membership.md): a member that follows a leader sends its
+ * heartbeat to the leader alone (topic `leader`); the leader publishes a compact site digest
+ * instead of its own heartbeat (every member, its incarnation, how long ago the leader heard
+ * it), which members take for failure detection and the electorate. A member that follows no
+ * leader broadcasts its heartbeat to the site, and members that follow one answer it with one
+ * broadcast heartbeat of their own (at most one per ATTEST_GAP_HEARTBEATS intervals), so it
+ * can count the leader's backing itself. A member's message rate does not grow with the site.
  */
-import { PROTOCOL_MINOR, type Capacity, type Heartbeat, type Message, type Plan, type SignalSample, type SiteSummary, type Body } from '../../protocol/index.js'
+import { PROTOCOL_MINOR, PROTOCOL_MINOR_MIN, type Capacity, type Heartbeat, type Message, type Plan, type SignalSample, type SiteDigest, type SiteSummary, type Body } from '../../protocol/index.js'
 import type { CoreTimings } from './config.js'
 import type { CoreEvent, CoreInput, CoreOutput, MessageDroppedReason, PersistentState, PlanCappedReason, Topic } from './core-io.js'
 import { Election, type Role } from './election.js'
@@ -75,6 +83,13 @@ export interface RemoteSite {
 
 const MAX_AGE_MS = 0xffffffff
 const NO_SIGNALS: SignalSample[] = []
+/**
+ * A follower answers heartbeats broadcast by members that follow no leader with a broadcast
+ * heartbeat of its own at most once per this many heartbeat intervals: every member that
+ * follows no leader gathers the backing it needs within one such gap, and a host that stays
+ * lost costs each member at most one extra broadcast per gap, not one per lost host.
+ */
+export const ATTEST_GAP_HEARTBEATS = 2
 
 export class SupervisorCore {
   readonly hostId: string
@@ -110,6 +125,14 @@ export class SupervisorCore {
   private nextHeartbeatMs: number
   private nextSweepMs: number
   private left = false
+  /** Earliest time this follower may answer a leaderless member with a broadcast heartbeat (maybeAttest). */
+  private nextAttestMs = -Infinity
+  /**
+   * While leading: members alive when this host won that have not sent it a heartbeat since.
+   * Members heard only through the last leader's digest bring no capacity, replicas or samples,
+   * so the first plan waits for them (at most suspectAfterMs), failing static meanwhile.
+   */
+  private awaitingReports: Set<string> | undefined
   /** The `now` of the last handle(), to check that time never runs backwards. */
   private lastNowMs = -Infinity
   private readonly remoteSites = new Map<string, RemoteSite>()
@@ -141,7 +164,7 @@ export class SupervisorCore {
       emit: (event) => this.emit(event),
       persist: () => this.persist(),
       becameLeader: (nowMs) => this.startLeading(nowMs),
-      steppedDown: () => { this.leader = undefined },
+      steppedDown: () => { this.leader = undefined; this.awaitingReports = undefined },
     }, init.persisted, init.startMs)
   }
 
@@ -215,20 +238,37 @@ export class SupervisorCore {
     this.leader?.runDue(nowMs)
     if (nowMs >= this.nextHeartbeatMs) {
       this.nextHeartbeatMs = nowMs + this.t.heartbeatIntervalMs
-      this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
+      this.speak(nowMs)
     }
+  }
+
+  /**
+   * Once a heartbeat interval: the leader publishes its digest to the site; a member that
+   * follows a leader sends its heartbeat to the leader alone; a member that follows none
+   * broadcasts it, so that the site (and a leader it cannot prove yet) hears of it.
+   */
+  private speak (nowMs: number): void {
+    const e = this.election
+    if (e.role === 'leader') {
+      this.publish('site', { kind: 'siteDigest', siteDigest: this.buildDigest(nowMs) }, nowMs)
+      return
+    }
+    const topic: Topic = e.role === 'follower' && e.leaderId !== '' ? 'leader' : 'site'
+    this.publish(topic, { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
   }
 
   // ---- messages ----------------------------------------------------------------------------
 
   private onMessage (m: Message, nowMs: number): void {
     if (m.sender === this.hostId) return this.drop(m, 'self')
+    if (m.minor < PROTOCOL_MINOR_MIN) return this.drop(m, 'old-minor')
     const b = m.body
     if (b.kind === 'siteSummary') return this.onSiteSummary(m, b.siteSummary, nowMs)
     if (b.kind === 'spillRequest' || b.kind === 'spillOffer') return this.drop(m, 'not-handled')
     if (m.site !== this.site) return this.drop(m, 'wrong-site')
     if (b.kind === 'heartbeat') return this.onHeartbeat(m, b.heartbeat, nowMs)
     if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation, nowMs), nowMs)
+    if (b.kind === 'siteDigest') return this.onDigest(m, b.siteDigest, nowMs)
     if (this.members.get(m.sender) === undefined) return this.drop(m, 'stale')
     this.members.heardFrom(m.sender, m.incarnation, nowMs)
     if (b.kind === 'voteRequest' && this.election.isTermJump(b.voteRequest.term)) return this.drop(m, 'term-jump')
@@ -252,6 +292,56 @@ export class SupervisorCore {
     // It makes nobody leader: a host follows only a leader it has seen win (followIfProven).
     if (hb.term > this.election.term && !this.election.isTermJump(hb.term)) this.election.adoptTerm(hb.term, '', nowMs)
     if (hb.leaderId !== '') this.election.followIfProven(hb.term, hb.leaderId, nowMs)
+    this.noteReport(m.sender, nowMs)
+    this.maybeAttest(hb, nowMs)
+  }
+
+  /**
+   * A member broadcast a heartbeat that does not name the leader this host follows: it follows
+   * none (it just joined, or missed the election's votes), and may not follow the leader on
+   * the leader's word (bounded trust). This host's heartbeat, broadcast once, is one member's
+   * backing it can count; at most one such broadcast per ATTEST_GAP_HEARTBEATS intervals.
+   */
+  private maybeAttest (hb: Heartbeat, nowMs: number): void {
+    const e = this.election
+    if (e.role !== 'follower' || e.leaderId === '' || (hb.term === e.term && hb.leaderId === e.leaderId)) return
+    if (nowMs < this.nextAttestMs) return
+    this.nextAttestMs = nowMs + ATTEST_GAP_HEARTBEATS * this.t.heartbeatIntervalMs
+    this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
+  }
+
+  /** A member reported to this leader: once every member alive at the win has, the first plan is due. */
+  private noteReport (hostId: string, nowMs: number): void {
+    const waiting = this.awaitingReports
+    if (waiting === undefined || !waiting.delete(hostId) || waiting.size > 0) return
+    this.awaitingReports = undefined
+    this.leader?.planNow(nowMs)
+  }
+
+  /**
+   * The leader's digest. Its sender speaks for itself as its heartbeat did (alive, leading its
+   * term); what it says of the other members is taken only once this host follows it, that is
+   * once a majority of the electorate was seen backing it (election.ts, bounded trust).
+   */
+  private onDigest (m: Message, d: SiteDigest, nowMs: number): void {
+    const change = this.members.digestSender(m.sender, m.incarnation, m.seq, d, nowMs)
+    if (change === 'stale' || change === 'incarnation-jump') return this.drop(m, change)
+    this.onPeerChange(change, nowMs)
+    if (d.term > this.election.term && !this.election.isTermJump(d.term)) this.election.adoptTerm(d.term, '', nowMs)
+    if (!this.election.followIfProven(d.term, m.sender, nowMs)) return
+    this.election.leaderHeard(nowMs)
+    for (const member of d.members) {
+      if (member.hostId === this.hostId || member.hostId === m.sender) continue
+      this.onPeerChange(this.members.fromDigest(member, nowMs), nowMs)
+    }
+  }
+
+  private buildDigest (nowMs: number): SiteDigest {
+    const members = this.members.digestMembers(nowMs)
+    const self = { hostId: this.hostId, incarnation: this.incarnation, ageMs: 0, priority: this.init.priority }
+    const at = members.findIndex(p => p.hostId > this.hostId)
+    members.splice(at < 0 ? members.length : at, 0, self)
+    return { term: this.election.term, planVersion: this.adopted?.plan.version ?? 0, members, leaderAddrs: this.heartbeatAddrs }
   }
 
   private onPeerChange (change: PeerStateChange | undefined, nowMs: number): void {
@@ -323,6 +413,8 @@ export class SupervisorCore {
 
   /** The election was won: the leader's round starts from the plan in force. */
   private startLeading (nowMs: number): void {
+    const alive = this.members.sorted().filter(p => p.state === 'alive').map(p => p.hostId)
+    this.awaitingReports = alive.length === 0 ? undefined : new Set(alive)
     this.leader = new LeaderRound({
       hostId: this.hostId,
       labels: this.init.labels,
@@ -336,7 +428,7 @@ export class SupervisorCore {
       publish: (topic, body, at) => this.publish(topic, body, at),
       emit: (event) => this.emit(event),
       adoptPlan: (plan) => this.adoptPlan(plan, this.hostId),
-    }, nowMs)
+    }, nowMs, this.awaitingReports === undefined ? nowMs : nowMs + this.t.suspectAfterMs)
     // Announce at once: followers stop their election timers on this heartbeat.
     this.nextHeartbeatMs = nowMs
   }
@@ -467,6 +559,8 @@ export class SupervisorCore {
   }
 
   private emit (event: CoreEvent): void {
+    // Following a new leader: tell it at once (its first plan waits for members' reports).
+    if (event.kind === 'leader-changed') this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, this.lastNowMs)
     this.outputs.push({ type: 'event', event })
   }
 

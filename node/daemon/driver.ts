@@ -23,7 +23,7 @@
  * - `event`: reported (pino log, prom-client metrics, the /v1/events stream).
  */
 import type { Logger } from 'pino'
-import type { Capacity, Message } from '../../protocol/index.js'
+import { PROTOCOL_MINOR_MIN, type Capacity, type Message } from '../../protocol/index.js'
 import type { CoreEvent, CoreInput, CoreOutput } from '../core/core-io.js'
 import type { ContainerAction } from '../core/reconcile.js'
 import type { ScalingRules } from '../core/service-spec.js'
@@ -69,7 +69,11 @@ export const DRIVER_LIMITS = {
   reobserveDelayMsMin: 100,
 } as const
 
+/** Host ids of older-minor supervisors warned about (warnOldMinor); beyond it, only the metric counts. */
+const OLD_MINOR_WARNED_MAX = 64
+
 export class Driver {
+  private readonly oldMinorWarned = new Set<string>()
   private timer: NodeJS.Timeout | undefined
   private timerDueMs = Infinity
   private nextSampleMs = 0
@@ -118,8 +122,10 @@ export class Driver {
   }
 
   message (topic: Topic, m: Message): void {
-    if (topic === 'site' && m.body.kind === 'heartbeat') this.c.transport.noteHost(m.sender, m.body.heartbeat.addrs)
+    if (topic !== 'global' && m.body.kind === 'heartbeat') this.c.transport.noteHost(m.sender, m.body.heartbeat.addrs)
     this.handle({ type: 'message', message: m })
+    // The digest of the leader this host follows: keep a connection to it (heartbeats go there).
+    if (m.body.kind === 'siteDigest' && this.c.core.currentLeaderId === m.sender) this.c.transport.noteLeader?.(m.sender, m.body.siteDigest.leaderAddrs)
   }
 
   disconnected (hostId: string): void {
@@ -142,6 +148,7 @@ export class Driver {
       this.onFatal(err as Error)
       return
     }
+    this.c.transport.setLeading?.(this.c.core.currentRole === 'leader')
     this.c.metrics.coreTick.observe((performance.now() - t0) / 1000)
     if (input.type !== 'tick') this.schedule()
   }
@@ -335,8 +342,21 @@ export class Driver {
         return
       case 'message-dropped':
         m.coreDropped.inc({ reason: e.reason })
+        if (e.reason === 'old-minor') return this.warnOldMinor(e.from)
         log.debug({ from: e.from, reason: e.reason }, 'message dropped by the core')
     }
+  }
+
+  /**
+   * A supervisor of an older protocol minor is in the site: its messages are refused (it
+   * broadcasts heartbeats and reads no digests, docs/membership.md). Said once per host id
+   * (at most OLD_MINOR_WARNED_MAX of them), as an error an operator can act on.
+   */
+  private warnOldMinor (hostId: string): void {
+    if (this.oldMinorWarned.has(hostId) || this.oldMinorWarned.size >= OLD_MINOR_WARNED_MAX) return
+    this.oldMinorWarned.add(hostId)
+    this.c.log.error({ peer: hostId, code: 'E_PROTO_VERSION', minorMin: PROTOCOL_MINOR_MIN },
+      `supervisor ${hostId} speaks an older protocol minor than ${PROTOCOL_MINOR_MIN} (heartbeats to every member, no site digest): its messages are refused; upgrade every supervisor of the site (docs/membership.md)`)
   }
 
   /**

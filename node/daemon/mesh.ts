@@ -44,6 +44,14 @@ import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, servePeerE
 
 /** Topic names carry the protocol's major version: a new major is a new mesh. */
 export function siteTopic (site: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}` }
+/**
+ * The site leader's inbox (docs/membership.md): only the host that leads the site subscribes,
+ * so a member's heartbeat, published here, goes to the leader alone over their direct
+ * connection (gossipsub sends a publish on a topic it has not joined to every connected
+ * subscriber, with floodPublish) and nobody forwards it. Signing and the message gate apply
+ * as on every topic.
+ */
+export function siteLeaderTopic (site: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}/leader` }
 export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
 
 /** Dial targets learnt by peer exchange stop being added beyond this many × targetPeers. */
@@ -82,6 +90,8 @@ interface DialTarget {
   backoffMs: number
   /** Our preference for this peer (see redial), hashed once: sorting re-reads it every round. */
   rank: string
+  /** The leader this host follows: dialled before anything else, beyond targetPeers. */
+  pinned?: boolean
 }
 
 export class Mesh {
@@ -98,6 +108,10 @@ export class Mesh {
   private px: PeerExchangeComponents | undefined
   private dialsInFlight = 0
   private partitioned = false
+  /** Subscribed to the site leader's inbox (this host leads). */
+  private leading = false
+  /** The leader this host follows, pinned as a dial target (noteLeader). */
+  private pinnedLeader: string | undefined
   private readonly inFlight = new Set<Promise<unknown>>()
   private stopped = false
   /** Which of libp2p-hot-paths.ts's fixes apply to the installed libraries (set at start). */
@@ -105,7 +119,7 @@ export class Mesh {
   private readonly handshakes = new InboundHandshakes((reason, addr) => this.on['connection:refused']?.(reason, addr))
 
   constructor (private readonly init: MeshInit, private readonly on: Partial<MeshEvents>, private readonly clock: () => number) {
-    this.topics = { site: siteTopic(init.site), global: GLOBAL_TOPIC }
+    this.topics = { site: siteTopic(init.site), global: GLOBAL_TOPIC, leader: siteLeaderTopic(init.site) }
   }
 
   async start (): Promise<void> {
@@ -166,7 +180,7 @@ export class Mesh {
             fastMsgIdFn: (m) => m.signature === undefined ? Buffer.from(m.data ?? []).toString('base64') : Buffer.from(m.signature).toString('base64'),
             scoreParams: {
               IPColocationFactorWhitelist: new Set(init.ipColocationWhitelist),
-              topics: { [this.topics.site]: topicScore, [this.topics.global]: topicScore },
+              topics: { [this.topics.site]: topicScore, [this.topics.global]: topicScore, [this.topics.leader]: topicScore },
             },
           }),
         },
@@ -177,9 +191,9 @@ export class Mesh {
     const node = this.node
     this.gate = new MessageGate({ site: init.site, hostId: init.hostId, ownPeerId: node.peerId.toString(), maxTrackedSenders: init.maxTrackedSenders, rebindQuietMs: init.rebindQuietMs })
     const pubsub = node.services.pubsub
-    for (const kind of ['site', 'global'] as const) {
+    for (const kind of ['site', 'global', 'leader'] as const) {
       pubsub.topicValidators.set(this.topics[kind], (_peer, msg) => this.validate(kind, msg))
-      pubsub.subscribe(this.topics[kind])
+      if (kind !== 'leader') pubsub.subscribe(this.topics[kind])
     }
     pubsub.addEventListener('message', (evt) => this.onPubsubMessage(evt.detail))
     this.px = {
@@ -284,6 +298,35 @@ export class Mesh {
     void p.finally(() => this.inFlight.delete(p))
   }
 
+  /**
+   * This host leads its site (or stopped): join or leave the leader's inbox topic. gossipsub
+   * tells connected peers at once, and their next heartbeat comes here.
+   */
+  setLeading (on: boolean): void {
+    if (on === this.leading || this.node === undefined) return
+    this.leading = on
+    const pubsub = this.node.services.pubsub
+    if (on) pubsub.subscribe(this.topics.leader)
+    else pubsub.unsubscribe(this.topics.leader)
+  }
+
+  /**
+   * The leader this host follows, from its digest: it must stay connected to it (heartbeats go
+   * to the leader over that connection), so it is dialled first, over targetPeers, and again
+   * whenever the connection drops. A new leader replaces the old pin.
+   */
+  noteLeader (hostId: string, addrs: readonly string[]): void {
+    this.noteHost(hostId, addrs)
+    let found: DialTarget | undefined
+    for (const t of this.targets.values()) {
+      t.pinned = t.hostId === hostId
+      if (t.pinned) found = t
+    }
+    if (found === undefined || this.pinnedLeader === found.peerId) return
+    this.pinnedLeader = found.peerId
+    this.redial()
+  }
+
   /** A site member's addresses from its heartbeat: keep it connected. */
   noteHost (hostId: string, addrs: readonly string[]): void {
     // Every heartbeat carries them and parsing multiaddrs is not cheap: only changes are parsed.
@@ -339,7 +382,7 @@ export class Mesh {
   }
 
   private onPubsubMessage (msg: PubsubMessage): void {
-    const topic: Topic | undefined = msg.topic === this.topics.site ? 'site' : msg.topic === this.topics.global ? 'global' : undefined
+    const topic: Topic | undefined = msg.topic === this.topics.site ? 'site' : msg.topic === this.topics.global ? 'global' : msg.topic === this.topics.leader ? 'leader' : undefined
     if (topic === undefined) return
     const message = this.decoded.get(msg.data)
     // Delivered messages were accepted by validate(), which cached the decoded form.
@@ -383,10 +426,10 @@ export class Mesh {
     const now = this.clock()
     const connected = this.connectedPeers()
     const ordered = [...this.targets.values()].sort((a, b) =>
-      Number(b.bootstrap) - Number(a.bootstrap) || (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
+      Number(b.pinned === true) - Number(a.pinned === true) || Number(b.bootstrap) - Number(a.bootstrap) || (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
     let kept = 0
     for (const t of ordered) {
-      if (kept >= this.init.targetPeers) break
+      if (kept >= this.init.targetPeers && t.pinned !== true) break
       kept++
       if (connected.has(t.peerId) || now < t.nextDialMs) continue
       if (this.dialsInFlight >= this.init.maxParallelDials) break

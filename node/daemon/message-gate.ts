@@ -92,7 +92,9 @@ export class MessageGate {
     }
     const global = message.body.kind === 'siteSummary' || message.body.kind === 'spillRequest' || message.body.kind === 'spillOffer'
     if (global !== (topic === 'global')) return { verdict: 'reject', reason: 'wrong-topic' }
-    if (topic === 'site' && message.site !== this.init.site) return { verdict: 'reject', reason: 'wrong-site' }
+    // The leader's inbox carries members' heartbeats and nothing else.
+    if (topic === 'leader' && message.body.kind !== 'heartbeat') return { verdict: 'reject', reason: 'wrong-topic' }
+    if (topic !== 'global' && message.site !== this.init.site) return { verdict: 'reject', reason: 'wrong-site' }
     if (message.sender === this.init.hostId && fromPeerId !== this.init.ownPeerId) return { verdict: 'reject', reason: 'impersonation' }
     const reason = this.checkSequence(message, fromPeerId, nowMs)
     if (reason === 'sender-table-full') return { verdict: 'ignore', reason }

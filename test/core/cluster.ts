@@ -10,7 +10,7 @@
 import { decodeMessage, encodeMessage, type Capacity, type SignalSample } from '../../protocol/index.js'
 import { BinaryHeap } from '../../node/core/binary-heap.js'
 import { DEFAULT_TIMINGS, type CoreTimings } from '../../node/core/config.js'
-import type { CoreEvent, CoreOutput, PersistentState } from '../../node/core/core-io.js'
+import type { CoreEvent, CoreOutput, PersistentState, Topic } from '../../node/core/core-io.js'
 import { OWNER_LABELS, type ObservedContainer } from '../../node/core/reconcile.js'
 import { Rng } from '../../node/core/rng.js'
 import type { ServiceSpec } from '../../node/core/service-spec.js'
@@ -269,10 +269,12 @@ export class Cluster {
     }
   }
 
-  private deliver (from: Host, site: string, topic: 'site' | 'global', bytes: Uint8Array): void {
+  /** `leader`: only to hosts of the site that lead when it is sent (as the daemon's leader topic). */
+  private deliver (from: Host, site: string, topic: Topic, bytes: Uint8Array): void {
     const [min, max] = this.opts.delayMs ?? [1, 20]
     for (const to of this.hosts.values()) {
-      if (to === from || !to.up || (topic === 'site' && to.spec.site !== site)) continue
+      if (to === from || !to.up || (topic !== 'global' && to.spec.site !== site)) continue
+      if (topic === 'leader' && to.core.currentRole !== 'leader') continue
       if (!this.connected(from.spec.hostId, to.spec.hostId)) continue
       if (this.rng.next() < (this.opts.lossRate ?? 0)) continue
       const delay = min + this.rng.int(max - min + 1)

@@ -49,6 +49,13 @@ export class Transcript {
     this.input(atMs, { type: 'message', message })
   }
 
+  digest (sender: string, atMs: number, term: number, members: Array<[hostId: string, ageMs: number]>, incarnation = 1): void {
+    this.from(sender, atMs, {
+      kind: 'siteDigest',
+      siteDigest: { term, planVersion: 0, members: members.map(([hostId, ageMs]) => ({ hostId, incarnation: 1, ageMs, priority: 0 })), leaderAddrs: [] },
+    }, incarnation)
+  }
+
   heartbeat (sender: string, atMs: number, fields: Partial<Heartbeat> = {}): void {
     this.from(sender, atMs, {
       kind: 'heartbeat',
@@ -105,6 +112,10 @@ function renderBody (b: Body): string {
     }
     case 'spillRequest': return `spillRequest ${b.spillRequest.service}=${b.spillRequest.replicas}`
     case 'spillOffer': return `spillOffer ${b.spillOffer.service}=${b.spillOffer.replicas} to=${b.spillOffer.toSite}`
+    case 'siteDigest': {
+      const d = b.siteDigest
+      return `siteDigest term=${d.term} plan=${d.planVersion} [${d.members.map(m => `${m.hostId}#${m.incarnation}@${m.ageMs}ms`).join(' ')}]`
+    }
   }
 }
 
