@@ -69,7 +69,8 @@ export class LeaderRound {
     this.scalers = this.takeOverScalers(nowMs)
     this.assignments = this.takeOverAssignments()
     this.nextPlanMs = Math.max(nowMs, firstPlanAtMs)
-    this.nextSummaryMs = nowMs
+    // The summary reports the rounds' load: the first one follows the first round.
+    this.nextSummaryMs = this.nextPlanMs
   }
 
   nextDeadlineMs (): number {
@@ -84,6 +85,7 @@ export class LeaderRound {
   /** Every member has reported: the waiting first round is due now. */
   planNow (nowMs: number): void {
     this.nextPlanMs = Math.min(this.nextPlanMs, nowMs)
+    this.nextSummaryMs = Math.min(this.nextSummaryMs, nowMs)
   }
 
   /** The leader's latest decisions and unplaced replicas (for status). */
