@@ -49,6 +49,8 @@ interface Host {
   persisted: PersistentState | undefined
   /** Services this host's runtime cannot start (their secrets cannot be read, say): starts of them fail. */
   unavailable: string[]
+  /** Messages delivered to this host's core, every topic, since the cluster began. */
+  received: number
 }
 
 const SAMPLE_INTERVAL_MS = 500
@@ -77,7 +79,7 @@ export class Cluster {
     for (const spec of opts.hosts) {
       this.hosts.set(spec.hostId, {
         spec, core: undefined as unknown as SupervisorCore, up: false, incarnation: 0, containers: [],
-        nextContainer: 0, tickGeneration: 0, events: [], signals: [], persisted: undefined, unavailable: [],
+        nextContainer: 0, tickGeneration: 0, events: [], signals: [], persisted: undefined, unavailable: [], received: 0,
       })
       this.start(spec.hostId)
     }
@@ -281,6 +283,7 @@ export class Cluster {
       const gen = to.incarnation
       this.schedule(this.nowMs + delay, () => {
         if (to.incarnation !== gen || !this.connected(from.spec.hostId, to.spec.hostId)) return
+        if (to.up) to.received++
         this.input(to, { type: 'message', message: decodeMessage(bytes) })
       })
     }
