@@ -90,6 +90,14 @@ const NO_SIGNALS: SignalSample[] = []
  * lost costs each member at most one extra broadcast per gap, not one per lost host.
  */
 export const ATTEST_GAP_HEARTBEATS = 2
+/**
+ * A host that follows no leader broadcasts its heartbeat once per heartbeat interval per this
+ * many members it knows (itself included), rounded up: in a site where nobody has a leader yet
+ * (a site starting, bootstrapExpect not reached) each host then receives about this many
+ * heartbeats per interval whatever the site's size, instead of one per member. The first one
+ * after losing a leader goes out at once.
+ */
+export const LEADERLESS_BROADCAST_HOSTS = 8
 
 export class SupervisorCore {
   readonly hostId: string
@@ -125,6 +133,8 @@ export class SupervisorCore {
   private nextHeartbeatMs: number
   private nextSweepMs: number
   private left = false
+  /** Earliest time this host, following no leader, broadcasts its heartbeat again (speak). */
+  private nextBroadcastMs = -Infinity
   /** Earliest time this follower may answer a leaderless member with a broadcast heartbeat (maybeAttest). */
   private nextAttestMs = -Infinity
   /**
@@ -245,7 +255,8 @@ export class SupervisorCore {
   /**
    * Once a heartbeat interval: the leader publishes its digest to the site; a member that
    * follows a leader sends its heartbeat to the leader alone; a member that follows none
-   * broadcasts it, so that the site (and a leader it cannot prove yet) hears of it.
+   * broadcasts it, so that the site (and a leader it cannot prove yet) hears of it, but in a
+   * large site less often (LEADERLESS_BROADCAST_HOSTS).
    */
   private speak (nowMs: number): void {
     const e = this.election
@@ -253,8 +264,15 @@ export class SupervisorCore {
       this.publish('site', { kind: 'siteDigest', siteDigest: this.buildDigest(nowMs) }, nowMs)
       return
     }
-    const topic: Topic = e.role === 'follower' && e.leaderId !== '' ? 'leader' : 'site'
-    this.publish(topic, { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
+    if (e.role === 'follower' && e.leaderId !== '') {
+      this.nextBroadcastMs = -Infinity
+      this.publish('leader', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
+      return
+    }
+    if (nowMs < this.nextBroadcastMs) return
+    const intervals = Math.max(1, Math.ceil((this.members.size + 1) / LEADERLESS_BROADCAST_HOSTS))
+    this.nextBroadcastMs = nowMs + intervals * this.t.heartbeatIntervalMs
+    this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
   }
 
   // ---- messages ----------------------------------------------------------------------------
