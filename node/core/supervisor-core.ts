@@ -92,7 +92,7 @@ const NO_SIGNALS: SignalSample[] = []
 export const ATTEST_GAP_HEARTBEATS = 2
 /**
  * A host that follows no leader broadcasts its heartbeat once per heartbeat interval per this
- * many members it knows (itself included), rounded up: in a site where nobody has a leader yet
+ * many members it knows (itself included, and at least bootstrapExpect), rounded up: in a site where nobody has a leader yet
  * (a site starting, bootstrapExpect not reached) each host then receives about this many
  * heartbeats per interval whatever the site's size, instead of one per member. The first one
  * after losing a leader goes out at once.
@@ -270,7 +270,9 @@ export class SupervisorCore {
       return
     }
     if (nowMs < this.nextBroadcastMs) return
-    const intervals = Math.max(1, Math.ceil((this.members.size + 1) / LEADERLESS_BROADCAST_HOSTS))
+    // A starting site is at least bootstrapExpect hosts, before this host has heard of them.
+    const siteSize = Math.max(this.members.size + 1, this.init.bootstrapExpect ?? 1)
+    const intervals = Math.max(1, Math.ceil(siteSize / LEADERLESS_BROADCAST_HOSTS))
     this.nextBroadcastMs = nowMs + intervals * this.t.heartbeatIntervalMs
     this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
   }
