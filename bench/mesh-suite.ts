@@ -35,11 +35,18 @@ export const meshSuite: Suite = {
     figures.push(...await failover(log))
     const rates = new Map<number, number>()
     for (const n of SITE_SIZES) {
-      const site = await idleSite(n, log)
-      rates.set(n, site.msgsPerHostS)
-      figures.push(...site.figures)
+      try {
+        const site = await idleSite(n, log)
+        rates.set(n, site.msgsPerHostS)
+        figures.push(...site.figures)
+      } catch (err) {
+        // A site that does not converge in time (a shared machine, say) is reported, not hidden.
+        log(`${n} hosts: ${(err as Error).message}`)
+        figures.push({ metric: `mesh.msgs_per_host_s_${n}`, value: -1, unit: `-1: the ${n}-host site did not converge within ${CONVERGE_TIMEOUT_MS / 1000} s` })
+      }
     }
-    figures.push({ metric: 'mesh.msgs_per_host_s_50_over_10', value: round(rates.get(50)! / rates.get(10)!, 3), unit: 'ratio (mean over hosts, leader included)', target: '<= 1.5' })
+    const ratio = rates.has(50) && rates.has(10) ? round(rates.get(50)! / rates.get(10)!, 3) : -1
+    figures.push({ metric: 'mesh.msgs_per_host_s_50_over_10', value: ratio, unit: ratio < 0 ? '-1: a site did not converge' : 'ratio (mean over hosts, leader included)', target: '<= 1.5' })
     return figures
   },
 }
