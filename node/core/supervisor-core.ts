@@ -89,7 +89,7 @@ const NO_SIGNALS: SignalSample[] = []
  * follows no leader gathers the backing it needs within one such gap, and a host that stays
  * lost costs each member at most one extra broadcast per gap, not one per lost host.
  */
-export const ATTEST_GAP_HEARTBEATS = 2
+export const ATTEST_GAP_HEARTBEATS = 4
 /**
  * A host that follows no leader broadcasts its heartbeat once per heartbeat interval per this
  * many members it knows (itself included, and at least bootstrapExpect), rounded up: in a site where nobody has a leader yet
@@ -133,6 +133,8 @@ export class SupervisorCore {
   private nextHeartbeatMs: number
   private nextSweepMs: number
   private left = false
+  /** Members listed in the last site digest heard, proven or not: paces leaderless broadcasts (speak). */
+  private digestSizeSeen = 0
   /** Earliest time this host, following no leader, broadcasts its heartbeat again (speak). */
   private nextBroadcastMs = -Infinity
   /** Earliest time this follower may answer a leaderless member with a broadcast heartbeat (maybeAttest). */
@@ -270,8 +272,9 @@ export class SupervisorCore {
       return
     }
     if (nowMs < this.nextBroadcastMs) return
-    // A starting site is at least bootstrapExpect hosts, before this host has heard of them.
-    const siteSize = Math.max(this.members.size + 1, this.init.bootstrapExpect ?? 1)
+    // A starting site is at least bootstrapExpect hosts, and a site whose digest this host has
+    // seen is at least that big, before this host has heard of them (pacing only: it trusts nothing).
+    const siteSize = Math.max(this.members.size + 1, this.init.bootstrapExpect ?? 1, this.digestSizeSeen)
     const intervals = Math.max(1, Math.ceil(siteSize / LEADERLESS_BROADCAST_HOSTS))
     this.nextBroadcastMs = nowMs + intervals * this.t.heartbeatIntervalMs
     this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
@@ -344,6 +347,7 @@ export class SupervisorCore {
    * once a majority of the electorate was seen backing it (election.ts, bounded trust).
    */
   private onDigest (m: Message, d: SiteDigest, nowMs: number): void {
+    this.digestSizeSeen = d.members.length
     const change = this.members.digestSender(m.sender, m.incarnation, m.seq, d, nowMs)
     if (change === 'stale' || change === 'incarnation-jump') return this.drop(m, change)
     this.onPeerChange(change, nowMs)
