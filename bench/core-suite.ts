@@ -14,14 +14,17 @@ const SERVICES = 20
 
 function services (): ServiceSpec[] {
   return Array.from({ length: SERVICES }, (_, i) => serviceSpec(`svc-${String(i).padStart(2, '0')}`, {
-    // No stabilisation and no rate limit: every tick with new load rescales and re-places.
+    // The HPA rule with no stabilisation and no rate limit: every tick with new load rescales
+    // and re-places. (The rate policy without rate signals decides by the same rule.)
+    policy: 'hpa',
     targetPerReplica: 10, maxReplicas: 2000, selector: i % 4 === 0 ? { tier: 'gpu' } : {},
     scaleUp: { stabilizationMs: 0, policies: [{ type: 'pods', value: 10_000, periodMs: 1000 }], selectPolicy: 'max' },
     scaleDown: { stabilizationMs: 0, policies: [{ type: 'pods', value: 10_000, periodMs: 1000 }], selectPolicy: 'max' },
   }))
 }
 
-function heartbeatFrom (peer: number, seq: number, nowMs: number, load: number): Message {
+/** A member's heartbeat; after the election it follows the leader (else the leader, not followed by a majority, steps down). */
+function heartbeatFrom (peer: number, seq: number, nowMs: number, load: number, following?: { term: number, leaderId: string }): Message {
   const signals: SignalSample[] = []
   // Every host reports a share of two services' backlog, so the site aggregates 2,000 samples.
   for (const s of [peer % SERVICES, (peer * 7 + 3) % SERVICES]) {
@@ -34,7 +37,7 @@ function heartbeatFrom (peer: number, seq: number, nowMs: number, load: number):
       heartbeat: {
         labels: new Map([['tier', peer % 3 === 0 ? 'gpu' : 'cpu'], ['zone', `z${peer % 5}`]]),
         capacity: { slots: 16, cpuMillis: 16_000, memoryMib: 32_768 }, priority: 0, running: [], signals, addrs: [],
-        term: 0, leaderId: '', planVersion: 0, runtimeOk: true,
+        term: following?.term ?? 0, leaderId: following?.leaderId ?? '', planVersion: 0, runtimeOk: true,
       },
     },
   }
@@ -44,7 +47,9 @@ function newCore (nowMs: number): SupervisorCore {
   return new SupervisorCore({
     hostId: 'host-self', site: 'bench', incarnation: 1, labels: new Map([['tier', 'gpu']]), priority: 0,
     capacity: { slots: 16, cpuMillis: 16_000, memoryMib: 32_768 }, services: services(),
-    timings: DEFAULT_TIMINGS, seed: 1, startMs: nowMs,
+    // A rise in load would start a round as the heartbeats carrying it arrive (riseGapMs); at
+    // planIntervalMs rounds run on the tick alone, which is what this measures.
+    timings: { ...DEFAULT_TIMINGS, riseGapMs: DEFAULT_TIMINGS.planIntervalMs }, seed: 1, startMs: nowMs,
   })
 }
 
@@ -89,7 +94,8 @@ function benchTick (log: (line: string) => void): number {
   for (let i = 0; i < 60; i++) {
     // Load moves every round, so each tick rescales and re-places: the expensive path.
     const load = 5 + (i % 10) * 3
-    for (let p = 1; p < HOSTS; p++) core.handle({ type: 'message', message: heartbeatFrom(p, ++seq, t, load) }, t)
+    const following = { term: core.currentTerm, leaderId: 'host-self' }
+    for (let p = 1; p < HOSTS; p++) core.handle({ type: 'message', message: heartbeatFrom(p, ++seq, t, load, following) }, t)
     core.drainOutputs()
     t += DEFAULT_TIMINGS.planIntervalMs
     const start = performance.now()
@@ -97,6 +103,7 @@ function benchTick (log: (line: string) => void): number {
     samples.push(performance.now() - start)
     core.drainOutputs()
   }
+  if (core.currentRole !== 'leader') throw new Error('benchmark: the core stopped leading, so no tick planned')
   const plan = core.plan?.plan
   const replicas = plan?.decisions.reduce((n, d) => n + d.desired, 0)
   log(`core tick: ${HOSTS} hosts, ${SERVICES} services, plan v${plan?.version}: ${replicas} replicas on ${plan?.hosts.length} hosts`)

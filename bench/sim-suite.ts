@@ -1,5 +1,5 @@
 /**
- * Simulator benchmarks, in three parts (SIM_BENCH_PARTS, a comma list; default all):
+ * Simulator benchmarks, in four parts (SIM_BENCH_PARTS, a comma list; default all but sweep):
  *
  * - fleet: wall time of a simulated hour at 1,000 and 10,000 hosts, event rate, peak memory.
  *   The fleets are generated (sim/fleet.ts): per 1,000 hosts, 5 on-prem sites of 40 hosts and
@@ -15,6 +15,8 @@
  *   and min–max over the runs, for SLA violation seconds and container-seconds, with both
  *   figures; `sim.traces.*` over the scenarios without faults, `sim.faults.*` over those with.
  * - chimera: the flagship scenario on the same number of seeds (42, 43, …).
+ * - sweep (not run by default: ask for it): the rate policy's settings, one changed at a time,
+ *   over the real-trace set; the table the defaults were chosen from (see SWEEP).
  *
  * SIM_BENCH_JOBS runs that many scenario runs at once, each in its own process (default 1: the
  * machine is shared). SIM_BENCH_RUNS_JSON=FILE writes every run's figures there, to compare a
@@ -26,6 +28,7 @@ import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BASELINE_NAMES, POLICY_NAMES } from '../sim/scenario.js'
 import { compareAll, costOverClairvoyant, traceSetFiles, type Comparison, type SetRun, type Spread } from '../sim/trace-set.js'
+import { DEFAULT_RATE_RULES, type RateRules } from '../node/core/service-spec.js'
 import { round, type Figure, type Suite } from './harness.js'
 
 const HOUR_S = 3600
@@ -33,7 +36,8 @@ const FLEET_RUN = fileURLToPath(new URL('../sim/fleet-run.js', import.meta.url))
 const SET_RUN = fileURLToPath(new URL('../sim/trace-set-run.js', import.meta.url))
 const CHIMERA = fileURLToPath(new URL('../../sim/scenarios/chimera.yaml', import.meta.url))
 const CHIMERA_FIRST_SEED = 42
-const PARTS = ['fleet', 'traces', 'chimera'] as const
+const PARTS = ['fleet', 'traces', 'chimera', 'sweep'] as const
+const DEFAULT_PARTS = ['fleet', 'traces', 'chimera']
 
 /** The issue's targets (reported, not asserted). */
 const TARGETS: Record<string, string> = {
@@ -51,9 +55,10 @@ function fleetRun (thousands: number, seconds: number): FleetRun {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as FleetRun
 }
 
-function setRun (file: string, seed: number): Promise<SetRun> {
+function setRun (file: string, seed: number, policies: readonly string[] = [], rate?: Partial<RateRules>): Promise<SetRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-semi-space-size=64', SET_RUN, file, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const args = [SET_RUN, file, String(seed), policies.join(','), ...(rate === undefined ? [] : [JSON.stringify(rate)])]
+    const child = spawn(process.execPath, ['--max-semi-space-size=64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
@@ -66,15 +71,17 @@ function setRun (file: string, seed: number): Promise<SetRun> {
   })
 }
 
+interface Work { file: string, seed: number, policies?: readonly string[], rate?: Partial<RateRules> }
+
 /** Every (file, seed), `jobs` at a time; results in (file, seed) order whatever finished first. */
-async function runAll (work: { file: string, seed: number }[], jobs: number, log: (line: string) => void): Promise<SetRun[]> {
+async function runAll (work: Work[], jobs: number, log: (line: string) => void, quiet = false): Promise<SetRun[]> {
   const results: SetRun[] = new Array(work.length)
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < work.length) {
       const i = next++
-      results[i] = await setRun(work[i].file, work[i].seed)
-      log(`  ${results[i].scenario} seed ${results[i].seed}: ${results[i].policies.map(p => `${p.policy} ${round(p.slaViolationS, 0)} s / ${round(p.containerSeconds / 1000, 0)}k${p.invariantsHeld ? '' : ' INVARIANT BROKEN'}`).join(', ')}`)
+      results[i] = await setRun(work[i].file, work[i].seed, work[i].policies, work[i].rate)
+      if (!quiet) log(`  ${results[i].scenario} seed ${results[i].seed}: ${results[i].policies.map(p => `${p.policy} ${round(p.slaViolationS, 0)} s / ${round(p.containerSeconds / 1000, 0)}k${p.invariantsHeld ? '' : ' INVARIANT BROKEN'}`).join(', ')}`)
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, work.length)) }, worker))
@@ -144,11 +151,74 @@ function logScenarios (runs: SetRun[], log: (line: string) => void): void {
   }
 }
 
+/**
+ * The rate policy's settings tried by the sweep, one or two changed at a time from the first
+ * defaults (utilization 0.9, a 60 s hold). DEFAULT_RATE_RULES were chosen from this table: the
+ * setting that met the most targets over the real-trace set (a 30 s hold, utilization 1), not
+ * the best on any one scenario. The names say what differs from the first defaults.
+ */
+const FIRST_DEFAULTS: Partial<RateRules> = { utilization: 0.9, scaleDownHoldMs: 60_000 }
+const SWEEP: { name: string, rate: Partial<RateRules> }[] = [
+  { name: 'first_defaults', rate: {} },
+  { name: 'utilization_0.8', rate: { utilization: 0.8 } },
+  { name: 'utilization_1.0', rate: { utilization: 1 } },
+  { name: 'drainWithin_10s', rate: { drainWithinMs: 10_000 } },
+  { name: 'drainWithin_60s', rate: { drainWithinMs: 60_000 } },
+  { name: 'scaleDownHold_30s', rate: { scaleDownHoldMs: 30_000 } },
+  { name: 'scaleDownHold_120s', rate: { scaleDownHoldMs: 120_000 } },
+  { name: 'scaleDownHold_300s', rate: { scaleDownHoldMs: 300_000 } },
+  { name: 'startLatency_0s', rate: { startLatencyMs: 0 } },
+  { name: 'startLatency_15s', rate: { startLatencyMs: 15_000 } },
+  { name: 'trendWindow_10s', rate: { trendWindowMs: 10_000 } },
+  { name: 'trendWindow_60s', rate: { trendWindowMs: 60_000 } },
+  { name: 'hold_30s+utilization_1.0', rate: { scaleDownHoldMs: 30_000, utilization: 1 } },
+  { name: 'hold_30s+drainWithin_60s', rate: { scaleDownHoldMs: 30_000, drainWithinMs: 60_000 } },
+]
+
+/**
+ * The policy sweep (SIM_BENCH_PARTS=sweep): the real-trace set under each setting of SWEEP for
+ * agentmesh and central (the same policy), against hpa and keda run once per (scenario, seed).
+ * SIM_BENCH_SWEEP narrows it to a comma list of setting names.
+ */
+async function sweep (seeds: number, jobs: number, log: (line: string) => void): Promise<Figure[]> {
+  const only = (process.env.SIM_BENCH_SWEEP ?? '').split(',').map(x => x.trim()).filter(x => x !== '')
+  for (const name of only) if (!SWEEP.some(s => s.name === name)) throw new Error(`SIM_BENCH_SWEEP: unknown setting "${name}"; known: ${SWEEP.map(s => s.name).join(', ')}`)
+  const settings = only.length === 0 ? SWEEP : SWEEP.filter(s => only.includes(s.name))
+  const work = traceSetFiles().flatMap(file => Array.from({ length: seeds }, (_, i) => ({ file, seed: i + 1 })))
+  log(`policy sweep: ${settings.length} settings of the rate policy × ${work.length} runs (${seeds} seeds), from ${JSON.stringify({ ...DEFAULT_RATE_RULES, ...FIRST_DEFAULTS })}; the defaults now: ${JSON.stringify(DEFAULT_RATE_RULES)}`)
+  const baselines = await runAll(work.map(w => ({ ...w, policies: ['hpa', 'keda'] })), jobs, log, true)
+  const figures: Figure[] = []
+  for (const setting of settings) {
+    const mine = await runAll(work.map(w => ({ ...w, policies: ['agentmesh', 'central'], rate: { ...FIRST_DEFAULTS, ...setting.rate } })), jobs, log, true)
+    const runs = mine.map((r, i) => ({ ...r, policies: [...r.policies, ...baselines[i].policies] }))
+    const calm = compareAll(runs.filter(r => !r.faults))
+    const faulty = compareAll(runs.filter(r => r.faults))
+    const by = (comps: Comparison[], b: string): Comparison => comps.find(c => c.baseline === b)!
+    const clair = costOverClairvoyant(runs)
+    const worse = by(calm, 'keda').worseOnBoth + by(faulty, 'keda').worseOnBoth
+    log(`  ${setting.name.padEnd(20)} traces SLA ÷ hpa ${fmtMean(by(calm, 'hpa').slaRatio)}, ÷ keda ${fmtMean(by(calm, 'keda').slaRatio)}, ÷ central ${fmtMean(by(calm, 'central').slaRatio)}; ` +
+      `cost ÷ hpa ${fmtMean(by(calm, 'hpa').costRatio)}, ÷ keda ${fmtMean(by(calm, 'keda').costRatio)}, ÷ central ${fmtMean(by(calm, 'central').costRatio)}; ` +
+      `faults SLA ÷ central ${fmtMean(by(faulty, 'central').slaRatio)}; worse than keda on both ${worse}; cost ÷ clairvoyant ${fmtMean(clair)}; ` +
+      `agentmesh ${round(by(calm, 'keda').meshSlaS, 1)} s, ${round(by(calm, 'keda').meshCostS / 1000, 1)}k per run`)
+    const prefix = `sim.sweep.${setting.name}`
+    const add = (metric: string, s: Spread | null): void => { figures.push({ metric: `${prefix}.${metric}`, value: s === null ? NaN : round(s.mean, 3), unit: 'ratio, mean over runs' }) }
+    for (const b of ['hpa', 'keda', 'central']) { add(`sla_ratio_${b}`, by(calm, b).slaRatio); add(`cost_ratio_${b}`, by(calm, b).costRatio) }
+    add('faults_sla_ratio_central', by(faulty, 'central').slaRatio)
+    add('cost_over_clairvoyant', clair)
+    figures.push({ metric: `${prefix}.worse_than_keda_on_both_runs`, value: worse, unit: `runs of ${runs.length}` })
+  }
+  return figures
+}
+
+function fmtMean (s: Spread | null): string {
+  return s === null ? 'n/a' : String(round(s.mean, 3))
+}
+
 export const simSuite: Suite = {
   name: 'sim',
   description: 'simulator: wall time of a simulated hour at 1k and 10k hosts, events/s, RSS; agentmesh vs hpa, keda and central over the real-trace set and chimera',
   async run (log) {
-    const parts = (process.env.SIM_BENCH_PARTS ?? PARTS.join(',')).split(',').map(p => p.trim()).filter(p => p !== '')
+    const parts = (process.env.SIM_BENCH_PARTS ?? DEFAULT_PARTS.join(',')).split(',').map(p => p.trim()).filter(p => p !== '')
     for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`SIM_BENCH_PARTS: unknown part "${p}"; known: ${PARTS.join(', ')}`)
     const seeds = envInt('SIM_BENCH_SEEDS', 5, 1)
     const jobs = envInt('SIM_BENCH_JOBS', 1, 1)
@@ -197,6 +267,8 @@ export const simSuite: Suite = {
       logComparisons(`chimera (${seeds} seeds)`, comps, log)
       figures.push(...comparisonFigures('sim.chimera', runs, comps, `chimera × ${seeds} seeds`))
     }
+
+    if (parts.includes('sweep')) figures.push(...await sweep(seeds, jobs, log))
 
     for (const run of allRuns) {
       for (const p of run.policies) if (!p.invariantsHeld) log(`INVARIANT BROKEN: ${run.scenario} seed ${run.seed} under ${p.policy}`)

@@ -1,5 +1,5 @@
 /**
- * The exit codes of every `agentmesh` command, in one place (the README's command table and
+ * The exit codes of every `agentmesh` command, in one place (docs/operations.md, The command line, and
  * each command's --help say what they mean for that command).
  */
 export const EXIT = {

@@ -278,7 +278,7 @@ function validateBody (b: Body): Problem {
     case 'siteSummary': return validateSiteSummary(b.siteSummary)
     case 'spillRequest': return first([
       id('spillRequest.requestId', b.spillRequest.requestId), id('spillRequest.service', b.spillRequest.service),
-      replicas('spillRequest.replicas', b.spillRequest.replicas), whole('spillRequest.term', b.spillRequest.term)])
+      replicas('spillRequest.replicas', b.spillRequest.replicas), whole('spillRequest.term', b.spillRequest.term), id('spillRequest.toSite', b.spillRequest.toSite)])
     case 'spillOffer': return first([
       id('spillOffer.requestId', b.spillOffer.requestId), id('spillOffer.toSite', b.spillOffer.toSite),
       id('spillOffer.service', b.spillOffer.service), replicas('spillOffer.replicas', b.spillOffer.replicas),
@@ -295,7 +295,13 @@ function * heartbeatChecks (h: Heartbeat): Iterable<Problem> {
     yield str('label value', v, PROTOCOL_LIMITS.maxLabelValueBytes)
   }
   yield limit('heartbeat.running count', h.running.length, PROTOCOL_LIMITS.maxServices)
-  for (const r of h.running) { yield id('running.service', r.service); yield replicas('running.replicas', r.replicas) }
+  for (const r of h.running) {
+    yield id('running.service', r.service); yield replicas('running.replicas', r.replicas)
+    if (r.ready !== undefined) {
+      yield replicas('running.ready', r.ready)
+      if (r.ready > r.replicas) yield invalid(`running.ready ${r.ready} above running.replicas ${r.replicas}`)
+    }
+  }
   yield limit('heartbeat.signals count', h.signals.length, PROTOCOL_LIMITS.maxSignals)
   for (const s of h.signals) {
     yield id('signal.service', s.service); yield finite('signal.value', s.value); yield uint32('signal.ageMs', s.ageMs)
@@ -334,7 +340,10 @@ function * planChecks (p: Plan): Iterable<Problem> {
     for (const r of h.replicas) yield replicas('plan replicas', r)
   }
   yield limit('plan.decisions count', p.decisions.length, PROTOCOL_LIMITS.maxServices)
-  for (const d of p.decisions) { yield id('decision.service', d.service); yield replicas('decision.desired', d.desired) }
+  for (const d of p.decisions) {
+    yield id('decision.service', d.service); yield replicas('decision.desired', d.desired)
+    if (d.drainPerReplica !== undefined && !(Number.isFinite(d.drainPerReplica) && d.drainPerReplica > 0)) yield invalid(`decision.drainPerReplica must be a finite number > 0, got ${d.drainPerReplica}`)
+  }
 }
 
 function validatePlan (p: Plan): Problem {

@@ -142,6 +142,7 @@ export namespace Capacity {
 export interface ServiceCount {
   service: string
   replicas: number
+  ready?: number
 }
 
 export namespace ServiceCount {
@@ -162,6 +163,11 @@ export namespace ServiceCount {
         if ((obj.replicas != null && obj.replicas !== 0)) {
           w.uint32(16)
           w.uint32(obj.replicas)
+        }
+
+        if (obj.ready != null) {
+          w.uint32(24)
+          w.uint32(obj.ready)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -185,6 +191,10 @@ export namespace ServiceCount {
             }
             case 2: {
               obj.replicas = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.ready = reader.uint32()
               break
             }
             default: {
@@ -216,6 +226,13 @@ export namespace ServiceCount {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.ready`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -238,6 +255,11 @@ export namespace ServiceCount {
     value: number
   }
 
+  export interface ServiceCountReadyFieldEvent {
+    field: '$.ready'
+    value: number
+  }
+
   export function encode (obj: Partial<ServiceCount>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ServiceCount.codec())
   }
@@ -246,7 +268,7 @@ export namespace ServiceCount {
     return decodeMessage(buf, ServiceCount.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceCount>): Generator<ServiceCountServiceFieldEvent | ServiceCountReplicasFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceCount>): Generator<ServiceCountServiceFieldEvent | ServiceCountReplicasFieldEvent | ServiceCountReadyFieldEvent> {
     return streamMessage(buf, ServiceCount.codec(), opts)
   }
 }
@@ -257,6 +279,7 @@ export interface SignalSample {
   ageMs: number
   upstream: boolean
   siteWide?: boolean
+  rate?: boolean
 }
 
 export namespace SignalSample {
@@ -294,6 +317,11 @@ export namespace SignalSample {
           w.bool(obj.siteWide)
         }
 
+        if (obj.rate != null) {
+          w.uint32(48)
+          w.bool(obj.rate)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -329,6 +357,10 @@ export namespace SignalSample {
             }
             case 5: {
               obj.siteWide = reader.bool()
+              break
+            }
+            case 6: {
+              obj.rate = reader.bool()
               break
             }
             default: {
@@ -381,6 +413,13 @@ export namespace SignalSample {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.rate`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -418,6 +457,11 @@ export namespace SignalSample {
     value: boolean
   }
 
+  export interface SignalSampleRateFieldEvent {
+    field: '$.rate'
+    value: boolean
+  }
+
   export function encode (obj: Partial<SignalSample>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SignalSample.codec())
   }
@@ -426,7 +470,7 @@ export namespace SignalSample {
     return decodeMessage(buf, SignalSample.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignalSample>): Generator<SignalSampleServiceFieldEvent | SignalSampleValueFieldEvent | SignalSampleAgeMsFieldEvent | SignalSampleUpstreamFieldEvent | SignalSampleSiteWideFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignalSample>): Generator<SignalSampleServiceFieldEvent | SignalSampleValueFieldEvent | SignalSampleAgeMsFieldEvent | SignalSampleUpstreamFieldEvent | SignalSampleSiteWideFieldEvent | SignalSampleRateFieldEvent> {
     return streamMessage(buf, SignalSample.codec(), opts)
   }
 }
@@ -926,6 +970,12 @@ export namespace Heartbeat {
     index: number
   }
 
+  export interface HeartbeatRunningReadyFieldEvent {
+    field: '$.running[].ready'
+    value: number
+    index: number
+  }
+
   export interface HeartbeatSignalsServiceFieldEvent {
     field: '$.signals[].service'
     value: string
@@ -952,6 +1002,12 @@ export namespace Heartbeat {
 
   export interface HeartbeatSignalsSiteWideFieldEvent {
     field: '$.signals[].siteWide'
+    value: boolean
+    index: number
+  }
+
+  export interface HeartbeatSignalsRateFieldEvent {
+    field: '$.signals[].rate'
     value: boolean
     index: number
   }
@@ -996,7 +1052,7 @@ export namespace Heartbeat {
     return decodeMessage(buf, Heartbeat.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatLabelsFieldEvent | HeartbeatCapacitySlotsFieldEvent | HeartbeatCapacityCpuMillisFieldEvent | HeartbeatCapacityMemoryMibFieldEvent | HeartbeatPriorityFieldEvent | HeartbeatRunningServiceFieldEvent | HeartbeatRunningReplicasFieldEvent | HeartbeatSignalsServiceFieldEvent | HeartbeatSignalsValueFieldEvent | HeartbeatSignalsAgeMsFieldEvent | HeartbeatSignalsUpstreamFieldEvent | HeartbeatSignalsSiteWideFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatTermFieldEvent | HeartbeatLeaderIdFieldEvent | HeartbeatPlanVersionFieldEvent | HeartbeatRuntimeOkFieldEvent | HeartbeatUnavailableServicesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatLabelsFieldEvent | HeartbeatCapacitySlotsFieldEvent | HeartbeatCapacityCpuMillisFieldEvent | HeartbeatCapacityMemoryMibFieldEvent | HeartbeatPriorityFieldEvent | HeartbeatRunningServiceFieldEvent | HeartbeatRunningReplicasFieldEvent | HeartbeatRunningReadyFieldEvent | HeartbeatSignalsServiceFieldEvent | HeartbeatSignalsValueFieldEvent | HeartbeatSignalsAgeMsFieldEvent | HeartbeatSignalsUpstreamFieldEvent | HeartbeatSignalsSiteWideFieldEvent | HeartbeatSignalsRateFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatTermFieldEvent | HeartbeatLeaderIdFieldEvent | HeartbeatPlanVersionFieldEvent | HeartbeatRuntimeOkFieldEvent | HeartbeatUnavailableServicesFieldEvent> {
     return streamMessage(buf, Heartbeat.codec(), opts)
   }
 }
@@ -1516,6 +1572,7 @@ export interface ServiceDecision {
   service: string
   desired: number
   failingStatic: boolean
+  drainPerReplica?: number
 }
 
 export namespace ServiceDecision {
@@ -1541,6 +1598,11 @@ export namespace ServiceDecision {
         if ((obj.failingStatic != null && obj.failingStatic !== false)) {
           w.uint32(24)
           w.bool(obj.failingStatic)
+        }
+
+        if (obj.drainPerReplica != null) {
+          w.uint32(33)
+          w.double(obj.drainPerReplica)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1569,6 +1631,10 @@ export namespace ServiceDecision {
             }
             case 3: {
               obj.failingStatic = reader.bool()
+              break
+            }
+            case 4: {
+              obj.drainPerReplica = reader.double()
               break
             }
             default: {
@@ -1607,6 +1673,13 @@ export namespace ServiceDecision {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.drainPerReplica`,
+                value: reader.double()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1634,6 +1707,11 @@ export namespace ServiceDecision {
     value: boolean
   }
 
+  export interface ServiceDecisionDrainPerReplicaFieldEvent {
+    field: '$.drainPerReplica'
+    value: number
+  }
+
   export function encode (obj: Partial<ServiceDecision>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ServiceDecision.codec())
   }
@@ -1642,7 +1720,7 @@ export namespace ServiceDecision {
     return decodeMessage(buf, ServiceDecision.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceDecision>): Generator<ServiceDecisionServiceFieldEvent | ServiceDecisionDesiredFieldEvent | ServiceDecisionFailingStaticFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ServiceDecision>): Generator<ServiceDecisionServiceFieldEvent | ServiceDecisionDesiredFieldEvent | ServiceDecisionFailingStaticFieldEvent | ServiceDecisionDrainPerReplicaFieldEvent> {
     return streamMessage(buf, ServiceDecision.codec(), opts)
   }
 }
@@ -1894,6 +1972,12 @@ export namespace Plan {
     index: number
   }
 
+  export interface PlanDecisionsDrainPerReplicaFieldEvent {
+    field: '$.decisions[].drainPerReplica'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<Plan>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Plan.codec())
   }
@@ -1902,7 +1986,7 @@ export namespace Plan {
     return decodeMessage(buf, Plan.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Plan>): Generator<PlanTermFieldEvent | PlanVersionFieldEvent | PlanServicesFieldEvent | PlanHostsHostIdFieldEvent | PlanHostsReplicasFieldEvent | PlanDecisionsServiceFieldEvent | PlanDecisionsDesiredFieldEvent | PlanDecisionsFailingStaticFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Plan>): Generator<PlanTermFieldEvent | PlanVersionFieldEvent | PlanServicesFieldEvent | PlanHostsHostIdFieldEvent | PlanHostsReplicasFieldEvent | PlanDecisionsServiceFieldEvent | PlanDecisionsDesiredFieldEvent | PlanDecisionsFailingStaticFieldEvent | PlanDecisionsDrainPerReplicaFieldEvent> {
     return streamMessage(buf, Plan.codec(), opts)
   }
 }
@@ -2322,6 +2406,7 @@ export interface SpillRequest {
   service: string
   replicas: number
   term: number
+  toSite: string
 }
 
 export namespace SpillRequest {
@@ -2354,6 +2439,11 @@ export namespace SpillRequest {
           w.uint64Number(obj.term)
         }
 
+        if ((obj.toSite != null && obj.toSite !== '')) {
+          w.uint32(42)
+          w.string(obj.toSite)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2362,7 +2452,8 @@ export namespace SpillRequest {
           requestId: '',
           service: '',
           replicas: 0,
-          term: 0
+          term: 0,
+          toSite: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2385,6 +2476,10 @@ export namespace SpillRequest {
             }
             case 4: {
               obj.term = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.toSite = reader.string()
               break
             }
             default: {
@@ -2430,6 +2525,13 @@ export namespace SpillRequest {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.toSite`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2462,6 +2564,11 @@ export namespace SpillRequest {
     value: number
   }
 
+  export interface SpillRequestToSiteFieldEvent {
+    field: '$.toSite'
+    value: string
+  }
+
   export function encode (obj: Partial<SpillRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SpillRequest.codec())
   }
@@ -2470,7 +2577,7 @@ export namespace SpillRequest {
     return decodeMessage(buf, SpillRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SpillRequest>): Generator<SpillRequestRequestIdFieldEvent | SpillRequestServiceFieldEvent | SpillRequestReplicasFieldEvent | SpillRequestTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SpillRequest>): Generator<SpillRequestRequestIdFieldEvent | SpillRequestServiceFieldEvent | SpillRequestReplicasFieldEvent | SpillRequestTermFieldEvent | SpillRequestToSiteFieldEvent> {
     return streamMessage(buf, SpillRequest.codec(), opts)
   }
 }
@@ -3430,6 +3537,12 @@ export namespace Envelope {
     index: number
   }
 
+  export interface EnvelopeHeartbeatRunningReadyFieldEvent {
+    field: '$.heartbeat.running[].ready'
+    value: number
+    index: number
+  }
+
   export interface EnvelopeHeartbeatSignalsServiceFieldEvent {
     field: '$.heartbeat.signals[].service'
     value: string
@@ -3456,6 +3569,12 @@ export namespace Envelope {
 
   export interface EnvelopeHeartbeatSignalsSiteWideFieldEvent {
     field: '$.heartbeat.signals[].siteWide'
+    value: boolean
+    index: number
+  }
+
+  export interface EnvelopeHeartbeatSignalsRateFieldEvent {
+    field: '$.heartbeat.signals[].rate'
     value: boolean
     index: number
   }
@@ -3578,6 +3697,12 @@ export namespace Envelope {
     index: number
   }
 
+  export interface EnvelopePlanDecisionsDrainPerReplicaFieldEvent {
+    field: '$.plan.decisions[].drainPerReplica'
+    value: number
+    index: number
+  }
+
   export interface EnvelopeSiteSummaryTermFieldEvent {
     field: '$.siteSummary.term'
     value: number
@@ -3646,6 +3771,11 @@ export namespace Envelope {
   export interface EnvelopeSpillRequestTermFieldEvent {
     field: '$.spillRequest.term'
     value: number
+  }
+
+  export interface EnvelopeSpillRequestToSiteFieldEvent {
+    field: '$.spillRequest.toSite'
+    value: string
   }
 
   export interface EnvelopeSpillOfferRequestIdFieldEvent {
@@ -3721,7 +3851,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeHeartbeatUnavailableServicesFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent | EnvelopeSiteDigestTermFieldEvent | EnvelopeSiteDigestPlanVersionFieldEvent | EnvelopeSiteDigestMembersHostIdFieldEvent | EnvelopeSiteDigestMembersIncarnationFieldEvent | EnvelopeSiteDigestMembersAgeMsFieldEvent | EnvelopeSiteDigestMembersPriorityFieldEvent | EnvelopeSiteDigestLeaderAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatRunningReadyFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatSignalsRateFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeHeartbeatUnavailableServicesFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopePlanDecisionsDrainPerReplicaFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillRequestToSiteFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent | EnvelopeSiteDigestTermFieldEvent | EnvelopeSiteDigestPlanVersionFieldEvent | EnvelopeSiteDigestMembersHostIdFieldEvent | EnvelopeSiteDigestMembersIncarnationFieldEvent | EnvelopeSiteDigestMembersAgeMsFieldEvent | EnvelopeSiteDigestMembersPriorityFieldEvent | EnvelopeSiteDigestLeaderAddrsFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

@@ -36,13 +36,16 @@
  *     advanced.horizontalPodAutoscalerConfig.behavior (kedacore/keda controllers/keda/hpa.go);
  *     hpaBehavior: legacy models that, the default gives it the service's behaviour (faster from
  *     small counts: never slower).
- * central — agentmesh's own scaling rule (AGENTMESH_POLICY: the core's ServiceScaler, with the
- *   upstream cap and failing static), run by one controller at the loop period agentmesh's site
- *   leaders use (each site's planIntervalMs). It reads every signal reporter each
- *   signals.interval and aggregates what it read with the core's aggregateReadings, as a leader
- *   does with the samples its peers gossip (stale after sampleMaxAgeMs; a reporter it cannot read
- *   makes the reading partial until reapAfterMs); it learns of a lost host after deadAfterMs, as
- *   a leader's membership does. It differs from agentmesh only in architecture: one place decides
+ * central — agentmesh's own scaling rule (AGENTMESH_POLICY: scaling-policy.ts's scalerFor, the
+ *   service's policy with the upstream cap and failing static), run by one controller at the loop
+ *   period agentmesh's site leaders use (each site's planIntervalMs), brought forward (at most
+ *   once per riseGapMs) when a read shows a rise in load, as a leader's round is when a member
+ *   tells it of one. It reads every signal reporter each signals.interval (rate signals too) and
+ *   aggregates what it read with the core's aggregateReadings, as a leader does with the samples
+ *   its peers gossip (stale after sampleMaxAgeMs; a reporter it cannot read makes the reading
+ *   partial until reapAfterMs); it knows each service's ready replicas exactly (as an API server
+ *   does; a leader knows them from heartbeats); it learns of a lost host after deadAfterMs, as a
+ *   leader's membership does. It differs from agentmesh only in architecture: one place decides
  *   for every site it can reach. The ablation: what does going peer-to-peer buy?
  *
  * For all three, the controller is a highly available control plane: it runs on the first of
@@ -66,26 +69,23 @@
 import type { SignalSample } from '../protocol/index.js'
 import { aggregateReadings, missingReading, type HostSamples, type LoadReading, type UpstreamReading } from '../node/core/load-reading.js'
 import { place, type Assignments, type PlacementHost } from '../node/core/placement.js'
-import { ServiceScaler, type ScaleDecision } from '../node/core/service-scaler.js'
+import { ServiceScaler } from '../node/core/service-scaler.js'
+import { scalerFor, type ReplicaRule } from '../node/core/scaling-policy.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
 import { timingsFor, type CoreTimings } from '../node/core/config.js'
+import { loadRose } from '../node/core/signal-rise.js'
 import { simAssert } from './errors.js'
 import { LegacyHpaScaler } from './hpa-legacy.js'
 import type { LoadModel } from './load-model.js'
 import type { BaselineName, Scenario } from './scenario.js'
 
-/** What decides one (site, service): the core's ServiceScaler or a rule with the same shape. */
-export interface ReplicaRule {
-  readonly replicas: number
-  decide: (reading: LoadReading, upstream: UpstreamReading | undefined, nowMs: number) => ScaleDecision
-}
 
 /**
  * agentmesh's scaling rule, as a site leader builds it when it takes over (leader-round.ts,
  * takeOverScalers). The `central` baseline runs exactly this; whoever changes the rule the leader
  * uses changes it here too, so the ablation keeps comparing the same policy.
  */
-export const AGENTMESH_POLICY = (spec: ServiceSpec, current: number, nowMs: number): ReplicaRule => new ServiceScaler(spec, current, nowMs)
+export const AGENTMESH_POLICY = scalerFor
 
 /** Prometheus' instant-query lookback (--query.lookback-delta, 5 min): an older sample is no value. */
 const PROMETHEUS_LOOKBACK_MS = 300_000
@@ -106,6 +106,8 @@ export interface ControllerPorts {
    * reporter `fromHost` cannot read (down, cut off).
    */
   reporterSamples: (fromHost: number, site: number) => { host: number, signals: SignalSample[] | undefined }[]
+  /** Replicas of the pair running (not starting), as the control plane's API server knows them. */
+  ready: (pair: number) => number
   /**
    * The site's hosts `fromHost` sees up, sorted by id; with graceMs > 0 also the hosts down for
    * less than that, as suspect (they keep their replicas, get no new ones).
@@ -122,6 +124,7 @@ interface Stamped { value: number, atMs: number }
 
 interface Timer {
   nextMs: number
+  lastMs: number
   periodMs: number
   /** Decision loops restart when a new leader takes over; metric pipelines run on. */
   restartsOnTakeover: boolean
@@ -154,6 +157,8 @@ export class CentralController {
   private readonly groupOfSite: Int32Array
   private readonly serviceIndex: Map<string, number>
   private readonly timings: CoreTimings[]
+  /** central: each site's planning loop, which a rise in load brings forward. */
+  private readonly planTimers = new Map<number, Timer>()
 
   constructor (
     readonly policy: BaselineName,
@@ -213,6 +218,7 @@ export class CentralController {
       for (const t of g.timers) {
         if (t.nextMs > nowMs) continue
         t.nextMs = nowMs + t.periodMs
+        t.lastMs = nowMs
         t.run(nowMs)
       }
     }
@@ -250,7 +256,7 @@ export class CentralController {
   private timersFor (g: Group): Timer[] {
     const b = this.scenario.baseline
     const timer = (periodMs: number, restartsOnTakeover: boolean, run: (nowMs: number) => void): Timer =>
-      ({ nextMs: this.ports.phaseMs(periodMs), periodMs, restartsOnTakeover, run })
+      ({ nextMs: this.ports.phaseMs(periodMs), lastMs: -Infinity, periodMs, restartsOnTakeover, run })
     switch (this.policy) {
       case 'hpa': return [
         timer(b.hpaScrapeMs, false, now => this.scrape(g, now)),
@@ -260,10 +266,14 @@ export class CentralController {
         timer(b.kedaPollMs, true, now => this.kedaPoll(g, now)),
         timer(b.hpaSyncMs, true, now => this.hpaSync(g, now)),
       ]
-      case 'central': return [
-        timer(this.scenario.signals.intervalMs, false, now => this.readReporters(g, now)),
-        ...g.sites.map(site => timer(timingsFor(this.scenario.sites[site].profile).planIntervalMs, true, now => this.centralPlan(g, site, now))),
-      ]
+      case 'central': {
+        const plans = g.sites.map(site => {
+          const t = timer(this.timings[site].planIntervalMs, true, now => this.centralPlan(g, site, now))
+          this.planTimers.set(site, t)
+          return t
+        })
+        return [timer(this.scenario.signals.intervalMs, false, now => this.readReporters(g, now)), ...plans]
+      }
     }
   }
 
@@ -277,7 +287,9 @@ export class CentralController {
       for (const spec of this.siteSpecs[site]) {
         const pair = this.pairOf(site, spec)
         if (this.keda.get(pair)?.zero === true) continue
-        this.rules.set(pair, this.newRule(spec, this.desiredByPair[pair], nowMs))
+        // What the last leader learnt of the drain rate survives (kept in the object's status, as
+        // KEDA keeps its last-active time), as a new agentmesh leader finds it in the plan.
+        this.rules.set(pair, this.newRule(spec, this.desiredByPair[pair], nowMs, this.rules.get(pair)?.drainPerReplica))
       }
     }
     for (const t of g.timers) if (t.restartsOnTakeover) t.nextMs = nowMs
@@ -319,10 +331,18 @@ export class CentralController {
     for (const site of g.sites) {
       for (const r of this.ports.reporterSamples(from, site)) {
         const last = this.samples.get(r.host)
+        // As agentmesh's leader plans at once when a member tells it of a rise (supervisor-core.ts,
+        // signal-rise.ts), so does central when a read shows one: the same loop, the same trigger.
+        if (r.signals !== undefined && loadRose(last?.signals ?? [], r.signals)) this.planSoon(site, nowMs)
         if (r.signals !== undefined) this.samples.set(r.host, { signals: r.signals, atMs: nowMs, unreadSinceMs: Infinity })
         else if (last !== undefined && last.unreadSinceMs === Infinity) last.unreadSinceMs = nowMs
       }
     }
+  }
+
+  private planSoon (site: number, nowMs: number): void {
+    const t = this.planTimers.get(site)!
+    t.nextMs = Math.min(t.nextMs, Math.max(nowMs, t.lastMs + this.timings[site].riseGapMs))
   }
 
   /** The HPA controller's sync: hpa on Prometheus' latest value, keda on a live one from its metrics server. */
@@ -392,7 +412,8 @@ export class CentralController {
       const pair = this.pairOf(site, spec)
       const reading = readings.load.get(spec.name) ?? missingReading()
       const upstream = spec.upstream === undefined ? undefined : readings.upstream.get(spec.upstream.name)
-      this.desiredByPair[pair] = this.rules.get(pair)!.decide(reading, upstream, nowMs).desired
+      const context = { rate: readings.rate.get(spec.name), ready: this.ports.ready(pair) }
+      this.desiredByPair[pair] = this.rules.get(pair)!.decide(reading, upstream, nowMs, context).desired
       desired.set(spec.name, this.desiredByPair[pair])
     }
     this.placeSite(from, site, desired)
@@ -416,9 +437,9 @@ export class CentralController {
     return { ...spec, minReplicas: Math.max(1, spec.minReplicas), maxReplicas: Math.max(1, spec.maxReplicas) }
   }
 
-  private newRule (spec: ServiceSpec, current: number, nowMs: number): ReplicaRule {
+  private newRule (spec: ServiceSpec, current: number, nowMs: number, drainPerReplica?: number): ReplicaRule {
     const s = this.ruleSpec(spec)
-    if (this.policy === 'central') return AGENTMESH_POLICY(s, current, nowMs)
+    if (this.policy === 'central') return AGENTMESH_POLICY(s, current, nowMs, drainPerReplica)
     if (this.scenario.baseline.hpaBehavior === 'legacy') return new LegacyHpaScaler(s, current, this.scenario.baseline.hpaDownscaleStabilizationMs)
     return new ServiceScaler(s, current, nowMs)
   }

@@ -1,6 +1,7 @@
 /**
- * Every default and named limit of the simulator, in one place. The scenario reference in the
- * README lists the same values; a test keeps the two in agreement.
+ * Every default and named limit of the simulator, in one place. The scenario reference in
+ * docs/simulator.md lists the same values (test/sim/scenario-parse.test.ts checks that it names
+ * every field and fault kind; the values themselves are kept in agreement by hand).
  */
 import type { BaselineSpec, SiteKind } from './scenario.js'
 
@@ -15,6 +16,8 @@ export const SIM_DEFAULTS = {
   /** How often a signal reporter reads its source, and how old the reading is when it lands. */
   signalIntervalMs: 1000,
   signalDelayMs: 500,
+  /** Reporters read each service's arrival rate too (signals.rate). */
+  signalRate: true,
   /** Hosts per site that report each service's backlog (each a share); fewer if the site is smaller. */
   signalReporters: 3,
   /** Probability that one container start fails (the container exits at once after its start latency). */

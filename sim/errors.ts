@@ -11,6 +11,10 @@ export const SimErrorCode = {
   ArgsInvalid: 'E_SIM_ARGS_INVALID',
   /** A file could not be read or written. */
   Io: 'E_SIM_IO',
+  /** `--from-config`: the host config does not give what a scenario needs (a site, valid services); `problems` names each field and line. */
+  ConfigInvalid: 'E_SIM_CONFIG_INVALID',
+  /** `--from-node`: the node's HTTP API could not be reached or did not answer as documented. */
+  NodeUnreachable: 'E_SIM_NODE_UNREACHABLE',
 } as const
 
 export type SimErrorCode = typeof SimErrorCode[keyof typeof SimErrorCode]

@@ -57,7 +57,7 @@ export function fleetScenario (thousands: number, durationMs: number, seed = 1):
     policies: ['agentmesh'], sites, links,
     containers: { startLatency: { ...START_LATENCY }, startFailure: SIM_DEFAULTS.containerStartFailure, crashMtbfMs: 0 },
     services, upstreams: [], load,
-    signals: { intervalMs: SIM_DEFAULTS.signalIntervalMs, delayMs: SIM_DEFAULTS.signalDelayMs, reporters: SIM_DEFAULTS.signalReporters },
+    signals: { intervalMs: SIM_DEFAULTS.signalIntervalMs, delayMs: SIM_DEFAULTS.signalDelayMs, reporters: SIM_DEFAULTS.signalReporters, rate: SIM_DEFAULTS.signalRate },
     faults,
     gossip: { D: SIM_DEFAULTS.meshD, Dlo: SIM_DEFAULTS.meshDlo, Dhi: SIM_DEFAULTS.meshDhi, Dlazy: SIM_DEFAULTS.meshDlazy, heartbeatMs: SIM_DEFAULTS.gossipHeartbeatMs, historyHeartbeats: SIM_DEFAULTS.gossipHistoryHeartbeats, globalSubscribers: 'leaders' },
     baseline: defaultBaseline(names[0]),

@@ -93,7 +93,7 @@ export class LegacyHpaScaler {
 
   private commit (desired: number, failingStatic: boolean, recommended: number): ScaleDecision {
     this.current = desired
-    return { desired, failingStatic, upstreamCapped: false, recommended }
+    return { desired, failingStatic, upstreamCapped: false, recommended, rule: 'hpa' }
   }
 
   /** Kubernetes reuses the slot of a recommendation older than the window; dropping it is the same. */

@@ -5,7 +5,7 @@
  * proportion to demand by every service of the site that names it. Backlog above the
  * service's SLA counts as violation time.
  *
- * The model keeps a short history of backlog, so signals can be read with a delay (what a
+ * The model keeps a short history of backlog and arrival rate, so signals can be read with a delay (what a
  * supervisor, a Prometheus scrape or a KEDA poll sees is the backlog of a moment ago).
  */
 import { rateAt, stepUpTimes } from './load-shapes.js'
@@ -45,6 +45,9 @@ export class LoadModel {
   readonly upstreamSaturation: Float64Array
   readonly upstreamKeys: { name: string, site: number }[] = []
   private readonly history: Float64Array
+  /** Arrivals per pair since the start (a broker's publish counter), and their history. */
+  private readonly arrived: Float64Array
+  private readonly rateHistory: Float64Array
   private stepIndex = -1
   private readonly serviceCount: number
 
@@ -82,6 +85,8 @@ export class LoadModel {
     this.clairvoyantMs = new Float64Array(n)
     this.upstreamSaturation = new Float64Array(this.upstreamKeys.length)
     this.history = new Float64Array(n * HISTORY_STEPS)
+    this.arrived = new Float64Array(n)
+    this.rateHistory = new Float64Array(n * HISTORY_STEPS)
   }
 
   pair (site: number, service: number): number {
@@ -124,6 +129,8 @@ export class LoadModel {
       this.backlog[i] = Math.max(0, this.backlog[i] + (this.arrivalRate[i] - drained) * dt)
       if (this.backlog[i] > p.slaBacklog) { this.slaViolationMs[i] += dtMs; anyViolation = true }
       this.history[slot + i] = this.backlog[i]
+      this.arrived[i] += this.arrivalRate[i] * dt
+      this.rateHistory[slot + i] = this.arrived[i]
     }
     if (anyViolation) this.anySlaViolationMs += dtMs
   }
@@ -139,8 +146,26 @@ export class LoadModel {
 
   /** Backlog as it was `delayMs` before the current step (as far back as the history goes). */
   delayedBacklog (pair: number, delayMs: number, dtMs: number): number {
+    return this.delayed(this.history, pair, delayMs, dtMs)
+  }
+
+  /**
+   * Arrival rate (per second) as a counter-based signal shows it `delayMs` late: the arrivals
+   * over the `windowMs` before that, divided by the window (what a broker's publish counter read
+   * every windowMs, or Prometheus' rate(), gives).
+   */
+  delayedArrivalRate (pair: number, delayMs: number, windowMs: number, dtMs: number): number {
+    if (this.stepIndex < 0) return 0
+    const end = Math.min(HISTORY_STEPS - 1, this.stepIndex, Math.round(delayMs / dtMs))
+    const start = Math.min(HISTORY_STEPS - 1, this.stepIndex + 1, Math.round((delayMs + windowMs) / dtMs))
+    if (start <= end) return this.arrivalRate[pair]
+    const before = start > this.stepIndex ? 0 : this.delayed(this.rateHistory, pair, (start * dtMs), dtMs)
+    return (this.delayed(this.rateHistory, pair, end * dtMs, dtMs) - before) / ((start - end) * dtMs / 1000)
+  }
+
+  private delayed (history: Float64Array, pair: number, delayMs: number, dtMs: number): number {
     if (this.stepIndex < 0) return 0
     const back = Math.min(HISTORY_STEPS - 1, this.stepIndex, Math.round(delayMs / dtMs))
-    return this.history[((this.stepIndex - back) % HISTORY_STEPS) * this.pairs.length + pair]
+    return history[((this.stepIndex - back) % HISTORY_STEPS) * this.pairs.length + pair]
   }
 }

@@ -23,8 +23,12 @@ export function renderReport (result: RunResult, scenario: Scenario): string {
       const charts = result.details.map(d => {
         const pairIndex = result.summary.policies.find(p => p.policy === d.policy)!.pairs.findIndex(p => p.site === site.name && p.service === svc.spec.name)
         if (pairIndex < 0 || d.series.tMs.length === 0) return '<td>no data</td>'
+        const rate = d.series.rate?.[pairIndex]
+        const forecast = d.series.forecast?.[pairIndex]
         return `<td>${chart(d.series.tMs, d.series.backlog[pairIndex], d.series.desired[pairIndex], d.series.running[pairIndex], svc.slaBacklog,
-          d.markers.filter(m => m.kind === 'fault'), d.markers.filter(m => m.kind === 'leader' && m.site === site.name), s.durationS * 1000)}</td>`
+          d.markers.filter(m => m.kind === 'fault'), d.markers.filter(m => m.kind === 'leader' && m.site === site.name), s.durationS * 1000,
+          d.markers.filter(m => m.kind === 'spill' && m.site === site.name))}${
+          rate === undefined || forecast === undefined ? '' : `<br>${rateChart(d.series.tMs, rate, forecast, s.durationS * 1000)}`}</td>`
       })
       rows.push(`<tr><th class="row">${esc(site.name)}<br><small>${esc(site.kind)} · ${site.hosts} hosts</small><br>${esc(svc.spec.name)}</th>${charts.join('')}</tr>`)
     }
@@ -51,7 +55,9 @@ ${summaryTable(s.policies, s.comparison)}
 <h2>Per site and service</h2>
 <p class="legend"><span><i class="sw" style="background:#9ecae1"></i>backlog (right axis)</span><span><i class="sw" style="background:#e6550d"></i>SLA</span>
 <span><i class="sw" style="background:#31a354"></i>running</span><span><i class="sw" style="background:#756bb1"></i>desired (dashed)</span>
-<span><i class="sw" style="background:#d62728"></i>fault</span><span><i class="sw" style="background:#000"></i>leader elected</span></p>
+<span><i class="sw" style="background:#d62728"></i>fault</span><span><i class="sw" style="background:#000"></i>leader elected</span>
+<span><i class="sw" style="background:#1f77b4"></i>another site runs overflow (running counts its replicas: they drain this site's queue)</span>
+${result.details.some(d => d.series.forecast !== undefined) ? '<br>forecasting runs, second chart: <span><i class="sw" style="background:#555"></i>arrival rate (per s)</span><span><i class="sw" style="background:#ff7f0e"></i>the site leader\'s forecast in use (docs/forecast.md)</span>' : ''}</p>
 ${more}
 <table><tr><th></th>${result.details.map(d => `<th>${esc(d.policy)}</th>`).join('')}</tr>
 ${rows.join('\n')}
@@ -92,7 +98,7 @@ ${rows.map(([name, f]) => `<tr><td>${esc(name)}</td>${policies.map(p => `<td>${f
 }
 
 function chart (t: number[], backlog: number[], desired: number[], running: number[], sla: number,
-  faults: { tMs: number, text: string }[], leaders: { tMs: number, text: string }[], durationMs: number): string {
+  faults: { tMs: number, text: string }[], leaders: { tMs: number, text: string }[], durationMs: number, spills: { tMs: number, text: string }[] = []): string {
   const iw = W - PAD.l - PAD.r
   const ih = H - PAD.t - PAD.b
   const x = (ms: number): number => PAD.l + iw * ms / Math.max(1, durationMs)
@@ -112,17 +118,45 @@ function chart (t: number[], backlog: number[], desired: number[], running: numb
   const area = backlog.length === 0 ? '' : `M${x(t[0]).toFixed(1)},${yB(0).toFixed(1)}` + backlog.map((v, i) => `L${x(t[i]).toFixed(1)},${yB(v).toFixed(1)}`).join('') + `L${x(t[t.length - 1]).toFixed(1)},${yB(0).toFixed(1)}Z`
   const marks = faults.map(f => `<line x1="${x(f.tMs).toFixed(1)}" x2="${x(f.tMs).toFixed(1)}" y1="${PAD.t}" y2="${PAD.t + ih}" stroke="#d62728" stroke-width="1"><title>${fmtTime(f.tMs)} ${esc(f.text)}</title></line>`).join('')
   const ticks = leaders.map(l => `<line x1="${x(l.tMs).toFixed(1)}" x2="${x(l.tMs).toFixed(1)}" y1="${PAD.t - 6}" y2="${PAD.t}" stroke="#000"><title>${fmtTime(l.tMs)} ${esc(l.text)}</title></line>`).join('')
+  // Overflow run by another site (spill.ts): a blue tick under the chart at each change.
+  const spillTicks = spills.map(m => `<line class="spill" x1="${x(m.tMs).toFixed(1)}" x2="${x(m.tMs).toFixed(1)}" y1="${PAD.t + ih}" y2="${PAD.t + ih + 6}" stroke="#1f77b4" stroke-width="2"><title>${fmtTime(m.tMs)} ${esc(m.text)}</title></line>`).join('')
   return `<svg class="chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" data-t="${JSON.stringify(t)}" data-b="${JSON.stringify(backlog)}" data-d="${JSON.stringify(desired)}" data-r="${JSON.stringify(running)}">
 <rect x="${PAD.l}" y="${PAD.t}" width="${iw}" height="${ih}" fill="#fafafa" stroke="#ddd"/>
 <path d="${area}" fill="#9ecae1" fill-opacity="0.6"/>
 <line x1="${PAD.l}" x2="${PAD.l + iw}" y1="${yB(sla).toFixed(1)}" y2="${yB(sla).toFixed(1)}" stroke="#e6550d" stroke-dasharray="2,2"/>
 <path d="${step(desired, yR)}" fill="none" stroke="#756bb1" stroke-width="1.5" stroke-dasharray="4,3"/>
 <path d="${step(running, yR)}" fill="none" stroke="#31a354" stroke-width="1.5"/>
-${marks}${ticks}
+${marks}${ticks}${spillTicks}
 <text x="${PAD.l - 4}" y="${PAD.t + 8}" text-anchor="end">${maxR}</text><text x="${PAD.l - 4}" y="${PAD.t + ih}" text-anchor="end">0</text>
 <text x="${PAD.l + iw + 4}" y="${PAD.t + 8}">${fmtNum(maxB)}</text><text x="${PAD.l + iw + 4}" y="${PAD.t + ih}">0</text>
 <text x="${PAD.l}" y="${H - 4}">0</text><text x="${PAD.l + iw}" y="${H - 4}" text-anchor="end">${fmtTime(durationMs)}</text>
 <text class="tip" x="${PAD.l + iw / 2}" y="${H - 4}" text-anchor="middle"></text>
+</svg>`
+}
+
+/** Arrival rate (grey) and the forecast in use (orange, gaps where none), requests/s. */
+function rateChart (t: number[], rate: number[], forecast: number[], durationMs: number): string {
+  const h = 90
+  const iw = W - PAD.l - PAD.r
+  const ih = h - PAD.t - PAD.b
+  const x = (ms: number): number => PAD.l + iw * ms / Math.max(1, durationMs)
+  const max = Math.max(1, ...rate, ...forecast)
+  const y = (v: number): number => PAD.t + ih - ih * v / max
+  const line = (vals: number[]): string => {
+    let d = ''
+    let pen = false
+    vals.forEach((v, i) => {
+      if (v < 0) { pen = false; return }
+      d += `${pen ? 'L' : 'M'}${x(t[i]).toFixed(1)},${y(v).toFixed(1)}`
+      pen = true
+    })
+    return d
+  }
+  return `<svg class="rate" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}">
+<rect x="${PAD.l}" y="${PAD.t}" width="${iw}" height="${ih}" fill="#fafafa" stroke="#ddd"/>
+<path d="${line(rate)}" fill="none" stroke="#555" stroke-width="1"/>
+<path d="${line(forecast)}" fill="none" stroke="#ff7f0e" stroke-width="1.5"/>
+<text x="${PAD.l - 4}" y="${PAD.t + 8}" text-anchor="end">${fmtNum(max)}/s</text><text x="${PAD.l - 4}" y="${PAD.t + ih}" text-anchor="end">0</text>
 </svg>`
 }
 

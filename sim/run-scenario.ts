@@ -4,6 +4,7 @@
  */
 import type { PolicyName, Scenario } from './scenario.js'
 import { Simulation, type InjectedBug, type Marker, type RunSeries } from './simulation.js'
+import type { SimForecast } from './forecast-sim.js'
 import type { Violation } from './observer.js'
 import { percentileOf, round3 } from './stats.js'
 
@@ -75,21 +76,60 @@ export function replayCommand (scenario: Scenario, seed: number, durationMs: num
 }
 
 export function runScenario (req: RunRequest): RunResult {
-  const policies: PolicySummary[] = []
-  const details: RunResult['details'] = []
-  let clairvoyantS = 0
+  const runs = new PolicyRuns(req)
   req.policies.forEach((policy, index) => {
-    const sim = new Simulation(req.scenario, {
+    const sim = runs.simulation(policy, index, undefined)
+    sim.run()
+    runs.add(sim, policy)
+  })
+  return runs.result()
+}
+
+/**
+ * runScenario with load forecasting (sim/forecast-sim.ts): services with a `forecast` block run
+ * their model through onnxruntime-node in every simulated leader. The summary is as
+ * deterministic as runScenario's: one summary per seed, byte for byte.
+ */
+export async function runScenarioAsync (req: RunRequest, forecast: SimForecast): Promise<RunResult> {
+  const runs = new PolicyRuns(req)
+  for (const [index, policy] of req.policies.entries()) {
+    const sim = runs.simulation(policy, index, forecast)
+    await sim.runAsync()
+    runs.add(sim, policy)
+  }
+  return runs.result()
+}
+
+class PolicyRuns {
+  private readonly policies: PolicySummary[] = []
+  private readonly details: RunResult['details'] = []
+  private clairvoyantS = 0
+
+  constructor (private readonly req: RunRequest) {}
+
+  simulation (policy: PolicyName, index: number, forecast: SimForecast | undefined): Simulation {
+    const req = this.req
+    return new Simulation(req.scenario, {
       policy, seed: req.seed, durationMs: req.durationMs, reportPoints: req.reportPoints, bugs: req.bugs,
       onProgress: req.onProgress === undefined ? undefined : (now) => req.onProgress!(policy, index, now),
+      forecast: policy === 'agentmesh' ? forecast : undefined,
     })
-    sim.run()
+  }
+
+  add (sim: Simulation, policy: PolicyName): void {
     let bound = 0
     for (let i = 0; i < sim.load.pairs.length; i++) bound += sim.load.clairvoyantMs[i]
-    clairvoyantS = round3(bound / 1000)
-    policies.push(summarise(sim, req, policy, clairvoyantS))
-    details.push({ policy, series: sim.series, markers: sim.markers })
-  })
+    this.clairvoyantS = round3(bound / 1000)
+    this.policies.push(summarise(sim, this.req, policy, this.clairvoyantS))
+    this.details.push({ policy, series: sim.series, markers: sim.markers })
+  }
+
+  result (): RunResult {
+    return assemble(this.req, this.policies, this.details, this.clairvoyantS)
+  }
+}
+
+function assemble (req: RunRequest, policies: PolicySummary[], details: RunResult['details'], clairvoyantS: number): RunResult {
   const comparison: Record<string, number | null> = {}
   const mesh = policies.find(p => p.policy === 'agentmesh')
   for (const base of policies) {

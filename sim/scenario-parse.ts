@@ -19,14 +19,47 @@ import { parseTraceCsv } from './trace-csv.js'
 type Path = (string | number)[]
 type Json = unknown
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/
+export const SCENARIO_DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/
+/** Names of scenarios, sites, hosts and services in a scenario. */
+export const SCENARIO_NAME_RE = /^[A-Za-z0-9._\-/]+$/
+export const SCENARIO_NAME_LENGTH_MAX = 64
+
+/**
+ * The numeric ranges the reader checks, by what they bound; the JSON Schema
+ * (sim/scenario-schema.ts) is built from the same table.
+ */
+export const SCENARIO_NUMBERS = {
+  seed: { min: 0, max: 2 ** 32 - 1, int: true },
+  hosts: { min: 1, int: true },
+  slots: { min: 0, max: 10_000, int: true },
+  priority: { int: true },
+  linkMs: { min: 0, max: 60_000 },
+  linkLoss: { min: 0, max: 0.9 },
+  degradeLoss: { min: 0, max: 1 },
+  startFailure: { min: 0, max: 0.5 },
+  drainPerReplica: { min: 0.001 },
+  sla: { min: 0 },
+  capacityPerS: { min: 0.001 },
+  rate: { min: 0 },
+  amplitude: { min: 0, max: 1 },
+  scale: { min: 0 },
+  count: { min: 1, int: true },
+  reporters: { min: 1, max: 1000, int: true },
+  D: { min: 1, max: 100, int: true },
+  Dlo: { min: 1, max: 100, int: true },
+  Dhi: { min: 1, max: 200, int: true },
+  Dlazy: { min: 0, max: 100, int: true },
+  historyHeartbeats: { min: 1, max: 20, int: true },
+  controllerReplicas: { min: 1, max: 9, int: true },
+} as const satisfies Record<string, { min?: number, max?: number, int?: boolean }>
+const N = SCENARIO_NUMBERS
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 /** "90s", "5m", "1.5h", "250ms", or a bare number of seconds → integer ms; undefined if malformed. */
 export function parseDurationMs (v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.round(v * 1000) : undefined
   if (typeof v !== 'string') return undefined
-  const m = DURATION_RE.exec(v.trim())
+  const m = SCENARIO_DURATION_RE.exec(v.trim())
   if (m === null) return undefined
   return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's'])
 }
@@ -62,7 +95,7 @@ class Reader {
       return ''
     }
     if (typeof v !== 'string' || v === '') { this.fail(path, 'must be a non-empty string'); return def ?? '' }
-    if (!/^[A-Za-z0-9._\-/]+$/.test(v) || v.length > 64) { this.fail(path, `"${v}" must be 1–64 characters of letters, digits, . _ - /`); return def ?? '' }
+    if (!SCENARIO_NAME_RE.test(v) || v.length > SCENARIO_NAME_LENGTH_MAX) { this.fail(path, `"${v}" must be 1–${SCENARIO_NAME_LENGTH_MAX} characters of letters, digits, . _ - /`); return def ?? '' }
     return v
   }
 
@@ -180,7 +213,7 @@ function build (r: Reader, raw: Record<string, Json>, opts: ParseOptions): Scena
     name: r.str(top.name, ['name']),
     description: r.text(top.description, ['description'], ''),
     file: opts.file,
-    seed: r.num(top.seed, ['seed'], { def: SIM_DEFAULTS.seed, min: 0, max: 2 ** 32 - 1, int: true }),
+    seed: r.num(top.seed, ['seed'], { def: SIM_DEFAULTS.seed, ...N.seed }),
     durationMs,
     policies: r.list(top.policies, ['policies']).map((p, i) => r.oneOf(p, ['policies', i], POLICY_NAMES)),
     sites,
@@ -203,7 +236,28 @@ function build (r: Reader, raw: Record<string, Json>, opts: ParseOptions): Scena
   return scenario
 }
 
-const SITE_FIELDS = ['name', 'kind', 'hosts', 'slots', 'labels', 'priority', 'profile', 'latency', 'flap'] as const
+export const SITE_FIELDS = ['name', 'kind', 'hosts', 'slots', 'labels', 'priority', 'profile', 'latency', 'flap'] as const
+export const LINK_FIELDS = ['medianMs', 'jitterMs', 'loss'] as const
+export const FLAP_FIELDS = ['up', 'down'] as const
+export const CONTAINERS_FIELDS = ['startLatency', 'startFailure', 'crashMtbf'] as const
+export const START_LATENCY_FIELDS = ['median', 'p99'] as const
+export const UPSTREAM_FIELDS = ['name', 'sites', 'capacityPerS'] as const
+export const SIGNALS_FIELDS = ['interval', 'delay', 'reporters', 'rate'] as const
+export const GOSSIP_FIELDS = ['D', 'Dlo', 'Dhi', 'Dlazy', 'heartbeat', 'historyHeartbeats', 'globalSubscribers'] as const
+export const GLOBAL_SUBSCRIBERS = ['leaders', 'all'] as const
+export const LOAD_SHAPES = ['constant', 'step', 'diurnal', 'bursts', 'trace'] as const
+/** The fields each load shape takes, besides `service`, `sites` and `shape`. */
+export const SHAPE_FIELDS: Record<LoadShape['type'], readonly string[]> = {
+  constant: ['rate'],
+  step: ['rate', 'steps'],
+  diurnal: ['mean', 'amplitude', 'period', 'phase'],
+  bursts: ['rate', 'bursts'],
+  trace: ['file', 'scale', 'loop', 'offset'],
+}
+const ALL_SHAPE_FIELDS = [...new Set(Object.values(SHAPE_FIELDS).flat())]
+export const LOAD_FIELDS = ['service', 'sites', 'shape', ...ALL_SHAPE_FIELDS] as const
+export const CRASH_MODES = ['host', 'supervisor'] as const
+export const HPA_BEHAVIORS = ['spec', 'legacy'] as const
 
 function parseSites (r: Reader, v: Json): SiteSpec[] {
   const list = r.list(v, ['sites'])
@@ -221,13 +275,13 @@ function parseSites (r: Reader, v: Json): SiteSpec[] {
     seen.add(name)
     const kind = r.oneOf(o.kind, [...p, 'kind'], SITE_KINDS)
     const profile = r.oneOf(o.profile, [...p, 'profile'], Object.keys(TIMING_PROFILES), PROFILE_BY_KIND[kind])
-    const n = r.num(o.hosts, [...p, 'hosts'], { min: 1, int: true })
+    const n = r.num(o.hosts, [...p, 'hosts'], N.hosts)
     hosts += n
     sites.push({
       name, kind, hosts: n, profile,
-      slots: r.num(o.slots, [...p, 'slots'], { def: SIM_DEFAULTS.slots, min: 0, max: 10_000, int: true }),
+      slots: r.num(o.slots, [...p, 'slots'], { def: SIM_DEFAULTS.slots, ...N.slots }),
       labels: r.labels(o.labels, [...p, 'labels']),
-      priority: r.num(o.priority, [...p, 'priority'], { def: PRIORITY_BY_KIND[kind], int: true }),
+      priority: r.num(o.priority, [...p, 'priority'], { def: PRIORITY_BY_KIND[kind], ...N.priority }),
       latency: parseLink(r, o.latency, [...p, 'latency'], INTRA_SITE_LINK[kind]),
       flap: parseFlap(r, o.flap, [...p, 'flap']),
     })
@@ -237,17 +291,17 @@ function parseSites (r: Reader, v: Json): SiteSpec[] {
 }
 
 function parseLink (r: Reader, v: Json, path: Path, def: LinkSpec): LinkSpec {
-  const o = r.obj(v, path, ['medianMs', 'jitterMs', 'loss']) ?? {}
+  const o = r.obj(v, path, LINK_FIELDS) ?? {}
   return {
-    medianMs: r.num(o.medianMs, [...path, 'medianMs'], { def: def.medianMs, min: 0, max: 60_000 }),
-    jitterMs: r.num(o.jitterMs, [...path, 'jitterMs'], { def: def.jitterMs, min: 0, max: 60_000 }),
-    loss: r.num(o.loss, [...path, 'loss'], { def: def.loss, min: 0, max: 0.9 }),
+    medianMs: r.num(o.medianMs, [...path, 'medianMs'], { def: def.medianMs, ...N.linkMs }),
+    jitterMs: r.num(o.jitterMs, [...path, 'jitterMs'], { def: def.jitterMs, ...N.linkMs }),
+    loss: r.num(o.loss, [...path, 'loss'], { def: def.loss, ...N.linkLoss }),
   }
 }
 
 function parseFlap (r: Reader, v: Json, path: Path): SiteSpec['flap'] {
   if (v === undefined || v === null) return undefined
-  const o = r.obj(v, path, ['up', 'down']) ?? {}
+  const o = r.obj(v, path, FLAP_FIELDS) ?? {}
   return { upMs: r.dur(o.up, [...path, 'up'], undefined, { min: 1000 }), downMs: r.dur(o.down, [...path, 'down'], undefined, { min: 100 }) }
 }
 
@@ -255,7 +309,7 @@ function parseLinks (r: Reader, v: Json, sites: string[], kindOf: Map<string, Si
   const given = new Map<string, InterSiteLink>()
   r.list(v, ['links']).forEach((item, i) => {
     const p = ['links', i]
-    const o = r.obj(item, p, ['between', 'medianMs', 'jitterMs', 'loss'])
+    const o = r.obj(item, p, ['between', ...LINK_FIELDS])
     if (o === undefined) return
     const between = r.list(o.between, [...p, 'between'])
     if (between.length !== 2) { r.fail([...p, 'between'], 'must list exactly two sites'); return }
@@ -290,12 +344,12 @@ function siteList (r: Reader, v: Json, path: Path, sites: string[]): string[] {
 }
 
 function parseContainers (r: Reader, v: Json): Scenario['containers'] {
-  const o = r.obj(v, ['containers'], ['startLatency', 'startFailure', 'crashMtbf']) ?? {}
+  const o = r.obj(v, ['containers'], CONTAINERS_FIELDS) ?? {}
   const sl = r.obj(o.startLatency, ['containers', 'startLatency'], SITE_KINDS) ?? {}
   const startLatency = {} as Scenario['containers']['startLatency']
   for (const kind of SITE_KINDS) {
     const p = ['containers', 'startLatency', kind]
-    const k = r.obj(sl[kind], p, ['median', 'p99']) ?? {}
+    const k = r.obj(sl[kind], p, START_LATENCY_FIELDS) ?? {}
     const medianMs = r.dur(k.median, [...p, 'median'], START_LATENCY[kind].medianMs, { min: 1 })
     const p99Ms = r.dur(k.p99, [...p, 'p99'], Math.max(medianMs, START_LATENCY[kind].p99Ms), { min: 1 })
     if (p99Ms < medianMs) r.fail([...p, 'p99'], 'must be at least the median')
@@ -303,7 +357,7 @@ function parseContainers (r: Reader, v: Json): Scenario['containers'] {
   }
   return {
     startLatency,
-    startFailure: r.num(o.startFailure, ['containers', 'startFailure'], { def: SIM_DEFAULTS.containerStartFailure, min: 0, max: 0.5 }),
+    startFailure: r.num(o.startFailure, ['containers', 'startFailure'], { def: SIM_DEFAULTS.containerStartFailure, ...N.startFailure }),
     crashMtbfMs: r.dur(o.crashMtbf, ['containers', 'crashMtbf'], SIM_DEFAULTS.containerCrashMtbfMs),
   }
 }
@@ -314,8 +368,8 @@ function parseContainers (r: Reader, v: Json): Scenario['containers'] {
  * needs to model the load, and the daemon's own fields, accepted and ignored so that a service
  * block pastes from a host's agentmesh.yaml unchanged.
  */
-const SIM_SERVICE_FIELDS = ['drainPerReplica', 'sla', 'sites'] as const
-const DAEMON_ONLY_SERVICE_FIELDS = ['agent', 'secrets'] as const
+export const SIM_SERVICE_FIELDS = ['drainPerReplica', 'sla', 'sites'] as const
+export const DAEMON_ONLY_SERVICE_FIELDS = ['agent', 'secrets'] as const
 
 function parseServices (r: Reader, v: Json, sites: string[]): SimService[] {
   const list = r.list(v, ['services'])
@@ -332,8 +386,8 @@ function parseServices (r: Reader, v: Json, sites: string[]): SimService[] {
     const o = item as Record<string, Json>
     out.push({
       spec,
-      drainPerReplicaPerS: r.num(o.drainPerReplica, [...p, 'drainPerReplica'], { min: 0.001 }),
-      slaBacklog: r.num(o.sla, [...p, 'sla'], { min: 0 }),
+      drainPerReplicaPerS: r.num(o.drainPerReplica, [...p, 'drainPerReplica'], N.drainPerReplica),
+      slaBacklog: r.num(o.sla, [...p, 'sla'], N.sla),
       sites: siteList(r, o.sites, [...p, 'sites'], sites),
     })
   })
@@ -343,35 +397,35 @@ function parseServices (r: Reader, v: Json, sites: string[]): SimService[] {
 function parseUpstreams (r: Reader, v: Json, sites: string[]): UpstreamSpec[] {
   return r.list(v, ['upstreams']).map((item, i) => {
     const p = ['upstreams', i]
-    const o = r.obj(item, p, ['name', 'sites', 'capacityPerS']) ?? {}
-    return { name: r.str(o.name, [...p, 'name']), sites: siteList(r, o.sites, [...p, 'sites'], sites), capacityPerS: r.num(o.capacityPerS, [...p, 'capacityPerS'], { min: 0.001 }) }
+    const o = r.obj(item, p, UPSTREAM_FIELDS) ?? {}
+    return { name: r.str(o.name, [...p, 'name']), sites: siteList(r, o.sites, [...p, 'sites'], sites), capacityPerS: r.num(o.capacityPerS, [...p, 'capacityPerS'], N.capacityPerS) }
   })
 }
 
 function parseLoad (r: Reader, v: Json, sites: string[], services: SimService[], opts: ParseOptions): LoadSpec[] {
   return r.list(v, ['load']).map((item, i) => {
     const p = ['load', i]
-    const o = r.obj(item, p, ['service', 'sites', 'shape', 'rate', 'steps', 'mean', 'amplitude', 'period', 'phase', 'bursts', 'file', 'scale', 'loop', 'offset']) ?? {}
+    const o = r.obj(item, p, LOAD_FIELDS) ?? {}
     const service = r.str(o.service, [...p, 'service'])
     if (service !== '' && !services.some(s => s.spec.name === service)) r.fail([...p, 'service'], `names no service: "${service}"`)
-    const type = r.oneOf(o.shape, [...p, 'shape'], ['constant', 'step', 'diurnal', 'bursts', 'trace'] as const)
+    const type = r.oneOf(o.shape, [...p, 'shape'], LOAD_SHAPES)
     return { service, sites: siteList(r, o.sites, [...p, 'sites'], sites), shape: parseShape(r, type, o, p, opts) }
   })
 }
 
 function parseShape (r: Reader, type: LoadShape['type'], o: Record<string, Json>, p: Path, opts: ParseOptions): LoadShape {
-  const extra = (allowed: string[]): void => {
-    for (const k of ['rate', 'steps', 'mean', 'amplitude', 'period', 'phase', 'bursts', 'file', 'scale', 'loop', 'offset']) {
+  const extra = (): void => {
+    const allowed = SHAPE_FIELDS[type]
+    for (const k of ALL_SHAPE_FIELDS) {
       if (o[k] !== undefined && !allowed.includes(k)) r.fail([...p, k], `is not a field of shape ${type}; it takes ${allowed.join(', ')}`)
     }
   }
-  const rate = (v: Json, path: Path, def?: number): number => r.num(v, path, { def, min: 0 })
+  extra()
+  const rate = (v: Json, path: Path, def?: number): number => r.num(v, path, { def, ...N.rate })
   switch (type) {
     case 'constant':
-      extra(['rate'])
       return { type, rate: rate(o.rate, [...p, 'rate']) }
     case 'step': {
-      extra(['rate', 'steps'])
       const steps = r.list(o.steps, [...p, 'steps']).map((s, j) => {
         const so = r.obj(s, [...p, 'steps', j], ['at', 'rate']) ?? {}
         return { atMs: r.dur(so.at, [...p, 'steps', j, 'at']), rate: rate(so.rate, [...p, 'steps', j, 'rate']) }
@@ -380,13 +434,11 @@ function parseShape (r: Reader, type: LoadShape['type'], o: Record<string, Json>
       return { type, rate: rate(o.rate, [...p, 'rate'], 0), steps }
     }
     case 'diurnal':
-      extra(['mean', 'amplitude', 'period', 'phase'])
       return {
-        type, mean: rate(o.mean, [...p, 'mean']), amplitude: r.num(o.amplitude, [...p, 'amplitude'], { def: 0.5, min: 0, max: 1 }),
+        type, mean: rate(o.mean, [...p, 'mean']), amplitude: r.num(o.amplitude, [...p, 'amplitude'], { def: 0.5, ...N.amplitude }),
         periodMs: r.dur(o.period, [...p, 'period'], 86_400_000, { min: 1000 }), phaseMs: r.dur(o.phase, [...p, 'phase'], 0),
       }
     case 'bursts': {
-      extra(['rate', 'bursts'])
       const bursts = r.list(o.bursts, [...p, 'bursts']).map((b, j) => {
         const bp = [...p, 'bursts', j]
         const bo = r.obj(b, bp, ['at', 'duration', 'rate']) ?? {}
@@ -395,7 +447,6 @@ function parseShape (r: Reader, type: LoadShape['type'], o: Record<string, Json>
       return { type, rate: rate(o.rate, [...p, 'rate'], 0), bursts }
     }
     case 'trace': {
-      extra(['file', 'scale', 'loop', 'offset'])
       const file = r.text(o.file, [...p, 'file'], '')
       if (file === '') r.fail([...p, 'file'], 'is required: a CSV with header t_seconds,rate')
       let points: { tMs: number, rate: number }[] = []
@@ -407,36 +458,38 @@ function parseShape (r: Reader, type: LoadShape['type'], o: Record<string, Json>
         }
       }
       if (o.loop !== undefined && typeof o.loop !== 'boolean') r.fail([...p, 'loop'], 'must be true or false')
-      return { type, file, points, scale: r.num(o.scale, [...p, 'scale'], { def: 1, min: 0 }), loop: o.loop !== false, offsetMs: r.dur(o.offset, [...p, 'offset'], 0) }
+      return { type, file, points, scale: r.num(o.scale, [...p, 'scale'], { def: 1, ...N.scale }), loop: o.loop !== false, offsetMs: r.dur(o.offset, [...p, 'offset'], 0) }
     }
   }
 }
 
 function parseSignals (r: Reader, v: Json): Scenario['signals'] {
-  const o = r.obj(v, ['signals'], ['interval', 'delay', 'reporters']) ?? {}
+  const o = r.obj(v, ['signals'], SIGNALS_FIELDS) ?? {}
+  if (o.rate !== undefined && typeof o.rate !== 'boolean') r.fail(['signals', 'rate'], 'must be true or false')
   return {
+    rate: o.rate === undefined ? SIM_DEFAULTS.signalRate : o.rate === true,
     intervalMs: r.dur(o.interval, ['signals', 'interval'], SIM_DEFAULTS.signalIntervalMs, { min: 100 }),
     delayMs: r.dur(o.delay, ['signals', 'delay'], SIM_DEFAULTS.signalDelayMs),
-    reporters: r.num(o.reporters, ['signals', 'reporters'], { def: SIM_DEFAULTS.signalReporters, min: 1, max: 1000, int: true }),
+    reporters: r.num(o.reporters, ['signals', 'reporters'], { def: SIM_DEFAULTS.signalReporters, ...N.reporters }),
   }
 }
 
 function parseGossip (r: Reader, v: Json): Scenario['gossip'] {
-  const o = r.obj(v, ['gossip'], ['D', 'Dlo', 'Dhi', 'Dlazy', 'heartbeat', 'historyHeartbeats', 'globalSubscribers']) ?? {}
+  const o = r.obj(v, ['gossip'], GOSSIP_FIELDS) ?? {}
   const g = {
-    D: r.num(o.D, ['gossip', 'D'], { def: SIM_DEFAULTS.meshD, min: 1, max: 100, int: true }),
-    Dlo: r.num(o.Dlo, ['gossip', 'Dlo'], { def: SIM_DEFAULTS.meshDlo, min: 1, max: 100, int: true }),
-    Dhi: r.num(o.Dhi, ['gossip', 'Dhi'], { def: SIM_DEFAULTS.meshDhi, min: 1, max: 200, int: true }),
-    Dlazy: r.num(o.Dlazy, ['gossip', 'Dlazy'], { def: SIM_DEFAULTS.meshDlazy, min: 0, max: 100, int: true }),
+    D: r.num(o.D, ['gossip', 'D'], { def: SIM_DEFAULTS.meshD, ...N.D }),
+    Dlo: r.num(o.Dlo, ['gossip', 'Dlo'], { def: SIM_DEFAULTS.meshDlo, ...N.Dlo }),
+    Dhi: r.num(o.Dhi, ['gossip', 'Dhi'], { def: SIM_DEFAULTS.meshDhi, ...N.Dhi }),
+    Dlazy: r.num(o.Dlazy, ['gossip', 'Dlazy'], { def: SIM_DEFAULTS.meshDlazy, ...N.Dlazy }),
     heartbeatMs: r.dur(o.heartbeat, ['gossip', 'heartbeat'], SIM_DEFAULTS.gossipHeartbeatMs, { min: 100 }),
-    historyHeartbeats: r.num(o.historyHeartbeats, ['gossip', 'historyHeartbeats'], { def: SIM_DEFAULTS.gossipHistoryHeartbeats, min: 1, max: 20, int: true }),
-    globalSubscribers: r.oneOf(o.globalSubscribers, ['gossip', 'globalSubscribers'], ['leaders', 'all'] as const, 'leaders'),
+    historyHeartbeats: r.num(o.historyHeartbeats, ['gossip', 'historyHeartbeats'], { def: SIM_DEFAULTS.gossipHistoryHeartbeats, ...N.historyHeartbeats }),
+    globalSubscribers: r.oneOf(o.globalSubscribers, ['gossip', 'globalSubscribers'], GLOBAL_SUBSCRIBERS, 'leaders'),
   }
   if (!(g.Dlo <= g.D && g.D <= g.Dhi)) r.fail(['gossip'], `must satisfy Dlo ≤ D ≤ Dhi, got ${g.Dlo}, ${g.D}, ${g.Dhi}`)
   return g
 }
 
-const BASELINE_FIELDS = [
+export const BASELINE_FIELDS = [
   'controllerSite', 'controllerPerSite', 'controllerReplicas', 'lease', 'hpaSync', 'hpaScrape', 'hpaMetricDelay', 'hpaBehavior',
   'hpaDownscaleStabilization', 'kedaPoll', 'kedaCooldown',
 ] as const
@@ -447,19 +500,19 @@ function parseBaseline (r: Reader, v: Json, sites: string[]): Scenario['baseline
   return {
     controllerSite: o.controllerSite === undefined ? (sites[0] ?? '') : siteRef(r, o.controllerSite, ['baseline', 'controllerSite'], sites),
     controllerPerSite: o.controllerPerSite === true,
-    controllerReplicas: r.num(o.controllerReplicas, ['baseline', 'controllerReplicas'], { def: SIM_DEFAULTS.controllerReplicas, min: 1, max: 9, int: true }),
+    controllerReplicas: r.num(o.controllerReplicas, ['baseline', 'controllerReplicas'], { def: SIM_DEFAULTS.controllerReplicas, ...N.controllerReplicas }),
     leaseMs: r.dur(o.lease, ['baseline', 'lease'], SIM_DEFAULTS.controllerLeaseMs),
     hpaSyncMs: r.dur(o.hpaSync, ['baseline', 'hpaSync'], SIM_DEFAULTS.hpaSyncMs, { min: 100 }),
     hpaScrapeMs: r.dur(o.hpaScrape, ['baseline', 'hpaScrape'], SIM_DEFAULTS.hpaScrapeMs, { min: 100 }),
     hpaMetricDelayMs: r.dur(o.hpaMetricDelay, ['baseline', 'hpaMetricDelay'], SIM_DEFAULTS.hpaMetricDelayMs),
-    hpaBehavior: r.oneOf(o.hpaBehavior, ['baseline', 'hpaBehavior'], ['spec', 'legacy'] as const, 'spec'),
+    hpaBehavior: r.oneOf(o.hpaBehavior, ['baseline', 'hpaBehavior'], HPA_BEHAVIORS, 'spec'),
     hpaDownscaleStabilizationMs: r.dur(o.hpaDownscaleStabilization, ['baseline', 'hpaDownscaleStabilization'], SIM_DEFAULTS.hpaDownscaleStabilizationMs),
     kedaPollMs: r.dur(o.kedaPoll, ['baseline', 'kedaPoll'], SIM_DEFAULTS.kedaPollMs, { min: 100 }),
     kedaCooldownMs: r.dur(o.kedaCooldown, ['baseline', 'kedaCooldown'], SIM_DEFAULTS.kedaCooldownMs),
   }
 }
 
-const FAULT_FIELDS: Record<FaultSpec['kind'], readonly string[]> = {
+export const FAULT_FIELDS: Record<FaultSpec['kind'], readonly string[]> = {
   crash: ['host', 'site', 'count', 'mode', 'restartAfter'],
   restart: ['host', 'site', 'count'],
   partition: ['groups', 'healAfter'],
@@ -489,7 +542,7 @@ function parseFaults (r: Reader, v: Json, sites: SiteSpec[], services: SimServic
       if (host === 'leader') return { type: 'leader', site: siteRef(r, o.site, [...p, 'site'], siteNames) }
       if (host === 'random') {
         const site = o.site === undefined ? undefined : siteRef(r, o.site, [...p, 'site'], siteNames)
-        return { type: 'random', count: r.num(o.count, [...p, 'count'], { def: 1, min: 1, int: true }), site }
+        return { type: 'random', count: r.num(o.count, [...p, 'count'], { def: 1, ...N.count }), site }
       }
       if (host === undefined && allowSite) return { type: 'site', site: siteRef(r, o.site, [...p, 'site'], siteNames) }
       const id = r.str(host, [...p, 'host'])
@@ -498,7 +551,7 @@ function parseFaults (r: Reader, v: Json, sites: SiteSpec[], services: SimServic
     }
     switch (kind) {
       case 'crash':
-        out.push({ kind, atMs, target: target(false) as HostTarget, mode: r.oneOf(o.mode, [...p, 'mode'], ['host', 'supervisor'] as const, 'host'), restartAfterMs: r.optDur(o.restartAfter, [...p, 'restartAfter']) })
+        out.push({ kind, atMs, target: target(false) as HostTarget, mode: r.oneOf(o.mode, [...p, 'mode'], CRASH_MODES, 'host'), restartAfterMs: r.optDur(o.restartAfter, [...p, 'restartAfter']) })
         break
       case 'restart':
         out.push({ kind, atMs, target: target(false) as HostTarget })
@@ -518,9 +571,9 @@ function parseFaults (r: Reader, v: Json, sites: SiteSpec[], services: SimServic
         const between = r.list(o.between, [...p, 'between']).map((s, j) => siteRef(r, s, [...p, 'between', j], siteNames))
         if (between.length !== 2) r.fail([...p, 'between'], 'must list two sites (the same site twice degrades links inside it)')
         const link: Partial<LinkSpec> = {}
-        if (o.medianMs !== undefined) link.medianMs = r.num(o.medianMs, [...p, 'medianMs'], { min: 0, max: 60_000 })
-        if (o.jitterMs !== undefined) link.jitterMs = r.num(o.jitterMs, [...p, 'jitterMs'], { min: 0, max: 60_000 })
-        if (o.loss !== undefined) link.loss = r.num(o.loss, [...p, 'loss'], { min: 0, max: 1 })
+        if (o.medianMs !== undefined) link.medianMs = r.num(o.medianMs, [...p, 'medianMs'], N.linkMs)
+        if (o.jitterMs !== undefined) link.jitterMs = r.num(o.jitterMs, [...p, 'jitterMs'], N.linkMs)
+        if (o.loss !== undefined) link.loss = r.num(o.loss, [...p, 'loss'], N.degradeLoss)
         out.push({ kind, atMs, sites: [between[0] ?? '', between[1] ?? ''], link, restoreAfterMs: r.optDur(o.restoreAfter, [...p, 'restoreAfter']) })
         break
       }

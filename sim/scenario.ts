@@ -148,7 +148,10 @@ export interface BaselineSpec {
 export interface Scenario {
   name: string
   description: string
-  /** The scenario file's path as given (for replay lines); '' for scenarios built in code. */
+  /**
+   * The scenario file's path as given (for replay lines); for a scenario built from a host's
+   * config, the `--from-config …` flags that build it again; '' for scenarios built in code.
+   */
   file: string
   seed: number
   durationMs: number
@@ -159,7 +162,11 @@ export interface Scenario {
   services: SimService[]
   upstreams: UpstreamSpec[]
   load: LoadSpec[]
-  signals: { intervalMs: number, delayMs: number, reporters: number }
+  /**
+   * rate: reporters also read each service's arrival rate (a broker's publish counter, say) and
+   * report it as a rate signal; false: the backlog alone, as the baselines read it.
+   */
+  signals: { intervalMs: number, delayMs: number, reporters: number, rate: boolean }
   faults: FaultSpec[]
   gossip: GossipSpec
   baseline: BaselineSpec

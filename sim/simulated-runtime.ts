@@ -1,6 +1,8 @@
 /**
  * The simulated container runtime of every host (a stand-in for Docker: containers are
- * records, not processes). Starting takes a log-normal latency drawn per site kind, and may
+ * records, not processes). `SimulatedRuntime` implements the same port as the daemon's
+ * runtimes (`ContainerRuntime`, node/core/ports.ts), answering at once (the simulator runs in
+ * one synchronous event loop), and passes the same contract suite (test/contracts/). Starting takes a log-normal latency drawn per site kind, and may
  * fail (the container exits when its start would have finished); a running container may
  * crash (exponential, mean crashMtbf). Stopping is applied at once: the real shell stops a
  * container and waits for it before it performs the next action, so a stop never overlaps the
@@ -10,7 +12,10 @@
  * Containers are immutable records: a state change replaces the record, so the lists a core
  * was handed keep describing what it observed.
  */
-import { OWNER_LABELS, type ContainerState, type ObservedContainer } from '../node/core/reconcile.js'
+import { CodedError } from '../protocol/errors.js'
+import type { CoreInput } from '../node/core/core-io.js'
+import type { ContainerRuntime, RuntimeObservation, RuntimePortErrorCode } from '../node/core/ports.js'
+import { OWNER_LABELS, type ContainerAction, type ContainerState, type ObservedContainer } from '../node/core/reconcile.js'
 import type { Rng } from '../node/core/rng.js'
 import type { StartLatencySpec } from './scenario.js'
 
@@ -69,5 +74,167 @@ export class ContainerLedger {
     }
     if (from === 'running') this.running[c.pair]--
     if (to === 'running') this.running[c.pair]++
+  }
+}
+
+/** The core's input for what a runtime port observed. */
+export function observedInput (o: RuntimeObservation): CoreInput {
+  return { type: 'observed', containers: o.containers, runtimeOk: o.ok, ...(o.unavailable === undefined ? {} : { unavailable: o.unavailable }) }
+}
+
+/** What one simulated runtime needs of the simulated world. */
+export interface SimulatedRuntimeComponents {
+  /** The simulated clock, ms. */
+  now: () => number
+  /** Runs `fn` at `atMs` on the simulation's event queue (in time order, then in scheduling order). */
+  at: (atMs: number, fn: () => void) => void
+  /** How long the next start takes and whether it fails (drawn from the seeded container stream, in this order). */
+  drawStart: () => { latencyMs: number, fails: boolean }
+  /** Ms until a container that just started running crashes; undefined: not within the run. */
+  drawCrashAfterMs: () => number | undefined
+  /** Fleet counters (the simulation's figures); none in a small site. */
+  ledger?: ContainerLedger
+  /** A container reached running (the simulation's reaction-time figure). */
+  onRunning?: (c: SimContainer) => void
+}
+
+export interface SimulatedRuntimeInit {
+  hostId: string
+  site: string
+  /** The services this host has a spec for: their load pair and the slots one replica takes. */
+  services: ReadonlyMap<string, { pair: number, slots: number }>
+}
+
+/** A port failure, with the code the daemon's runtimes use for it. */
+export class SimulatedRuntimeError extends CodedError<RuntimePortErrorCode> {
+  override readonly name = 'SimulatedRuntimeError'
+}
+
+/**
+ * One host's simulated runtime (see the header). A machine crash (`machineCrashed`) loses
+ * every container: events of containers from before it are void (the boot epoch).
+ */
+export class SimulatedRuntime implements ContainerRuntime {
+  readonly name = 'simulated'
+  /** Test only (the over-capacity bug): containers created per start action. */
+  startsPerAction = 1
+  private list: SimContainer[] = []
+  private ok = true
+  private epoch = 0
+  private nextId = 0
+  private unavailableNow: string[] = []
+  private readonly listeners: Array<() => void> = []
+
+  constructor (private readonly init: SimulatedRuntimeInit, private readonly c: SimulatedRuntimeComponents) {}
+
+  /** What exists now, in creation order (an immutable list, replaced on every change). */
+  get containers (): readonly SimContainer[] { return this.list }
+
+  get reachable (): boolean { return this.ok }
+
+  /** Slots taken by containers that exist (starting or running). */
+  usedSlots (): number {
+    let used = 0
+    for (const x of this.list) if (x.state !== 'exited') used += x.slots
+    return used
+  }
+
+  observe (): RuntimeObservation {
+    const o: RuntimeObservation = { containers: this.list.slice(), ok: this.ok }
+    if (this.unavailableNow.length > 0) o.unavailable = this.unavailableNow.slice()
+    return o
+  }
+
+  apply (action: ContainerAction): void {
+    if (!this.ok) throw new SimulatedRuntimeError('E_RUNTIME_UNAVAILABLE', `runtime of ${this.init.hostId} is stopped`)
+    switch (action.type) {
+      case 'start': return this.startContainers(action.service, action.term)
+      case 'stop':
+        if (this.setState(action.containerId, 'exited')) this.emitChange()
+        return
+      case 'remove': {
+        const x = this.list.find(y => y.id === action.containerId)
+        if (x === undefined) return // already gone: not a failure
+        this.c.ledger?.change(x, x.state, undefined, this.c.now())
+        this.list = this.list.filter(y => y !== x)
+      }
+    }
+  }
+
+  onChange (listener: () => void): () => void {
+    this.listeners.push(listener)
+    return () => { const i = this.listeners.indexOf(listener); if (i >= 0) this.listeners.splice(i, 1) }
+  }
+
+  /** The engine stops (containers keep running, live-restore) or comes back; true when that changed anything. */
+  setReachable (ok: boolean): boolean {
+    if (this.ok === ok) return false
+    this.ok = ok
+    return true
+  }
+
+  /** Services this host cannot start from now on (their secrets cannot be read, say), carried in observations. */
+  setUnavailable (services: readonly string[]): void {
+    this.unavailableNow = [...services].sort()
+  }
+
+  /** The machine crashed: every container is lost, and the engine comes back with the machine. */
+  machineCrashed (): void {
+    this.epoch++
+    const now = this.c.now()
+    for (const x of this.list) this.c.ledger?.change(x, x.state, undefined, now)
+    this.list = []
+    this.ok = true
+  }
+
+  /** A container exits by itself (crashed, killed behind the supervisor's back); false when it did not run. */
+  exit (id: string): boolean {
+    if (!this.setState(id, 'exited')) return false
+    this.emitChange()
+    return true
+  }
+
+  private startContainers (service: string, term: number): void {
+    const s = this.init.services.get(service)
+    if (s === undefined) throw new SimulatedRuntimeError('E_RUNTIME_UNKNOWN_SERVICE', `no spec for service ${service}`)
+    if (this.unavailableNow.includes(service)) throw new SimulatedRuntimeError('E_RUNTIME_START_FAILED', `${this.init.hostId} cannot start ${service} now`)
+    const now = this.c.now()
+    for (let i = 0; i < this.startsPerAction; i++) {
+      const x: SimContainer = {
+        id: `${this.init.hostId}/c${this.nextId++}`, labels: ownerLabels(service, this.init.site, this.init.hostId, term),
+        state: 'starting', createdAt: now, pair: s.pair, slots: s.slots,
+      }
+      this.list = [...this.list, x]
+      this.c.ledger?.change(x, undefined, 'starting', now)
+      const { latencyMs, fails } = this.c.drawStart()
+      const epoch = this.epoch
+      this.c.at(now + latencyMs, () => this.ready(x.id, fails, epoch))
+    }
+  }
+
+  private ready (id: string, fails: boolean, epoch: number): void {
+    if (epoch !== this.epoch || !this.setState(id, fails ? 'exited' : 'running')) return
+    if (!fails) {
+      this.c.onRunning?.(this.list.find(x => x.id === id)!)
+      const after = this.c.drawCrashAfterMs()
+      if (after !== undefined) this.c.at(this.c.now() + after, () => { if (epoch === this.epoch) this.exit(id) })
+    }
+    this.emitChange()
+  }
+
+  /** Replaces the record of a container that has not exited; false when there is none or nothing changes. */
+  private setState (id: string, state: ContainerState): boolean {
+    const i = this.list.findIndex(x => x.id === id)
+    if (i < 0 || this.list[i].state === state || this.list[i].state === 'exited') return false
+    const x = this.list[i]
+    this.c.ledger?.change(x, x.state, state, this.c.now())
+    const next = this.list.slice()
+    next[i] = withState(x, state)
+    this.list = next
+    return true
+  }
+
+  private emitChange (): void {
+    for (const l of this.listeners) l()
   }
 }

@@ -16,14 +16,16 @@
  */
 import { encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
 import { timingsFor, type CoreTimings } from '../node/core/config.js'
-import type { CoreEvent, CoreInput, CoreOutput, PersistentState } from '../node/core/core-io.js'
+import type { CoreEvent, CoreInput, CoreOutput, PersistentState, Topic } from '../node/core/core-io.js'
 import type { PlacementHost } from '../node/core/placement.js'
 import { OWNER_LABELS, reconcile, type ContainerAction } from '../node/core/reconcile.js'
 import { Rng } from '../node/core/rng.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
+import { overflowName } from '../node/core/spill.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
 import { CentralController, type ControllerPorts } from './central-controller.js'
-import { ContainerLedger, logNormalMs, ownerLabels, withState, type SimContainer } from './simulated-runtime.js'
+import { ContainerLedger, logNormalMs, observedInput, SimulatedRuntime, SimulatedRuntimeError } from './simulated-runtime.js'
+import { SimulatedTransport } from './simulated-transport.js'
 import { simAssert } from './errors.js'
 import { EventQueue } from './event-queue.js'
 import { shuffle, SiteMesh } from './gossip-mesh.js'
@@ -33,6 +35,8 @@ import { Observer } from './observer.js'
 import { hostIdOf } from './scenario-parse.js'
 import type { FaultSpec, HostTarget, PolicyName, Scenario } from './scenario.js'
 import { MsHistogram } from './stats.js'
+import { ForecastRunner } from '../node/forecast/forecast-runner.js'
+import type { SimForecast } from './forecast-sim.js'
 
 /** Hosts start their supervisors spread over this window, as machines booting do. */
 const START_SPREAD_MS = 1000
@@ -43,13 +47,11 @@ const MAX_MARKERS = 2000
 /** Heartbeats are encoded (to measure bytes and check limits) one in this many per host; every other kind always. */
 const HEARTBEAT_ENCODE_EVERY = 16
 
-const enum K { Tick, Deliver, Ready, Crash, Observe, Fn }
+const enum K { Tick, Deliver, Observe, Fn }
 
 type SimEvent =
   | { k: K.Tick, h: SimHost, at: number, life: number }
-  | { k: K.Deliver, input: CoreInput & { type: 'message' }, to: number[], from: number, sentAt: number }
-  | { k: K.Ready, h: SimHost, id: string, fail: boolean, epoch: number }
-  | { k: K.Crash, h: SimHost, id: string, epoch: number }
+  | { k: K.Deliver, topic: Topic, message: Message, to: number[], from: number, sentAt: number }
   | { k: K.Observe, h: SimHost, life: number }
   | { k: K.Fn, fn: () => void }
 
@@ -66,8 +68,6 @@ export interface SimHost {
   /** The supervisor (or, for baselines, the host agent) runs. */
   supUp: boolean
   upSinceMs: number
-  /** Bumped when the machine crashes: container events of an earlier boot are void. */
-  epoch: number
   /** Bumped when the supervisor stops or starts: ticks and observations of an earlier life are void. */
   life: number
   incarnation: number
@@ -75,10 +75,9 @@ export interface SimHost {
   core: SupervisorCore | undefined
   tickAtMs: number
   observePending: boolean
-  containers: SimContainer[]
-  runtimeOk: boolean
-  nextContainer: number
-  overCapacity: boolean
+  /** The machine's container runtime and its end of the network: the ports the core's driver uses. */
+  runtime: SimulatedRuntime
+  transport: SimulatedTransport
   /** Baselines: what the controller last ordered. */
   agentWanted: Map<string, number>
   /** When the supervisor (or host agent) last stopped. */
@@ -86,6 +85,8 @@ export interface SimHost {
   deficitSinceMs: number
   encodeCount: number
   heartbeatBytes: number
+  /** This supervisor's forecaster (forecasting runs only). */
+  forecaster?: ForecastRunner
 }
 
 export interface SeriesPoint { tMs: number }
@@ -96,9 +97,12 @@ export interface RunSeries {
   backlog: number[][]
   desired: number[][]
   running: number[][]
+  /** Forecasting runs only, per pair: the arrival rate, and the site leader's forecast in use (-1: none). */
+  rate?: number[][]
+  forecast?: number[][]
 }
 
-export interface Marker { tMs: number, kind: 'fault' | 'leader', site: string, text: string }
+export interface Marker { tMs: number, kind: 'fault' | 'leader' | 'spill', site: string, text: string }
 
 /**
  * Test only: a deliberate bug, to show that the observer catches the invariant it breaks (each
@@ -129,6 +133,11 @@ export interface RunOptions {
   onProgress?: (nowMs: number) => void
   /** Test only: deliberate bugs (see InjectedBug). */
   bugs?: readonly InjectedBug[]
+  /**
+   * Load forecasting for services with a `forecast` block (sim/forecast-sim.ts): each simulated
+   * supervisor gets its own ForecastRunner over these shared models. Needs runAsync().
+   */
+  forecast?: SimForecast
 }
 
 /** spec-drift raises maxReplicas by this much. */
@@ -155,10 +164,12 @@ export class Simulation {
   private readonly reporters: SimHost[][]
   private readonly siteLeader: Int32Array
   private readonly siteLeaderTerm: Float64Array
+  /** Per site: every host that leads now (its core's role), where `leader` messages go. */
+  private readonly siteLeading: number[][]
   private readonly controller: CentralController | undefined
   /** The controller's pending wake-up (Infinity when none is queued). */
   private controllerWakeMs = Infinity
-  private readonly signalKilled = new Map<number, { sinceMs: number, value: number }>()
+  private readonly signalKilled = new Map<number, { sinceMs: number, value: number, rate: number }>()
   private readonly upstreamKilled = new Map<number, { sinceMs: number, value: number }>()
   private readonly replaceBoundMs: number[]
   /** Injected bugs per host index (test only). */
@@ -176,10 +187,15 @@ export class Simulation {
   reactionsCensored = 0
   readonly series: RunSeries = { tMs: [], backlog: [], desired: [], running: [] }
   readonly markers: Marker[] = []
+  /** Per (site, service, helping site): the overflow replicas last marked, so a marker says a change. */
+  private readonly spillShown = new Map<string, number>()
   private readonly scratchDelay: Int32Array
   private readonly scratchHost: Int32Array
   private countScratch = new Int32Array(64)
   private bookkeepingEvents = 0
+  private lastMessageInput: CoreInput & { type: 'message' } = { type: 'message', message: undefined as unknown as Message }
+  /** Forecast work (model loads, evaluations) queued by the supervisors, run before the next event. */
+  private forecastWork: (() => Promise<void>)[] = []
 
   constructor (readonly scenario: Scenario, readonly opts: RunOptions) {
     const root = new Rng(opts.seed)
@@ -193,26 +209,32 @@ export class Simulation {
     this.siteTimings = scenario.sites.map(s => timingsFor(s.profile))
     this.siteHosts = scenario.sites.map(() => [])
     const siteOf: number[] = []
+    this.load = new LoadModel(scenario)
+    this.ledger = new ContainerLedger(this.load.pairs.length)
     scenario.sites.forEach((site, s) => {
       for (let i = 0; i < site.hosts; i++) {
+        const id = hostIdOf(site.name, i, site.hosts)
+        // The ports are made with the host, so every host has one shape from the start (a field
+        // set later made the run's hottest accesses slower).
         const h: SimHost = {
-          idx: this.hosts.length, id: hostIdOf(site.name, i, site.hosts), site: s, local: i,
+          idx: this.hosts.length, id, site: s, local: i,
           labels: new Map(Object.entries({ site: site.name, kind: site.kind, ...site.labels })),
           capacity: { slots: site.slots, cpuMillis: site.slots * 1000, memoryMib: site.slots * 1024 }, priority: site.priority,
-          machineUp: true, supUp: false, upSinceMs: 0, epoch: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
-          tickAtMs: Infinity, observePending: false, containers: [], runtimeOk: true, nextContainer: 0, overCapacity: false,
+          machineUp: true, supUp: false, upSinceMs: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
+          tickAtMs: Infinity, observePending: false, runtime: this.newRuntime(s, id),
+          transport: new SimulatedTransport((topic, m) => { if (topic === 'site') this.publishSite(h, m); else if (topic === 'leader') this.publishToLeader(h, m); else this.publishGlobal(h, m) }),
           agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
         }
+        this.listenToPorts(h)
         this.hosts.push(h)
         this.siteHosts[s].push(h)
         siteOf.push(s)
       }
     })
     this.net = new Network(scenario.sites, scenario.links, Int32Array.from(siteOf))
-    this.load = new LoadModel(scenario)
-    this.ledger = new ContainerLedger(this.load.pairs.length)
     this.siteLeader = new Int32Array(scenario.sites.length).fill(-1)
     this.siteLeaderTerm = new Float64Array(scenario.sites.length)
+    this.siteLeading = scenario.sites.map(() => [])
     this.reporters = this.siteHosts.map(hosts => hosts.slice(0, Math.min(scenario.signals.reporters, hosts.length)))
     this.replaceBoundMs = scenario.sites.map(s => scenario.replaceWithinMs + 2 * scenario.containers.startLatency[s.kind].p99Ms)
     const maxSite = Math.max(...scenario.sites.map(s => s.hosts))
@@ -243,7 +265,7 @@ export class Simulation {
     for (const [idx, list] of this.bugs) {
       const h = this.hosts[idx]
       for (const b of list) {
-        if (b.bug === 'over-capacity') this.at(b.atMs, () => { h.overCapacity = true })
+        if (b.bug === 'over-capacity') this.at(b.atMs, () => { h.runtime.startsPerAction = 2 })
         if (b.bug === 'oversize-label') {
           this.at(b.atMs, () => { h.labels.set('bug', 'x'.repeat(OVERSIZE_LABEL_BYTES)); this.stopSupervisor(h, true); this.startSupervisor(h) })
         }
@@ -264,6 +286,56 @@ export class Simulation {
   }
 
   // ---- set-up ------------------------------------------------------------------------------
+
+  /**
+   * A host's runtime (the port, as in the daemon). It draws its start latencies, failures and
+   * crashes from the container stream, in the order a start and a container reaching running
+   * ask for them.
+   */
+  private newRuntime (site: number, hostId: string): SimulatedRuntime {
+    const sc = this.scenario
+    const kind = sc.sites[site].kind
+    const services = new Map(this.siteSpecs[site].map(spec => [spec.name, { pair: this.load.pair(site, this.serviceIndex.get(spec.name)!), slots: spec.slotsPerReplica }]))
+    // Another site's overflow of a service this site runs too (`service@origin`, core/spill.ts):
+    // its replicas drain the origin's queue, as the daemon's agent is told to.
+    sc.sites.forEach((origin, o) => {
+      if (o === site) return
+      for (const spec of this.siteSpecs[site]) {
+        const pair = this.load.pair(o, this.serviceIndex.get(spec.name)!)
+        if (pair >= 0) services.set(overflowName(spec.name, origin.name), { pair, slots: spec.slotsPerReplica })
+      }
+    })
+    const rng = this.rng.containers
+    return new SimulatedRuntime({ hostId, site: sc.sites[site].name, services }, {
+      now: () => this.now,
+      at: (atMs, fn) => this.at(atMs, fn),
+      drawStart: () => ({ latencyMs: logNormalMs(sc.containers.startLatency[kind], rng), fails: rng.next() < sc.containers.startFailure }),
+      drawCrashAfterMs: () => {
+        const mtbf = sc.containers.crashMtbfMs
+        if (mtbf <= 0) return undefined
+        const after = Math.max(1, Math.round(-Math.log(1 - rng.next()) * mtbf))
+        return this.now + after <= this.opts.durationMs ? after : undefined
+      },
+      ledger: this.ledger,
+      onRunning: (c) => this.checkReaction(c.pair),
+    })
+  }
+
+  /** The driver's side of the ports: a runtime change asks for an observation (Docker's event stream); a delivered copy feeds the core. */
+  private listenToPorts (h: SimHost): void {
+    h.runtime.onChange(() => this.scheduleObserve(h))
+    h.transport.onMessage((_topic, message) => this.input(h, this.messageInput(message)))
+  }
+
+  /**
+   * The core's input for a delivered message, one per message (the receivers of one message
+   * share it, as they share the message: the core never keeps or mutates either). A delivery
+   * is the hottest path of a run: an input per receiver cost about a third of a run's time.
+   */
+  private messageInput (message: Message): CoreInput {
+    if (this.lastMessageInput.message !== message) this.lastMessageInput = { type: 'message', message }
+    return this.lastMessageInput
+  }
 
   private scheduleWorld (flapRng: Rng): void {
     const sc = this.scenario
@@ -302,6 +374,10 @@ export class Simulation {
       this.series.backlog = this.load.pairs.map(() => [])
       this.series.desired = this.load.pairs.map(() => [])
       this.series.running = this.load.pairs.map(() => [])
+      if (this.opts.forecast !== undefined) {
+        this.series.rate = this.load.pairs.map(() => [])
+        this.series.forecast = this.load.pairs.map(() => [])
+      }
       this.every(every - 1, every, () => this.recordSeries(), true)
     }
     if (this.opts.onProgress !== undefined) {
@@ -334,7 +410,35 @@ export class Simulation {
   // ---- running -----------------------------------------------------------------------------
 
   run (): void {
+    simAssert(this.opts.forecast === undefined, 'a forecasting run is driven by runAsync()')
     this.queue.runUntil(this.opts.durationMs, (e) => this.dispatch(e), () => this.observer.violation !== undefined)
+    this.ledger.accrue(Math.min(this.now, this.opts.durationMs))
+    this.reactionsCensored = this.stepWatch.length
+  }
+
+  /**
+   * Runs the world up to `untilMs` (never past the run's duration), whatever the observer
+   * found: for a test that drives a run step by step (the transport contract). `run()` stops
+   * at the first violation.
+   */
+  runUntil (untilMs: number): void {
+    this.queue.runUntil(Math.min(untilMs, this.opts.durationMs), (e) => this.dispatch(e), () => false)
+  }
+
+  /**
+   * run(), with the forecast work the supervisors queue: the queue stops after the event that
+   * queued some, the work is awaited in the order it was queued (simulated time stands still
+   * meanwhile), and the run goes on. Every answer lands before the next event, on every run.
+   */
+  async runAsync (): Promise<void> {
+    const stop = (): boolean => this.observer.violation !== undefined || this.forecastWork.length > 0
+    for (;;) {
+      this.queue.runUntil(this.opts.durationMs, (e) => this.dispatch(e), stop)
+      if (this.forecastWork.length === 0 || this.observer.violation !== undefined) break
+      const work = this.forecastWork
+      this.forecastWork = []
+      for (const w of work) await w()
+    }
     this.ledger.accrue(Math.min(this.now, this.opts.durationMs))
     this.reactionsCensored = this.stepWatch.length
   }
@@ -343,7 +447,7 @@ export class Simulation {
 
   private dispatch (e: SimEvent): void {
     switch (e.k) {
-      case K.Deliver: return this.deliver(e.input, e.to, e.from, e.sentAt)
+      case K.Deliver: return this.deliver(e.topic, e.message, e.to, e.from, e.sentAt)
       case K.Tick: {
         const h = e.h
         if (h.life !== e.life || h.tickAtMs !== e.at || h.core === undefined) return
@@ -351,13 +455,11 @@ export class Simulation {
         this.input(h, TICK)
         return
       }
-      case K.Ready: return this.containerReady(e.h, e.id, e.fail, e.epoch)
-      case K.Crash: return this.containerCrash(e.h, e.id, e.epoch)
       case K.Observe: {
         const h = e.h
         h.observePending = false
         if (h.life !== e.life || !h.supUp) return
-        if (h.core !== undefined) this.input(h, { type: 'observed', containers: h.containers.slice(), runtimeOk: h.runtimeOk })
+        if (h.core !== undefined) this.observed(h)
         else this.agentReconcile(h)
         return
       }
@@ -397,9 +499,7 @@ export class Simulation {
   private perform (h: SimHost, out: CoreOutput): boolean {
     switch (out.type) {
       case 'publish':
-        if (out.topic === 'site') this.publishSite(h, out.message)
-        else if (out.topic === 'leader') this.publishToLeader(h, out.message)
-        else this.publishGlobal(h, out.message)
+        h.transport.publish(out.topic, out.message)
         return false
       case 'event': this.onCoreEvent(h, out.event); return false
       case 'persist': h.persisted = out.state; return false
@@ -420,6 +520,7 @@ export class Simulation {
       case 'leader-elected': {
         this.observer.leaderElected(this.siteName(h), e.term, h.id, this.now)
         if (e.term >= this.siteLeaderTerm[site]) { this.siteLeader[site] = h.idx; this.siteLeaderTerm[site] = e.term }
+        if (!this.siteLeading[site].includes(h.idx)) this.siteLeading[site].push(h.idx)
         const since = this.failoverPending.get(site)
         if (since !== undefined) { this.failoversMs.push(this.now - since); this.failoverPending.delete(site) }
         this.marker('leader', site, `${h.id} leads term ${e.term}`)
@@ -427,10 +528,17 @@ export class Simulation {
       }
       case 'stepped-down':
         if (this.siteLeader[site] === h.idx) this.siteLeader[site] = -1
+        this.notLeading(h)
         return
       case 'plan-adopted':
         if (this.bugs.size > 0 && this.bug(h, 'forged-leader') && this.siteLeader[site] !== h.idx) this.observer.leaderElected(this.siteName(h), e.term, h.id, this.now)
         return
+      case 'spill-offered': {
+        const key = `${site}/${e.service}/${e.fromSite}`
+        if (this.spillShown.get(key) !== e.replicas) this.marker('spill', site, `${e.fromSite} runs ${e.replicas} of ${e.service} (asked ${e.asked})`)
+        this.spillShown.set(key, e.replicas)
+        return
+      }
       case 'plan-published': {
         const plan = h.core!.plan?.plan
         if (plan !== undefined && plan.version === e.version) this.observer.planPublished(this.siteName(h), h.id, plan, this.siteSpecByName[site], this.now)
@@ -438,6 +546,12 @@ export class Simulation {
       }
       default:
     }
+  }
+
+  private notLeading (h: SimHost): void {
+    const leading = this.siteLeading[h.site]
+    const i = leading.indexOf(h.idx)
+    if (i >= 0) leading.splice(i, 1)
   }
 
   private marker (kind: Marker['kind'], site: number, text: string): void {
@@ -450,7 +564,11 @@ export class Simulation {
 
   // ---- gossip ------------------------------------------------------------------------------
 
-  /** Encoded size of a message: every non-heartbeat, and one heartbeat in 16 per host, is encoded. */
+  /**
+   * Encoded size of a message: every non-heartbeat, and one heartbeat in 16 per host, is
+   * encoded. −1 when the codec refuses it: the message goes nowhere, as libp2p's Mesh drops
+   * it (the transport contract), and the observer keeps the broken invariant.
+   */
   private messageBytes (h: SimHost, m: Message): number {
     if (m.body.kind === 'heartbeat' && h.encodeCount++ % HEARTBEAT_ENCODE_EVERY !== 0) return h.heartbeatBytes
     let bytes: number
@@ -458,7 +576,7 @@ export class Simulation {
       bytes = encodeMessage(m).length
     } catch (err) {
       this.observer.fail({ invariant: 'message-encodable', atMs: this.now, site: this.siteName(h), host: h.id, detail: `${m.body.kind}: ${(err as Error).message}` })
-      return 0
+      return -1
     }
     if (m.body.kind === 'heartbeat') h.heartbeatBytes = bytes
     return bytes
@@ -466,6 +584,7 @@ export class Simulation {
 
   private publishSite (h: SimHost, m: Message): void {
     const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
     const mesh = this.meshes[h.site]
     const route = mesh.route(h.local)
     const link = this.net.intra[h.site]
@@ -489,7 +608,7 @@ export class Simulation {
       delays[n] = Math.max(1, Math.round(d))
       to[n++] = hosts[route.unreached[i]].idx
     }
-    this.scheduleDeliveries(m, h.idx, n)
+    this.scheduleDeliveries('site', m, h.idx, n)
   }
 
   /**
@@ -510,27 +629,34 @@ export class Simulation {
   }
 
   /**
-   * A heartbeat for the site's leader (topic `leader`): one direct hop to the host that leads
-   * the site now, if any, with the site's link latency and loss. Nothing else subscribes to
-   * that topic, so there is no mesh to repair a lost copy: the next heartbeat replaces it.
+   * A heartbeat for the site's leader (topic `leader`): one direct hop to each host of the site
+   * that leads now (usually one; two while a cut-off leader has not yet stepped down, as in the
+   * daemon, where every leading host subscribes to the inbox topic), with the site's link
+   * latency and loss. Nothing else subscribes to that topic, so there is no mesh to repair a
+   * lost copy: the next heartbeat replaces it.
    */
   private publishToLeader (h: SimHost, m: Message): void {
-    const leader = this.siteLeader[h.site]
-    if (leader < 0 || leader === h.idx) return
-    const r = this.hosts[leader]
-    if (!r.supUp || !this.net.connected(h.idx, r.idx)) return
+    const leading = this.siteLeading[h.site]
+    if (leading.length === 0) return
     const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
     const link = this.net.intra[h.site]
     const rng = this.rng.gossip
-    if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; return }
-    this.gossipBytes += bytes
-    this.scratchDelay[0] = Math.max(1, Math.round(link.medianMs + rng.next() * link.jitterMs))
-    this.scratchHost[0] = r.idx
-    this.scheduleDeliveries(m, h.idx, 1)
+    let n = 0
+    for (const idx of leading) {
+      const r = this.hosts[idx]
+      if (idx === h.idx || !r.supUp || !this.net.connected(h.idx, idx)) continue
+      if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; continue }
+      this.gossipBytes += bytes
+      this.scratchDelay[n] = Math.max(1, Math.round(link.medianMs + rng.next() * link.jitterMs))
+      this.scratchHost[n++] = idx
+    }
+    this.scheduleDeliveries('leader', m, h.idx, n)
   }
 
   private publishGlobal (h: SimHost, m: Message): void {
     const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
     const rng = this.rng.gossip
     const delays = this.scratchDelay
     const to = this.scratchHost
@@ -550,12 +676,12 @@ export class Simulation {
     if (this.scenario.gossip.globalSubscribers === 'all') {
       for (const r of this.hosts) {
         consider(r)
-        if (n === delays.length) { this.scheduleDeliveries(m, h.idx, n); n = 0 }
+        if (n === delays.length) { this.scheduleDeliveries('global', m, h.idx, n); n = 0 }
       }
     } else {
       for (let s = 0; s < this.siteLeader.length; s++) if (this.siteLeader[s] >= 0) consider(this.hosts[this.siteLeader[s]])
     }
-    this.scheduleDeliveries(m, h.idx, n)
+    this.scheduleDeliveries('global', m, h.idx, n)
   }
 
   /**
@@ -563,11 +689,10 @@ export class Simulation {
    * receivers of one message in the same millisecond are delivered by a single event, in the
    * order they were drawn (a counting sort over the small range of delays keeps it stable).
    */
-  private scheduleDeliveries (m: Message, from: number, n: number): void {
+  private scheduleDeliveries (topic: Topic, m: Message, from: number, n: number): void {
     if (n === 0) return
     const delays = this.scratchDelay
     const to = this.scratchHost
-    const input = { type: 'message' as const, message: m }
     let min = delays[0]
     let max = delays[0]
     for (let i = 1; i < n; i++) { const d = delays[i]; if (d < min) min = d; else if (d > max) max = d }
@@ -575,7 +700,7 @@ export class Simulation {
     if (min === max) {
       const all: number[] = new Array(n)
       for (let i = 0; i < n; i++) all[i] = to[i]
-      this.queue.push(sentAt + min, { k: K.Deliver, input, to: all, from, sentAt })
+      this.queue.push(sentAt + min, { k: K.Deliver, topic, message: m, to: all, from, sentAt })
       return
     }
     const range = max - min + 1
@@ -590,11 +715,11 @@ export class Simulation {
       let k = 0
       const d = r + min
       for (let i = 0; i < n && k < c; i++) if (delays[i] === d) group[k++] = to[i]
-      this.queue.push(sentAt + d, { k: K.Deliver, input, to: group, from, sentAt })
+      this.queue.push(sentAt + d, { k: K.Deliver, topic, message: m, to: group, from, sentAt })
     }
   }
 
-  private deliver (input: CoreInput & { type: 'message' }, to: number[], from: number, sentAt: number): void {
+  private deliver (topic: Topic, message: Message, to: number[], from: number, sentAt: number): void {
     const delay = this.now - sentAt
     for (let i = 0; i < to.length; i++) {
       const h = this.hosts[to[i]]
@@ -602,78 +727,29 @@ export class Simulation {
       if (h.core === undefined || h.upSinceMs > sentAt || !this.net.connected(from, h.idx)) { this.lostDeliveries++; continue }
       this.deliveries++
       this.propagation.add(delay)
-      this.input(h, input)
+      h.transport.receive(topic, message)
     }
   }
 
   // ---- containers --------------------------------------------------------------------------
 
+  /**
+   * One action through the host's runtime port. A failure the port reports (its engine is
+   * stopped) changes nothing: the core is level-triggered and asks again after the next
+   * observation, as the daemon's driver does after counting it.
+   */
   private applyAction (h: SimHost, a: ContainerAction): void {
-    if (!h.runtimeOk) return
-    const siteName = this.siteName(h)
-    switch (a.type) {
-      case 'start': {
-        const v = this.serviceIndex.get(a.service)
-        if (v === undefined || (this.bugs.size > 0 && this.bug(h, 'lost-starts'))) return
-        const spec = this.siteSpecByName[h.site].get(a.service)!
-        const pair = this.load.pair(h.site, v)
-        const starts = h.overCapacity ? 2 : 1
-        for (let i = 0; i < starts; i++) {
-          const c: SimContainer = {
-            id: `${h.id}/c${h.nextContainer++}`, labels: ownerLabels(a.service, siteName, h.id, a.term),
-            state: 'starting', createdAt: this.now, pair, slots: spec.slotsPerReplica,
-          }
-          h.containers = [...h.containers, c]
-          this.ledger.change(c, undefined, 'starting', this.now)
-          const kind = this.scenario.sites[h.site].kind
-          const latency = logNormalMs(this.scenario.containers.startLatency[kind], this.rng.containers)
-          const fail = this.rng.containers.next() < this.scenario.containers.startFailure
-          this.queue.push(this.now + latency, { k: K.Ready, h, id: c.id, fail, epoch: h.epoch })
-        }
-        return
-      }
-      case 'stop':
-        if (this.setContainerState(h, a.containerId, 'exited')) this.scheduleObserve(h)
-        return
-      case 'remove': {
-        const c = h.containers.find(x => x.id === a.containerId)
-        if (c === undefined) return
-        this.ledger.change(c, c.state, undefined, this.now)
-        h.containers = h.containers.filter(x => x !== c)
-      }
+    if (a.type === 'start' && this.bugs.size > 0 && this.bug(h, 'lost-starts')) return
+    try {
+      h.runtime.apply(a)
+    } catch (err) {
+      if (!(err instanceof SimulatedRuntimeError)) throw err
     }
   }
 
-  private setContainerState (h: SimHost, id: string, state: SimContainer['state']): boolean {
-    const i = h.containers.findIndex(x => x.id === id)
-    if (i < 0 || h.containers[i].state === state) return false
-    const c = h.containers[i]
-    if (c.state === 'exited') return false
-    this.ledger.change(c, c.state, state, this.now)
-    const next = h.containers.slice()
-    next[i] = withState(c, state)
-    h.containers = next
-    return true
-  }
-
-  private containerReady (h: SimHost, id: string, fail: boolean, epoch: number): void {
-    if (h.epoch !== epoch || !h.machineUp) return
-    if (!this.setContainerState(h, id, fail ? 'exited' : 'running')) return
-    if (!fail) {
-      const c = h.containers.find(x => x.id === id)!
-      this.checkReaction(c.pair)
-      const mtbf = this.scenario.containers.crashMtbfMs
-      if (mtbf > 0) {
-        const after = Math.max(1, Math.round(-Math.log(1 - this.rng.containers.next()) * mtbf))
-        if (this.now + after <= this.opts.durationMs) this.queue.push(this.now + after, { k: K.Crash, h, id, epoch })
-      }
-    }
-    this.scheduleObserve(h)
-  }
-
-  private containerCrash (h: SimHost, id: string, epoch: number): void {
-    if (h.epoch !== epoch || !h.machineUp) return
-    if (this.setContainerState(h, id, 'exited')) this.scheduleObserve(h)
+  /** Feeds the core what the host's runtime port reports now. */
+  private observed (h: SimHost): void {
+    this.input(h, observedInput(h.runtime.observe()))
   }
 
   /** Docker's event stream: the supervisor observes the runtime shortly after a change. */
@@ -684,9 +760,7 @@ export class Simulation {
   }
 
   private checkCapacity (h: SimHost): void {
-    let used = 0
-    for (const c of h.containers) if (c.state !== 'exited') used += c.slots
-    this.observer.capacity(this.siteName(h), h.id, used, h.capacity.slots, this.now)
+    this.observer.capacity(this.siteName(h), h.id, h.runtime.usedSlots(), h.capacity.slots, this.now)
   }
 
   private checkReaction (pair: number): void {
@@ -701,8 +775,8 @@ export class Simulation {
   // ---- baselines: the host agent -----------------------------------------------------------
 
   private agentReconcile (h: SimHost): void {
-    if (!h.supUp || !h.runtimeOk) return
-    const actions = reconcile({ hostId: h.id, site: this.siteName(h), term: 0, wanted: h.agentWanted, observed: h.containers })
+    if (!h.supUp || !h.runtime.reachable) return
+    const actions = reconcile({ hostId: h.id, site: this.siteName(h), term: 0, wanted: h.agentWanted, observed: h.runtime.containers })
     for (const a of actions) this.applyAction(h, a)
     if (actions.length > 0) this.checkCapacity(h)
   }
@@ -747,10 +821,11 @@ export class Simulation {
         const signals = running.length > 0 ? this.siteSignals(site, running.length) : []
         return this.reporters[site].map(h => ({ host: h.idx, signals: h.machineUp && h.supUp && this.net.connected(from, h.idx) ? signals : undefined }))
       },
+      ready: (pair) => this.ledger.running[pair],
       placementHosts: (from, site, graceMs) => this.siteHosts[site]
         .filter(h => (h.machineUp && h.supUp && this.net.connected(from, h.idx)) || (!h.supUp && this.now - h.downSinceMs < graceMs))
         .map((h): PlacementHost => ({
-          hostId: h.id, labels: h.labels, slots: !h.supUp || h.runtimeOk ? h.capacity.slots : this.usedSlots(h), state: h.supUp ? 'alive' : 'suspect',
+          hostId: h.id, labels: h.labels, slots: !h.supUp || h.runtime.reachable ? h.capacity.slots : h.runtime.usedSlots(), state: h.supUp ? 'alive' : 'suspect',
         })),
       send: (from, hostIdx, wanted) => {
         const h = this.hosts[hostIdx]
@@ -768,12 +843,6 @@ export class Simulation {
     }
   }
 
-  private usedSlots (h: SimHost): number {
-    let used = 0
-    for (const c of h.containers) if (c.state !== 'exited') used += c.slots
-    return used
-  }
-
   // ---- supervisors -------------------------------------------------------------------------
 
   private startSupervisor (h: SimHost): void {
@@ -786,14 +855,24 @@ export class Simulation {
     if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); this.controllerHostChanged(); return }
     h.incarnation++
     const site = this.scenario.sites[h.site]
+    h.forecaster = this.newForecaster(h)
     h.core = new SupervisorCore({
       hostId: h.id, site: site.name, incarnation: h.incarnation, labels: h.labels, priority: h.priority,
       capacity: h.capacity, services: this.driftedSites.has(h.site) ? this.siteSpecs[h.site].map(s => ({ ...s, maxReplicas: s.maxReplicas + SPEC_DRIFT_REPLICAS })) : this.siteSpecs[h.site], timings: this.siteTimings[h.site],
       seed: this.rng.cores.int(2 ** 31), startMs: this.now, persisted: h.persisted, bootstrapExpect: site.hosts,
+      forecast: h.forecaster,
     })
     this.meshes[h.site].invalidate()
     this.meshDirty(h.site)
-    this.input(h, { type: 'observed', containers: h.containers.slice(), runtimeOk: h.runtimeOk })
+    this.observed(h)
+  }
+
+  /** A new supervisor's forecaster: a fresh history, as a restarted daemon has (none when the run does not forecast). */
+  private newForecaster (h: SimHost): ForecastRunner | undefined {
+    const f = this.opts.forecast
+    const specs = this.siteSpecs[h.site]
+    if (f === undefined || !specs.some(s => s.forecast !== undefined)) return undefined
+    return new ForecastRunner({ services: specs, load: f.load, schedule: (work) => { this.forecastWork.push(work) } })
   }
 
   private stopSupervisor (h: SimHost, hint: boolean): void {
@@ -804,6 +883,7 @@ export class Simulation {
     h.core = undefined
     h.tickAtMs = Infinity
     h.observePending = false
+    this.notLeading(h)
     if (this.siteLeader[h.site] === h.idx) {
       this.siteLeader[h.site] = -1
       if (!this.failoverPending.has(h.site)) this.failoverPending.set(h.site, this.now)
@@ -824,10 +904,7 @@ export class Simulation {
     if (!h.machineUp) return
     this.stopSupervisor(h, false)
     h.machineUp = false
-    h.epoch++
-    for (const c of h.containers) this.ledger.change(c, c.state, undefined, this.now)
-    h.containers = []
-    h.runtimeOk = true
+    h.runtime.machineCrashed()
   }
 
   private bootMachine (h: SimHost): void {
@@ -861,7 +938,10 @@ export class Simulation {
     for (const h of up) this.input(h, { type: 'samples', signals, capacity: h.capacity })
   }
 
-  /** What each of `shares` running reporters of the site reports now: its share of every service's backlog, and the upstreams' saturation. */
+  /**
+   * What each of `shares` running reporters of the site reports now: its share of every
+   * service's backlog (and, with signals.rate, of its arrival rate), and the upstreams' saturation.
+   */
   private siteSignals (site: number, shares: number): SignalSample[] {
     const sc = this.scenario
     const signals: SignalSample[] = []
@@ -869,9 +949,12 @@ export class Simulation {
       const pair = this.load.pair(site, this.serviceIndex.get(spec.name)!)
       const killed = this.signalKilled.get(pair)
       if (killed !== undefined) {
-        signals.push({ service: spec.name, value: killed.value / shares, ageMs: Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs), upstream: false })
+        const ageMs = Math.min(0xffffffff, this.now - killed.sinceMs + sc.signals.delayMs)
+        signals.push({ service: spec.name, value: killed.value / shares, ageMs, upstream: false })
+        if (sc.signals.rate) signals.push({ service: spec.name, value: killed.rate / shares, ageMs, upstream: false, rate: true })
       } else {
         signals.push({ service: spec.name, value: this.load.delayedBacklog(pair, sc.signals.delayMs, sc.loadStepMs) / shares, ageMs: sc.signals.delayMs, upstream: false })
+        if (sc.signals.rate) signals.push({ service: spec.name, value: this.load.delayedArrivalRate(pair, sc.signals.delayMs, sc.signals.intervalMs, sc.loadStepMs) / shares, ageMs: sc.signals.delayMs, upstream: false, rate: true })
       }
     }
     this.load.upstreamKeys.forEach((u, i) => {
@@ -899,7 +982,7 @@ export class Simulation {
       let short = ''
       for (const [service, n] of wanted) {
         let have = 0
-        for (const c of h.containers) if (c.state !== 'exited' && c.labels[OWNER_LABELS.service] === service) have++
+        for (const c of h.runtime.containers) if (c.state !== 'exited' && c.labels[OWNER_LABELS.service] === service) have++
         if (have < n) { short = `${service}: ${have} of ${n}`; break }
       }
       if (short === '') { h.deficitSinceMs = -1; continue }
@@ -912,7 +995,7 @@ export class Simulation {
   }
 
   private wantedOn (h: SimHost): ReadonlyMap<string, number> | undefined {
-    if (!h.supUp || !h.runtimeOk) return undefined
+    if (!h.supUp || !h.runtime.reachable) return undefined
     if (h.core === undefined) return h.agentWanted
     const plan = h.core.plan
     if (plan === undefined || plan.plan.term !== h.core.currentTerm) return undefined
@@ -974,7 +1057,7 @@ export class Simulation {
         const s = this.siteIndex(f.site)
         for (const p of this.load.pairs) {
           if (p.site !== s || (f.service !== undefined && this.scenario.services[p.service].spec.name !== f.service)) continue
-          if (!this.signalKilled.has(p.index)) this.signalKilled.set(p.index, { sinceMs: this.now, value: this.load.delayedBacklog(p.index, this.scenario.signals.delayMs, this.scenario.loadStepMs) })
+          if (!this.signalKilled.has(p.index)) this.signalKilled.set(p.index, { sinceMs: this.now, value: this.load.delayedBacklog(p.index, this.scenario.signals.delayMs, this.scenario.loadStepMs), rate: this.load.delayedArrivalRate(p.index, this.scenario.signals.delayMs, this.scenario.signals.intervalMs, this.scenario.loadStepMs) })
         }
         if (f.service === undefined) {
           this.load.upstreamKeys.forEach((u, i) => { if (u.site === s) this.upstreamKilled.set(i, { sinceMs: this.now, value: this.load.upstreamSaturation[i] }) })
@@ -985,7 +1068,7 @@ export class Simulation {
       case 'signal-restore': return this.restoreSignals(this.siteIndex(f.site), f.service)
       case 'inject-over-capacity': {
         const h = this.hosts.find(x => x.id === f.hostId)
-        if (h !== undefined) h.overCapacity = true
+        if (h !== undefined) h.runtime.startsPerAction = 2
       }
     }
   }
@@ -998,9 +1081,7 @@ export class Simulation {
   }
 
   private setRuntime (h: SimHost, ok: boolean): void {
-    if (!h.machineUp || h.runtimeOk === ok) return
-    h.runtimeOk = ok
-    this.scheduleObserve(h)
+    if (h.machineUp && h.runtime.setReachable(ok)) this.scheduleObserve(h)
   }
 
   private setUplink (site: number, up: boolean): void {
@@ -1061,7 +1142,17 @@ export class Simulation {
       this.series.backlog[p.index].push(Math.round(this.load.backlog[p.index] * 10) / 10)
       this.series.running[p.index].push(this.ledger.running[p.index])
       this.series.desired[p.index].push(this.desiredOf(p.index))
+      this.series.rate?.[p.index].push(Math.round(this.load.arrivalRate[p.index] * 100) / 100)
+      this.series.forecast?.[p.index].push(this.forecastOf(p.index))
     }
+  }
+
+  /** The forecast the site's leader uses for the pair now (-1 when none). */
+  private forecastOf (pair: number): number {
+    const p = this.load.pairs[pair]
+    const l = this.siteLeader[p.site]
+    const f = l >= 0 ? this.hosts[l].forecaster?.current(this.scenario.services[p.service].spec.name) : undefined
+    return f === undefined ? -1 : Math.round(f * 100) / 100
   }
 
   /** What the site's deciding party wants for the pair now (-1 when no leader). */

@@ -12,6 +12,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { RateRules } from '../node/core/service-spec.js'
 import { runScenario, type RunSummary } from './run-scenario.js'
 import { loadScenario } from './scenario-parse.js'
 import { BASELINE_NAMES, POLICY_NAMES, type BaselineName, type PolicyName, type Scenario } from './scenario.js'
@@ -50,8 +51,13 @@ export function hasFaults (scenario: Scenario): boolean {
   return scenario.faults.length > 0 || scenario.sites.some(s => s.flap !== undefined)
 }
 
-export function runOne (file: string, seed: number, policies: readonly PolicyName[] = POLICY_NAMES): SetRun {
+/**
+ * One scenario on one seed. `rate` overrides the rate policy's settings of every service (the
+ * policy sweep, which chose the defaults); it changes agentmesh and central alike.
+ */
+export function runOne (file: string, seed: number, policies: readonly PolicyName[] = POLICY_NAMES, rate?: Partial<RateRules>): SetRun {
   const scenario = loadScenario(file)
+  if (rate !== undefined) for (const svc of scenario.services) svc.spec = { ...svc.spec, rate: { ...svc.spec.rate, ...rate } }
   const { summary } = runScenario({ scenario, policies: [...policies], seed, durationMs: scenario.durationMs, version: 'trace-set', reportPoints: 0 })
   return fromSummary(summary, file, hasFaults(scenario))
 }

@@ -2,25 +2,50 @@
  * `agentmesh sim SCENARIO.yaml`: runs a scenario in the deterministic simulator (sim/),
  * writes the JSON summary and, if asked, the HTML report. Exit 0 when every invariant held,
  * 1 when one broke (the summary names it, the time and the replay command), 2 on bad input.
+ * `agentmesh sim --from-config agentmesh.yaml ...` builds the scenario from a host's config
+ * first (sim-from-config.ts) and then runs it the same way.
  */
 import { writeFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { SimError, SimErrorCode } from '../../sim/errors.js'
 import { ProgressBar } from '../../sim/progress-bar.js'
 import { renderReport } from '../../sim/report-html.js'
-import { runScenario, type RunSummary } from '../../sim/run-scenario.js'
-import { loadScenario, parseDurationMs } from '../../sim/scenario-parse.js'
-import { POLICY_NAMES, type PolicyName } from '../../sim/scenario.js'
+import { runScenario, runScenarioAsync, type RunSummary } from '../../sim/run-scenario.js'
+import { FORECAST_MODES, forecasts, simForecast, withForecast, type ForecastMode } from '../../sim/forecast-sim.js'
+import { loadScenario, parseDurationMs, SCENARIO_NUMBERS } from '../../sim/scenario-parse.js'
+import { POLICY_NAMES, SITE_KINDS, type PolicyName, type Scenario, type SiteKind } from '../../sim/scenario.js'
 import { SIM_DEFAULTS } from '../../sim/defaults.js'
-import { parseCommandArgs } from '../args.js'
+import { intFlag, parseCommandArgs } from '../args.js'
+import { buildWhatIf, nonNegativeNumber, perServiceFlag, positiveNumber, readHostShape, readNodeShape, type WhatIfFlags } from './sim-from-config.js'
 import type { Command } from './command.js'
 import { packageVersion } from '../package-version.js'
 
 const USAGE = `usage: agentmesh sim SCENARIO.yaml [options]
+       agentmesh sim --from-config agentmesh.yaml (--hosts N | --from-node URL) --trace [SERVICE=]FILE
+                     --drain [SERVICE=]N --sla [SERVICE=]N [what-if options] [options]
 
 Runs the scenario in the deterministic simulator: the real supervisor core on every simulated
 host, over a simulated network, container runtime and load. Same scenario + seed + version
 gives a byte-identical JSON summary.
+
+what-if (--from-config): the scenario is built from a host's agentmesh.yaml, so a policy change
+can be tried on the site's own shape: its site, labels, priority, timing profile, slots per
+host and services (read as the daemon reads them). The rest comes from flags; each missing
+piece is named. A node keeps no history of its signals, so the load is a trace file.
+  --from-config FILE     the host config (other sections are not checked here: supervise --check)
+  --hosts N              hosts in the site (1 to ${SIM_DEFAULTS.maxHosts})
+  --slots N              agent slots per host (default: the config's capacity.slots)
+  --from-node URL        instead of --hosts/--slots: a live node's GET URL/v1/sites (hosts alive,
+                         slots; no token needed), e.g. http://127.0.0.1:7421
+  --trace [S=]FILE,...   the site's arrival rate per service: CSV t_seconds,rate (sim/traces/);
+                         a bare FILE is the load of every service not named
+  --drain [S=]N,...      backlog one replica drains per second
+  --sla [S=]N,...        backlog above which the service's SLA is violated
+  --upstream NAME=N,...  messages per second an upstream the services name can feed
+  --site-kind KIND       on-prem | cloud | edge: start latencies and links (default: edge for
+                         profile wan, else on-prem)
+  --print-scenario       print the built scenario (YAML) on stdout and exit, to edit and run
+  The duration defaults to the longest trace; policies to agentmesh.
 
 options:
   --seed N          seed of the run (default: the scenario's seed, else 1)
@@ -28,22 +53,35 @@ options:
   --policy P        agentmesh | hpa | keda | central | all (default: the scenario's policies)
   --json OUT.json   write the JSON summary there (default: print it on stdout)
   --report OUT.html write a self-contained HTML report
+  --forecast F      scenario | on | off: load forecasting as each service's forecast block says
+                    (default), the builtin model for every service, or none (docs/forecast.md);
+                    compare on and off on the same seed
   --quiet           no progress bar and no table
 
 examples:
   agentmesh sim sim/scenarios/chimera.yaml --policy all --report chimera.html
   agentmesh sim sim/scenarios/burst.yaml --seed 7 --duration 10m --json burst.json --quiet
+  agentmesh sim --from-config /etc/agentmesh/agentmesh.yaml --hosts 12 --slots 8 \\
+    --trace sim/traces/worldcup98-0707-day.csv --drain 50 --sla 2000 --policy all --report whatif.html
+  agentmesh sim --from-config agentmesh.yaml --from-node http://127.0.0.1:7421 \\
+    --trace ingest=ingest.csv --drain ingest=20 --sla ingest=500 --print-scenario > whatif.yaml
 
-exit status: 0 every invariant held, 1 an invariant broke, 2 bad input`
+exit status: 0 every invariant held (or --print-scenario printed it), 1 an invariant broke or
+--from-node could not read the node (E_SIM_NODE_UNREACHABLE), 2 bad input (E_SIM_ARGS_INVALID,
+E_SIM_CONFIG_INVALID, E_SIM_SCENARIO_INVALID, E_SIM_TRACE_INVALID, E_SIM_IO): nothing ran`
 
 interface SimArgs {
+  /** The scenario file; '' with --from-config. */
   file: string
+  whatIf: WhatIfFlags | undefined
+  printScenario: boolean
   seed: number | undefined
   durationMs: number | undefined
   policies: PolicyName[] | undefined
   json: string | undefined
   report: string | undefined
   quiet: boolean
+  forecast: ForecastMode
 }
 
 const invalid = (message: string): SimError => new SimError(SimErrorCode.ArgsInvalid, message)
@@ -55,11 +93,28 @@ const OPTIONS = {
   json: { type: 'string' },
   report: { type: 'string' },
   quiet: { type: 'boolean' },
+  'from-config': { type: 'string' },
+  hosts: { type: 'string' },
+  slots: { type: 'string' },
+  'from-node': { type: 'string' },
+  trace: { type: 'string' },
+  drain: { type: 'string' },
+  sla: { type: 'string' },
+  upstream: { type: 'string' },
+  'site-kind': { type: 'string' },
+  'print-scenario': { type: 'boolean' },
+  forecast: { type: 'string' },
 } as const
+
+const WHAT_IF_FLAGS = ['hosts', 'slots', 'from-node', 'trace', 'drain', 'sla', 'upstream', 'site-kind', 'print-scenario'] as const
 
 export function parseSimArgs (argv: readonly string[]): SimArgs {
   const { values: v, positionals } = parseCommandArgs(argv, OPTIONS, 1, invalid)
-  const args: SimArgs = { file: positionals[0] ?? '', seed: undefined, durationMs: undefined, policies: undefined, json: v.json, report: v.report, quiet: v.quiet === true }
+  const args: SimArgs = { file: positionals[0] ?? '', whatIf: undefined, printScenario: v['print-scenario'] === true, seed: undefined, durationMs: undefined, policies: undefined, json: v.json, report: v.report, quiet: v.quiet === true, forecast: 'scenario' }
+  if (v.forecast !== undefined) {
+    if (!(FORECAST_MODES as readonly string[]).includes(v.forecast)) throw invalid(`--forecast must be one of ${FORECAST_MODES.join(', ')}, got "${v.forecast}"`)
+    args.forecast = v.forecast as ForecastMode
+  }
   if (v.seed !== undefined) {
     const n = Number(v.seed)
     if (!/^\d+$/.test(v.seed) || n > 2 ** 32 - 1) throw invalid(`--seed must be a whole number from 0 to 4294967295, got "${v.seed}"`)
@@ -75,39 +130,106 @@ export function parseSimArgs (argv: readonly string[]): SimArgs {
     else if ((POLICY_NAMES as readonly string[]).includes(v.policy)) args.policies = [v.policy as PolicyName]
     else throw invalid(`--policy must be one of ${POLICY_NAMES.join(', ')}, all; got "${v.policy}"`)
   }
-  if (args.file === '') throw invalid('a scenario file is required')
+  if (v['from-config'] !== undefined) {
+    if (args.file !== '') throw invalid(`give a scenario file or --from-config, not both (got "${args.file}")`)
+    args.whatIf = parseWhatIf(v)
+    return args
+  }
+  const stray = WHAT_IF_FLAGS.find(f => v[f] !== undefined)
+  if (stray !== undefined) throw invalid(`--${stray} builds a what-if: it needs --from-config`)
+  if (args.file === '') throw invalid('a scenario file (or --from-config) is required')
   return args
+}
+
+type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values']
+
+function parseWhatIf (v: Values): WhatIfFlags {
+  if (v['from-node'] !== undefined && (v.hosts !== undefined || v.slots !== undefined)) throw invalid('give --from-node, or --hosts and --slots, not both')
+  if (v['from-node'] === undefined && v.hosts === undefined) throw invalid('--from-config needs the site\'s hosts: --hosts N (and --slots N), or --from-node URL to read them from a live node')
+  if (v['from-node'] !== undefined) {
+    try { new URL(v['from-node']) } catch { throw invalid(`--from-node must be a URL such as http://127.0.0.1:7421, got "${v['from-node']}"`) } // eslint-disable-line no-new
+  }
+  const kind = v['site-kind']
+  if (kind !== undefined && !(SITE_KINDS as readonly string[]).includes(kind)) throw invalid(`--site-kind must be one of ${SITE_KINDS.join(', ')}, got "${kind}"`)
+  const upstreams = new Map<string, number>()
+  if (v.upstream !== undefined) {
+    const u = perServiceFlag('--upstream', v.upstream, positiveNumber, 'N > 0')
+    if (u.all !== undefined) throw invalid('--upstream takes NAME=N for each upstream')
+    for (const [k, n] of u.byService) upstreams.set(k, n)
+  }
+  return {
+    configFile: v['from-config']!,
+    hosts: v.hosts === undefined ? undefined : intFlag('--hosts', v.hosts, 1, SIM_DEFAULTS.maxHosts, invalid),
+    slots: v.slots === undefined ? undefined : intFlag('--slots', v.slots, SCENARIO_NUMBERS.slots.min, SCENARIO_NUMBERS.slots.max, invalid),
+    nodeUrl: v['from-node'],
+    traces: v.trace === undefined ? { all: undefined, byService: new Map() } : perServiceFlag('--trace', v.trace, s => s === '' ? undefined : s, 'FILE'),
+    drain: v.drain === undefined ? { all: undefined, byService: new Map() } : perServiceFlag('--drain', v.drain, positiveNumber, 'N > 0'),
+    sla: v.sla === undefined ? { all: undefined, byService: new Map() } : perServiceFlag('--sla', v.sla, nonNegativeNumber, 'N ≥ 0'),
+    upstreams,
+    siteKind: kind as SiteKind | undefined,
+  }
+}
+
+/** The scenario to run: the file, or one built from a host's config. Undefined when --print-scenario printed it. */
+async function scenarioOf (args: SimArgs): Promise<Scenario | undefined> {
+  if (args.whatIf === undefined) return loadScenario(args.file)
+  const w = args.whatIf
+  const shape = readHostShape(w.configFile)
+  let hosts: { hosts: number, slots: number, from: string }
+  if (w.nodeUrl !== undefined) {
+    const node = await readNodeShape(w.nodeUrl, shape.site)
+    if (node.note !== undefined) console.error(`agentmesh sim: note: ${node.note}`)
+    hosts = { hosts: node.hosts, slots: node.slots, from: `read from ${w.nodeUrl}/v1/sites` }
+  } else {
+    hosts = { hosts: w.hosts!, slots: w.slots ?? shape.slots, from: w.slots === undefined ? '--hosts, the config\'s slots' : '--hosts and --slots' }
+  }
+  const built = buildWhatIf(w, shape, hosts, process.cwd())
+  for (const note of built.notes) console.error(`agentmesh sim: note: ${note}`)
+  if (args.printScenario) {
+    process.stdout.write(built.text)
+    return undefined
+  }
+  return built.scenario
 }
 
 export const simCommand: Command = {
   name: 'sim',
-  summary: 'run a scenario in the deterministic simulator (JSON summary, HTML report)',
+  summary: 'run a scenario, or a what-if built from a host config, in the deterministic simulator',
   usage: USAGE,
   async run (argv) {
     try {
-      return runSim(parseSimArgs(argv))
+      return await runSim(parseSimArgs(argv))
     } catch (err) {
       if (err instanceof SimError) {
         console.error(`agentmesh sim: ${err.code}: ${err.message}`)
-        if (err.code === SimErrorCode.ArgsInvalid) console.error(`\n${USAGE}`)
-        return 2
+        if (err.code === SimErrorCode.ArgsInvalid && err.problems.length === 0) console.error(`\n${USAGE}`)
+        return err.code === SimErrorCode.NodeUnreachable ? 1 : 2
       }
       throw err
     }
   },
 }
 
-function runSim (args: SimArgs): number {
-  const scenario = loadScenario(args.file)
+async function runSim (args: SimArgs): Promise<number> {
+  const built = await scenarioOf(args)
+  if (built === undefined) return 0
+  const scenario = withForecast(built, args.forecast)
   const seed = args.seed ?? scenario.seed
   const durationMs = args.durationMs ?? scenario.durationMs
   const policies = args.policies ?? scenario.policies
   const bar = ProgressBar.forStderr(args.quiet)
   const startMs = performance.now()
-  const result = runScenario({
+  const req = {
     scenario, policies, seed, durationMs, version: packageVersion(), reportPoints: args.report === undefined ? 0 : SIM_DEFAULTS.reportPoints,
-    onProgress: (policy, index, nowMs) => bar.update(`${policy} ${index + 1}/${policies.length}`, (index + nowMs / durationMs) / policies.length),
-  })
+    onProgress: (policy: PolicyName, index: number, nowMs: number) => bar.update(`${policy} ${index + 1}/${policies.length}`, (index + nowMs / durationMs) / policies.length),
+  }
+  let result
+  if (forecasts(scenario)) {
+    const forecast = simForecast(scenario)
+    try { result = await runScenarioAsync(req, forecast) } finally { await forecast.close() }
+  } else {
+    result = runScenario(req)
+  }
   bar.done()
   const json = JSON.stringify(result.summary, null, 2) + '\n'
   try {

@@ -104,8 +104,20 @@ export function renderStatus (status: StatusResponse, sites: SitesResponse): str
     }
     out.push('', table(rows))
   }
+  if (status.forecast !== undefined && status.forecast.length > 0) out.push('', table(renderForecast(status.forecast)))
   if (status.vault !== null) out.push('', ...renderVault(status.vault))
   return out.join('\n')
+}
+
+/** Each forecasting service: its model, state (and why it falls back), latest forecast, history and fallbacks. */
+export function renderForecast (list: NonNullable<StatusResponse['forecast']>): string[][] {
+  const rows = [['FORECAST', 'MODEL', 'STATE', 'RATE/S', 'HISTORY', 'FALLBACKS', 'DETAIL']]
+  for (const f of list) {
+    const fallbacks = Object.entries(f.fallbacks).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ')
+    rows.push([f.service, f.model, f.reason === undefined ? f.state : `${f.state}: ${f.reason}`, f.forecastPerS === undefined ? '-' : f.forecastPerS.toFixed(2),
+      `${f.historySteps}/${f.window}`, fallbacks === '' ? '-' : fallbacks, f.detail ?? '-'])
+  }
+  return rows
 }
 
 /** The Vault session (method, whether Vault answers, token TTL left, last error: never the token) and each service's secrets. */

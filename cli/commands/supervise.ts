@@ -16,7 +16,7 @@ Runs the supervisor daemon for this host: joins the site's libp2p mesh, takes pa
 leader election, serves the local HTTP API (status, plan, events, /metrics, the dashboard).
 
 options:
-  --config FILE          the YAML config (see the README's configuration reference); every field
+  --config FILE          the YAML config (see docs/configuration.md); every field
                          can be overridden by an AGENTMESH_* environment variable
   --check                validate the config, print the effective config as JSON, and exit
   --new-swarm-key FILE   write a new private-network key (mode 0600) and exit; copy the same

@@ -42,6 +42,19 @@ export interface CoreTimings {
   leaderLeaseMs: number
   /** How often the leader recomputes desired replicas and placement. */
   planIntervalMs: number
+  /**
+   * A host whose load signals rise (signal-rise.ts) sends its heartbeat at once rather than at
+   * the next interval, and a leader that hears of a rise plans at once rather than at the next
+   * round; each at most once per this gap, so a storm of samples costs a bounded rate.
+   */
+  riseGapMs: number
+  /**
+   * A leader whose service needs more than its site can run asks another site to run the
+   * overflow (spill.ts) this often while the need lasts.
+   */
+  spillIntervalMs: number
+  /** A site runs another's overflow for this long after its last request, then stops it. */
+  spillLeaseMs: number
   /** An unchanged plan is published again this often, for hosts that joined late. */
   planRepublishMs: number
   /** How often the leader gossips its site summary on the global topic. */
@@ -63,6 +76,9 @@ export const DEFAULT_TIMINGS: CoreTimings = {
   electionRoundMs: 500,
   leaderLeaseMs: 2000,
   planIntervalMs: 1000,
+  riseGapMs: 250,
+  spillIntervalMs: 5000,
+  spillLeaseMs: 20_000,
   planRepublishMs: 5000,
   summaryIntervalMs: 2000,
   sampleMaxAgeMs: 5000,
@@ -85,6 +101,9 @@ export const TIMING_PROFILES: Record<string, Partial<CoreTimings>> = {
     electionRoundMs: 2000,
     leaderLeaseMs: 8000,
     planIntervalMs: 2000,
+    riseGapMs: 500,
+    spillIntervalMs: 10_000,
+    spillLeaseMs: 40_000,
     planRepublishMs: 10_000,
     summaryIntervalMs: 5000,
     sampleMaxAgeMs: 20_000,
@@ -119,13 +138,15 @@ export function timingProblems (t: CoreTimings): string[] {
   need(t.leaderlessReapAfterMs >= t.reapAfterMs, 'leaderlessReapAfterMs must be at least reapAfterMs')
   need(t.leaderTimeoutMs >= 2 * t.heartbeatIntervalMs, 'leaderTimeoutMs must be at least 2 × heartbeatIntervalMs')
   need(t.leaderLeaseMs > t.heartbeatIntervalMs * 2, 'leaderLeaseMs must be greater than 2 × heartbeatIntervalMs')
+  need(t.riseGapMs <= t.heartbeatIntervalMs && t.riseGapMs <= t.planIntervalMs, 'riseGapMs must be at most heartbeatIntervalMs and planIntervalMs (a rise is told sooner, never later)')
+  need(t.spillLeaseMs >= 2 * t.spillIntervalMs, 'spillLeaseMs must be at least 2 × spillIntervalMs, or one lost request stops the overflow')
   need(t.planRepublishMs >= t.planIntervalMs, 'planRepublishMs must be at least planIntervalMs')
   need(t.sampleMaxAgeMs >= 2 * t.heartbeatIntervalMs, 'sampleMaxAgeMs must be at least 2 × heartbeatIntervalMs')
   return problems
 }
 
 /**
- * Bounds on what one site member can make this host believe (see the README, "Bounded trust
+ * Bounds on what one site member can make this host believe (see docs/architecture.md, "Bounded trust
  * between members"). Every member holds the swarm key, so these are not about strangers: they
  * keep one faulty or compromised member from taking the site over or locking hosts out.
  */

@@ -7,6 +7,7 @@
 import type { Capacity, Message, SignalSample } from '../../protocol/index.js'
 import type { PeerStateChange } from './membership.js'
 import type { ContainerAction, ObservedContainer } from './reconcile.js'
+import type { PolicyKind } from './service-spec.js'
 
 export type CoreInput =
   /** Time passed; the core does whatever is due. */
@@ -84,5 +85,11 @@ export type CoreEvent =
   | { kind: 'plan-ignored', term: number, version: number, reason: PlanIgnoredReason }
   /** This host's part of an adopted plan was cut to what it may run (`kept` of `wanted`). */
   | { kind: 'plan-capped', term: number, version: number, service: string, reason: PlanCappedReason, wanted: number, kept: number }
-  | { kind: 'scaled', service: string, from: number, to: number, recommended: number, failingStatic: boolean, upstreamCapped: boolean }
+  | { kind: 'scaled', service: string, from: number, to: number, recommended: number, failingStatic: boolean, upstreamCapped: boolean, rule: PolicyKind, arrivalRate?: number, drainPerReplica?: number }
   | { kind: 'message-dropped', from: string, reason: MessageDroppedReason }
+  /** This leader asked `toSite` to run `replicas` of `service` that its own site cannot (spill.ts). */
+  | { kind: 'spill-requested', service: string, toSite: string, replicas: number }
+  /** This leader took `replicas` of `fromSite`'s overflow of `service` (of `asked`). */
+  | { kind: 'spill-hosted', service: string, fromSite: string, replicas: number, asked: number }
+  /** The site this leader asked took `replicas` of `asked`. */
+  | { kind: 'spill-offered', service: string, fromSite: string, replicas: number, asked: number }

@@ -7,7 +7,7 @@
  * (leader stickiness); a leader that is not followed by a majority within leaderLeaseMs steps
  * down. Pre-votes are exclusive like votes; failed candidacies back off (backoffMs, roundMs).
  *
- * Bounded trust (README, "Bounded trust between members"): a host follows a leader only once a
+ * Bounded trust (docs/architecture.md, "Bounded trust between members"): a host follows a leader only once a
  * majority of its electorate backs it (granted votes seen on the site topic, members'
  * heartbeats naming it, its own vote), never on one member's say-so, and refuses terms that
  * jump beyond TRUST_LIMITS.termJumpMax from one message.

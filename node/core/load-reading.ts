@@ -11,6 +11,9 @@
  * fresh report is taken instead, and one fresh reporter is enough (the others are redundancy).
  * A service may have both kinds: its total is the sum of the host shares plus the site-wide value.
  *
+ * A sample marked `rate` carries the service's arrival rate (work per second) rather than its
+ * backlog; rates are aggregated the same way into a reading of their own.
+ *
  * Totals are always finite. Every sample off the wire is finite (the codec refuses others), but
  * a sum of finite doubles is not: two host shares of 1e308 add up to Infinity, which the site
  * summary cannot carry (the codec refuses it, so the summary would never be sent) and which
@@ -45,7 +48,10 @@ export interface HostSamples {
 }
 
 export interface SiteReadings {
+  /** Backlog per service. */
   load: Map<string, LoadReading>
+  /** Arrival rate per service (per second), from samples marked `rate`; absent when none reports one. */
+  rate: Map<string, LoadReading>
   upstream: Map<string, UpstreamReading>
 }
 
@@ -62,10 +68,9 @@ export function missingReading (): LoadReading {
 }
 
 export function aggregateReadings (hosts: Iterable<HostSamples>, nowMs: number, sampleMaxAgeMs: number): SiteReadings {
-  const load = new Map<string, LoadReading>()
+  const load = new Totals()
+  const rate = new Totals()
   const upstream = new Map<string, UpstreamReading>()
-  /** Per service: the freshest fresh site-wide report, and whether any site-wide report was seen. */
-  const siteWide = new Map<string, { value: number, ageMs: number, fresh: boolean }>()
   for (const host of hosts) {
     for (const s of host.signals) {
       const ageMs = nowMs - host.receivedAtMs + s.ageMs
@@ -76,35 +81,55 @@ export function aggregateReadings (hosts: Iterable<HostSamples>, nowMs: number, 
         if (fresh && (u.saturation === undefined || s.value > u.saturation)) u.saturation = s.value
         continue
       }
-      if (s.siteWide === true) {
-        const w = siteWide.get(s.service)
-        if (w === undefined) siteWide.set(s.service, { value: fresh ? s.value : 0, ageMs, fresh })
-        else if (fresh && (!w.fresh || ageMs < w.ageMs || (ageMs === w.ageMs && s.value > w.value))) {
-          w.value = s.value; w.ageMs = ageMs; w.fresh = true
-        }
+      const totals = s.rate === true ? rate : load
+      if (s.siteWide === true) totals.siteWide(s.service, s.value, ageMs, fresh)
+      else totals.share(s.service, s.value, fresh)
+    }
+  }
+  return { load: load.readings(), rate: rate.readings(), upstream }
+}
+
+/** The readings of one kind of sample (backlog or arrival rate), summed per service as above. */
+class Totals {
+  private readonly shares = new Map<string, LoadReading>()
+  /** Per service: the freshest fresh site-wide report, and whether any site-wide report was seen. */
+  private readonly wide = new Map<string, { value: number, ageMs: number, fresh: boolean }>()
+
+  share (service: string, value: number, fresh: boolean): void {
+    let r = this.shares.get(service)
+    if (r === undefined) { r = { status: 'missing', total: 0, reporters: 0, staleReporters: 0 }; this.shares.set(service, r) }
+    r.reporters++
+    if (fresh) r.total = saturatingAdd(r.total, value)
+    else r.staleReporters++
+  }
+
+  siteWide (service: string, value: number, ageMs: number, fresh: boolean): void {
+    const w = this.wide.get(service)
+    if (w === undefined) this.wide.set(service, { value: fresh ? value : 0, ageMs, fresh })
+    else if (fresh && (!w.fresh || ageMs < w.ageMs || (ageMs === w.ageMs && value > w.value))) {
+      w.value = value; w.ageMs = ageMs; w.fresh = true
+    }
+  }
+
+  readings (): Map<string, LoadReading> {
+    const out = this.shares
+    for (const r of out.values()) r.status = statusOf(r)
+    for (const [service, w] of this.wide) {
+      const r = out.get(service)
+      if (r === undefined) {
+        out.set(service, { status: w.fresh ? 'fresh' : 'missing', total: w.value, reporters: 1, staleReporters: w.fresh ? 0 : 1 })
         continue
       }
-      let r = load.get(s.service)
-      if (r === undefined) { r = { status: 'missing', total: 0, reporters: 0, staleReporters: 0 }; load.set(s.service, r) }
+      // Both kinds: the site-wide value counts as one more reporter of the total.
       r.reporters++
-      if (fresh) r.total = saturatingAdd(r.total, s.value)
+      if (w.fresh) r.total = saturatingAdd(r.total, w.value)
       else r.staleReporters++
+      r.status = statusOf(r)
     }
+    return out
   }
-  for (const r of load.values()) {
-    r.status = r.staleReporters === 0 ? 'fresh' : r.staleReporters < r.reporters ? 'partial' : 'missing'
-  }
-  for (const [service, w] of siteWide) {
-    const r = load.get(service)
-    if (r === undefined) {
-      load.set(service, { status: w.fresh ? 'fresh' : 'missing', total: w.value, reporters: 1, staleReporters: w.fresh ? 0 : 1 })
-      continue
-    }
-    // Both kinds: the site-wide value counts as one more reporter of the total.
-    r.reporters++
-    if (w.fresh) r.total = saturatingAdd(r.total, w.value)
-    else r.staleReporters++
-    r.status = r.staleReporters === 0 ? 'fresh' : r.staleReporters < r.reporters ? 'partial' : 'missing'
-  }
-  return { load, upstream }
+}
+
+function statusOf (r: LoadReading): LoadStatus {
+  return r.staleReporters === 0 ? 'fresh' : r.staleReporters < r.reporters ? 'partial' : 'missing'
 }

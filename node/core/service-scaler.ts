@@ -4,7 +4,7 @@
  * activation threshold for scaling from and to zero, an upstream cap, and failing static.
  */
 import type { LoadReading, UpstreamReading } from './load-reading.js'
-import type { ScalingRules, ServiceSpec } from './service-spec.js'
+import type { PolicyKind, ScalingRules, ServiceSpec } from './service-spec.js'
 
 export interface ScaleDecision {
   desired: number
@@ -14,6 +14,14 @@ export interface ScaleDecision {
   upstreamCapped: boolean
   /** What the rule alone asked for, before stabilisation and rate limits. */
   recommended: number
+  /** The rule that decided: the HPA rule, or the rate policy (rate-scaler.ts). */
+  rule: PolicyKind
+  /** Rate policy: the arrival rate it planned for (work per second). */
+  arrivalRate?: number
+  /** Rate policy: what one replica drains per second, as configured or learnt. */
+  drainPerReplica?: number
+  /** Rate policy: the replicas the rule asks for without maxReplicas (the rest can spill to other sites, spill.ts). */
+  wanted?: number
 }
 
 interface Stamped { atMs: number, value: number }
@@ -47,7 +55,7 @@ export class ServiceScaler {
     return this.current
   }
 
-  decide (reading: LoadReading, upstream: UpstreamReading | undefined, nowMs: number): ScaleDecision {
+  decide (reading: LoadReading, upstream: UpstreamReading | undefined, nowMs: number, context: { forecastFloor?: number } = {}): ScaleDecision {
     this.forget(nowMs)
     const spec = this.spec
     if (reading.status === 'missing') {
@@ -57,9 +65,10 @@ export class ServiceScaler {
       // than the scale-down window, the count held through it still waits a full window
       // before coming down (as after a partial reading); it never holds scale-up back.
       this.recommendations.push({ atMs: nowMs, value: held, downOnly: true })
-      return this.commit(held, nowMs, { failingStatic: true, upstreamCapped: false, recommended: held })
+      return this.commit(held, nowMs, { failingStatic: true, upstreamCapped: false, recommended: held, rule: 'hpa' })
     }
-    let recommended = clamp(rawRecommendation(spec, reading.total, this.current), spec.minReplicas, spec.maxReplicas)
+    // A forecast only ever raises the recommendation (forecast-port.ts).
+    let recommended = clamp(Math.max(rawRecommendation(spec, reading.total, this.current), context.forecastFloor ?? 0), spec.minReplicas, spec.maxReplicas)
     let failingStatic = false
     if (reading.status === 'partial' && recommended < this.current) {
       recommended = this.current
@@ -77,7 +86,7 @@ export class ServiceScaler {
     else if (desired < this.current) desired = Math.max(desired, this.scaleDownLimit(nowMs))
     // Bounds beat rate limits, as in the HPA (a count below minReplicas goes straight to it).
     desired = clamp(desired, spec.minReplicas, spec.maxReplicas)
-    return this.commit(desired, nowMs, { failingStatic, upstreamCapped, recommended })
+    return this.commit(desired, nowMs, { failingStatic, upstreamCapped, recommended, rule: 'hpa' })
   }
 
   private commit (desired: number, nowMs: number, info: Omit<ScaleDecision, 'desired'>): ScaleDecision {

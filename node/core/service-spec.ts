@@ -26,8 +26,62 @@ export interface UpstreamCap {
   saturatedAt: number
 }
 
+/**
+ * The rate-aware policy's settings (rate-scaler.ts). Defaults: DEFAULT_RATE_RULES, chosen by the
+ * real-trace evaluation (`npm run bench -- sim`), not by hand on one scenario.
+ */
+export interface RateRules {
+  /**
+   * Work one replica drains per second. Absent: learnt from the backlog's slope while replicas
+   * are busy (the HPA rule decides until then). Set: the starting estimate, refined the same way.
+   */
+  drainPerReplica?: number
+  /** A backlog is planned to drain within this long: replicas on top of those the rate needs. */
+  drainWithinMs: number
+  /** The share of a replica's drain rate the rate part plans to use (headroom against noise). */
+  utilization: number
+  /** How far ahead a rising rate is projected: about the site's container start time. */
+  startLatencyMs: number
+  /** Scale-down to the most needed over this window: the need must stay low this long (hysteresis). */
+  scaleDownHoldMs: number
+  /** The rate's trend is fitted over this window. */
+  trendWindowMs: number
+  /**
+   * Without a rate signal, an empty backlog says only that the rate is below what runs: the
+   * estimate then halves every this long, so the count probes down.
+   */
+  idleHalfLifeMs: number
+}
+
+/**
+ * Predictive scaling (docs/forecast.md): a model forecasts the service's arrival rate over the
+ * next step from its recent history at this site; the scaler keeps at least the replicas that
+ * rate needs. Needs a rate signal, and a drain rate (`rate.drainPerReplica`, or learnt).
+ */
+export interface ForecastSpec {
+  /** `builtin` (the model shipped in node/forecast/model/), or a path to an `.onnx` file. */
+  model: string
+  /** One step of the model's history and its horizon, ms (the shipped model's: 60 s). */
+  stepMs: number
+  /** A forecast above this multiple of the window's peak rate is absurd: ignored that round. */
+  peakMultipleMax: number
+}
+
+/** `rate`: the rate-aware policy (the default); `hpa`: the Kubernetes HPA rule on the backlog. */
+export type PolicyKind = 'rate' | 'hpa'
+
 export interface ServiceSpec {
   name: string
+  /** Which rule decides the replica count. */
+  policy: PolicyKind
+  /** Settings of the rate policy (unused under `hpa`). */
+  rate: RateRules
+  /**
+   * When the site cannot run all the replicas the service needs (at maxReplicas under the rate
+   * policy, or out of slots), its leader may ask another site that runs the service to run the
+   * rest (spill.ts). False: the service stays in its site.
+   */
+  spill: boolean
   /** Signal units one replica handles (e.g. backlog messages per replica). */
   targetPerReplica: number
   /** Per site. */
@@ -47,6 +101,8 @@ export interface ServiceSpec {
   /** Agent slots one replica takes on a host. */
   slotsPerReplica: number
   upstream?: UpstreamCap
+  /** Absent: no forecast, reactive scaling only. */
+  forecast?: ForecastSpec
 }
 
 /** The HPA's default behaviour: up fast (max of 100% or 4 pods per 15 s), down after 300 s. */
@@ -65,9 +121,28 @@ export const DEFAULT_SCALE_DOWN: ScalingRules = {
   selectPolicy: 'max',
 }
 
+/**
+ * Chosen by the policy sweep over the real-trace set (`SIM_BENCH_PARTS=sweep npm run bench --
+ * sim`, docs/simulator.md): of the settings tried, a 30 s hold with no utilization headroom met
+ * the most targets (SLA and cost against hpa, keda and central, with and without faults).
+ */
+export const DEFAULT_RATE_RULES: RateRules = {
+  drainWithinMs: 30_000,
+  utilization: 1,
+  startLatencyMs: 5_000,
+  scaleDownHoldMs: 30_000,
+  trendWindowMs: 30_000,
+  idleHalfLifeMs: 60_000,
+}
+
+export const DEFAULT_POLICY: PolicyKind = 'rate'
+
 export function serviceSpec (name: string, fields: Partial<ServiceSpec> = {}): ServiceSpec {
   return {
     name,
+    policy: DEFAULT_POLICY,
+    rate: DEFAULT_RATE_RULES,
+    spill: true,
     targetPerReplica: 10,
     minReplicas: 0,
     maxReplicas: 10,

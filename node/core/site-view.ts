@@ -4,7 +4,8 @@
  *
  * - replicas *held* by a host are its owned containers that have not exited (starting ones
  *   included: they take their slots), as its heartbeat reports them;
- * - of this host's own, `running` and `starting` are told apart (status and gauges);
+ * - of this host's own, `running` and `starting` are told apart (status and gauges), and over
+ *   the site the replicas *ready* (running, not starting: what drains the backlog now);
  * - slots used are replicas held × the service's slotsPerReplica (1 for a service this host
  *   has no spec for), over every member not known dead and every host that said goodbye
  *   less than deadAfterMs ago (its containers run on: Membership.left);
@@ -14,6 +15,7 @@ import type { Capacity } from '../../protocol/index.js'
 import type { Membership, Peer } from './membership.js'
 import { isOwnedBy, OWNER_LABELS, type ObservedContainer } from './reconcile.js'
 import type { ServiceSpec } from './service-spec.js'
+import { parseOverflowName } from './spill.js'
 
 export interface OwnReplicas {
   /** Running now. */
@@ -36,6 +38,8 @@ export interface SiteView {
   slotsFree: number
   /** Replicas held per service over the site (members not known dead, this host included). */
   held: ReadonlyMap<string, number>
+  /** Of those, the replicas running (ready to work) rather than starting. */
+  ready: ReadonlyMap<string, number>
   /** This host's own replicas per service. */
   here: ReadonlyMap<string, OwnReplicas>
 }
@@ -67,6 +71,19 @@ export function siteHeld (ownHeld: ReadonlyMap<string, number>, members: Members
   return held
 }
 
+/**
+ * Replicas running (not starting) per service over the same hosts as siteHeld. A peer that
+ * leaves out `ready` (all of its replicas are, or it is older) counts every replica as ready.
+ */
+export function siteReady (own: ReadonlyMap<string, OwnReplicas>, members: Membership): Map<string, number> {
+  const ready = new Map<string, number>()
+  for (const [service, r] of own) ready.set(service, r.running)
+  const add = (running: Peer['running']): void => { for (const r of running) ready.set(r.service, (ready.get(r.service) ?? 0) + (r.ready ?? r.replicas)) }
+  for (const peer of members.values()) if (peer.state !== 'dead') add(peer.running)
+  for (const peer of members.holding()) add(peer.running)
+  return ready
+}
+
 /** Slots offered: this host's and every alive member's. */
 export function siteSlots (own: Capacity, members: Membership): number {
   let slots = own.slots
@@ -77,6 +94,10 @@ export function siteSlots (own: Capacity, members: Membership): number {
 /** Slots the held replicas take, by the specs this host knows (1 a replica otherwise). */
 export function slotsUsed (held: ReadonlyMap<string, number>, specs: readonly ServiceSpec[]): number {
   let used = 0
-  for (const [service, n] of held) used += n * (specs.find(s => s.name === service)?.slotsPerReplica ?? 1)
+  for (const [service, n] of held) {
+    // Another site's overflow (`service@origin`, spill.ts) takes the slots of the service it names.
+    const name = parseOverflowName(service)?.service ?? service
+    used += n * (specs.find(s => s.name === name)?.slotsPerReplica ?? 1)
+  }
   return used
 }

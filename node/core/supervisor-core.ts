@@ -9,7 +9,7 @@
  * by a majority within leaderLeaseMs steps down. Plans carry their term; a plan from a term
  * older than the host's is never executed, and between terms a host keeps what runs (fail static).
  *
- * Bounded trust between members (README, "Bounded trust between members"): a host follows a
+ * Bounded trust between members (docs/architecture.md, "Bounded trust between members"): a host follows a
  * leader only once it has seen a majority of its electorate back it (granted votes seen on the
  * site topic, members' heartbeats naming it, its own vote), never on one member's say-so; it
  * caps its part of any plan by its own slots, the service's maxReplicas and the services it
@@ -28,13 +28,16 @@ import type { CoreTimings } from './config.js'
 import type { CoreEvent, CoreInput, CoreOutput, MessageDroppedReason, PersistentState, PlanCappedReason, Topic } from './core-io.js'
 import { Election, type Role } from './election.js'
 import { assert } from './errors.js'
+import type { ForecastPort } from './forecast-port.js'
 import { LeaderRound } from './leader-round.js'
 import { Membership, type Peer, type PeerState, type PeerStateChange } from './membership.js'
 import { reconcile, type ObservedContainer } from './reconcile.js'
 import { Rng } from './rng.js'
-import type { ServiceScaler } from './service-scaler.js'
+import type { ReplicaRule } from './scaling-policy.js'
 import type { ServiceSpec } from './service-spec.js'
-import { ownReplicas, siteHeld, siteSlots, slotsUsed, type OwnReplicas, type SiteView } from './site-view.js'
+import { loadRose } from './signal-rise.js'
+import { parseOverflowName } from './spill.js'
+import { ownReplicas, siteHeld, siteReady, siteSlots, slotsUsed, type OwnReplicas, type SiteView } from './site-view.js'
 
 export interface CoreInit {
   hostId: string
@@ -62,6 +65,8 @@ export interface CoreInit {
    * not heard each other yet. Default 1 (a host may lead alone).
    */
   bootstrapExpect?: number
+  /** Load forecasts for services with a `forecast` block (forecast-port.ts); absent: none. */
+  forecast?: ForecastPort
 }
 
 export type { Role }
@@ -131,6 +136,9 @@ export class SupervisorCore {
   private unavailable: string[] = []
   private adopted: AdoptedPlan | undefined
   private nextHeartbeatMs: number
+  private lastHeartbeatMs = -Infinity
+  /** The signals of the last heartbeat sent, to tell a rise early (signal-rise.ts). */
+  private toldSignals: readonly SignalSample[] = []
   private nextSweepMs: number
   private left = false
   /** Members listed in the last site digest heard, proven or not: paces leaderless broadcasts (speak). */
@@ -233,7 +241,7 @@ export class SupervisorCore {
   /** Services this host cannot start now, as its heartbeats say. */
   get unavailableServices (): readonly string[] { return this.unavailable }
   /** The leader's latest decisions and unplaced replicas; undefined on followers. */
-  get leaderView (): { scalers: ReadonlyMap<string, ServiceScaler>, unplaced: ReadonlyMap<string, number>, load: ReadonlyMap<string, number> } | undefined {
+  get leaderView (): { scalers: ReadonlyMap<string, ReplicaRule>, unplaced: ReadonlyMap<string, number>, load: ReadonlyMap<string, number> } | undefined {
     return this.leader?.view
   }
 
@@ -249,8 +257,14 @@ export class SupervisorCore {
     this.election.runDue(nowMs)
     this.leader?.runDue(nowMs)
     if (nowMs >= this.nextHeartbeatMs) {
-      this.nextHeartbeatMs = nowMs + this.t.heartbeatIntervalMs
-      this.speak(nowMs)
+      if (this.speak(nowMs)) {
+        this.nextHeartbeatMs = nowMs + this.t.heartbeatIntervalMs
+        this.lastHeartbeatMs = nowMs
+      } else {
+        // Paced (a host without a leader): the next heartbeat is due when the pace allows, not
+        // an interval after this skipped one. Following a leader again pulls it in (onEvent).
+        this.nextHeartbeatMs = this.nextBroadcastMs
+      }
     }
   }
 
@@ -258,26 +272,35 @@ export class SupervisorCore {
    * Once a heartbeat interval: the leader publishes its digest to the site; a member that
    * follows a leader sends its heartbeat to the leader alone; a member that follows none
    * broadcasts it, so that the site (and a leader it cannot prove yet) hears of it, but in a
-   * large site less often (LEADERLESS_BROADCAST_HOSTS).
+   * large site less often (LEADERLESS_BROADCAST_HOSTS). False when the pace held it back.
    */
-  private speak (nowMs: number): void {
+  private speak (nowMs: number): boolean {
     const e = this.election
     if (e.role === 'leader') {
+      this.toldSignals = this.signals.length === 0 ? NO_SIGNALS : this.ownSignals(nowMs)
       this.publish('site', { kind: 'siteDigest', siteDigest: this.buildDigest(nowMs) }, nowMs)
-      return
+      return true
     }
     if (e.role === 'follower' && e.leaderId !== '') {
       this.nextBroadcastMs = -Infinity
-      this.publish('leader', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
-      return
+      this.sendHeartbeat('leader', nowMs)
+      return true
     }
-    if (nowMs < this.nextBroadcastMs) return
+    if (nowMs < this.nextBroadcastMs) return false
     // A starting site is at least bootstrapExpect hosts, and a site whose digest this host has
     // seen is at least that big, before this host has heard of them (pacing only: it trusts nothing).
     const siteSize = Math.max(this.members.size + 1, this.init.bootstrapExpect ?? 1, this.digestSizeSeen)
     const intervals = Math.max(1, Math.ceil(siteSize / LEADERLESS_BROADCAST_HOSTS))
     this.nextBroadcastMs = nowMs + intervals * this.t.heartbeatIntervalMs
-    this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
+    this.sendHeartbeat('site', nowMs)
+    return true
+  }
+
+  /** Sends this host's heartbeat, and keeps its signals to tell a later rise (signal-rise.ts). */
+  private sendHeartbeat (topic: 'site' | 'leader', nowMs: number): void {
+    const heartbeat = this.buildHeartbeat(nowMs)
+    this.toldSignals = heartbeat.signals
+    this.publish(topic, { kind: 'heartbeat', heartbeat }, nowMs)
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -287,7 +310,14 @@ export class SupervisorCore {
     if (m.minor < PROTOCOL_MINOR_MIN) return this.drop(m, 'old-minor')
     const b = m.body
     if (b.kind === 'siteSummary') return this.onSiteSummary(m, b.siteSummary, nowMs)
-    if (b.kind === 'spillRequest' || b.kind === 'spillOffer') return this.drop(m, 'not-handled')
+    if (b.kind === 'spillRequest') {
+      if (this.leader === undefined || b.spillRequest.toSite !== this.site || m.site === this.site) return this.drop(m, 'not-handled')
+      return this.leader.onSpillRequest(m.site, b.spillRequest, nowMs)
+    }
+    if (b.kind === 'spillOffer') {
+      if (this.leader === undefined || b.spillOffer.toSite !== this.site || m.site === this.site) return this.drop(m, 'not-handled')
+      return this.leader.onSpillOffer(m.site, b.spillOffer)
+    }
     if (m.site !== this.site) return this.drop(m, 'wrong-site')
     if (b.kind === 'heartbeat') return this.onHeartbeat(m, b.heartbeat, nowMs)
     if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation, nowMs), nowMs)
@@ -308,8 +338,10 @@ export class SupervisorCore {
   }
 
   private onHeartbeat (m: Message, hb: Heartbeat, nowMs: number): void {
+    const before = this.leader === undefined ? undefined : this.members.get(m.sender)?.signals
     const change = this.members.heartbeat(m.sender, m.incarnation, m.seq, hb, nowMs)
     if (change === 'stale' || change === 'incarnation-jump') return this.drop(m, change)
+    if (before !== undefined && loadRose(before, hb.signals)) this.leader?.planSoon(nowMs)
     this.onPeerChange(change, nowMs)
     // Raft's rule: a higher term ends ours (bounded: one member cannot push it out of reach).
     // It makes nobody leader: a host follows only a leader it has seen win (followIfProven).
@@ -404,9 +436,9 @@ export class SupervisorCore {
 
   /**
    * This host's part of a plan, cut to what it may run whoever sent it: only services it is
-   * configured for, at most the service's maxReplicas each, and at most its own slots in all
-   * (services filled in name order). A plan asking for more is a bug or a hostile leader; each
-   * cut is reported with its reason.
+   * configured for (and other sites' overflow of them), at most the service's maxReplicas each,
+   * and at most its own slots in all (services filled in name order, overflow last). A plan
+   * asking for more is a bug or a hostile leader; each cut is reported with its reason.
    */
   private capToThisHost (plan: Plan): Map<string, number> {
     const wanted = new Map<string, number>()
@@ -417,20 +449,26 @@ export class SupervisorCore {
     const cap = (service: string, reason: PlanCappedReason, want: number, kept: number): void => {
       this.emit({ kind: 'plan-capped', term: plan.term, version: plan.version, service, reason, wanted: want, kept })
     }
+    // Another site's overflow (`service@origin`, spill.ts) runs as the service it names, after
+    // this host's own services.
+    const overflow: Array<{ name: string, spec: ServiceSpec }> = []
     for (const service of [...asked.keys()].sort()) {
-      if (!this.specs.some(s => s.name === service)) cap(service, 'unknown-service', asked.get(service)!, 0)
+      const o = parseOverflowName(service)
+      const base = this.specs.find(s => s.name === (o?.service ?? service))
+      if (base === undefined || o?.origin === this.site) cap(service, 'unknown-service', asked.get(service)!, 0)
+      else if (o !== undefined) overflow.push({ name: service, spec: base })
     }
     let slotsLeft = Math.max(0, this.capacity.slots)
-    for (const spec of this.specs) {
-      const want = asked.get(spec.name) ?? 0
+    for (const { name, spec } of [...this.specs.map(spec => ({ name: spec.name, spec })), ...overflow]) {
+      const want = asked.get(name) ?? 0
       if (want === 0) continue
       let kept = Math.min(want, spec.maxReplicas)
-      if (kept < want) cap(spec.name, 'max-replicas', want, kept)
+      if (kept < want) cap(name, 'max-replicas', want, kept)
       const fit = Math.floor(slotsLeft / Math.max(1, spec.slotsPerReplica))
-      if (kept > fit) { cap(spec.name, 'slots', want, fit); kept = fit }
+      if (kept > fit) { cap(name, 'slots', want, fit); kept = fit }
       slotsLeft -= kept * spec.slotsPerReplica
       assert(slotsLeft >= 0, 'free slots never below zero')
-      if (kept > 0) wanted.set(spec.name, kept)
+      if (kept > 0) wanted.set(name, kept)
     }
     return wanted
   }
@@ -452,6 +490,9 @@ export class SupervisorCore {
       publish: (topic, body, at) => this.publish(topic, body, at),
       emit: (event) => this.emit(event),
       adoptPlan: (plan) => this.adoptPlan(plan, this.hostId),
+      forecast: this.init.forecast,
+      site: this.site,
+      sites: () => this.remoteSites,
     }, nowMs, this.awaitingReports === undefined ? nowMs : nowMs + this.t.suspectAfterMs)
     // Announce at once: followers stop their election timers on this heartbeat.
     this.nextHeartbeatMs = nowMs
@@ -468,6 +509,12 @@ export class SupervisorCore {
   private onSamples (signals: SignalSample[], capacity: Capacity, nowMs: number): void {
     this.signals = signals.map(sample => ({ sample, sampledAtMs: nowMs - sample.ageMs }))
     this.capacity = capacity
+    if (loadRose(this.toldSignals, signals)) {
+      // A member tells its leader early; the leader's own samples go into its rounds directly
+      // (its digest does not carry them), so it only plans sooner.
+      if (this.leader === undefined) this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, Math.max(nowMs, this.lastHeartbeatMs + this.t.riseGapMs))
+      this.leader?.planSoon(nowMs)
+    }
   }
 
   private ownSignals (nowMs: number): SignalSample[] {
@@ -497,7 +544,11 @@ export class SupervisorCore {
     if (this.runningCache === undefined || this.runningCache.observed !== this.observed) {
       const own = ownReplicas(this.observed, this.hostId, this.site)
       const counts = new Map([...own].map(([service, r]) => [service, r.running + r.starting]))
-      const list = [...counts].sort().map(([service, replicas]) => ({ service, replicas }))
+      // `ready` only while some are starting: absent means all of them, as from older peers.
+      const list = [...counts].sort().map(([service, replicas]) => {
+        const ready = own.get(service)!.running
+        return ready === replicas ? { service, replicas } : { service, replicas, ready }
+      })
       this.runningCache = { observed: this.observed, counts, list, own }
     }
     return this.runningCache
@@ -512,6 +563,7 @@ export class SupervisorCore {
   siteView (): SiteView {
     const own = this.ownRunningCached()
     const held = siteHeld(own.counts, this.members)
+    const ready = siteReady(own.own, this.members)
     const total = siteSlots(this.capacity, this.members)
     const used = slotsUsed(held, this.specs)
     const states = this.members.countByState()
@@ -525,6 +577,7 @@ export class SupervisorCore {
       slotsUsed: used,
       slotsFree: Math.max(0, total - used),
       held,
+      ready,
       here: own.own,
     }
   }

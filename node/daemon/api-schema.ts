@@ -6,6 +6,7 @@
  * objects are closed (no unlisted field), so a field added to a response without its schema
  * fails that test.
  */
+import { FORECAST_FALLBACK_REASONS } from '../core/forecast-check.js'
 import { Type, type Static, type TNull, type TObject, type TProperties, type TSchema, type TString, type TUnion } from '@sinclair/typebox'
 
 const Closed = { additionalProperties: false }
@@ -24,6 +25,7 @@ const SignalStatusSchema = Type.Object({
   kind: Type.Union([Type.Literal('mqtt-backlog'), Type.Literal('mqtt-rate'), Type.Literal('prometheus'), Type.Literal('push')]),
   upstream: Type.Boolean(),
   scope: Type.Union([Type.Literal('host'), Type.Literal('site')]),
+  measures: Type.Union([Type.Literal('backlog'), Type.Literal('rate')], { description: 'backlog: work waiting; rate: work arriving per second.' }),
   value: Type.Optional(Type.Number()),
   ageMs: Type.Optional(Type.Number({ minimum: 0 })),
   errorsCount: Type.Integer({ minimum: 0 }),
@@ -79,6 +81,22 @@ const VaultStatusSchema = Type.Object({
   }, Closed)),
 }, Closed)
 
+/** A service's load forecast on this host (docs/forecast.md); forecasts run only while it leads. */
+const ForecastStatusSchema = Type.Object({
+  service: Type.String(),
+  model: Type.String(),
+  state: Type.Union([Type.Literal('loading'), Type.Literal('warming-up'), Type.Literal('ok'), Type.Literal('fallback')]),
+  reason: Type.Optional(Type.Union(FORECAST_FALLBACK_REASONS.map(r => Type.Literal(r)))),
+  detail: Type.Optional(Type.String()),
+  forecastPerS: Type.Optional(Type.Number()),
+  forecastAtMs: Type.Optional(Type.Number()),
+  ratePerS: Type.Optional(Type.Number()),
+  rateAtMs: Type.Optional(Type.Number()),
+  historySteps: Type.Integer({ minimum: 0 }),
+  window: Type.Integer({ minimum: 0 }),
+  fallbacks: Type.Object(Object.fromEntries(FORECAST_FALLBACK_REASONS.map(r => [r, Type.Integer({ minimum: 0 })])), Closed),
+}, Closed)
+
 export const Status = Type.Object({
   hostId: Type.String(),
   site: Type.String(),
@@ -108,6 +126,7 @@ export const Status = Type.Object({
   capacity: Type.Object({ slots: Type.Integer({ minimum: 0 }), cpuMillis: Type.Integer({ minimum: 0 }), memoryMib: Type.Integer({ minimum: 0 }) }, Closed),
   plan: Nullable(Type.Object({ term: Type.Integer({ minimum: 0 }), version: Type.Integer({ minimum: 0 }), leaderId: Type.String() }, Closed)),
   vault: Nullable(VaultStatusSchema),
+  forecast: Type.Optional(Type.Array(ForecastStatusSchema, { description: 'services with a forecast block: model, state, latest forecast, fallbacks per reason' })),
   peers: Type.Array(PeerSchema),
 }, { ...Closed, $id: 'Status', description: 'This host, its view of its site, its runtime and signals.' })
 
@@ -140,8 +159,20 @@ const ScalingRulesSchema = Type.Object({
   selectPolicy: Type.Union([Type.Literal('max'), Type.Literal('min'), Type.Literal('disabled')]),
 }, Closed)
 
+const RateRulesSchema = Type.Object({
+  drainPerReplica: Type.Optional(Type.Number({ description: 'work one replica drains per second, as configured (absent: learnt)' })),
+  drainWithinMs: Type.Integer({ minimum: 1 }),
+  utilization: Type.Number(),
+  startLatencyMs: Type.Integer({ minimum: 0 }),
+  scaleDownHoldMs: Type.Integer({ minimum: 0 }),
+  trendWindowMs: Type.Integer({ minimum: 0 }),
+  idleHalfLifeMs: Type.Integer({ minimum: 1 }),
+}, Closed)
+
 const ServiceScalingSchema = Type.Object({
   service: Type.String(),
+  policy: Type.Union([Type.Literal('rate'), Type.Literal('hpa')], { description: 'rate: the rate policy (the default); hpa: the Kubernetes HPA rule on the backlog' }),
+  rate: RateRulesSchema,
   targetPerReplica: Type.Number({ description: 'signal units one replica handles: desired × targetPerReplica is the load the plan is sized for' }),
   minReplicas: Type.Integer({ minimum: 0 }),
   maxReplicas: Type.Integer({ minimum: 0 }),
@@ -160,11 +191,14 @@ export const PlanView = Type.Object({
     leaderId: Type.String(),
     services: Type.Array(Type.String()),
     hosts: Type.Array(Type.Object({ hostId: Type.String(), replicas: Type.Array(Type.Integer({ minimum: 0 })) }, Closed)),
-    decisions: Type.Array(Type.Object({ service: Type.String(), desired: Type.Integer({ minimum: 0 }), failingStatic: Type.Boolean() }, Closed)),
+    decisions: Type.Array(Type.Object({ service: Type.String(), desired: Type.Integer({ minimum: 0 }), failingStatic: Type.Boolean(), drainPerReplica: Type.Optional(Type.Number()) }, Closed)),
     wantedHere: Counts,
   }, Closed)),
   leader: Nullable(Type.Object({
-    services: Type.Array(Type.Object({ service: Type.String(), desired: Type.Integer({ minimum: 0 }), load: Type.Number(), unplaced: Type.Integer({ minimum: 0 }) }, Closed)),
+    services: Type.Array(Type.Object({
+      service: Type.String(), desired: Type.Integer({ minimum: 0 }), load: Type.Number(), unplaced: Type.Integer({ minimum: 0 }),
+      drainPerReplica: Type.Optional(Type.Number({ description: 'rate policy: work one replica drains per second, as configured or learnt; absent while unknown (the HPA rule decides)' })),
+    }, Closed)),
   }, Closed)),
   /** Optional in the type only so that stand-in sources in tests need not invent it; the daemon always sends it. */
   scaling: Type.Optional(Type.Object({
@@ -173,9 +207,10 @@ export const PlanView = Type.Object({
   }, { ...Closed, description: "This host's configuration of each service's scaling (the leader's is the one applied): what the dashboard draws load against and explains decisions by." })),
 }, { ...Closed, $id: 'Plan', description: 'The plan in force on this host; on the leader also its latest decisions; the scaling rules of each service.' })
 
+const PushMeasures = Type.Optional(Type.Union([Type.Literal('backlog'), Type.Literal('rate')], { description: 'which push signal of the service: its backlog or its rate one (absent: the first in config order)' }))
 export const PushSignalsBody = Type.Union([
-  Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()) }, Closed),
-  Type.Object({ signals: Type.Array(Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()) }, Closed)) }, Closed),
+  Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()), measures: PushMeasures }, Closed),
+  Type.Object({ signals: Type.Array(Type.Object({ service: Type.String(), value: Type.Number(), upstream: Type.Optional(Type.Boolean()), measures: PushMeasures }, Closed)) }, Closed),
 ], { $id: 'PushSignals' })
 export const PushSignalsResult = Type.Object({ accepted: Type.Integer({ minimum: 0 }) }, { ...Closed, $id: 'PushSignalsResult' })
 

@@ -11,28 +11,27 @@ import { VAULT_DEFAULTS } from '../secrets/vault-defaults.js'
 import type { ServiceSecret } from '../secrets/agent-secrets.js'
 import type { AgentSpec } from '../runtime/container-runtime.js'
 import type { DaemonConfig } from './config.js'
-import type { FieldDoc, Where } from './config-workload.js'
+import { ENV_NAME_RE, type FieldDoc, type Where } from './config-workload.js'
 import { secretFileProblem } from './secret-file.js'
 
 /** One key of one KV v2 secret (the swarm key, the API token). */
 export interface VaultKeyRef { mount: string, path: string, key: string }
 
-/** The fields of a `services[].secrets[]` entry, for the README. */
+/** The fields of a `services[].secrets[]` entry, for docs/configuration.md and the JSON Schema. */
 export const SECRET_FIELDS: readonly FieldDoc[] = [
   { path: 'path', default: 'required', doc: 'Path of the KV v2 secret under its mount (`agents/ingest`), as `vault kv get -mount=MOUNT PATH` takes it.' },
   { path: 'mount', default: 'secret', doc: 'The KV version 2 mount.' },
   { path: 'key', default: 'required', doc: 'The key inside the secret\'s data.' },
   { path: 'version', default: '0 (the latest)', doc: 'Pin one version of the secret.' },
-  { path: 'env', default: 'env or file required', doc: 'The environment variable the value becomes.' },
+  { path: 'env', default: 'env or file required', doc: 'The environment variable the value becomes (not `AGENTMESH_*`, not one `agent.env` sets).' },
   { path: 'file', default: 'env or file required', doc: 'Or: the file (a plain name) the value becomes, in the agent\'s secrets folder on a tmpfs: `agent.secretsPath` inside a container, `$AGENTMESH_SECRETS_DIR` in both runtimes. Rewritten in place when the secret changes.' },
   { path: 'restartOnChange', default: 'false', doc: 'When a new version of this secret is read, restart this service\'s agents on this host, one at a time (each waits for the previous replacement to run; each host decides on its own, at its own refresh).' },
 ]
 
 const SECRET_KEYS = SECRET_FIELDS.map(f => f.path)
 /** Mount and path: Vault path segments, no empty segment, no `..`. */
-const VAULT_PATH_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/
-const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
-const FILE_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/
+export const VAULT_PATH_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/
+export const SECRET_FILE_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/
 
 function isMapping (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -72,13 +71,13 @@ export function readServiceSecrets (v: unknown, path: ReadonlyArray<string | num
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) bad('version', `must be a whole number ≥ 0 (0: the latest), got ${show(e.version)}`)
     if ((e.env === undefined) === (e.file === undefined)) bad(undefined, 'needs exactly one of env or file')
     if (e.env !== undefined) {
-      if (typeof e.env !== 'string' || !ENV_RE.test(e.env)) bad('env', `must be an environment variable name, got ${show(e.env)}`)
+      if (typeof e.env !== 'string' || !ENV_NAME_RE.test(e.env)) bad('env', `must be an environment variable name, got ${show(e.env)}`)
       else if (e.env.startsWith('AGENTMESH_')) bad('env', 'AGENTMESH_* names are the supervisor\'s own')
       else if (envs.has(e.env)) bad('env', `${e.env} is given twice (agent.env or another secret)`)
       else envs.add(e.env)
     }
     if (e.file !== undefined) {
-      if (typeof e.file !== 'string' || !FILE_RE.test(e.file) || e.file.length > 255) bad('file', `must be a plain file name (letters, digits, ._-), got ${show(e.file)}`)
+      if (typeof e.file !== 'string' || !SECRET_FILE_RE.test(e.file) || e.file.length > 255) bad('file', `must be a plain file name (letters, digits, ._-), got ${show(e.file)}`)
       else if (files.has(e.file)) bad('file', `${e.file} is given twice`)
       else files.add(e.file)
     }

@@ -17,14 +17,18 @@ export type Where = (path: ReadonlyArray<string | number>, msg: string) => undef
 /** `host`: this host's share, summed over the site. `site`: one site-wide value every host reads alike. */
 export type SignalScope = 'host' | 'site'
 
+/** `backlog`: work waiting; `rate`: work arriving per second (for the rate policy, rate-scaler.ts). */
+export type SignalMeasure = 'backlog' | 'rate'
+
 export interface SignalEntry {
   config: SignalConfig
   scope: SignalScope
+  measures: SignalMeasure
 }
 
 export interface FieldDoc { path: string, default: string, doc: string }
 
-/** The fields of `services[].agent`, for the README. */
+/** The fields of `services[].agent`, for docs/configuration.md and the JSON Schema. */
 export const AGENT_FIELDS: readonly FieldDoc[] = [
   { path: 'image', default: 'required with runtime.kind docker', doc: 'Docker image of the agent (must be on the host, or pullable).' },
   { path: 'command', default: 'the image\'s CMD; required with runtime.kind process', doc: 'argv list. Docker: replaces the CMD. Process runtime: the program and its arguments (argv[0] looked up on PATH).' },
@@ -40,7 +44,20 @@ export const AGENT_FIELDS: readonly FieldDoc[] = [
 const AGENT_KEYS = AGENT_FIELDS.map(f => f.path)
 const AGENT_STOP_TIMEOUT_MS_DEFAULT = 10_000
 
-/** The fields of a `signals` entry, per kind, for the README and the unknown-field check. */
+/** The whole-number fields of `services[].agent` and their ranges: the reader and the JSON Schema use these. */
+export const AGENT_NUMBERS = {
+  cpuMillis: { min: 1, max: 1_000_000 },
+  memoryMib: { min: 6, max: 16_777_216 },
+  stopTimeoutMs: { min: 0, max: RUNTIME_DEFAULTS.stopTimeoutMsMax },
+} as const
+export const RESTART_POLICIES = ['no', 'on-failure', 'unless-stopped', 'always'] as const
+export const NETWORK_MODES = ['host', 'none'] as const
+export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
+export const SIGNAL_KINDS = ['mqtt-backlog', 'mqtt-rate', 'prometheus', 'push'] as const
+export const SIGNAL_SCOPES = ['host', 'site'] as const
+export const SIGNAL_MEASURES = ['backlog', 'rate'] as const
+
+/** The fields of a `signals` entry, per kind, for docs/configuration.md, the JSON Schema and the unknown-field check. */
 export const SIGNAL_FIELDS: Readonly<Record<SignalConfig['kind'], readonly FieldDoc[]>> = {
   'mqtt-backlog': [
     { path: 'url', default: 'required', doc: 'Broker, `mqtt://HOST:PORT` (or mqtts, ws, wss).' },
@@ -52,7 +69,7 @@ export const SIGNAL_FIELDS: Readonly<Record<SignalConfig['kind'], readonly Field
     { path: 'maxPayloadBytes', default: String(SIGNAL_DEFAULTS.mqttPayloadBytesMax), doc: 'Largest payload read.' },
   ],
   'mqtt-rate': [
-    { path: 'url', default: 'required', doc: 'Broker, as for mqtt-backlog.' },
+    { path: 'url', default: 'required', doc: 'Broker, `mqtt://HOST:PORT` (or mqtts, ws, wss).' },
     { path: 'topic', default: 'required', doc: 'Topic or filter whose messages are counted.' },
     { path: 'windowMs', default: String(SIGNAL_DEFAULTS.mqttRateWindowMs), doc: 'Messages per second over this sliding window (ms).' },
     { path: 'buckets', default: String(SIGNAL_DEFAULTS.mqttRateBuckets), doc: 'Resolution of the window.' },
@@ -81,10 +98,12 @@ export const SIGNAL_COMMON_FIELDS: readonly FieldDoc[] = [
   { path: 'service', default: 'service or upstream required', doc: 'The service whose load this is.' },
   { path: 'upstream', default: 'none', doc: 'Instead of `service`: the name of an upstream (`services[].upstream.name`) whose saturation (0–1) this is.' },
   { path: 'kind', default: 'required', doc: '`mqtt-backlog`, `mqtt-rate`, `prometheus` or `push` (`POST /v1/signals`).' },
+  { path: 'measures', default: 'backlog', doc: '`backlog`: work waiting (the load the scaling rule reads). `rate`: work arriving per second (a broker\'s publish rate, an `mqtt-rate` signal on the request topic): the rate policy plans for it and learns the drain rate from it. Give a service one of each for the rate policy.' },
   { path: 'scope', default: 'host', doc: '`host`: this host\'s share, summed over the site\'s hosts. `site`: a site-wide value every host reads alike (one queue\'s depth); the leader takes the freshest report.' },
 ]
 
-function keysOf (kind: SignalConfig['kind']): string[] {
+/** The keys a `signals` entry of this kind may have. */
+export function signalKeysOf (kind: SignalConfig['kind']): string[] {
   const mqtt = kind === 'mqtt-backlog' || kind === 'mqtt-rate' ? MQTT_COMMON_FIELDS : []
   return [...SIGNAL_COMMON_FIELDS, ...mqtt, ...SIGNAL_FIELDS[kind]].map(f => f.path)
 }
@@ -117,25 +136,26 @@ export function readAgent (v: unknown, service: string, path: ReadonlyArray<stri
     if (!isMapping(v.env)) bad('env', 'must be a mapping of NAME: value')
     else {
       for (const [k, x] of Object.entries(v.env)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) bad('env', `"${k}" is not an environment variable name`)
+        if (!ENV_NAME_RE.test(k)) bad('env', `"${k}" is not an environment variable name`)
         else if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') env[k] = String(x)
         else bad('env', `value of ${k} must be a string`)
       }
     }
   }
-  const int = (k: string, min: number, max: number): number | undefined => {
+  const int = (k: keyof typeof AGENT_NUMBERS): number | undefined => {
+    const { min, max } = AGENT_NUMBERS[k]
     const x = v[k]
     if (x === undefined || x === null) return undefined
     if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max) { bad(k, `must be a whole number from ${min} to ${max}, got ${show(x)}`); return undefined }
     return x
   }
-  const cpuMillis = int('cpuMillis', 1, 1_000_000)
-  const memoryMib = int('memoryMib', 6, 16_777_216)
-  const stopTimeoutMs = int('stopTimeoutMs', 0, RUNTIME_DEFAULTS.stopTimeoutMsMax) ?? AGENT_STOP_TIMEOUT_MS_DEFAULT
+  const cpuMillis = int('cpuMillis')
+  const memoryMib = int('memoryMib')
+  const stopTimeoutMs = int('stopTimeoutMs') ?? AGENT_STOP_TIMEOUT_MS_DEFAULT
   const restartPolicy = (v.restartPolicy ?? 'no') as RestartPolicy
-  if (!['no', 'on-failure', 'unless-stopped', 'always'].includes(restartPolicy)) bad('restartPolicy', `must be no, on-failure, unless-stopped or always, got ${show(v.restartPolicy)}`)
+  if (!(RESTART_POLICIES as readonly string[]).includes(restartPolicy)) bad('restartPolicy', `must be no, on-failure, unless-stopped or always, got ${show(v.restartPolicy)}`)
   const networkMode = (v.networkMode ?? 'host') as NetworkMode
-  if (networkMode !== 'host' && networkMode !== 'none') bad('networkMode', `must be host or none (Docker's bridge is never used), got ${show(v.networkMode)}`)
+  if (!(NETWORK_MODES as readonly string[]).includes(networkMode)) bad('networkMode', `must be host or none (Docker's bridge is never used), got ${show(v.networkMode)}`)
   const secretsPath = v.secretsPath
   if (secretsPath !== undefined && (typeof secretsPath !== 'string' || !/^\/[^\0]+$/.test(secretsPath) || secretsPath.split('/').includes('..') || secretsPath === '/')) {
     bad('secretsPath', `must be an absolute path inside the container other than /, got ${show(secretsPath)}`)
@@ -187,13 +207,13 @@ export function readSignals (v: unknown, services: readonly ServiceSpec[], baseD
     const path = ['signals', i]
     if (!isMapping(e)) { where(path, 'must be a mapping {service | upstream, kind, ...}'); return }
     const kind = e.kind
-    if (kind !== 'mqtt-backlog' && kind !== 'mqtt-rate' && kind !== 'prometheus' && kind !== 'push') {
+    if (typeof kind !== 'string' || !(SIGNAL_KINDS as readonly string[]).includes(kind)) {
       where([...path, 'kind'], `must be mqtt-backlog, mqtt-rate, prometheus or push, got ${show(kind)}`)
       return
     }
     let ok = true
     const bad = (k: string | undefined, msg: string): void => { ok = false; where(k === undefined ? path : [...path, k], msg) }
-    const known = keysOf(kind)
+    const known = signalKeysOf(kind as SignalConfig['kind'])
     for (const k of Object.keys(e)) if (!known.includes(k)) bad(k, `unknown field for kind ${kind}; known: ${known.join(', ')}`)
     const hasService = e.service !== undefined
     const hasUpstream = e.upstream !== undefined
@@ -203,10 +223,13 @@ export function readSignals (v: unknown, services: readonly ServiceSpec[], baseD
     if (hasService && !serviceNames.has(name)) bad('service', `names no configured service; services: ${[...serviceNames].join(', ') || 'none'}`)
     if (hasUpstream && !upstreamNames.has(name)) bad('upstream', `no service names upstream "${name}" (services[].upstream.name)`)
     const scope = e.scope ?? 'host'
-    if (scope !== 'host' && scope !== 'site') bad('scope', `must be host or site, got ${show(e.scope)}`)
+    if (!(SIGNAL_SCOPES as readonly string[]).includes(scope as string)) bad('scope', `must be host or site, got ${show(e.scope)}`)
+    const measures = e.measures ?? 'backlog'
+    if (!(SIGNAL_MEASURES as readonly string[]).includes(measures as string)) bad('measures', `must be backlog or rate, got ${show(e.measures)}`)
+    if (measures === 'rate' && hasUpstream) bad('measures', 'an upstream signal is a saturation: leave measures out')
     const init: Record<string, unknown> = { service: name, upstream: hasUpstream }
     for (const [k, x] of Object.entries(e)) {
-      if (k === 'kind' || k === 'service' || k === 'upstream' || k === 'scope') continue
+      if (k === 'kind' || k === 'service' || k === 'upstream' || k === 'scope' || k === 'measures') continue
       if (k === 'passwordFile' || k === 'bearerTokenFile') {
         const secret = readSecret(x, baseDir)
         if (typeof secret !== 'string') bad(k, secret.error)
@@ -223,7 +246,7 @@ export function readSignals (v: unknown, services: readonly ServiceSpec[], baseD
       bad(undefined, (err as Error).message)
       return
     }
-    out.push({ config, scope: scope as SignalScope })
+    out.push({ config, scope: scope as SignalScope, measures: measures as SignalMeasure })
   })
   return out
 }
@@ -249,6 +272,6 @@ export function redactSignals (entries: readonly SignalEntry[]): unknown[] {
     if (typeof c.url === 'string') c.url = redactUrl(c.url)
     if (c.password !== undefined) c.password = '<redacted>'
     if (c.bearerToken !== undefined) c.bearerToken = '<redacted>'
-    return { ...c, scope: e.scope }
+    return { ...c, scope: e.scope, measures: e.measures }
   })
 }

@@ -4,20 +4,21 @@
  * edge. Every problem is reported at once, naming the field (and the file's line where there is
  * one); a daemon with a bad config does not start at all.
  *
- * The scalar fields live in one table (CONFIG_FIELDS); the README's configuration reference
- * lists the same fields and a test keeps the two in agreement. Services are a list of mappings
+ * The scalar fields live in one table (CONFIG_FIELDS); docs/configuration.md lists the same
+ * fields and a test keeps the two in agreement. Services are a list of mappings
  * with their own table (SERVICE_FIELDS).
  */
+import { FORECAST_DEFAULTS } from '../core/forecast-limits.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism, hostname, totalmem } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { parseDocument } from 'yaml'
 import { YamlSource } from '../core/yaml-source.js'
-import { readServiceSpec } from '../core/service-spec-reader.js'
+import { readServiceSpec, SERVICE_SPEC_FIELDS, type ServiceFieldDef } from '../core/service-spec-reader.js'
 import { PROTOCOL_LIMITS, utf8Length } from '../../protocol/index.js'
 import { DEFAULT_TIMINGS, TIMING_PROFILES, timingProblems, type CoreTimings } from '../core/config.js'
-import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, type ServiceSpec } from '../core/service-spec.js'
+import type { ServiceSpec } from '../core/service-spec.js'
 import type { AgentSpec } from '../runtime/container-runtime.js'
 import { checkAgentsForRuntime, readAgent, readSignals, type SignalEntry, type Where } from './config-workload.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
@@ -29,6 +30,9 @@ import { checkVaultSection, defaultSecretsDir, readServiceSecrets, type VaultKey
 
 export const ENV_PREFIX = 'AGENTMESH_'
 
+/** Host ids and site names: letters, digits and ._-, at most PROTOCOL_LIMITS.maxIdBytes. */
+export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'map' | 'enum'
 
 export interface FieldDef {
@@ -38,12 +42,14 @@ export interface FieldDef {
   /** The default; a string in `defaultText` explains computed defaults. */
   default: unknown
   defaultText?: string
-  /** Meaning, unit and trade-off, for the README. */
+  /** Meaning, unit and trade-off, for docs/configuration.md and the JSON Schema. */
   doc: string
   values?: readonly string[]
   min?: number
   max?: number
   required?: boolean
+  /** A string field's form (checked with the field's other rules; the JSON Schema shows it). */
+  pattern?: RegExp
 }
 
 const TIMING_DOCS: Record<keyof CoreTimings, string> = {
@@ -57,6 +63,9 @@ const TIMING_DOCS: Record<keyof CoreTimings, string> = {
   electionRoundMs: 'A candidate without a majority after this long gives up and tries later (ms).',
   leaderLeaseMs: 'A leader that has not heard a majority within this window steps down (ms).',
   planIntervalMs: 'How often the leader recomputes desired replicas and placement (ms).',
+  spillIntervalMs: 'A leader whose service needs more than its site can run asks another site to run the overflow this often while the need lasts (ms).',
+  spillLeaseMs: 'A site runs another site\'s overflow for this long after its last request (ms).',
+  riseGapMs: 'A rise in load is told at once (an early heartbeat) and planned for at once (an early round), at most once per this gap (ms).',
   planRepublishMs: 'An unchanged plan is published again this often (ms).',
   summaryIntervalMs: 'How often the leader gossips its site summary on the global topic (ms).',
   sampleMaxAgeMs: 'A signal sample older than this is stale: the service fails static (ms).',
@@ -65,8 +74,8 @@ const TIMING_DOCS: Record<keyof CoreTimings, string> = {
 
 /** Every scalar config field, with its default. The one place defaults live. */
 export const CONFIG_FIELDS: readonly FieldDef[] = [
-  { path: 'hostId', kind: 'string', default: '', defaultText: 'the machine\'s hostname', doc: 'This host\'s id, unique in the fleet (≤ 128 bytes).' },
-  { path: 'site', kind: 'string', default: '', required: true, doc: 'The site this host belongs to (a room, a cloud region, an edge cluster). Required.' },
+  { path: 'hostId', kind: 'string', pattern: ID_RE, default: '', defaultText: 'the machine\'s hostname', doc: 'This host\'s id, unique in the fleet (≤ 128 bytes).' },
+  { path: 'site', kind: 'string', pattern: ID_RE, default: '', required: true, doc: 'The site this host belongs to (a room, a cloud region, an edge cluster). Required.' },
   { path: 'labels', kind: 'map', default: {}, doc: 'Labels services select on (`location`, `hardware`, …), at most 32. Env: `k=v,k2=v2`.' },
   { path: 'priority', kind: 'int', default: 0, min: -1_000_000, max: 1_000_000, doc: 'Higher stands for site leader first (stable on-prem servers over edge boxes, say).' },
   { path: 'capacity.slots', kind: 'int', default: 4, min: 0, max: PROTOCOL_LIMITS.maxReplicas, doc: 'Agent slots: replicas this host runs at once, all services together.' },
@@ -100,7 +109,7 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'http.listen', kind: 'string', default: '127.0.0.1:7421', doc: 'Address of the local HTTP API, dashboard and /metrics (`host:port`; port 0 picks one).' },
   { path: 'http.tokenFile', kind: 'string', default: '', doc: 'File holding the bearer token mutating routes require (at least 16 characters; readable by the daemon only, see Secret files); empty switches mutating routes off.' },
   { path: 'http.maxBodyBytes', kind: 'int', default: 65_536, min: 0, max: 16 * 1024 * 1024, doc: 'Largest request body; larger is refused with 413 E_HTTP_TOO_LARGE.' },
-  { path: 'http.allowedHosts', kind: 'list', default: [], doc: 'Host header values the API answers besides its own: it always takes the listen address, `localhost`, `127.0.0.1` and `[::1]` with the listen port (and, listening on 0.0.0.0 or ::, this machine\'s interface addresses and hostname). An entry `name` allows that name on any port, `name:port` on one port, `*` any host (switches the DNS-rebinding defence off: only behind a proxy that checks Host itself). Other hosts get 421 E_HTTP_HOST_REFUSED.' },
+  { path: 'http.allowedHosts', kind: 'list', default: [], doc: 'Host header values the API answers besides its own: it always takes the listen address, `localhost`, `127.0.0.1` and `[::1]` with the listen port (and, listening on 0.0.0.0 or ::, this machine\'s hostname and any IP address with the port). An entry `name` allows that name on any port, `name:port` on one port, `*` any host (switches the DNS-rebinding defence off: only behind a proxy that checks Host itself). Other hosts get 421 E_HTTP_HOST_REFUSED. Env: comma-separated.' },
   { path: 'http.maxConnections', kind: 'int', default: 64, min: 2, max: 100_000, doc: 'Open HTTP connections at once (event streams included); further connections are closed at once and counted in agentmesh_http_dropped_connections_total. Must exceed http.maxSseClients.' },
   { path: 'http.requestsPerSecond', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Requests per second per client address, all its connections together (token bucket; /healthz and /readyz are counted per connection only); over it, 429 E_HTTP_RATE_LIMITED.' },
   { path: 'http.requestBurst', kind: 'int', default: 100, min: 1, max: 100_000, doc: 'Bucket size of the per-address rate limit.' },
@@ -143,27 +152,15 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'http.tokenVault.key', kind: 'string', default: 'token', doc: 'Key of the token in that secret.' },
 ]
 
-export interface ServiceFieldDef { path: string, doc: string, default: string }
+export type { ServiceFieldDef } from '../core/service-spec-reader.js'
 
-/** The fields of one `services[]` entry, for the README and the unknown-field check. */
+/** The fields of one `services[]` entry: the core's (SERVICE_SPEC_FIELDS) and the daemon's own. */
 export const SERVICE_FIELDS: readonly ServiceFieldDef[] = [
-  { path: 'name', default: 'required', doc: 'Service name, unique (letters, digits, `._-`).' },
-  { path: 'targetPerReplica', default: '10', doc: 'Signal units one replica handles (backlog messages per replica, say).' },
-  { path: 'minReplicas', default: '0', doc: 'Per site.' },
-  { path: 'maxReplicas', default: '10', doc: 'Per site.' },
-  { path: 'tolerance', default: '0.1', doc: 'No change while load / (replicas × target) is within 1 ± tolerance.' },
-  { path: 'activationThreshold', default: '0', doc: 'Load at or below which the service needs no replica (scale to and from zero, like KEDA).' },
-  { path: 'selector', default: '{}', doc: 'Labels a host must have (equality) to run this service.' },
-  { path: 'slotsPerReplica', default: '1', doc: 'Agent slots one replica takes.' },
-  { path: 'upstream.name', default: 'none', doc: 'Upstream signal (a broker, say) whose saturation stops scale-up.' },
-  { path: 'upstream.saturatedAt', default: '0.9', doc: 'Saturation (0–1) at or above which scale-up stops.' },
-  { path: 'scaleUp.stabilizationMs', default: String(DEFAULT_SCALE_UP.stabilizationMs), doc: 'Like the HPA\'s `behavior.scaleUp.stabilizationWindowSeconds`: whole ms, or a duration such as `30s`.' },
-  { path: 'scaleUp.policies', default: '100 % or 4 pods per 15 000 ms', doc: 'List of `{type: pods|percent, value, periodMs}` rate limits (`periodMs` in ms, or `15s`).' },
-  { path: 'scaleUp.selectPolicy', default: 'max', doc: '`max`, `min` or `disabled`.' },
-  { path: 'scaleDown.stabilizationMs', default: String(DEFAULT_SCALE_DOWN.stabilizationMs), doc: 'Scale-down stabilisation window: whole ms, or a duration such as `5m`.' },
-  { path: 'scaleDown.policies', default: '100 % per 15 000 ms', doc: 'As for scaleUp.' },
-  { path: 'scaleDown.selectPolicy', default: 'max', doc: 'As for scaleUp.' },
+  ...SERVICE_SPEC_FIELDS,
   { path: 'secrets', default: '[]', doc: 'Secrets from Vault each agent of the service receives (see the `services[].secrets[]` table and Secrets).' },
+  { path: 'forecast.model', default: 'no forecast', doc: 'Predictive scaling (docs/forecast.md): `builtin`, or a path to an `.onnx` file (relative to this file). Needs a rate signal for the service.' },
+  { path: 'forecast.step', default: '60s', doc: 'One step of the model\'s history and its horizon (the step it was trained on).' },
+  { path: 'forecast.peakMultipleMax', default: String(FORECAST_DEFAULTS.peakMultipleMax), doc: 'A forecast above this multiple of the window\'s peak rate is ignored that round.' },
 ]
 
 export interface DaemonConfig {
@@ -333,6 +330,8 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
 
   const baseDir = file === '' ? process.cwd() : resolve(file, '..')
   const dataDir = absolute(get<string>('dataDir'), baseDir)
+  // A forecast model path is relative to the config file, as every other path here.
+  for (const s of services ?? []) if (s.forecast !== undefined && s.forecast.model !== 'builtin') s.forecast.model = absolute(s.forecast.model, baseDir)
   const timings = readTimings(get<string>('profile'), v, r)
   const listen = get<string[]>('network.listen')
   const announce = get<string[]>('network.announce')
@@ -571,7 +570,6 @@ function show (v: unknown): string {
   return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s
 }
 
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 function checkId (id: string, field: string, r: Reader): void {
   if (!ID_RE.test(id) || utf8Length(id) > PROTOCOL_LIMITS.maxIdBytes) {

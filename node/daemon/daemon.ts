@@ -31,6 +31,9 @@ import { buildRuntime, buildSignals, type StatusRuntime } from './workload.js'
 import { SignalError } from '../signals/signal-source.js'
 import { StateStore } from './state-store.js'
 import { VaultSecrets } from './vault-secrets.js'
+import { FORECAST_FALLBACK_REASONS } from '../core/forecast-check.js'
+import { ForecastRunner } from '../forecast/forecast-runner.js'
+import { loadForecastModel, type ForecastModel } from '../forecast/onnx-model.js'
 
 export interface DaemonPorts {
   /** The agentmesh version shown in status (the command line passes package.json's). */
@@ -72,6 +75,12 @@ export class Daemon implements ApiSource {
   private gaugeTimer: NodeJS.Timeout | undefined
   private stopping: Promise<void> | undefined
   private readonly rejectLog = new Map<string, { atMs: number, suppressed: number }>()
+  /** Load forecasts, when a service has a forecast block (startForecaster). */
+  private forecaster: ForecastRunner | undefined
+  /** Models this host loaded (released on stop). */
+  private readonly forecastModels: ForecastModel[] = []
+  /** Fallback counts already added to the metric, by service/reason. */
+  private readonly forecastCounted = new Map<string, number>()
   httpAddress = { host: '', port: 0 }
   /** Called when the daemon cannot go on (the state file cannot be written, say). */
   onFatal: (err: Error) => void = () => {}
@@ -145,6 +154,7 @@ export class Daemon implements ApiSource {
     this.log.debug({ fixes: this.mesh.hotPathFixes }, 'libp2p hot-path fixes')
 
     const addrs = cfg.network.announce.length > 0 ? cfg.network.announce : this.mesh.dialableAddrs()
+    this.forecaster = this.startForecaster(cfg)
     this.core = new SupervisorCore({
       hostId: cfg.hostId,
       site: cfg.site,
@@ -159,6 +169,7 @@ export class Daemon implements ApiSource {
       startMs: daemonClock(),
       ...(this.store.core === undefined ? {} : { persisted: this.store.core }),
       bootstrapExpect: cfg.bootstrapExpect,
+      ...(this.forecaster === undefined ? {} : { forecast: this.forecaster }),
     })
     this.driver = new Driver({
       core: this.core,
@@ -207,6 +218,7 @@ export class Daemon implements ApiSource {
       await this.signals.stop?.()
       await this.runtime.stop?.()
       this.vault?.stop()
+      for (const m of this.forecastModels.splice(0)) await m.close().catch(() => undefined)
       this.log.info('supervisor stopped')
     })()
     return await this.stopping
@@ -252,6 +264,7 @@ export class Daemon implements ApiSource {
       // The workload's signal set adds each signal's scope to its status (workload.ts).
       signals: { name: this.signals.name, signals: [...(this.signals.statuses?.() ?? [])] as StatusResponse['signals']['signals'] },
       vault: this.vault?.status() ?? null,
+      forecast: this.forecaster?.statuses() ?? [],
       capacity: this.config.capacity,
       plan: plan === undefined ? null : { term: plan.plan.term, version: plan.plan.version, leaderId: plan.leaderId },
       peers: this.core.peers().map(p => {
@@ -325,14 +338,18 @@ export class Daemon implements ApiSource {
       leader: lv === undefined
         ? null
         : {
-            services: [...lv.scalers.keys()].sort().map(name => ({
-              service: name, desired: lv.scalers.get(name)!.replicas, load: lv.load.get(name) ?? 0, unplaced: lv.unplaced.get(name) ?? 0,
-            })),
+            services: [...lv.scalers.keys()].sort().map(name => {
+              const scaler = lv.scalers.get(name)!
+              const drain = scaler.drainPerReplica
+              return { service: name, desired: scaler.replicas, load: lv.load.get(name) ?? 0, unplaced: lv.unplaced.get(name) ?? 0, ...(drain === undefined ? {} : { drainPerReplica: drain }) }
+            }),
           },
       scaling: {
         sampleMaxAgeMs: this.config.timings.sampleMaxAgeMs,
         services: this.config.services.map(s => ({
           service: s.name,
+          policy: s.policy,
+          rate: { ...s.rate },
           targetPerReplica: s.targetPerReplica,
           minReplicas: s.minReplicas,
           maxReplicas: s.maxReplicas,
@@ -351,7 +368,8 @@ export class Daemon implements ApiSource {
   }
 
   /**
-   * `POST /v1/signals`: `{service, value, upstream?}` or `{signals: [...]}`. The shape of every
+   * `POST /v1/signals`: `{service, value, upstream?, measures?}` or `{signals: [...]}` (`measures`:
+   * which push signal of the service, `backlog` or `rate`; absent: its first push signal). The shape of every
    * entry is checked before any is set; entries are then set in order, and the first one that
    * names no push signal (or carries a refused value) stops the rest with its error.
    */
@@ -362,13 +380,14 @@ export class Daemon implements ApiSource {
       ? (body as { signals: unknown[] }).signals
       : [body]
     const checked = list.map((x, i) => {
-      const e = x as { service?: unknown, value?: unknown, upstream?: unknown }
-      if (typeof e !== 'object' || e === null || typeof e.service !== 'string' || typeof e.value !== 'number' || (e.upstream !== undefined && typeof e.upstream !== 'boolean')) {
-        throw new SignalError('E_SIGNAL_VALUE_INVALID', `signal ${i}: must be {"service": string, "value": number, "upstream"?: boolean}`)
+      const e = x as { service?: unknown, value?: unknown, upstream?: unknown, measures?: unknown }
+      if (typeof e !== 'object' || e === null || typeof e.service !== 'string' || typeof e.value !== 'number' || (e.upstream !== undefined && typeof e.upstream !== 'boolean') ||
+        (e.measures !== undefined && e.measures !== 'backlog' && e.measures !== 'rate')) {
+        throw new SignalError('E_SIGNAL_VALUE_INVALID', `signal ${i}: must be {"service": string, "value": number, "upstream"?: boolean, "measures"?: "backlog" | "rate"}`)
       }
-      return { service: e.service, value: e.value, upstream: e.upstream ?? false }
+      return { service: e.service, value: e.value, upstream: e.upstream ?? false, measures: e.measures as 'backlog' | 'rate' | undefined }
     })
-    for (const e of checked) push.call(this.signals, e.service, e.value, e.upstream)
+    for (const e of checked) push.call(this.signals, e.service, e.value, e.upstream, e.measures)
     return { accepted: checked.length }
   }
 
@@ -392,7 +411,45 @@ export class Daemon implements ApiSource {
       : { healthy: true, reason: 'ok' }
   }
 
+  /**
+   * Load forecasting for the services with a `forecast` block (docs/forecast.md): onnxruntime-node
+   * is imported only then. Evaluations start as soon as a step of history closes; each state
+   * change of a service's forecast is logged once.
+   */
+  private startForecaster (cfg: DaemonConfig): ForecastRunner | undefined {
+    if (!cfg.services.some(s => s.forecast !== undefined)) return undefined
+    return new ForecastRunner({
+      services: cfg.services,
+      load: async (model) => {
+        const m = await loadForecastModel(model)
+        this.forecastModels.push(m)
+        return m
+      },
+      schedule: (work) => { work().catch((err: Error) => this.log.error({ err: err.message }, 'forecast work failed')) },
+      onChange: (s) => {
+        const fields = { service: s.service, model: s.model, state: s.state, reason: s.reason, detail: s.detail }
+        if (s.state === 'fallback') this.log.warn(fields, 'forecast ignored: the service scales reactively')
+        else this.log.info(fields, 'forecast state changed')
+      },
+    })
+  }
+
+  private refreshForecastMetrics (): void {
+    if (this.forecaster === undefined) return
+    const m = this.metrics
+    m.forecastRate.reset()
+    for (const s of this.forecaster.statuses()) {
+      if (s.state === 'ok' && s.forecastPerS !== undefined) m.forecastRate.set({ service: s.service }, s.forecastPerS)
+      for (const reason of FORECAST_FALLBACK_REASONS) {
+        const key = `${s.service}/${reason}`
+        const delta = s.fallbacks[reason] - (this.forecastCounted.get(key) ?? 0)
+        if (delta > 0) { m.forecastFallbacks.inc({ service: s.service, reason }, delta); this.forecastCounted.set(key, s.fallbacks[reason]) }
+      }
+    }
+  }
+
   private refreshGauges (): void {
+    this.refreshForecastMetrics()
     const m = this.metrics
     const counts = { alive: 0, suspect: 0, dead: 0 }
     for (const p of this.core.peers()) counts[p.state]++
@@ -423,7 +480,7 @@ export class Daemon implements ApiSource {
 
 /** What a signal source offers besides sampling (ScopedSignalSet, SignalSet). */
 interface SignalPushTarget {
-  push: (service: string, value: number, upstream?: boolean) => void
+  push: (service: string, value: number, upstream?: boolean, measures?: 'backlog' | 'rate') => void
   statuses: () => ReturnType<DaemonMetrics['signalStatuses']>
 }
 

@@ -38,6 +38,8 @@ export const CHART_COLORS = {
   running: '#e16f24',
   ages: ['#0969da', '#bc4c00', '#116329', '#a40e26', '#6e7781'],
   stale: '#cf222e',
+  rate: '#57606a',
+  forecast: '#fb8500',
   limit: '#8c959f',
   markerScaling: '#bf3989',
   markerElection: '#9a6700',
@@ -148,6 +150,7 @@ function missingReading (d: ScaledEventData): boolean {
 function recommendationText (d: ScaledEventData): string {
   const target = d.targetPerReplica
   if (missingReading(d)) return `no load reading: ${d.recommended} kept`
+  if (d.rule === 'rate' && d.arrivalRate !== undefined && d.drainPerReplica !== undefined && d.rate !== undefined) return rateText(d, d.arrivalRate, d.drainPerReplica, d.rate)
   if (d.load === undefined || target === undefined) return `the rule recommended ${d.recommended}`
   if (d.activationThreshold !== undefined && d.load <= d.activationThreshold) {
     return `load ${formatNumber(d.load)} at or below the activation threshold ${formatNumber(d.activationThreshold)}: ${d.recommended} recommended`
@@ -163,8 +166,17 @@ function recommendationText (d: ScaledEventData): string {
   return `${text} recommended`
 }
 
+/** The rate policy's recommendation in words (rate-scaler.ts). */
+function rateText (d: ScaledEventData, arrival: number, drain: number, rate: NonNullable<ScaledEventData['rate']>): string {
+  const backlog = d.load === undefined ? '' : ` + backlog ${formatNumber(d.load)} drained within ${formatDuration(rate.drainWithinMs)}`
+  return `rate policy: arrivals ${formatNumber(arrival)}/s at ${formatNumber(rate.utilization * 100)} % of ${formatNumber(drain)}/s per replica${backlog} → ${d.recommended} recommended`
+}
+
 function appliedText (d: ScaledEventData): string {
   if (d.to === d.recommended) return `applied: ${d.from} → ${d.to}`
+  if (d.rule === 'rate' && d.rate !== undefined && d.to > d.recommended && d.to < d.from) {
+    return `held at ${d.to} (${d.recommended} recommended) by the scale-down hold (${formatDuration(d.rate.scaleDownHoldMs)}: the most needed in it wins)`
+  }
   const dir = d.to > d.from ? 'up' : 'down'
   const rules = d.rules
   if (rules === undefined) return `applied ${d.to} instead of ${d.recommended} (the scale-${dir} rules held it)`
@@ -402,6 +414,9 @@ interface ServiceCard {
   backlog: HTMLCanvasElement
   replicas: HTMLCanvasElement
   ages: HTMLCanvasElement
+  /** Arrival rate against the forecast in use: added once the service shows a forecast (docs/forecast.md). */
+  forecast?: HTMLCanvasElement
+  addChart: (name: string, caption: string) => HTMLCanvasElement
   /** Series keys of signal ages seen for this service (bounded by the signal kinds and scopes). */
   ageKeys: Set<string>
 }
@@ -628,6 +643,13 @@ function record (state: PageState, status: StatusResponse, plan: PlanResponse, s
     if (desired !== undefined && target !== undefined) put('sizedFor', desired * target)
     put('running', running.get(service) ?? 0)
     const card = cardFor(state, service)
+    // The forecast runs on the leader: this host's status has it while it leads.
+    const f = status.forecast?.find(x => x.service === service)
+    if (f !== undefined) {
+      card.forecast ??= card.addChart('forecast', 'arrival rate (per s) and the load forecast in use')
+      if (f.ratePerS !== undefined && status.role === 'leader') put('rate', f.ratePerS)
+      if (f.state === 'ok' && f.forecastPerS !== undefined && status.role === 'leader') put('forecast', f.forecastPerS)
+    }
     for (const s of signalsOf(status, service, scaling.get(service))) {
       if (s.ageMs === undefined) continue
       card.ageKeys.add(s.key)
@@ -695,6 +717,7 @@ function cardFor (state: PageState, service: string): ServiceCard {
     backlog: canvas('backlog', 'backlog against what the plan is sized for'),
     replicas: canvas('replicas', 'replicas: desired by the plan, running over the site'),
     ages: canvas('ages', 'age of each signal on this host'),
+    addChart: canvas,
     ageKeys: new Set(),
   }
   root.appendChild(charts)
@@ -738,6 +761,15 @@ function redraw (state: PageState): void {
       thresholds: maxAgeMs === undefined ? [] : [{ value: maxAgeMs / 1000, color: CHART_COLORS.stale, label: `stale after ${formatDuration(maxAgeMs)}` }],
       series: [...card.ageKeys].sort().map((key, i) => ({ id: `age|${key}`, label: `${key} (s)`, color: CHART_COLORS.ages[i % CHART_COLORS.ages.length], points: h(`age|${key}`) })),
     })
+    if (card.forecast !== undefined) {
+      drawChart(card.forecast, {
+        fromMs, toMs, gapMs, yMaxAtLeast: 1, markers: siteMarkers, thresholds: [],
+        series: [
+          { id: 'rate', label: 'arrival rate (per s)', color: CHART_COLORS.rate, points: h('rate') },
+          { id: 'forecast', label: 'forecast in use (per s)', color: CHART_COLORS.forecast, points: h('forecast'), dash: [6, 4] },
+        ],
+      })
+    }
     showFacts(card, status, plan, sites, service, cfg)
   }
 }

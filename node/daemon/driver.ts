@@ -26,7 +26,7 @@ import type { Logger } from 'pino'
 import { PROTOCOL_MINOR_MIN, type Capacity, type Message } from '../../protocol/index.js'
 import type { CoreEvent, CoreInput, CoreOutput } from '../core/core-io.js'
 import type { ContainerAction } from '../core/reconcile.js'
-import type { ScalingRules } from '../core/service-spec.js'
+import type { PolicyKind, RateRules, ScalingRules } from '../core/service-spec.js'
 import type { SupervisorCore } from '../core/supervisor-core.js'
 import type { EventLog } from './event-log.js'
 import type { DaemonMetrics } from './metrics.js'
@@ -262,7 +262,8 @@ export class Driver {
     this.observeWanted = false
     this.observing = true
     this.nextResyncMs = this.c.clock() + this.init.resyncIntervalMs
-    this.c.runtime.observe(this.abort.signal).then(
+    // The port may answer at once (Awaitable): the answer is still handled in a later microtask.
+    Promise.resolve().then(async () => await this.c.runtime.observe(this.abort.signal)).then(
       (o) => {
         const queuedBefore = this.actionQueue.length
         this.handle({ type: 'observed', containers: o.containers, runtimeOk: o.ok, ...(o.unavailable === undefined ? {} : { unavailable: o.unavailable }) })
@@ -331,7 +332,7 @@ export class Driver {
         return
       case 'scaled': {
         const data = this.scaledData(e)
-        log.info({ service: e.service, from: e.from, to: e.to, recommended: e.recommended, failingStatic: e.failingStatic, upstreamCapped: e.upstreamCapped, load: data.load }, 'service scaled')
+        log.info({ service: e.service, from: e.from, to: e.to, recommended: e.recommended, rule: e.rule, failingStatic: e.failingStatic, upstreamCapped: e.upstreamCapped, load: data.load, arrivalRate: e.arrivalRate, drainPerReplica: e.drainPerReplica }, 'service scaled')
         events.push('scaled', now, { ...data })
         return
       }
@@ -344,6 +345,18 @@ export class Driver {
         m.coreDropped.inc({ reason: e.reason })
         if (e.reason === 'old-minor') return this.warnOldMinor(e.from)
         log.debug({ from: e.from, reason: e.reason }, 'message dropped by the core')
+        return
+      case 'spill-requested':
+        log.info({ service: e.service, toSite: e.toSite, replicas: e.replicas }, 'asked another site to run overflow')
+        events.push('spill', now, { ...e })
+        return
+      case 'spill-hosted':
+        log.info({ service: e.service, fromSite: e.fromSite, replicas: e.replicas, asked: e.asked }, 'running another site\'s overflow')
+        events.push('spill', now, { ...e })
+        return
+      case 'spill-offered':
+        log.info({ service: e.service, fromSite: e.fromSite, replicas: e.replicas, asked: e.asked }, 'another site runs overflow')
+        events.push('spill', now, { ...e })
     }
   }
 
@@ -381,6 +394,7 @@ export class Driver {
             tolerance: spec.tolerance,
             activationThreshold: spec.activationThreshold,
             rules: e.to > e.from ? spec.scaleUp : spec.scaleDown,
+            rate: spec.rate,
             ...(spec.upstream === undefined ? {} : { upstream: { name: spec.upstream.name, saturatedAt: spec.upstream.saturatedAt } }),
           }),
     }
@@ -401,6 +415,11 @@ export interface ScaledEventData {
   recommended: number
   failingStatic: boolean
   upstreamCapped: boolean
+  /** The rule that decided: the rate policy, or the HPA rule (also the rate policy's until it knows μ). */
+  rule: PolicyKind
+  /** Rate policy: the arrival rate it planned for and the drain rate per replica it knew. */
+  arrivalRate?: number
+  drainPerReplica?: number
   /** Total fresh load of the service over the site at that round. */
   load?: number
   targetPerReplica?: number
@@ -409,6 +428,8 @@ export interface ScaledEventData {
   tolerance?: number
   activationThreshold?: number
   rules?: ScalingRules
+  /** The rate policy's settings. */
+  rate?: RateRules
   upstream?: { name: string, saturatedAt: number }
 }
 

@@ -5,7 +5,7 @@
  * peers and to site members learnt from heartbeats.
  *
  * What experiments with js-libp2p 3 on a machine like ours found (each reproduced: see the
- * tests named in the README's daemon section), and where it is handled here:
+ * tests named in docs/architecture.md, The daemon shell), and where it is handled here:
  * - same-IP score penalty: `ipColocationWhitelist` goes to gossipsub's score params;
  * - inbound connection rate (5/s per IP by default): `inboundConnectionsPerSecond`;
  * - bootstrap dials each seed once: the re-dial loop dials bootstrap peers forever, with backoff;
@@ -38,6 +38,7 @@ import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { applyHotPathFixes, type HotPathFixes } from './libp2p-hot-paths.js'
 import type { Topic } from '../core/core-io.js'
+import type { MessageListener, Transport } from '../core/ports.js'
 import { InboundHandshakes, type RefusalReason } from './inbound-handshakes.js'
 import { MessageGate, type GateReason } from './message-gate.js'
 import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
@@ -94,11 +95,12 @@ interface DialTarget {
   pinned?: boolean
 }
 
-export class Mesh {
+export class Mesh implements Transport {
   private node: Libp2p<{ pubsub: GossipSub, identify: unknown }> | undefined
   private gate: MessageGate | undefined
   private readonly targets = new Map<string, DialTarget>()
   private readonly decoded = new WeakMap<Uint8Array, Message>()
+  private readonly listeners = new Set<MessageListener>()
   /** Each site member's addresses as last noted (space-joined). */
   private readonly notedAddrs = new Map<string, string>()
   private readonly topics: Record<Topic, string>
@@ -389,6 +391,13 @@ export class Mesh {
     if (message === undefined) return
     this.decoded.delete(msg.data)
     this.on['message:received']?.(topic, message, msg.data.byteLength, this.clock())
+    for (const l of this.listeners) l(topic, message)
+  }
+
+  /** The port's receive side (the daemon itself takes `message:received`, which carries the size too). */
+  onMessage (listener: MessageListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
   }
 
   /** Asks a peer which members of our site it knows, and keeps them as dial targets. */

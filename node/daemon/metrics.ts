@@ -28,6 +28,8 @@ export class DaemonMetrics {
   readonly incarnation: Gauge
   readonly siteLeader: Gauge<'site' | 'leader'>
   readonly siteTerm: Gauge<'site'>
+  readonly forecastFallbacks: Counter<'service' | 'reason'>
+  readonly forecastRate: Gauge<'service'>
   readonly messagesIn: Counter<'topic' | 'kind'>
   readonly bytesIn: Counter<'topic'>
   readonly messagesOut: Counter<'topic' | 'kind'>
@@ -85,6 +87,8 @@ export class DaemonMetrics {
     // counters (promtool flags them); the same figures remain as nodejs_active_*{type}.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name)
     this.peers = new Gauge({ name: 'agentmesh_peers', help: 'Site members this host knows, by state.', labelNames: ['state'], registers })
+    this.forecastFallbacks = new Counter({ name: 'agentmesh_forecast_fallbacks_total', help: 'Planning rounds a service with a forecast scaled reactively instead, by reason (docs/forecast.md).', labelNames: ['service', 'reason'], registers })
+    this.forecastRate = new Gauge({ name: 'agentmesh_forecast_arrival_rate', help: 'The latest usable forecast of a service\'s arrival rate over the next step (requests per second).', labelNames: ['service'], registers })
     this.isLeader = new Gauge({ name: 'agentmesh_is_leader', help: '1 while this host leads its site.', registers })
     this.term = new Gauge({ name: 'agentmesh_term', help: 'This host\'s current election term.', registers })
     this.incarnation = new Gauge({ name: 'agentmesh_incarnation', help: 'Starts of this host (persisted, grows by one per start).', registers })

@@ -7,7 +7,7 @@
  * The rule, the one PostgreSQL applies to its server key:
  * - no permission at all for others (mode & 0o007 === 0);
  * - no permission for the group either, except read when root owns the file (0640 root:G).
- *   That exception is the README's systemd layout: `/etc/agentmesh` is root-owned and the
+ *   That exception is the systemd layout of docs/operations.md: `/etc/agentmesh` is root-owned and the
  *   daemon's user reads its files through the `agentmesh` group; the group then holds only the
  *   daemon's user, and root, who can read anything anyway, owns the file.
  * On a platform without POSIX modes (no `process.getuid`), nothing is checked.

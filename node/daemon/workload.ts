@@ -10,10 +10,11 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { OWNER_LABELS } from '../core/reconcile.js'
+import { parseOverflowName } from '../core/spill.js'
 import { createDockerRuntime, createProcessRuntime, RuntimeDriver, type AgentSpec, type RuntimeMetricsSink, type RuntimeStatus } from '../runtime/index.js'
-import { createSignal, SignalSet, type ServiceSignal, type SignalStatus } from '../signals/index.js'
+import { createSignal, SignalError, SignalErrorCode, SignalSet, type ServiceSignal, type SignalStatus } from '../signals/index.js'
 import type { DaemonConfig } from './config.js'
-import type { SignalScope } from './config-workload.js'
+import type { SignalMeasure, SignalScope } from './config-workload.js'
 import type { DaemonMetrics } from './metrics.js'
 import type { AgentSecrets } from '../secrets/agent-secrets.js'
 import type { ContainerRuntime, SamplesReading, SignalSource } from '../core/ports.js'
@@ -23,6 +24,9 @@ import { NoSignals, NullRuntime } from './null-ports.js'
 export type StatusRuntime = ContainerRuntime & { status?: () => RuntimeStatus }
 
 /** Environment every agent receives on top of its service's `agent.env`. */
+/** Set for a replica that runs another site's overflow (core/spill.ts): the site whose queue it drains. */
+export const SPILL_FROM_ENV = 'AGENTMESH_SPILL_FROM_SITE'
+
 export function agentEnv (config: DaemonConfig, service: string): Record<string, string> {
   return { AGENTMESH_SERVICE: service, AGENTMESH_SITE: config.site, AGENTMESH_HOST: config.hostId }
 }
@@ -38,8 +42,13 @@ export function buildRuntime (config: DaemonConfig, log: Logger, metrics: Daemon
     }, { log })
     : createProcessRuntime({ stateDir: join(config.dataDir, 'agents') }, { log })
   const specFor = (service: string): AgentSpec | undefined => {
-    const spec = config.agents[service]
-    return spec === undefined ? undefined : { ...spec, env: { ...spec.env, ...agentEnv(config, service) } }
+    // Another site's overflow (`service@origin`, core/spill.ts) runs the service's own agent,
+    // told which site's queue to drain.
+    const overflow = parseOverflowName(service)
+    const name = overflow?.service ?? service
+    const spec = config.agents[name]
+    if (spec === undefined) return undefined
+    return { ...spec, env: { ...spec.env, ...agentEnv(config, name), ...(overflow === undefined ? {} : { [SPILL_FROM_ENV]: overflow.origin }) } }
   }
   const driver = new RuntimeDriver({ hostId: config.hostId, site: config.site, specFor, ...(secrets === undefined ? {} : { preparer: secrets }) }, { runtime, metrics: runtimeMetrics(metrics), log })
   secrets?.setRetire(async (id, service) => await driver.retire(id, service))
@@ -57,18 +66,21 @@ function runtimeMetrics (m: DaemonMetrics): RuntimeMetricsSink {
 }
 
 /**
- * The host's signals with their scope: a site-wide signal's samples are marked so the leader
- * takes the freshest report instead of summing every host's copy (see core/load-reading.ts).
+ * The host's signals with their scope and measure: a site-wide signal's samples are marked so the
+ * leader takes the freshest report instead of summing every host's copy, and a rate signal's so
+ * that it reads them as arrivals per second rather than backlog (see core/load-reading.ts).
  */
 export class ScopedSignalSet implements SignalSource {
   readonly name: string
   private readonly set: SignalSet
   private readonly scopes: SignalScope[]
+  private readonly measures: SignalMeasure[]
 
-  constructor (entries: ReadonlyArray<{ signal: ServiceSignal, scope: SignalScope }>, clock: () => number) {
-    this.set = new SignalSet({ signals: entries.map(e => e.scope === 'site' ? markedSiteWide(e.signal) : e.signal) }, { clock })
+  constructor (entries: ReadonlyArray<{ signal: ServiceSignal, scope: SignalScope, measures?: SignalMeasure }>, clock: () => number) {
+    this.set = new SignalSet({ signals: entries.map(e => e.scope === 'site' || e.measures === 'rate' ? marked(e.signal, e.scope === 'site', e.measures === 'rate') : e.signal) }, { clock })
     this.name = this.set.name
     this.scopes = entries.map(e => e.scope)
+    this.measures = entries.map(e => e.measures ?? 'backlog')
   }
 
   async start (): Promise<void> { await this.set.start() }
@@ -76,16 +88,27 @@ export class ScopedSignalSet implements SignalSource {
   sample (): SamplesReading { return this.set.sample() }
 
   /** In config order (SignalSet keeps it). */
-  statuses (): Array<SignalStatus & { scope: SignalScope }> {
-    return this.set.statuses().map((s, i) => ({ ...s, scope: this.scopes[i] ?? 'host' }))
+  statuses (): Array<SignalStatus & { scope: SignalScope, measures: SignalMeasure }> {
+    return this.set.statuses().map((s, i) => ({ ...s, scope: this.scopes[i] ?? 'host', measures: this.measures[i] ?? 'backlog' }))
   }
 
-  push (service: string, value: number, upstream = false): void { this.set.push(service, value, upstream) }
+  /**
+   * A pushed value for the push signal of that service and upstream flag; `measures` picks
+   * between a service's backlog and rate push signals (absent: the first in config order).
+   */
+  push (service: string, value: number, upstream = false, measures?: SignalMeasure): void {
+    try {
+      this.set.push(service, value, upstream, i => measures === undefined || (this.measures[i] ?? 'backlog') === measures)
+    } catch (err) {
+      if (err instanceof SignalError && err.code === SignalErrorCode.NotFound && measures !== undefined) throw new SignalError(SignalErrorCode.NotFound, `no push signal for service ${service} with measures: ${measures}`)
+      throw err
+    }
+  }
   onChange (listener: () => void): () => void { return this.set.onChange(listener) }
 }
 
-/** The same signal, its samples marked site-wide. Keeps a push signal's `set`. */
-function markedSiteWide (signal: ServiceSignal): ServiceSignal {
+/** The same signal, its samples marked site-wide and/or as a rate. Keeps a push signal's `set`. */
+function marked (signal: ServiceSignal, siteWide: boolean, rate: boolean): ServiceSignal {
   const wrapped: ServiceSignal & { set?: unknown } = {
     kind: signal.kind,
     service: signal.service,
@@ -94,7 +117,7 @@ function markedSiteWide (signal: ServiceSignal): ServiceSignal {
     stop: async () => { await signal.stop() },
     sample: (nowMs) => {
       const s = signal.sample(nowMs)
-      return s === undefined ? undefined : { ...s, siteWide: true }
+      return s === undefined ? undefined : { ...s, ...(siteWide ? { siteWide: true } : {}), ...(rate ? { rate: true } : {}) }
     },
     status: (nowMs) => signal.status(nowMs),
     onChange: (listener) => signal.onChange(listener),
@@ -106,6 +129,6 @@ function markedSiteWide (signal: ServiceSignal): ServiceSignal {
 
 export function buildSignals (config: DaemonConfig, log: Logger, clock: () => number): SignalSource {
   if (config.signals.length === 0) return new NoSignals()
-  const entries = config.signals.map(e => ({ signal: createSignal(e.config, { clock, log }), scope: e.scope }))
+  const entries = config.signals.map(e => ({ signal: createSignal(e.config, { clock, log }), scope: e.scope, measures: e.measures }))
   return new ScopedSignalSet(entries, clock)
 }

@@ -14,6 +14,7 @@
  * the caller does.
  */
 import { CodedError } from '../../protocol/errors.js'
+import type { RuntimePortErrorCode } from '../core/ports.js'
 import { OWNER_LABELS, type ObservedContainer } from '../core/reconcile.js'
 
 export type RestartPolicy = 'no' | 'on-failure' | 'unless-stopped' | 'always'
@@ -102,6 +103,9 @@ export const RuntimeErrorCode = {
 } as const
 
 export type RuntimeErrorCode = typeof RuntimeErrorCode[keyof typeof RuntimeErrorCode]
+
+/** The codes the port promises (node/core/ports.ts) are these, spelled the same: checked by the compiler. */
+export const PORT_ERROR_CODES: readonly RuntimePortErrorCode[] = [RuntimeErrorCode.UnknownService, RuntimeErrorCode.StartFailed, RuntimeErrorCode.Unavailable]
 
 export class RuntimeError extends CodedError<RuntimeErrorCode> {
   override readonly name = 'RuntimeError'

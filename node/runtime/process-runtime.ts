@@ -16,7 +16,7 @@
  * - Exits: an own child's exit is an event (reported as 'exited' with its code at once); an
  *   adopted process is not our child, so its exit is seen at the next observation (`/proc`).
  * - Stop: SIGTERM to the agent's process group, SIGKILL after the grace, then removal.
- * - Not enforced for processes (documented in the README): CPU and memory limits, network mode
+ * - Not enforced for processes (documented in docs/configuration.md, `services[].agent`): CPU and memory limits, network mode
  *   `none`, and the restart policy (the reconcile loop replaces exited agents instead).
  * - Environment: the spec's env over a minimal base (PATH, HOME, LANG, TZ), never the
  *   supervisor's whole environment, which may hold secrets.

@@ -24,7 +24,7 @@
  * Reported: a service whose start failed for a secret (Vault down past maxStaleMs, refusing, no
  * such secret or key) is *unavailable* on this host until its secrets can be read again (tried
  * with backoff, and at once when Vault answers again); the runtime driver puts the list into
- * each observation, for the site leader (see README, Secrets).
+ * each observation, for the site leader (see docs/operations.md, Secrets).
  */
 import { randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'

@@ -1,4 +1,4 @@
-/** Secrets from HashiCorp Vault for agents and for the mesh (node-vault): see README, Secrets. */
+/** Secrets from HashiCorp Vault for agents and for the mesh (node-vault): see docs/operations.md, Secrets. */
 export * from './agent-secrets.js'
 export * from './secret-cache.js'
 export * from './tmpfs.js'

@@ -54,9 +54,12 @@ export class SignalSet implements SignalSource {
     return this.signals.map(s => s.status(now))
   }
 
-  /** Sets a pushed value. `E_SIGNAL_NOT_FOUND` when the service has no push signal (of that upstream flag). */
-  push (service: string, value: number, upstream = false): void {
-    const target = this.signals.find((s): s is PushSignal => s.kind === 'push' && s.service === service && s.upstream === upstream)
+  /**
+   * Sets a pushed value. `E_SIGNAL_NOT_FOUND` when the service has no push signal (of that
+   * upstream flag, and that `which` accepts: the caller's own distinction, by config index).
+   */
+  push (service: string, value: number, upstream = false, which: (index: number) => boolean = () => true): void {
+    const target = this.signals.find((s, i): s is PushSignal => s.kind === 'push' && s.service === service && s.upstream === upstream && which(i))
     if (target === undefined) throw new SignalError(SignalErrorCode.NotFound, `no push signal for service ${service}${upstream ? ' (upstream)' : ''}`)
     target.set(value, this.c.clock())
   }

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { aggregateReadings, missingReading, type HostSamples } from '../../node/core/load-reading.js'
 import { encodeMessage, PROTOCOL_MINOR, type SignalSample, type SiteSummary } from '../../protocol/index.js'
 import { serviceSpec } from '../../node/core/service-spec.js'
-import { Cluster, siteHosts } from './cluster.js'
+import { SiteSim, siteHosts } from '../../sim/site-sim.js'
 
 const MAX_AGE_MS = 5000
 const NOW_MS = 100_000
@@ -190,15 +190,16 @@ describe('aggregateReadings: totals stay finite (issue 11)', () => {
 
   it('lets a leader whose hosts report 1e308 each publish its site summary and scale to the maximum', () => {
     const spec = serviceSpec('a', { targetPerReplica: 10, maxReplicas: 4 })
-    const c = new Cluster({ seed: 7, hosts: siteHosts('s', 3), services: [spec] })
+    const c = new SiteSim({ seed: 7, hosts: siteHosts('s', 3), services: [spec] })
     c.runUntilTrue(() => c.agreedLeader('s') !== undefined, 5000)
     const leader = c.agreedLeader('s')!
-    // The cluster encodes every published message with the real codec: an infinite load in the
-    // summary would throw here.
+    // The site sim encodes every published message with the real codec: an infinite load in the
+    // summary would be refused, and kept as a violation (message-encodable).
     for (const h of c.hosts.keys()) c.setSignal(h, 'a', 1e308)
     c.runFor(5000)
     const lv = c.host(leader).core.leaderView!
     assert.equal(lv.load.get('a'), Number.MAX_VALUE)
     assert.equal(lv.scalers.get('a')!.replicas, 4)
+    assert.deepEqual(c.violations, [])
   })
 })

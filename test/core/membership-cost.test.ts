@@ -1,19 +1,19 @@
 /**
- * Leader-centric membership in the deterministic cluster (docs/membership.md): a member's
+ * Leader-centric membership in the deterministic site simulation (SiteSim) (docs/membership.md): a member's
  * message rate does not grow with its site, a host that missed the election follows the leader
  * through members' answers to its broadcast heartbeat, and a silent host is detected by the
- * leader and, through its digest, by every member. Times are the cluster's simulated clock.
+ * leader and, through its digest, by every member. Times are SiteSim's simulated clock.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { DEFAULT_TIMINGS } from '../../node/core/config.js'
-import { Cluster, siteHosts } from './cluster.js'
+import { SiteSim, siteHosts } from '../../sim/site-sim.js'
 
 const IDLE_WINDOW_MS = 10_000
 
 /** Settles a site, then counts what each host receives over an idle window: the members' mean and the leader's. */
 function idleRates (n: number, seed: number): { member: number, leader: number } {
-  const c = new Cluster({ seed, hosts: siteHosts('a', n) })
+  const c = new SiteSim({ seed, hosts: siteHosts('a', n) })
   const settled = c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 20_000)
   assert.ok(settled !== undefined, `seed ${seed}: ${n} hosts agree on a leader`)
   c.runFor(5000)
@@ -42,7 +42,7 @@ describe('leader-centric membership', () => {
 
   it('lets a host that missed the election follow the sitting leader through members\' answers, without a new term', () => {
     for (const seed of [4, 5, 6]) {
-      const c = new Cluster({ seed, hosts: siteHosts('a', 7) })
+      const c = new SiteSim({ seed, hosts: siteHosts('a', 7) })
       assert.ok(c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 20_000) !== undefined, `seed ${seed}: a leader`)
       const leader = c.agreedLeader('a')!
       const term = c.host(leader).core.currentTerm
@@ -61,7 +61,7 @@ describe('leader-centric membership', () => {
 
   it('detects a silent member at the leader and, from its digest, at every member within 3 s', () => {
     for (const seed of [7, 8, 9]) {
-      const c = new Cluster({ seed, hosts: siteHosts('a', 6) })
+      const c = new SiteSim({ seed, hosts: siteHosts('a', 6) })
       assert.ok(c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 20_000) !== undefined, `seed ${seed}: a leader`)
       c.runFor(3000)
       const leader = c.agreedLeader('a')!

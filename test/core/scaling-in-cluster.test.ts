@@ -5,7 +5,7 @@ import { DEFAULT_TIMINGS } from '../../node/core/config.js'
 import { OWNER_LABELS } from '../../node/core/reconcile.js'
 import { serviceSpec, type ServiceSpec } from '../../node/core/service-spec.js'
 import { SupervisorCore } from '../../node/core/supervisor-core.js'
-import { Cluster, capacity, siteHosts } from './cluster.js'
+import { SiteSim, capacity, siteHosts } from '../../sim/site-sim.js'
 
 const FAST_DOWN = { stabilizationMs: 10_000, policies: [{ type: 'percent' as const, value: 100, periodMs: 1000 }], selectPolicy: 'max' as const }
 const FAST_UP = { stabilizationMs: 0, policies: [{ type: 'pods' as const, value: 100, periodMs: 1000 }], selectPolicy: 'max' as const }
@@ -14,7 +14,7 @@ function ingest (opts: Partial<ServiceSpec> = {}): ServiceSpec {
   return serviceSpec('ingest', { targetPerReplica: 10, maxReplicas: 20, scaleUp: FAST_UP, scaleDown: FAST_DOWN, ...opts })
 }
 
-function running (c: Cluster, service: string): number {
+function running (c: SiteSim, service: string): number {
   let n = 0
   for (const h of c.hosts.values()) {
     if (h.up) n += h.containers.filter(x => x.labels[OWNER_LABELS.service] === service && x.state === 'running').length
@@ -22,7 +22,7 @@ function running (c: Cluster, service: string): number {
   return n
 }
 
-function settle (c: Cluster): string {
+function settle (c: SiteSim): string {
   c.runUntilTrue(() => c.agreedLeader('a') !== undefined, 5000)
   return c.agreedLeader('a')!
 }
@@ -32,7 +32,7 @@ describe('scaling a site end to end through the core', () => {
     const hosts = siteHosts('a', 4, { slots: 4 })
     hosts[0].labels = { gpu: 'no' }
     for (const h of hosts.slice(1)) h.labels = { gpu: 'yes' }
-    const c = new Cluster({ seed: 3, hosts, services: [ingest({ selector: { gpu: 'yes' } })] })
+    const c = new SiteSim({ seed: 3, hosts, services: [ingest({ selector: { gpu: 'yes' } })] })
     settle(c)
     c.setSignal('a-h0', 'ingest', 60)
     assert.ok(c.runUntilTrue(() => running(c, 'ingest') === 6, 10_000) !== undefined, 'six replicas for a backlog of 60')
@@ -45,7 +45,7 @@ describe('scaling a site end to end through the core', () => {
   })
 
   it('never places more replicas on a host than its slots, and reports the rest unplaced', () => {
-    const c = new Cluster({ seed: 4, hosts: siteHosts('a', 3, { slots: 2 }), services: [ingest()] })
+    const c = new SiteSim({ seed: 4, hosts: siteHosts('a', 3, { slots: 2 }), services: [ingest()] })
     const leader = settle(c)
     c.setSignal('a-h1', 'ingest', 150)
     c.runFor(5000)
@@ -55,7 +55,7 @@ describe('scaling a site end to end through the core', () => {
   })
 
   it('keeps what runs when the only signal source goes silent (fails static)', () => {
-    const c = new Cluster({ seed: 5, hosts: siteHosts('a', 3), services: [ingest()] })
+    const c = new SiteSim({ seed: 5, hosts: siteHosts('a', 3), services: [ingest()] })
     const leader = settle(c)
     const source = [...c.hosts.keys()].find(id => id !== leader)!
     c.setSignal(source, 'ingest', 40)
@@ -70,7 +70,7 @@ describe('scaling a site end to end through the core', () => {
 
   it('holds scale-up while the declared upstream is saturated', () => {
     const svc = ingest({ upstream: { name: 'broker-a', saturatedAt: 0.9 } })
-    const c = new Cluster({ seed: 6, hosts: siteHosts('a', 3), services: [svc] })
+    const c = new SiteSim({ seed: 6, hosts: siteHosts('a', 3), services: [svc] })
     settle(c)
     c.setSignal('a-h2', 'ingest', 20)
     assert.ok(c.runUntilTrue(() => running(c, 'ingest') === 2, 10_000) !== undefined)
@@ -83,7 +83,7 @@ describe('scaling a site end to end through the core', () => {
   })
 
   it('scales from zero and back to zero with an activation threshold', () => {
-    const c = new Cluster({ seed: 7, hosts: siteHosts('a', 3), services: [ingest({ activationThreshold: 2 })] })
+    const c = new SiteSim({ seed: 7, hosts: siteHosts('a', 3), services: [ingest({ activationThreshold: 2 })] })
     settle(c)
     c.setSignal('a-h0', 'ingest', 1)
     c.runFor(5000)
@@ -95,13 +95,13 @@ describe('scaling a site end to end through the core', () => {
   })
 
   it('replaces a crashed container and adopts its own containers after a restart', () => {
-    const c = new Cluster({ seed: 8, hosts: siteHosts('a', 3), services: [ingest()] })
+    const c = new SiteSim({ seed: 8, hosts: siteHosts('a', 3), services: [ingest()] })
     settle(c)
     c.setSignal('a-h0', 'ingest', 30)
     assert.ok(c.runUntilTrue(() => running(c, 'ingest') === 3, 10_000) !== undefined)
     const h1 = c.host('a-h1')
     const before = h1.containers.map(x => x.id)
-    h1.containers = h1.containers.map(x => ({ ...x, state: 'exited' as const }))
+    c.exitContainers('a-h1')
     c.setSignal('a-h0', 'ingest', 30)
     c.runFor(3000)
     assert.equal(running(c, 'ingest'), 3, 'the exited container is replaced')
@@ -133,10 +133,10 @@ describe('scaling a site end to end through the core', () => {
 
 describe('a host that cannot start a service (unavailable, e.g. its secrets cannot be read)', () => {
   const fixed = (): ServiceSpec => serviceSpec('ingest', { minReplicas: 3, maxReplicas: 3 })
-  const on = (c: Cluster, hostId: string): number => c.host(hostId).containers.filter(x => x.labels[OWNER_LABELS.service] === 'ingest').length
+  const on = (c: SiteSim, hostId: string): number => c.host(hostId).containers.filter(x => x.labels[OWNER_LABELS.service] === 'ingest').length
 
   it('says so in its heartbeats to the leader; the leader places its missing replicas on hosts that can start them, and what it runs stays', () => {
-    const c = new Cluster({ seed: 11, hosts: siteHosts('a', 3, { slots: 3 }), services: [fixed()] })
+    const c = new SiteSim({ seed: 11, hosts: siteHosts('a', 3, { slots: 3 }), services: [fixed()] })
     const leader = settle(c)
     assert.ok(c.runUntilTrue(() => running(c, 'ingest') === 3, 10_000) !== undefined, 'three replicas, one a host')
     for (const id of ['a-h0', 'a-h1', 'a-h2']) assert.equal(on(c, id), 1)
@@ -161,7 +161,7 @@ describe('a host that cannot start a service (unavailable, e.g. its secrets cann
   })
 
   it('leaves replicas no host can start unplaced, and places them once a host can', () => {
-    const c = new Cluster({ seed: 12, hosts: siteHosts('a', 2, { slots: 3 }), services: [fixed()] })
+    const c = new SiteSim({ seed: 12, hosts: siteHosts('a', 2, { slots: 3 }), services: [fixed()] })
     for (const id of ['a-h0', 'a-h1']) c.setUnavailable(id, ['ingest'])
     const leader = settle(c)
     c.runFor(3000)

@@ -371,7 +371,7 @@ describe('ServiceScaler: failing static', () => {
   it('keeps the count on a missing reading', () => {
     const scaler = new ServiceScaler(spec, 6, 0)
     const d = scaler.decide(missing(), undefined, 1000)
-    assert.deepEqual(d, { desired: 6, failingStatic: true, upstreamCapped: false, recommended: 6 })
+    assert.deepEqual(d, { desired: 6, failingStatic: true, upstreamCapped: false, recommended: 6, rule: 'hpa' })
   })
 
   it('never scales down on a partial reading, but scales up on it', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -8,6 +8,7 @@ import { AGENT_FIELDS, MQTT_COMMON_FIELDS, SIGNAL_COMMON_FIELDS, SIGNAL_FIELDS }
 import { SECRET_FIELDS } from '../../node/daemon/config-vault.js'
 import { DaemonError, DaemonErrorCode } from '../../node/daemon/errors.js'
 import { REPO_ROOT, writeSwarmKey } from './harness.js'
+import { readDoc } from '../docs/doc-files.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'agentmesh-config-'))
 const swarm = join(dir, 'swarm.key')
@@ -113,16 +114,50 @@ describe('daemon config', () => {
     assert.equal(envName('hostId'), 'AGENTMESH_HOST_ID')
   })
 
-  it('is documented in the README: every field, its environment variable and every service field', () => {
-    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+  it('is documented in docs/configuration.md: every field, its environment variable and every service field', () => {
+    const readme = readDoc('configuration')
     for (const f of CONFIG_FIELDS) {
-      assert.ok(readme.includes(`\`${f.path}\``), `README lacks config field ${f.path}`)
-      assert.ok(readme.includes(envName(f.path)), `README lacks ${envName(f.path)}`)
+      assert.ok(readme.includes(`\`${f.path}\``), `docs/configuration.md lacks config field ${f.path}`)
+      assert.ok(readme.includes(envName(f.path)), `docs/configuration.md lacks ${envName(f.path)}`)
     }
-    for (const f of SERVICE_FIELDS) assert.ok(readme.includes(`\`${f.path}\``), `README lacks service field ${f.path}`)
+    // Fields of a feature with a page of its own in docs/ (the forecast) may be documented there.
+    const docs = readdirSync(join(REPO_ROOT, 'docs')).filter(f => f.endsWith('.md')).map(f => readFileSync(join(REPO_ROOT, 'docs', f), 'utf8')).join('\n')
+    for (const f of SERVICE_FIELDS) assert.ok(docs.includes(`\`${f.path}\``), `docs/ lacks service field ${f.path}`)
     for (const f of [...AGENT_FIELDS, ...SECRET_FIELDS, ...SIGNAL_COMMON_FIELDS, ...MQTT_COMMON_FIELDS, ...Object.values(SIGNAL_FIELDS).flat()]) {
-      assert.ok(readme.includes(`| \`${f.path}\` |`), `README lacks agent or signal field ${f.path}`)
+      assert.ok(readme.includes(`| \`${f.path}\` |`), `docs/configuration.md lacks agent or signal field ${f.path}`)
     }
+  })
+
+  it('docs/configuration.md says what the code says: each field with its default, environment variable and meaning', () => {
+    // Cells compared as text: backticks and link targets are the docs' own markup.
+    const norm = (s: string): string => s.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/`/g, '').replace(/\\\|/g, '|').trim()
+    const rows = readDoc('configuration').split('\n').filter(l => l.startsWith('| `')).map(l => l.slice(1, -1).split(/(?<!\\)\|/).map(c => c.trim()))
+    const rowsOf = (path: string): string[][] => rows.filter(c => c[0] === `\`${path}\``)
+    const problems: string[] = []
+    for (const f of CONFIG_FIELDS) {
+      const [row] = rowsOf(f.path)
+      const timing = f.path.startsWith('timings.')
+      const lan = /lan (\d+)\)$/.exec(f.defaultText ?? '')?.[1]
+      const def = f.required === true ? 'required' : timing ? lan! : f.defaultText ?? (typeof f.default === 'string' ? (f.default === '' ? '""' : f.default) : JSON.stringify(f.default))
+      if (row === undefined) { problems.push(`${f.path}: no row`); continue }
+      if (norm(row[1]) !== envName(f.path)) problems.push(`${f.path}: environment ${row[1]}, code ${envName(f.path)}`)
+      if (norm(row[2]) !== norm(def)) problems.push(`${f.path}: default ${row[2]}, code ${def}`)
+      if (norm(row[row.length - 1]) !== norm(f.doc)) problems.push(`${f.path}: meaning differs from CONFIG_FIELDS:\n  docs: ${row[row.length - 1]}\n  code: ${f.doc}`)
+    }
+    const kinds = Object.entries(SIGNAL_FIELDS).map(([kind, fields]) => [kind, fields] as const)
+    const tables: Array<readonly [string, ReadonlyArray<{ path: string, default: string, doc: string }>]> = [
+      ['services[]', SERVICE_FIELDS], ['services[].agent', AGENT_FIELDS], ['services[].secrets[]', SECRET_FIELDS],
+      ['signals[]', SIGNAL_COMMON_FIELDS], ['signals[] (mqtt)', MQTT_COMMON_FIELDS], ...kinds,
+    ]
+    for (const [table, fields] of tables) {
+      for (const f of fields) {
+        const candidates = rowsOf(f.path).filter(c => !(table in SIGNAL_FIELDS) || c[1].split(', ').includes(table))
+        if (!candidates.some(c => norm(c[c.length - 2]) === norm(f.default) && norm(c[c.length - 1]) === norm(f.doc))) {
+          problems.push(`${table} ${f.path}: no row with default "${f.default}" and meaning "${f.doc}"`)
+        }
+      }
+    }
+    assert.deepEqual(problems, [])
   })
 
   it('resolves a relative data dir against the config file', () => {
@@ -203,6 +238,14 @@ describe('daemon config', () => {
       writeFileSync(join(dir, 'mqtt.pw'), 'secret\n', { mode: 0o600 })
       const c = parse(MINIMAL + 'services: [{name: a}]\nsignals:\n  - {service: a, kind: mqtt-rate, url: "mqtt://x", topic: t, passwordFile: mqtt.pw}\n')
       assert.equal((c.signals[0]!.config as { password?: string }).password, 'secret')
+    })
+
+    it('reads what a signal measures, backlog by default, and refuses a rate of an upstream', () => {
+      const c = parse(MINIMAL + 'services: [{name: a}]\nsignals:\n  - {service: a, kind: push}\n  - {service: a, kind: mqtt-rate, url: "mqtt://x", topic: t, measures: rate}\n')
+      assert.deepEqual(c.signals.map(e => e.measures), ['backlog', 'rate'])
+      const p = problems(MINIMAL + 'services: [{name: a, upstream: {name: u}}]\nsignals:\n  - {service: a, kind: push, measures: speed}\n  - {upstream: u, kind: push, measures: rate}\n')
+      assert.ok(p.some(x => /signals\[0\]\.measures: must be backlog or rate, got "speed"/.test(x)), p.join('\n'))
+      assert.ok(p.some(x => /signals\[1\]\.measures: an upstream signal is a saturation/.test(x)), p.join('\n'))
     })
 
     it('takes the signal list from AGENTMESH_SIGNALS, naming the variable in problems', () => {

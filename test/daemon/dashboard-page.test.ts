@@ -16,7 +16,7 @@ const DOWN_DEFAULT = { stabilizationMs: 300_000, policies: [{ type: 'percent' as
 
 function scaled (fields: Partial<ScaledEventData>): ScaledEventData {
   return {
-    kind: 'scaled', service: 'ingest', from: 1, to: 2, recommended: 2, failingStatic: false, upstreamCapped: false,
+    kind: 'scaled', service: 'ingest', from: 1, to: 2, recommended: 2, failingStatic: false, upstreamCapped: false, rule: 'hpa',
     load: 20, targetPerReplica: 10, minReplicas: 1, maxReplicas: 4, tolerance: 0.1, activationThreshold: 0, rules: UP_ONE_PER_5S,
     ...fields,
   }
@@ -52,12 +52,20 @@ describe('a scaling decision in words', () => {
       'no load reading: 1 kept; fail static: no fresh signal, so the count is kept and only pulled into the bounds (min 1, max 4); applied: 0 → 1')
   })
 
+  it('explains the rate policy by its arrivals, drain rate and backlog, and its scale-down hold', () => {
+    const rate = { drainWithinMs: 30_000, utilization: 0.9, startLatencyMs: 5000, scaleDownHoldMs: 60_000, trendWindowMs: 30_000, idleHalfLifeMs: 60_000 }
+    assert.equal(explainScaling(scaled({ rule: 'rate', arrivalRate: 45, drainPerReplica: 10, rate, load: 60, from: 2, to: 6, recommended: 6 })),
+      'rate policy: arrivals 45/s at 90 % of 10/s per replica + backlog 60 drained within 30 s → 6 recommended; applied: 2 → 6')
+    assert.equal(explainScaling(scaled({ rule: 'rate', arrivalRate: 9, drainPerReplica: 10, rate, load: 0, from: 8, to: 5, recommended: 2 })),
+      'rate policy: arrivals 9/s at 90 % of 10/s per replica + backlog 0 drained within 30 s → 2 recommended; held at 5 (2 recommended) by the scale-down hold (1 min: the most needed in it wins)')
+  })
+
   it('explains an upstream cap with the upstream and its threshold', () => {
     assert.match(explainScaling(scaled({ upstreamCapped: true, upstream: { name: 'broker', saturatedAt: 0.9 } })), /upstream broker saturated \(at or above 0.9\): scale-up stopped/)
   })
 
   it('falls back to the numbers when the leader view was gone', () => {
-    assert.equal(explainScaling({ kind: 'scaled', service: 's', from: 1, to: 2, recommended: 3, failingStatic: false, upstreamCapped: false }),
+    assert.equal(explainScaling({ kind: 'scaled', service: 's', from: 1, to: 2, recommended: 3, failingStatic: false, upstreamCapped: false, rule: 'hpa' }),
       'the rule recommended 3; applied 2 instead of 3 (the scale-up rules held it)')
   })
 })

@@ -57,8 +57,8 @@ export interface Scenario {
   /** What `verify` checks, as a sentence (a separate test in the solo file). */
   verifies?: string
   /**
-   * A daemon or core bug this scenario's `verify` is known to find, with its evidence in the
-   * README; the solo test reports that check as a todo (visible, not failing the run) until it
+   * A daemon or core bug this scenario's `verify` is known to find, with its evidence in
+   * docs/testing.md; the solo test reports that check as a todo (visible, not failing the run) until it
    * is fixed. Safety (split brain, lost, duplicated, orphaned) is never marked so.
    */
   knownBug?: string
@@ -86,7 +86,7 @@ export interface ScenarioResult {
 
 /**
  * What the solo test reports as a todo when an engine is left with containers it could not
- * remove; the README has the evidence.
+ * remove; docs/testing.md has the evidence.
  */
 export const ENGINE_STUCK_KNOWN_BUG = 'known: Docker 20.10 can leave a container created while the engine shuts down "Removal In Progress" for good (its overlay still mounted; moby/moby#45510)'
 

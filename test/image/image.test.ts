@@ -1,8 +1,8 @@
 // The supervisor image (Dockerfile): built with the classic builder against the locally
 // assembled base (test/services/images.sh; nothing is pulled), from this checkout's build output.
 // Checks that the real CLI runs in it, that its entrypoint and default command are
-// `agentmesh supervise --config /etc/agentmesh/agentmesh.yaml` as the README documents, that it
-// runs as uid 1000, and that the README's mounts (config read-only, data folder writable) work.
+// `agentmesh supervise --config /etc/agentmesh/agentmesh.yaml` as docs/operations.md documents, that it
+// runs as uid 1000, and that its mounts (config read-only, data folder writable) work.
 //
 // Like the other integration tests this fails, not skips, without a Docker engine:
 // ensureServices() starts one (test/services/docker.sh).
@@ -78,14 +78,14 @@ describe('supervisor image', { timeout: 10 * 60_000 }, () => {
     assert.match(stderr, new RegExp(`agentmesh supervise: E_CONFIG_IO: .*${CONFIG_PATH}`))
   })
 
-  it('works with the README mounts: writes a swarm key to the data folder and checks the config', async () => {
+  it('works with the documented mounts (docs/operations.md): writes a swarm key to the data folder and checks the config', async () => {
     const etc = join(tmp, 'etc')
     const data = join(tmp, 'data')
     mkdirSync(etc)
     mkdirSync(data)
     chmodSync(tmp, 0o755) // mkdtemp makes it 0700: uid 1000 in the container must get through
     writeFileSync(join(etc, 'agentmesh.yaml'), 'site: image-test\n', { mode: 0o644 })
-    // The README tells operators to give the data folder to uid 1000; do the same (as root in CI).
+    // docs/operations.md tells operators to give the data folder to uid 1000; do the same (as root in CI).
     if (process.getuid?.() === 0) chownSync(data, IMAGE_UID, IMAGE_UID)
     else chmodSync(data, 0o777)
     const mounts = ['-v', `${etc}:/etc/agentmesh:ro`, '-v', `${data}:${DATA_DIR}`]

@@ -186,6 +186,7 @@ export const spillRequestArb: fc.Arbitrary<SpillRequest> = plainRecord({
   service: idArb,
   replicas: replicasArb,
   term: uint64Arb,
+  toSite: idArb,
 })
 
 export const spillOfferArb: fc.Arbitrary<SpillOffer> = plainRecord({

@@ -450,7 +450,7 @@ const LIMIT_CASES: LimitCase[] = [
     what: 'replicas asked for in a spill request',
     limit: PROTOCOL_LIMITS.maxReplicas,
     build: (n) => ({
-      ...envelope, body: { kind: 'spillRequest', spillRequest: { requestId: 'r1', service: 's', replicas: n, term: 1 } },
+      ...envelope, body: { kind: 'spillRequest', spillRequest: { requestId: 'r1', service: 's', replicas: n, term: 1, toSite: 'paris' } },
     }),
   },
 ]

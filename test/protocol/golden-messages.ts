@@ -91,7 +91,8 @@ export const GOLDEN_MESSAGES: Record<MessageKind, Message> = {
     ...envelope,
     body: {
       kind: 'spillRequest',
-      spillRequest: { requestId: 'lyon-1/8/1', service: 'summarizer', replicas: 2, term: 8 },
+      // toSite '' (a sender older than the field): the same bytes as before it was added.
+      spillRequest: { requestId: 'lyon-1/8/1', service: 'summarizer', replicas: 2, term: 8, toSite: '' },
     },
   },
   spillOffer: {

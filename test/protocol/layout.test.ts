@@ -1,6 +1,6 @@
 /**
- * The layout, kept honest: imports only go down the stack of folders, as the README's
- * architecture table says. cli/ (the command line) sits above both shells; node/ (the daemon
+ * The layout, kept honest: imports only go down the stack of folders, as the README's map of
+ * the folders says. cli/ (the command line) sits above both shells; node/ (the daemon
  * and its adapters) and sim/ (the simulator) are the two shells and never import each other;
  * node/core/ imports only protocol/; protocol/ imports nothing of ours; the adapters
  * (node/runtime/, node/signals/) implement the core's ports and never import the daemon.
@@ -23,6 +23,7 @@ const RULES: Array<{ from: string, forbidden: string[], why: string }> = [
   { from: 'node/runtime/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
   { from: 'node/signals/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
   { from: 'node/secrets/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
+  { from: 'node/forecast/', forbidden: ['node/daemon/', 'sim/', 'cli/'], why: 'adapters implement the core\'s ports, not the daemon\'s' },
   { from: 'node/', forbidden: ['sim/', 'cli/', 'bench/', 'test/'], why: 'the daemon shell does not know the simulator or the command line' },
   { from: 'sim/', forbidden: ['node/daemon/', 'node/runtime/', 'node/signals/', 'cli/', 'bench/', 'test/'], why: 'the simulator runs the core, not the daemon' },
 ]

@@ -76,7 +76,7 @@ describe('runtime port and driver', () => {
     assert.deepEqual(metrics.latencies, [{ seconds: 0.25, service: 'ingest' }])
     await port.apply({ type: 'stop', service: 'ingest', containerId: 'c1' }, new AbortController().signal)
     assert.deepEqual(runtime.stops, [['c1', 1_000]])
-    await assert.rejects(port.apply({ type: 'start', service: 'nope', term: 5 }, new AbortController().signal), (e: RuntimeError) => e.code === RuntimeErrorCode.UnknownService)
+    await assert.rejects(async () => await port.apply({ type: 'start', service: 'nope', term: 5 }, new AbortController().signal), (e: RuntimeError) => e.code === RuntimeErrorCode.UnknownService)
     assert.deepEqual(metrics.actions, [{ type: 'start', result: 'ok' }, { type: 'stop', result: 'ok' }, { type: 'start', result: 'failed' }])
   })
 

@@ -71,6 +71,9 @@ baseline: { controllerSite: s0${setup.baseline !== undefined ? `, ${setup.baseli
       const value = reach(from, site) && isUp(siteHosts[site][2]) ? setup.signal(now, site) : undefined
       return [{ host: siteHosts[site][2], signals: value === undefined ? undefined : [{ service: 'svc', value, ageMs: 0, upstream: false }] }]
     },
+    // No rate samples here: central's rate policy never learns a drain rate and decides by the
+    // HPA rule throughout, so these trajectories pin the shared rule and the control plane.
+    ready: () => 0,
     placementHosts: (_from, site) => siteHosts[site].filter(isUp).map((h): PlacementHost => ({ hostId: `h${h}`, labels: new Map(), slots: 100, state: 'alive' })),
     send: (_from, host) => { (siteOf(host) === 0 ? decisions : decisionsSite1).add(now / S) },
     hostIndex: id => Number(id.slice(1)),

@@ -39,3 +39,28 @@ describe('the flagship scenario', () => {
     assert.ok(mesh.failoverS.max! < 5, `failover within a few heartbeats, got ${mesh.failoverS.max} s`)
   })
 })
+
+describe('cross-site overflow (sim/scenarios/spill-overflow.yaml)', () => {
+  it('moves what a full site cannot run to a site with free slots, which changes the outcome', () => {
+    const scenario = loadScenario(join(ROOT, 'sim/scenarios/spill-overflow.yaml'))
+    const run = (spill: boolean): ReturnType<typeof runScenario> => {
+      const s = { ...scenario, services: scenario.services.map(svc => ({ ...svc, spec: { ...svc.spec, spill } })) }
+      return runScenario({ scenario: s, policies: ['agentmesh'], seed: scenario.seed, durationMs: scenario.durationMs, version: 'test', reportPoints: 200 })
+    }
+    const withSpill = run(true)
+    const without = run(false)
+    const plant = (r: ReturnType<typeof runScenario>): { slaViolationS: number } => r.summary.policies[0].pairs.find(p => p.site === 'plant')!
+    assert.ok(withSpill.summary.ok && without.summary.ok, 'invariants hold either way')
+    // The plant's 16 slots cannot keep up with the flash crowd: its queue breaks the SLA for
+    // over half an hour without overflow, and not at all with it.
+    assert.ok(plant(without).slaViolationS > 1800, `without overflow: ${plant(without).slaViolationS} s`)
+    assert.equal(plant(withSpill).slaViolationS, 0)
+    // The cloud region ran the overflow: the report marks it, and more replicas served the
+    // plant's queue than the plant has slots.
+    const spills = withSpill.details[0].markers.filter(m => m.kind === 'spill' && m.site === 'plant')
+    assert.ok(spills.length >= 1 && spills.some(m => /^cloud-eu runs [1-9]\d* of web/.test(m.text)), JSON.stringify(spills))
+    const pair = withSpill.summary.policies[0].pairs.findIndex(p => p.site === 'plant')
+    assert.ok(Math.max(...withSpill.details[0].series.running[pair]) > 16, 'replicas beyond the plant\'s 16 slots drained its queue')
+    assert.equal(without.details[0].markers.filter(m => m.kind === 'spill').length, 0)
+  })
+})

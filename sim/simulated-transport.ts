@@ -1,0 +1,43 @@
+/**
+ * One host's end of the simulated network: the same port as the daemon's libp2p Mesh
+ * (`Transport`, node/core/ports.ts), passing the same contract suite (test/contracts/).
+ *
+ * Publishing hands the message to the network model the simulation chose (gossipsub over a
+ * site mesh in simulation.ts, a uniform delay in site.ts); the model calls `receive` on each
+ * receiver when its copy arrives. The model decides who hears what, so dial hints have
+ * nothing to do here: `noteHost` and `forgetHost` are accepted and ignored (the simulated mesh
+ * is built from the hosts that run, not from addresses).
+ */
+import type { Message } from '../protocol/index.js'
+import type { Topic } from '../node/core/core-io.js'
+import type { MessageListener, Transport } from '../node/core/ports.js'
+
+/** Sends one publish of `hostIdx` into the simulated network. */
+export type SimulatedSend = (topic: Topic, message: Message) => void
+
+export class SimulatedTransport implements Transport {
+  private readonly listeners: MessageListener[] = []
+
+  constructor (private readonly send: SimulatedSend) {}
+
+  publish (topic: Topic, message: Message): void {
+    this.send(topic, message)
+  }
+
+  onMessage (listener: MessageListener): () => void {
+    this.listeners.push(listener)
+    return () => { const i = this.listeners.indexOf(listener); if (i >= 0) this.listeners.splice(i, 1) }
+  }
+
+  noteHost (): void {}
+
+  forgetHost (): void {}
+
+  /** The network model delivers one copy to this host. */
+  receive (topic: Topic, message: Message): void {
+    const ls = this.listeners
+    // The simulator's hottest call: one listener (the driver's) is the rule, called directly.
+    if (ls.length === 1) { ls[0](topic, message); return }
+    for (let i = 0; i < ls.length; i++) ls[i](topic, message)
+  }
+}
