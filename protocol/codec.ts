@@ -271,7 +271,8 @@ function validateBody (b: Body): Problem {
   switch (b.kind) {
     case 'heartbeat': return validateHeartbeat(b.heartbeat)
     case 'voteRequest': return first([whole('voteRequest.term', b.voteRequest.term),
-      int32('voteRequest.priority', b.voteRequest.priority), uint32('voteRequest.electorate', b.voteRequest.electorate)])
+      int32('voteRequest.priority', b.voteRequest.priority), uint32('voteRequest.electorate', b.voteRequest.electorate),
+      b.voteRequest.roundMs === undefined ? undefined : uint32('voteRequest.roundMs', b.voteRequest.roundMs)])
     case 'vote': return first([whole('vote.term', b.vote.term), id('vote.candidateId', b.vote.candidateId)])
     case 'leave': return undefined
     case 'plan': return validatePlan(b.plan)

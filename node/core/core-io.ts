@@ -77,6 +77,8 @@ export type MessageDroppedReason = typeof MESSAGE_DROPPED_REASONS[number]
 export type CoreEvent =
   | { kind: 'peer-state', change: PeerStateChange }
   | { kind: 'election-started', term: number, preVote: boolean }
+  /** This host gave up its pre-vote round for `candidateId`, which ranks before it (election.ts, backsAnother). */
+  | { kind: 'election-yielded', term: number, candidateId: string }
   | { kind: 'leader-elected', term: number, leaderId: string, votes: number, electorate: number }
   | { kind: 'leader-changed', term: number, leaderId: string }
   | { kind: 'stepped-down', term: number, reason: 'lost-majority' | 'higher-term' }

@@ -52,10 +52,13 @@ interface Candidacy {
   deadlineMs: number
 }
 
-/** Election stagger: ranks beyond this many wait more than one stagger (see staggerMs). */
-const STAGGER_RANKS = 8
 /** Backoff after failed candidacies grows to at most this many election rounds (see backoffMs). */
 const MAX_BACKOFF_ROUNDS = 8
+
+/** Whether host a ranks before host b to stand for election: higher priority, then lower host id. */
+export function ranksBefore (aPriority: number, aId: string, bPriority: number, bId: string): boolean {
+  return aPriority > bPriority || (aPriority === bPriority && aId < bId)
+}
 
 export class Election {
   /** Raft's term and vote, the leader followed (or this host), this host's role: read through the getters. */
@@ -85,7 +88,9 @@ export class Election {
    * every pre-vote request would publish a vote per candidate, and at 50 hosts those site-wide
    * votes saturated the hosts that had to check them, delaying the next requests further.
    */
-  private preVoteBacked: { candidateId: string, term: number, untilMs: number } | undefined
+  private preVoteBacked: { candidateId: string, priority: number, term: number, untilMs: number } | undefined
+  /** When this host first knew bootstrapExpect members, before the site's first term (stand). */
+  private bootstrapReadyAtMs: number | undefined
   /** Candidacies in a row that ended without a leader: the next one waits longer (backoffMs). */
   private failedCandidacies = 0
   /**
@@ -265,14 +270,20 @@ export class Election {
   private staggerMs (): number {
     let rank = 0
     let others = 0
+    // Every member not known dead or disconnected counts: in a site without a leader, members
+    // broadcast their heartbeats less often than suspectAfterMs (supervisor-core.ts, speak), and
+    // a rank among alive peers only would put many hosts first at once.
     for (const peer of this.c.members.values()) {
-      if (peer.state !== 'alive') continue
+      if (peer.state === 'dead' || peer.hintedDownAtMs !== undefined) continue
       others++
-      if (peer.priority > this.c.priority || (peer.priority === this.c.priority && peer.hostId < this.c.hostId)) rank++
+      if (ranksBefore(peer.priority, peer.hostId, this.c.priority, this.c.hostId)) rank++
     }
-    // Ranks are spread over the stagger in steps of at least 1/STAGGER_RANKS of it: in a large
-    // site the hosts behind the first few wait longer, so the first one's request reaches them first.
-    const spread = others === 0 ? 0 : Math.floor(this.c.timings.electionStaggerMs * rank / Math.min(others, STAGGER_RANKS))
+    // Rank r waits electionStaggerMs × log2(1 + r): the second host a whole stagger after the
+    // first, so the first one's request reaches it before it stands (with linear steps of an
+    // eighth of the stagger, deliveries slower than 31 ms let the first dozen ranks all stand
+    // at once); the hosts far behind are spread more tightly, and the last of 50 waits about
+    // 5.6 staggers.
+    const spread = others === 0 ? 0 : Math.floor(this.c.timings.electionStaggerMs * Math.log2(1 + rank))
     return spread + this.c.rng.int(Math.floor(this.c.timings.electionStaggerMs / 4) + 1)
   }
 
@@ -286,6 +297,15 @@ export class Election {
       this.electionAtMs = nowMs + this.c.timings.leaderTimeoutMs + this.staggerMs()
       return
     }
+    if (this.s.term === 0 && this.bootstrapReadyAtMs === undefined) {
+      // The site's first election: this host has just come to know bootstrapExpect members.
+      // The stagger it waited was ranked among fewer of them (a starting host misses the first
+      // heartbeats of those that started before it, and so ranks itself too early): it waits
+      // again by its rank among all of them, so the hosts do not all stand at the same moment.
+      this.bootstrapReadyAtMs = nowMs
+      this.electionAtMs = nowMs + this.staggerMs()
+      return
+    }
     this.campaign(true, this.s.term + 1, nowMs)
   }
 
@@ -296,10 +316,13 @@ export class Election {
       this.c.persist()
     }
     this.s.role = 'candidate'
-    this.candidacy = { term, preVote, grants: new Set([this.c.hostId]), deadlineMs: nowMs + this.roundMs() }
-    if (preVote) this.preVoteBacked = { candidateId: this.c.hostId, term, untilMs: nowMs + this.c.timings.electionRoundMs }
+    const roundMs = this.roundMs()
+    this.candidacy = { term, preVote, grants: new Set([this.c.hostId]), deadlineMs: nowMs + roundMs }
+    // A candidate backs itself for its whole round, not only the first electionRoundMs of it:
+    // otherwise, in a round lengthened by failures, it would grant a later candidate and stand aside.
+    if (preVote) this.preVoteBacked = { candidateId: this.c.hostId, priority: this.c.priority, term, untilMs: nowMs + roundMs }
     this.c.emit({ kind: 'election-started', term, preVote })
-    this.c.publish({ kind: 'voteRequest', voteRequest: { term, priority: this.c.priority, electorate: this.electorate(), preVote } }, nowMs)
+    this.c.publish({ kind: 'voteRequest', voteRequest: { term, priority: this.c.priority, electorate: this.electorate(), preVote, roundMs } }, nowMs)
     this.countVotes(nowMs)
   }
 
@@ -330,17 +353,34 @@ export class Election {
     return this.c.timings.electionRoundMs * Math.min(2 ** this.failedCandidacies, MAX_BACKOFF_ROUNDS)
   }
 
-  onVoteRequest (candidateId: string, term: number, preVote: boolean, electorate: number, nowMs: number): void {
-    if (term > this.s.term && candidateId !== this.c.hostId) this.othersCampaignUntilMs = Math.max(this.othersCampaignUntilMs, nowMs + this.c.timings.electionRoundMs)
+  /**
+   * The round a candidate says it waits for votes (its request's roundMs), within what this
+   * host's own candidacies could wait: electionRoundMs to MAX_BACKOFF_ROUNDS of them. Voters
+   * back it and hold their own candidacies that long, so a candidate whose rounds grew because
+   * votes come back late (busy hosts, slow links) is not cut off by hosts that stand meanwhile.
+   */
+  private candidateRoundMs (roundMs: number | undefined): number {
+    const base = this.c.timings.electionRoundMs
+    return Math.min(Math.max(roundMs ?? base, base), base * MAX_BACKOFF_ROUNDS)
+  }
+
+  onVoteRequest (candidateId: string, priority: number, term: number, preVote: boolean, electorate: number, roundMs: number | undefined, nowMs: number): void {
+    const windowMs = this.candidateRoundMs(roundMs)
+    if (term > this.s.term && candidateId !== this.c.hostId) this.othersCampaignUntilMs = Math.max(this.othersCampaignUntilMs, nowMs + windowMs)
     if (!preVote) this.noteBacking(term, candidateId, candidateId)
-    const granted = this.mayVote(candidateId, term, preVote, electorate, nowMs)
-    if (granted && preVote) this.preVoteBacked = { candidateId, term, untilMs: nowMs + this.c.timings.electionRoundMs }
+    const granted = this.mayVote(candidateId, priority, term, preVote, electorate, nowMs)
+    if (granted && preVote) {
+      // Granting a pre-vote while standing in a pre-vote round means the requester ranks
+      // before this host (backsAnother): this host stands aside for it.
+      if (this.candidacy?.preVote === true) this.standAside(candidateId, nowMs)
+      this.preVoteBacked = { candidateId, priority, term, untilMs: nowMs + windowMs }
+    }
     if (granted && !preVote) {
       if (term > this.s.term) this.adoptTerm(term, '', nowMs)
       this.s.votedFor = candidateId
       this.c.persist()
       // Give the candidate its round before standing ourselves.
-      this.electionAtMs = nowMs + this.c.timings.electionRoundMs + this.staggerMs()
+      this.electionAtMs = nowMs + windowMs + this.staggerMs()
     }
     // Votes go to the whole site topic. A refusal only matters to a candidate behind our term
     // (it adopts the term and stops); any other refusal would be a site-wide message for
@@ -366,20 +406,44 @@ export class Election {
    * such a candidate has not heard of some hosts yet, and a majority of its smaller view
    * might not overlap the majority another candidate gathers in the same term.
    */
-  private mayVote (candidateId: string, term: number, preVote: boolean, electorate: number, nowMs: number): boolean {
+  private mayVote (candidateId: string, priority: number, term: number, preVote: boolean, electorate: number, nowMs: number): boolean {
     if (this.s.role === 'leader') return false
     if (electorate < this.electorate()) return false
     if (this.s.leaderId !== '' && this.c.members.get(this.s.leaderId)?.state === 'alive' &&
       nowMs - this.lastLeaderHeardMs < this.voteStickinessMs()) return false
-    if (preVote) return term > this.s.term && !this.backsAnother(candidateId, term, nowMs)
+    if (preVote) return term > this.s.term && !this.backsAnother(candidateId, priority, term, nowMs)
     if (term > this.s.term) return true
     return term === this.s.term && (this.s.votedFor === '' || this.s.votedFor === candidateId)
   }
 
-  /** Whether this host backs another candidate for this term or a later one (preVoteBacked). */
-  private backsAnother (candidateId: string, term: number, nowMs: number): boolean {
+  /**
+   * Whether this host backs another candidate for this term or a later one (preVoteBacked),
+   * and keeps backing it: a candidate of the same term that ranks before the one backed (the
+   * stagger's order: higher priority, then lower host id) takes the pre-vote over. When
+   * messages take longer than the stagger to arrive, several hosts stand before they hear each
+   * other, and each voter backs whichever request reached it first: the site's pre-votes split
+   * and every candidacy fails, round after round (50 simulated hosts with 0.2–1 s deliveries
+   * did not elect anyone in 60 s). Preferring one order everywhere makes every voter end up
+   * backing the same candidate, the first in that order among those standing, and the others
+   * stand aside (onVoteRequest). A pre-vote changes no term and no vote, so switching is safe;
+   * it costs at most one more site-wide pre-vote per voter per better candidate.
+   */
+  private backsAnother (candidateId: string, priority: number, term: number, nowMs: number): boolean {
     const b = this.preVoteBacked
-    return b !== undefined && nowMs < b.untilMs && b.candidateId !== candidateId && b.term >= term
+    if (b === undefined || nowMs >= b.untilMs || b.candidateId === candidateId || b.term < term) return false
+    return !(b.term === term && ranksBefore(priority, candidateId, b.priority, b.candidateId))
+  }
+
+  /**
+   * A candidate that ranks before this host asks for pre-votes in the round this host stands
+   * in: this host gives up its own pre-vote round (not a failed candidacy: no longer backoff)
+   * and waits that candidate's round before it may stand again.
+   */
+  private standAside (candidateId: string, nowMs: number): void {
+    this.candidacy = undefined
+    this.s.role = 'follower'
+    this.electionAtMs = nowMs + this.roundMs() + this.staggerMs()
+    this.c.emit({ kind: 'election-yielded', term: this.s.term + 1, candidateId })
   }
 
   onVote (voterId: string, term: number, candidateId: string, granted: boolean, preVote: boolean, nowMs: number): void {

@@ -138,6 +138,17 @@ export class Membership {
     return from === 'alive' ? undefined : { hostId, from, to: 'alive' }
   }
 
+  /**
+   * A vote request or vote from a peer not known yet: it exists, at this incarnation, and is
+   * heard now; what its heartbeat would say (capacity, replicas, samples) comes with its next one.
+   */
+  firstHeard (hostId: string, incarnation: number, seq: number, priority: number, nowMs: number): PeerStateChange | 'stale' | 'incarnation-jump' | undefined {
+    const admitted = this.admit(hostId, incarnation, seq, undefined, nowMs)
+    if (typeof admitted === 'string') return admitted
+    admitted.peer.priority = priority
+    return admitted.from === 'alive' ? undefined : { hostId, from: admitted.from, to: 'alive' }
+  }
+
   /** The replay and trust checks every first-hand message from a peer goes through; then it is heard. */
   private admit (hostId: string, incarnation: number, seq: number, labels: ReadonlyMap<string, string> | undefined, nowMs: number): { peer: Peer, from: PeerState | 'unknown' } | 'stale' | 'incarnation-jump' {
     let peer = this.peers.get(hostId)

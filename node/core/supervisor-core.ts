@@ -322,12 +322,25 @@ export class SupervisorCore {
     if (b.kind === 'heartbeat') return this.onHeartbeat(m, b.heartbeat, nowMs)
     if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation, nowMs), nowMs)
     if (b.kind === 'siteDigest') return this.onDigest(m, b.siteDigest, nowMs)
-    if (this.members.get(m.sender) === undefined) return this.drop(m, 'stale')
-    this.members.heardFrom(m.sender, m.incarnation, nowMs)
     if (b.kind === 'voteRequest' && this.election.isTermJump(b.voteRequest.term)) return this.drop(m, 'term-jump')
     if (b.kind === 'vote' && this.election.isTermJump(b.vote.term)) return this.drop(m, 'term-jump')
+    if (this.members.get(m.sender) !== undefined) {
+      this.members.heardFrom(m.sender, m.incarnation, nowMs)
+    } else {
+      // A plan from a host this one has never heard is not followed anyway (bounded trust).
+      if (b.kind === 'plan') return this.drop(m, 'stale')
+      // A member not heard yet asks for votes or votes: in a site without a leader heartbeats
+      // are paced (speak), and a host's first one is often lost before its connections are up,
+      // so voters would otherwise drop the first candidate's requests, and the candidate their
+      // votes, for seconds. The message is first-hand, signed and bound to its sender like a
+      // heartbeat, so it makes the sender a member as a heartbeat would (without capacity or
+      // samples: those come with its heartbeats). A larger electorate never makes a majority easier.
+      const change = this.members.firstHeard(m.sender, m.incarnation, m.seq, b.kind === 'voteRequest' ? b.voteRequest.priority : 0, nowMs)
+      if (change === 'stale' || change === 'incarnation-jump') return this.drop(m, change)
+      this.onPeerChange(change, nowMs)
+    }
     switch (b.kind) {
-      case 'voteRequest': return this.election.onVoteRequest(m.sender, b.voteRequest.term, b.voteRequest.preVote, b.voteRequest.electorate, nowMs)
+      case 'voteRequest': return this.election.onVoteRequest(m.sender, b.voteRequest.priority, b.voteRequest.term, b.voteRequest.preVote, b.voteRequest.electorate, b.voteRequest.roundMs, nowMs)
       case 'vote': return this.election.onVote(m.sender, b.vote.term, b.vote.candidateId, b.vote.granted, b.vote.preVote, nowMs)
       case 'plan': return this.onPlan(m.sender, b.plan, nowMs)
     }

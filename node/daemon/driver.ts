@@ -302,6 +302,9 @@ export class Driver {
         log.debug({ term: e.term, preVote: e.preVote }, 'election started')
         if (!e.preVote) events.push('election', now, { term: e.term })
         return
+      case 'election-yielded':
+        log.debug({ term: e.term, candidateId: e.candidateId }, 'stood aside for a candidate that ranks first')
+        return
       case 'leader-elected':
         m.leadersElected.inc()
         log.info({ term: e.term, votes: e.votes, electorate: e.electorate }, 'elected site leader')

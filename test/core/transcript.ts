@@ -97,7 +97,7 @@ function renderBody (b: Body): string {
       const running = h.running.map(r => `${r.service}=${r.replicas}`).join(',')
       return `heartbeat term=${h.term} leader=${h.leaderId || '-'} plan=${h.planVersion} running=[${running}] signals=[${h.signals.map(s => `${s.service}=${s.value}`).join(',')}]`
     }
-    case 'voteRequest': return `voteRequest term=${b.voteRequest.term} pre=${b.voteRequest.preVote} electorate=${b.voteRequest.electorate}`
+    case 'voteRequest': return `voteRequest term=${b.voteRequest.term} pre=${b.voteRequest.preVote} electorate=${b.voteRequest.electorate}${b.voteRequest.roundMs === undefined ? '' : ` round=${b.voteRequest.roundMs}ms`}`
     case 'vote': return `vote for=${b.vote.candidateId} term=${b.vote.term} granted=${b.vote.granted} pre=${b.vote.preVote}`
     case 'leave': return 'leave'
     case 'plan': {

@@ -74,6 +74,28 @@ describe('golden transcripts of one core', () => {
     t.check('one-pre-vote-per-round')
   })
 
+  it('lets a candidate that ranks first take the pre-vote over, stands aside for it, and backs a candidate for the round it announces', () => {
+    const t = new Transcript(init())
+    t.heartbeat('h0', 100)
+    t.heartbeat('h2', 110)
+    t.heartbeat('h3', 120)
+    t.note('no leader: h3 asks for a pre-vote first and gets it')
+    t.from('h3', 200, { kind: 'voteRequest', voteRequest: { term: 1, priority: 0, electorate: 4, preVote: true } })
+    t.note('h2 ranks before h3 (same priority, lower id) and asks in the same round: h1 backs h2 instead')
+    t.from('h2', 250, { kind: 'voteRequest', voteRequest: { term: 1, priority: 0, electorate: 4, preVote: true } })
+    t.note('h3 asks again in that round: refused, silently (it ranks after h2)')
+    t.from('h3', 300, { kind: 'voteRequest', voteRequest: { term: 1, priority: 0, electorate: 4, preVote: true } })
+    t.note('later h1 stands itself (h2 did not win), announcing its round')
+    t.tickUntil(1350)
+    t.note('h0 ranks before h1 and asks in h1\'s round, for a 2 s round: h1 stands aside and backs h0')
+    t.from('h0', 1400, { kind: 'voteRequest', voteRequest: { term: 1, priority: 0, electorate: 4, preVote: true, roundMs: 2000 } })
+    t.note('h2 asks 1.5 s later, after electionRoundMs but within h0\'s announced round: refused')
+    t.from('h2', 2900, { kind: 'voteRequest', voteRequest: { term: 1, priority: 0, electorate: 4, preVote: true } })
+    t.note('a host never heard before asks with a higher priority: its request makes it a member, and it ranks first')
+    t.from('h9', 2950, { kind: 'voteRequest', voteRequest: { term: 1, priority: 5, electorate: 5, preVote: true } })
+    t.check('pre-vote-ranks-first')
+  })
+
   it('ignores a plan from an older term and keeps its containers', () => {
     const t = new Transcript(init({ services: [serviceSpec('ingest')], persisted: { term: 7, votedFor: '', members: ['h0', 'h2'] } }))
     const own = { id: 'c1', state: 'running' as const, createdAt: 1, labels: { [OWNER_LABELS.service]: 'ingest', [OWNER_LABELS.site]: 'a', [OWNER_LABELS.host]: 'h1', [OWNER_LABELS.term]: '6' } }

@@ -133,12 +133,14 @@ export const heartbeatArb: fc.Arbitrary<Heartbeat> = fc.record({
   noNullPrototype: true,
 })
 
-export const voteRequestArb: fc.Arbitrary<VoteRequest> = plainRecord({
+export const voteRequestArb: fc.Arbitrary<VoteRequest> = fc.record({
   term: uint64Arb,
   priority: int32Arb,
   electorate: uint32Arb,
   preVote: fc.boolean(),
-})
+  // Optional (appended at minor 1): generated objects either lack the key or carry a value.
+  roundMs: uint32Arb,
+}, { requiredKeys: ['term', 'priority', 'electorate', 'preVote'], noNullPrototype: true })
 
 export const voteArb: fc.Arbitrary<Vote> = plainRecord({
   term: uint64Arb,
