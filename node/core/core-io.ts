@@ -52,9 +52,13 @@ export type CoreOutput =
   /**
    * Election state that must survive a restart (Raft's term and vote, and the site members
    * this host knows, so that a restarted host cannot forget its electorate and elect itself).
-   * The driver must store it durably before it performs any output that follows it.
+   * The driver must store it durably before it performs any output that follows it, unless
+   * `membersOnly`: then only the member list changed since the last persist (term and vote
+   * are those already stored), and the driver may store it later, off the event loop, as long
+   * as it never replaces a newer write with it. Losing such a write in a crash only means the
+   * restarted host relearns its newest members (supervisor-core.ts, persist).
    */
-  | { type: 'persist', state: PersistentState }
+  | { type: 'persist', state: PersistentState, membersOnly?: true }
   /** The plan changed: the driver should observe the runtime now and feed 'observed'. */
   | { type: 'observe' }
 

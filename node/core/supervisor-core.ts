@@ -643,9 +643,11 @@ export class SupervisorCore {
 
   private flushPersist (level: 'members' | 'vote' = 'vote'): void {
     if (this.persistPending === 'none' || (level === 'vote' && this.persistPending !== 'vote')) return
+    const membersOnly = this.persistPending === 'members'
     this.persistPending = 'none'
     const members = this.members.sorted().map(p => p.hostId)
-    this.outputs.push({ type: 'persist', state: { term: this.election.term, votedFor: this.election.votedFor, members } })
+    const state = { term: this.election.term, votedFor: this.election.votedFor, members }
+    this.outputs.push(membersOnly ? { type: 'persist', state, membersOnly } : { type: 'persist', state })
   }
 
   private emit (event: CoreEvent): void {

@@ -105,6 +105,7 @@ export class Daemon implements ApiSource {
       throw new DaemonError(DaemonErrorCode.StateIo, `cannot create data dir ${cfg.dataDir}: ${(err as Error).message}`, [], { cause: err })
     }
     this.store = StateStore.openAndBumpIncarnation(cfg.dataDir)
+    this.store.onLazyError = (err) => this.log.warn({ err: err.message, file: this.store.file }, 'member list not written to the state file (the next term or vote write will try again)')
     const { key, created } = await loadOrCreateHostKey(cfg.network.privateKeyFile)
     if (created) this.log.info({ file: cfg.network.privateKeyFile }, 'created host key')
     await this.vault?.start()
@@ -176,7 +177,7 @@ export class Daemon implements ApiSource {
       transport: this.mesh,
       runtime: this.runtime,
       signals: this.signals,
-      persist: (state) => this.store.saveCore(state),
+      persist: (state, membersOnly) => this.store.saveCore(state, membersOnly),
       clock: daemonClock,
       log: this.log,
       metrics: this.metrics,
@@ -212,6 +213,7 @@ export class Daemon implements ApiSource {
     this.stopping ??= (async () => {
       if (this.gaugeTimer !== undefined) clearInterval(this.gaugeTimer)
       await this.driver?.stop()
+      await this.store?.settle()
       await this.mesh?.flush(LEAVE_FLUSH_MS)
       await this.api?.stop()
       await this.mesh?.stop()

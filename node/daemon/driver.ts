@@ -3,7 +3,8 @@
  * disconnect hints, samples, observations and ticks (no later than `nextDeadlineMs()`), and
  * performs the core's outputs in order:
  *
- * - `persist`: written atomically to the data dir, synchronously, before any later output;
+ * - `persist`: written atomically to the data dir, synchronously, before any later output
+ *   (a change of the member list alone: off the event loop, state-store.ts);
  * - `publish`: handed to the mesh (gossipsub);
  * - `action`: queued on the container runtime, one at a time, in order; the runtime is
  *   observed once the queue drains, so 'observed' always follows every earlier action;
@@ -39,7 +40,8 @@ export interface DriverComponents {
   runtime: ContainerRuntime
   signals: SignalSource
   /** Durable write of the core's election state; must throw rather than return unwritten. */
-  persist: (state: Extract<CoreOutput, { type: 'persist' }>['state']) => void
+  /** `membersOnly`: may be written later, off the event loop (core-io.ts). */
+  persist: (state: Extract<CoreOutput, { type: 'persist' }>['state'], membersOnly: boolean) => void
   clock: () => number
   log: Logger
   metrics: DaemonMetrics
@@ -156,7 +158,7 @@ export class Driver {
   private perform (out: CoreOutput, now: number): void {
     switch (out.type) {
       case 'persist':
-        this.c.persist(out.state)
+        this.c.persist(out.state, out.membersOnly === true)
         this.c.metrics.persistWrites.inc()
         return
       case 'publish':

@@ -41,7 +41,7 @@ import type { Topic } from '../core/core-io.js'
 import type { MessageListener, Transport } from '../core/ports.js'
 import { InboundHandshakes, type RefusalReason } from './inbound-handshakes.js'
 import { MessageGate, type GateReason } from './message-gate.js'
-import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
+import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, PEER_EXCHANGE_RETRY_MS, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
 
 /** Topic names carry the protocol's major version: a new major is a new mesh. */
 export function siteTopic (site: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}` }
@@ -107,6 +107,9 @@ export class Mesh implements Transport {
   private redialTimer: NodeJS.Timeout | undefined
   private pxTimer: NodeJS.Timeout | undefined
   private pxRound = 0
+  /** When the next periodic peer exchange is due, and the wait after it (exchangeRound). */
+  private nextPxMs = 0
+  private pxDelayMs = PEER_EXCHANGE_RETRY_MS
   private px: PeerExchangeComponents | undefined
   private dialsInFlight = 0
   private partitioned = false
@@ -209,10 +212,7 @@ export class Mesh implements Transport {
     node.addEventListener('peer:identify', (evt) => {
       if (evt.detail.protocols.includes(PEER_EXCHANGE_PROTOCOL)) void this.exchangeWith(evt.detail.peerId)
     })
-    this.pxTimer = setInterval(() => {
-      const conns = node.getConnections()
-      if (conns.length > 0) void this.exchangeWith(conns[this.pxRound++ % conns.length].remotePeer)
-    }, PEER_EXCHANGE_INTERVAL_MS)
+    this.pxTimer = setInterval(() => this.exchangeRound(), PEER_EXCHANGE_RETRY_MS)
     this.pxTimer.unref()
     node.addEventListener('peer:disconnect', (evt) => {
       const peerId = evt.detail.toString()
@@ -400,13 +400,40 @@ export class Mesh implements Transport {
     return () => { this.listeners.delete(listener) }
   }
 
-  /** Asks a peer which members of our site it knows, and keeps them as dial targets. */
-  private async exchangeWith (peer: PeerId): Promise<void> {
-    if (this.px === undefined || this.partitioned || this.stopped) return
+  /**
+   * The periodic peer exchange: one connected peer, in turn. While this host knows fewer dial
+   * targets than targetPeers, or the last answer taught it new ones, it asks again after
+   * PEER_EXCHANGE_RETRY_MS, doubling while answers teach nothing, up to
+   * PEER_EXCHANGE_INTERVAL_MS. Why: in a site starting together, a host's first answers (from
+   * the seed, asked on connecting) list only the few hosts that were connected to the seed by
+   * then, and the seed refuses exchanges beyond PEER_EXCHANGE_LIMITS.maxInboundStreams at once;
+   * asking every 30 s left 27 of 50 hosts with no site peer but the seed after 20 s.
+   */
+  private exchangeRound (): void {
+    const conns = this.node?.getConnections() ?? []
+    if (conns.length === 0 || this.clock() < this.nextPxMs) return
+    const peer = conns[this.pxRound++ % conns.length].remotePeer
+    this.nextPxMs = Infinity
+    void this.exchangeWith(peer).then((added) => {
+      const wanting = added > 0 || this.targets.size < this.init.targetPeers
+      this.pxDelayMs = !wanting ? PEER_EXCHANGE_INTERVAL_MS : added > 0 ? PEER_EXCHANGE_RETRY_MS : Math.min(this.pxDelayMs * 2, PEER_EXCHANGE_INTERVAL_MS)
+      this.nextPxMs = this.clock() + this.pxDelayMs
+    })
+  }
+
+  /** Asks a peer which members of our site it knows, and keeps them as dial targets; returns how many addresses were new. */
+  private async exchangeWith (peer: PeerId): Promise<number> {
+    if (this.px === undefined || this.partitioned || this.stopped) return 0
     const found = await askPeers(this.px, peer, this.init.site)
     let added = 0
-    for (const p of found) for (const a of p.addrs) if (this.addTarget(a, false, undefined, true) !== undefined) added++
+    for (const p of found) {
+      for (const a of p.addrs) {
+        const known = this.targets.has(a.getComponents().findLast(c => c.name === 'p2p')?.value ?? '')
+        if (this.addTarget(a, false, undefined, true) !== undefined && !known) added++
+      }
+    }
     if (added > 0) this.redial()
+    return added
   }
 
   private addTarget (ma: Multiaddr, bootstrap: boolean, hostId: string | undefined, exchanged = false): DialTarget | undefined {

@@ -5,7 +5,8 @@
  * Why: heartbeats carry addresses only inside a site, and a site's topic is relayed only by
  * that site's hosts. A host whose bootstrap peer is in another site (or a new site whose hosts
  * all know one seed elsewhere) would never hear its site peers. Every host asks each peer it
- * connects to, and one connected peer every `PEER_EXCHANGE_INTERVAL_MS`; the answer comes from
+ * connects to, and one connected peer every `PEER_EXCHANGE_INTERVAL_MS` (every
+ * `PEER_EXCHANGE_RETRY_MS`, doubling, while answers still teach it peers: mesh.ts); the answer comes from
  * gossipsub's view of its connected peers' subscriptions and the peer store's listen addresses.
  *
  * Both directions are size-bounded JSON (length-prefixed): a request of at most
@@ -27,6 +28,8 @@ export const PEER_EXCHANGE_LIMITS = {
   maxInboundStreams: 8,
 } as const
 export const PEER_EXCHANGE_INTERVAL_MS = 30_000
+/** While a host still learns peers from the exchange, it asks again this soon (mesh.ts, exchangeRound). */
+export const PEER_EXCHANGE_RETRY_MS = 1000
 
 export interface ExchangedPeer { peerId: string, addrs: string[] }
 
