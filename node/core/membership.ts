@@ -267,9 +267,11 @@ export class Membership {
   /**
    * Re-evaluates every peer's state from silence; returns the changes. `leaderLive` says
    * whether this host leads or follows a live leader: only then are dead peers reaped after
-   * reapAfterMs (see CoreTimings.leaderlessReapAfterMs for why).
+   * reapAfterMs (see CoreTimings.leaderlessReapAfterMs for why). `silenceScale` stretches
+   * suspectAfterMs and deadAfterMs (never the reaping) for peers that speak less often than
+   * every heartbeat interval: members without a leader (supervisor-core.ts, leaderlessPace).
    */
-  sweep (nowMs: number, leaderLive: boolean): PeerStateChange[] {
+  sweep (nowMs: number, leaderLive: boolean, silenceScale = 1): PeerStateChange[] {
     const t = this.timings
     const reapAfterMs = leaderLive ? t.reapAfterMs : t.leaderlessReapAfterMs
     const changes: PeerStateChange[] = []
@@ -287,7 +289,7 @@ export class Membership {
         changes.push({ hostId: peer.hostId, from: peer.state, to: 'reaped' })
         continue
       }
-      const next = this.stateAfter(silentMs, peer.hintedDownAtMs !== undefined)
+      const next = this.stateAfter(silentMs / silenceScale, peer.hintedDownAtMs !== undefined)
       if (next !== peer.state) {
         changes.push({ hostId: peer.hostId, from: peer.state, to: next })
         peer.state = next

@@ -11,7 +11,6 @@
  */
 import type { PlanResponse, ScalingRulesView, SitesResponse, StatusResponse } from './api-schema.js'
 import type { ScalingRules } from '../core/service-spec.js'
-import { openApiDocument } from './openapi.js'
 import './polyfill.js'
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
@@ -365,7 +364,10 @@ export class Daemon implements ApiSource {
     }
   }
 
-  openApi (): Record<string, unknown> {
+  async openApi (): Promise<Record<string, unknown>> {
+    // Loaded here, not at start: TypeBox and the schemas cost every supervisor about 200
+    // modules and several MB, and only this route needs them.
+    const { openApiDocument } = await import('./openapi.js')
     return openApiDocument(this.version)
   }
 

@@ -165,6 +165,10 @@ export class Mesh implements Transport {
           maxConnections: init.maxConnections,
           inboundConnectionThreshold: init.inboundConnectionsPerSecond,
           dialTimeout: init.dialTimeoutMs,
+          // libp2p gives up on one address after 6 s by default, whatever dialTimeout says: a
+          // handshake that a busy host completes slowly (a seed that 50 hosts dial at once)
+          // was abandoned and started again from scratch, both sides' work lost.
+          addressDialTimeout: init.dialTimeoutMs,
         },
         services: {
           identify: identify(),
@@ -210,7 +214,11 @@ export class Mesh implements Transport {
     }
     await servePeerExchange(this.px)
     node.addEventListener('peer:identify', (evt) => {
-      if (evt.detail.protocols.includes(PEER_EXCHANGE_PROTOCOL)) void this.exchangeWith(evt.detail.peerId)
+      if (!evt.detail.protocols.includes(PEER_EXCHANGE_PROTOCOL)) return
+      // The host that dialled asks; the one dialled asks only while it still lacks dial targets.
+      // Before, both asked on every connection: a seed that 49 hosts dial at start asked all 49
+      // of them back, while its event loop was the one every newcomer waited on.
+      if (evt.detail.connection.direction === 'outbound' || this.targets.size < this.init.targetPeers) void this.exchangeWith(evt.detail.peerId)
     })
     this.pxTimer = setInterval(() => this.exchangeRound(), PEER_EXCHANGE_RETRY_MS)
     this.pxTimer.unref()
@@ -453,23 +461,29 @@ export class Mesh implements Transport {
   }
 
   /**
-   * Keeps up to targetPeers connections: bootstrap peers first, then site members ordered by
-   * a hash of (our id, their id), so every host prefers a different subset and the site's
-   * connection graph is random-like rather than a star around the seeds.
+   * Keeps targetPeers connections: while this host has fewer open connections (either
+   * direction) than that, it dials targets it is not connected to, bootstrap peers first, then
+   * site members ordered by a hash of (our id, their id), so every host prefers a different
+   * subset and the site's connection graph is random-like rather than a star around the seeds.
+   * The leader it follows is dialled whatever the count. Connections already open count
+   * whoever opened them: before, every member that peer exchange or a heartbeat taught it and
+   * that ranked among its first targetPeers was dialled as it was learnt, and a 50-host site
+   * starting together ended with 24 connections per host on average (each a Noise handshake
+   * on both sides while the site starts, and gossip and pings after) instead of about 10.
    */
   private redial (): void {
     if (this.partitioned || this.stopped || this.node === undefined) return
     const now = this.clock()
     const connected = this.connectedPeers()
+    let open = connected.size
     const ordered = [...this.targets.values()].sort((a, b) =>
       Number(b.pinned === true) - Number(a.pinned === true) || Number(b.bootstrap) - Number(a.bootstrap) || (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
-    let kept = 0
     for (const t of ordered) {
-      if (kept >= this.init.targetPeers && t.pinned !== true) break
-      kept++
+      if (open + this.dialsInFlight >= this.init.targetPeers && t.pinned !== true) break
       if (connected.has(t.peerId) || now < t.nextDialMs) continue
       if (this.dialsInFlight >= this.init.maxParallelDials) break
       this.dial(t, now)
+      if (t.pinned === true) open++
     }
   }
 
