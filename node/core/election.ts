@@ -54,6 +54,14 @@ interface Candidacy {
 
 /** Backoff after failed candidacies grows to at most this many election rounds (see backoffMs). */
 const MAX_BACKOFF_ROUNDS = 8
+/**
+ * The delay estimate (noteDelay) moves this fraction of the way towards a sample below it: it
+ * rises fast (half the way) and decays slowly, so one burst of late deliveries keeps the
+ * timeouts long for a few dozen messages, not one.
+ */
+const DELAY_DECAY = 1 / 16
+/** The election's timeouts grow by this many times the delay estimate (see delayAllowanceMs). */
+const DELAY_ALLOWANCE_FACTOR = 2
 
 /** Whether host a ranks before host b to stand for election: higher priority, then lower host id. */
 export function ranksBefore (aPriority: number, aId: string, bPriority: number, bId: string): boolean {
@@ -89,6 +97,8 @@ export class Election {
    * votes saturated the hosts that had to check them, delaying the next requests further.
    */
   private preVoteBacked: { candidateId: string, priority: number, term: number, untilMs: number } | undefined
+  /** The pre-votes of this host's last pre-vote round after it ended (preVoteLate). */
+  private latePreVotes: { term: number, grants: Set<string> } | undefined
   /** When this host first knew bootstrapExpect members, before the site's first term (stand). */
   private bootstrapReadyAtMs: number | undefined
   /** Candidacies in a row that ended without a leader: the next one waits longer (backoffMs). */
@@ -99,6 +109,11 @@ export class Election {
    * at most TRUST_LIMITS.votesSeenMax pairs, terms below ours forgotten.
    */
   private readonly votesSeen = new Map<string, { term: number, candidateId: string, voters: Set<string> }>()
+  /**
+   * How late this site's messages reach this host, smoothed (noteDelay): from the sender's
+   * sentAtMs to their handling here, so it includes time spent queued behind a busy event loop.
+   */
+  private delayMs = 0
 
   /** `members` must already hold what was persisted: the first stagger ranks among them. */
   constructor (private readonly c: ElectionComponents, persisted: PersistentState | undefined, startMs: number) {
@@ -120,8 +135,34 @@ export class Election {
     let d = Infinity
     if (this.electionAtMs !== undefined) d = Math.min(d, this.electionAtMs)
     if (this.candidacy !== undefined) d = Math.min(d, this.candidacy.deadlineMs)
-    if (this.s.role === 'follower' && this.s.leaderId !== '') d = Math.min(d, this.lastLeaderHeardMs + this.c.timings.leaderTimeoutMs)
+    if (this.s.role === 'follower' && this.s.leaderId !== '') d = Math.min(d, this.lastLeaderHeardMs + this.leaderTimeoutMs())
     return d
+  }
+
+  /**
+   * One message of this site was handled `sampleMs` after its sender sent it (its sentAtMs).
+   * Election timeouts stretch with this estimate, as TCP's retransmission timeout follows the
+   * round-trip time: the timings are sized for a LAN's milliseconds, and when hosts answer a
+   * second late (50 daemons starting on two busy cores), fixed ones made every host stand before
+   * it heard the first candidate, candidates give up on votes still in flight, and followers
+   * drop a leader whose digest was merely late. Only liveness depends on timeouts: safety
+   * (one vote per term, majorities, terms) never does, so a wrong estimate (clock skew between
+   * hosts) costs speed, not correctness. Capped at MAX_BACKOFF_ROUNDS election rounds.
+   */
+  noteDelay (sampleMs: number): void {
+    const cap = this.c.timings.electionRoundMs * MAX_BACKOFF_ROUNDS
+    const s = Math.min(Math.max(0, sampleMs), cap)
+    this.delayMs += (s - this.delayMs) * (s > this.delayMs ? 0.5 : DELAY_DECAY)
+  }
+
+  /** What every election timeout adds for slow deliveries: DELAY_ALLOWANCE_FACTOR × the estimate, ms. */
+  private delayAllowanceMs (): number {
+    return Math.floor(DELAY_ALLOWANCE_FACTOR * this.delayMs)
+  }
+
+  /** A follower gives up on a leader silent this long: leaderTimeoutMs, plus slow deliveries. */
+  private leaderTimeoutMs (): number {
+    return this.c.timings.leaderTimeoutMs + this.delayAllowanceMs()
   }
 
   /** The leader this host follows just spoke (a plan). */
@@ -142,12 +183,12 @@ export class Election {
   checkLeader (nowMs: number): void {
     if (this.s.leaderId === '') return
     const peer = this.c.members.get(this.s.leaderId)
-    const silent = nowMs - this.lastLeaderHeardMs >= this.c.timings.leaderTimeoutMs
+    const silent = nowMs - this.lastLeaderHeardMs >= this.leaderTimeoutMs()
     if (peer === undefined || peer.state !== 'alive' || silent) this.loseLeader(nowMs)
   }
 
   loseLeader (nowMs: number): void {
-    this.lostLeader = { id: this.s.leaderId, term: this.s.term, untilMs: nowMs + this.c.timings.leaderTimeoutMs }
+    this.lostLeader = { id: this.s.leaderId, term: this.s.term, untilMs: nowMs + this.leaderTimeoutMs() }
     this.s.leaderId = ''
     this.electionAtMs = nowMs + this.staggerMs()
   }
@@ -263,7 +304,7 @@ export class Election {
     if (this.s.role === 'leader') return true
     if (this.s.leaderId === '') return false
     const peer = this.c.members.get(this.s.leaderId)
-    return peer !== undefined && peer.state === 'alive' && nowMs - this.lastLeaderHeardMs < this.c.timings.leaderTimeoutMs
+    return peer !== undefined && peer.state === 'alive' && nowMs - this.lastLeaderHeardMs < this.leaderTimeoutMs()
   }
 
   /** Delay before standing: priority rank spreads hosts out, seeded jitter breaks ties. */
@@ -278,12 +319,13 @@ export class Election {
       others++
       if (ranksBefore(peer.priority, peer.hostId, this.c.priority, this.c.hostId)) rank++
     }
-    // Rank r waits electionStaggerMs × log2(1 + r): the second host a whole stagger after the
-    // first, so the first one's request reaches it before it stands (with linear steps of an
-    // eighth of the stagger, deliveries slower than 31 ms let the first dozen ranks all stand
-    // at once); the hosts far behind are spread more tightly, and the last of 50 waits about
-    // 5.6 staggers.
-    const spread = others === 0 ? 0 : Math.floor(this.c.timings.electionStaggerMs * Math.log2(1 + rank))
+    // Rank r waits a stagger step × log2(1 + r): the second host a whole step after the first,
+    // so the first one's request reaches it before it stands (with linear steps of an eighth
+    // of the stagger, deliveries slower than 31 ms let the first dozen ranks all stand at
+    // once); the hosts far behind are spread more tightly, and the last of 50 waits about 5.6
+    // steps. A step is electionStaggerMs, or more while deliveries are slow (noteDelay).
+    const step = this.c.timings.electionStaggerMs + this.delayAllowanceMs()
+    const spread = others === 0 ? 0 : Math.floor(step * Math.log2(1 + rank))
     return spread + this.c.rng.int(Math.floor(this.c.timings.electionStaggerMs / 4) + 1)
   }
 
@@ -310,6 +352,7 @@ export class Election {
   }
 
   private campaign (preVote: boolean, term: number, nowMs: number): void {
+    this.latePreVotes = undefined
     if (!preVote) {
       this.s.term = term
       this.s.votedFor = this.c.hostId
@@ -327,6 +370,8 @@ export class Election {
   }
 
   giveUpCandidacy (nowMs: number): void {
+    const c = this.candidacy
+    if (c?.preVote === true) this.latePreVotes = { term: c.term, grants: c.grants }
     this.candidacy = undefined
     this.s.role = 'follower'
     this.failedCandidacies++
@@ -350,7 +395,7 @@ export class Election {
    * too busy, a slow link), fixed rounds would all end before their votes arrive.
    */
   private roundMs (): number {
-    return this.c.timings.electionRoundMs * Math.min(2 ** this.failedCandidacies, MAX_BACKOFF_ROUNDS)
+    return (this.c.timings.electionRoundMs + 2 * this.delayAllowanceMs()) * Math.min(2 ** this.failedCandidacies, MAX_BACKOFF_ROUNDS)
   }
 
   /**
@@ -361,7 +406,7 @@ export class Election {
    */
   private candidateRoundMs (roundMs: number | undefined): number {
     const base = this.c.timings.electionRoundMs
-    return Math.min(Math.max(roundMs ?? base, base), base * MAX_BACKOFF_ROUNDS)
+    return Math.min(Math.max(roundMs ?? base, base), (base + 2 * this.delayAllowanceMs()) * MAX_BACKOFF_ROUNDS)
   }
 
   onVoteRequest (candidateId: string, priority: number, term: number, preVote: boolean, electorate: number, roundMs: number | undefined, nowMs: number): void {
@@ -398,7 +443,7 @@ export class Election {
    * candidate is not refused by voters whose own timers are only milliseconds behind.
    */
   private voteStickinessMs (): number {
-    return this.c.timings.leaderTimeoutMs - Math.floor(this.c.timings.heartbeatIntervalMs / 2)
+    return this.leaderTimeoutMs() - Math.floor(this.c.timings.heartbeatIntervalMs / 2)
   }
 
   /**
@@ -429,6 +474,10 @@ export class Election {
    * it costs at most one more site-wide pre-vote per voter per better candidate.
    */
   private backsAnother (candidateId: string, priority: number, term: number, nowMs: number): boolean {
+    // Standing in a pre-vote round, this host backs itself until the round ends (even when
+    // the tick that ends it runs late), and only a candidate that ranks first takes it over.
+    const c = this.candidacy
+    if (c?.preVote === true && c.term >= term) return !(c.term === term && ranksBefore(priority, candidateId, this.c.priority, this.c.hostId))
     const b = this.preVoteBacked
     if (b === undefined || nowMs >= b.untilMs || b.candidateId === candidateId || b.term < term) return false
     return !(b.term === term && ranksBefore(priority, candidateId, b.priority, b.candidateId))
@@ -457,10 +506,48 @@ export class Election {
       if (term > this.s.term) this.adoptTerm(term, '', nowMs)
       return
     }
+    if (!preVote) this.noteBacking(term, this.c.hostId, voterId)
     const c = this.candidacy
-    if (c === undefined || c.preVote !== preVote || c.term !== term) return
+    if (c === undefined) {
+      if (preVote) this.preVoteLate(voterId, term, nowMs)
+      else this.winLate(term, nowMs)
+      return
+    }
+    if (c.preVote !== preVote || c.term !== term) return
     c.grants.add(voterId)
     this.countVotes(nowMs)
+  }
+
+  /**
+   * Votes for a candidacy of ours whose round ended still count while this host is in that
+   * term, voted for itself and follows nobody: a Raft candidate stays one until its term ends,
+   * and ours gives up its round only to stand again later. Safe for the same reason as a win in
+   * time: each voter grants one candidate per term. Found on 50 real daemons on 2 busy cores:
+   * the votes came back 0.5–1 s after a 500 ms round; every other host counted them, saw the
+   * candidate win and followed it, while the candidate had given up and never led.
+   */
+  /**
+   * Pre-votes for a pre-vote round of ours that ended: they are counted for the round's term
+   * until this host stands again, follows a leader or its term moves, and a majority of them
+   * starts the vote round as one in time would (a pre-vote changes nothing: the vote is where
+   * safety is). Without it, on busy hosts, every round ended before its pre-votes came back.
+   */
+  private preVoteLate (voterId: string, term: number, nowMs: number): void {
+    const late = this.latePreVotes
+    if (late === undefined || late.term !== term || term !== this.s.term + 1 || this.s.role !== 'follower' || this.s.leaderId !== '') return
+    late.grants.add(voterId)
+    if (late.grants.size * 2 <= this.electorate()) return
+    this.latePreVotes = undefined
+    this.campaign(false, term, nowMs)
+  }
+
+  private winLate (term: number, nowMs: number): void {
+    if (term !== this.s.term || this.s.votedFor !== this.c.hostId || this.s.role !== 'follower' || this.s.leaderId !== '') return
+    const voters = this.votesSeen.get(`${term}/${this.c.hostId}`)?.voters
+    if (voters === undefined) return
+    const votes = voters.size + (voters.has(this.c.hostId) ? 0 : 1)
+    if (votes * 2 <= this.electorate()) return
+    this.becomeLeader(votes, nowMs)
   }
 
   private countVotes (nowMs: number): void {
@@ -482,8 +569,9 @@ export class Election {
   }
 
   checkLease (nowMs: number): void {
-    if (nowMs - this.leaderSinceMs < this.c.timings.leaderLeaseMs) return
-    const following = this.c.members.countFollowersWithin(nowMs, this.c.timings.leaderLeaseMs, this.s.term, this.c.hostId) + 1
+    const leaseMs = this.c.timings.leaderLeaseMs + this.delayAllowanceMs()
+    if (nowMs - this.leaderSinceMs < leaseMs) return
+    const following = this.c.members.countFollowersWithin(nowMs, leaseMs, this.s.term, this.c.hostId) + 1
     if (following * 2 <= this.electorate()) this.stepDown('lost-majority', nowMs)
   }
 

@@ -330,6 +330,7 @@ export class SupervisorCore {
       return this.leader.onSpillOffer(m.site, b.spillOffer)
     }
     if (m.site !== this.site) return this.drop(m, 'wrong-site')
+    this.election.noteDelay(nowMs - m.sentAtMs)
     if (b.kind === 'heartbeat') return this.onHeartbeat(m, b.heartbeat, nowMs)
     if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation, nowMs), nowMs)
     if (b.kind === 'siteDigest') return this.onDigest(m, b.siteDigest, nowMs)
