@@ -156,7 +156,7 @@ export class Election {
   }
 
   /** What every election timeout adds for slow deliveries: DELAY_ALLOWANCE_FACTOR × the estimate, ms. */
-  private delayAllowanceMs (): number {
+  delayAllowanceMs (): number {
     return Math.floor(DELAY_ALLOWANCE_FACTOR * this.delayMs)
   }
 

@@ -23,6 +23,11 @@ export interface Peer {
   lastHeardMs: number
   /** Set by a disconnect hint; cleared by the next heartbeat. */
   hintedDownAtMs: number | undefined
+  /**
+   * When the last site digest that listed this peer was taken, if nothing first-hand was heard
+   * from the peer since: its silence is then the age that digest reported (see sweep).
+   */
+  listedAtMs: number | undefined
   state: PeerState
   labels: ReadonlyMap<string, string>
   capacity: Capacity
@@ -53,6 +58,16 @@ const NO_CAPACITY: Capacity = Object.freeze({ slots: 0, cpuMillis: 0, memoryMib:
  * the peer as it was, while its replicas are still counted where they run (see left()).
  */
 interface Departed { incarnation: number, lastHeardMs: number, holding: Peer | undefined, holdUntilMs: number }
+
+/** How a sweep judges silence (Membership.sweep). */
+export interface SweepOptions {
+  /** Stretches suspectAfterMs and deadAfterMs for peers that speak less often than every interval. */
+  silenceScale?: number
+  /** When the followed leader's latest digest was taken: peers it listed are judged by the age it reported. */
+  digestAtMs?: number
+  /** Silence this long is forgiven first: slow deliveries (the election's delay estimate), ms. */
+  allowanceMs?: number
+}
 
 export class Membership {
   private readonly peers = new Map<string, Peer>()
@@ -171,13 +186,14 @@ export class Membership {
     peer.heartbeatSeq = seq
     peer.lastHeardMs = nowMs
     peer.hintedDownAtMs = undefined
+    peer.listedAtMs = undefined
     peer.state = 'alive'
     return { peer, from }
   }
 
   private blankPeer (hostId: string, incarnation: number, labels: ReadonlyMap<string, string>, lastHeardMs: number): Peer {
     return {
-      hostId, incarnation, heartbeatSeq: 0, lastHeardMs, hintedDownAtMs: undefined, state: 'alive',
+      hostId, incarnation, heartbeatSeq: 0, lastHeardMs, hintedDownAtMs: undefined, listedAtMs: undefined, state: 'alive',
       labels, capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
       term: 0, leaderId: '', planVersion: 0, runtimeOk: true, unavailable: [],
     }
@@ -202,6 +218,7 @@ export class Membership {
       this.departed.delete(member.hostId)
       peer = this.blankPeer(member.hostId, member.incarnation, new Map(), heardMs)
       peer.priority = member.priority
+      peer.listedAtMs = nowMs
       // A member the leader still lists counts in the electorate here too, dead or not.
       peer.state = this.stateAfter(member.ageMs, false)
       this.peers.set(member.hostId, peer)
@@ -212,7 +229,13 @@ export class Membership {
     if (peer.incarnation > 0 && member.incarnation - peer.incarnation > TRUST_LIMITS.incarnationJumpMax) return undefined
     if (member.incarnation > peer.incarnation) { peer.incarnation = member.incarnation; peer.heartbeatSeq = 0 }
     peer.priority = member.priority
-    if (heardMs > peer.lastHeardMs) peer.lastHeardMs = heardMs
+    if (heardMs >= peer.lastHeardMs) {
+      peer.lastHeardMs = heardMs
+      peer.listedAtMs = nowMs
+    } else if (peer.listedAtMs !== undefined) {
+      // Still known through digests only (this one came sooner after its sending than the last).
+      peer.listedAtMs = nowMs
+    }
     // The leader heard it after the transport's hint here: the hint was about our link only.
     if (peer.hintedDownAtMs !== undefined && heardMs > peer.hintedDownAtMs) peer.hintedDownAtMs = undefined
     return undefined
@@ -267,11 +290,13 @@ export class Membership {
   /**
    * Re-evaluates every peer's state from silence; returns the changes. `leaderLive` says
    * whether this host leads or follows a live leader: only then are dead peers reaped after
-   * reapAfterMs (see CoreTimings.leaderlessReapAfterMs for why). `silenceScale` stretches
-   * suspectAfterMs and deadAfterMs (never the reaping) for peers that speak less often than
-   * every heartbeat interval: members without a leader (supervisor-core.ts, leaderlessPace).
+   * reapAfterMs (see CoreTimings.leaderlessReapAfterMs for why). `opts` (SweepOptions) says how
+   * silence is judged: stretched for peers that speak less often than every heartbeat interval
+   * (members without a leader: supervisor-core.ts, leaderlessPace), taken from the leader's
+   * digest for peers only it hears, and net of slow deliveries. Reaping is never stretched.
    */
-  sweep (nowMs: number, leaderLive: boolean, silenceScale = 1): PeerStateChange[] {
+  sweep (nowMs: number, leaderLive: boolean, opts: SweepOptions = {}): PeerStateChange[] {
+    const { silenceScale = 1, digestAtMs, allowanceMs = 0 } = opts
     const t = this.timings
     const reapAfterMs = leaderLive ? t.reapAfterMs : t.leaderlessReapAfterMs
     const changes: PeerStateChange[] = []
@@ -289,7 +314,12 @@ export class Membership {
         changes.push({ hostId: peer.hostId, from: peer.state, to: 'reaped' })
         continue
       }
-      const next = this.stateAfter(silentMs / silenceScale, peer.hintedDownAtMs !== undefined)
+      // A peer the leader's latest digest (taken at digestAtMs) listed, and nobody heard
+      // since: its silence is the age the leader reported, not the time since the digest came.
+      // A late digest on a busy host otherwise turned every member's peers suspect and back
+      // between two digests (2,000 such changes a second in a 50-host site).
+      const judgedMs = digestAtMs !== undefined && peer.listedAtMs === digestAtMs ? digestAtMs - peer.lastHeardMs : silentMs
+      const next = this.stateAfter(Math.max(0, judgedMs - allowanceMs) / silenceScale, peer.hintedDownAtMs !== undefined)
       if (next !== peer.state) {
         changes.push({ hostId: peer.hostId, from: peer.state, to: next })
         peer.state = next

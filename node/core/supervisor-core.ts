@@ -141,6 +141,8 @@ export class SupervisorCore {
   private toldSignals: readonly SignalSample[] = []
   private nextSweepMs: number
   private left = false
+  /** When this host last took the member list of its leader's digest (membership sweep). */
+  private digestTakenAtMs: number | undefined
   /** Members listed in the last site digest heard, proven or not: paces leaderless broadcasts (speak). */
   private digestSizeSeen = 0
   /** Earliest time this host, following no leader, broadcasts its heartbeat again (speak). */
@@ -254,7 +256,11 @@ export class SupervisorCore {
       // Without a leader, members broadcast their heartbeats only every leaderlessPace()
       // intervals: silence is judged on that pace, or every peer would turn suspect and back
       // between two of its heartbeats (a 50-host site starting: 6,500 peer-state events in 13 s).
-      for (const change of this.members.sweep(nowMs, leaderLive, leaderLive ? 1 : this.leaderlessPace())) this.onPeerChange(change, nowMs)
+      const digestAtMs = leaderLive && this.election.role === 'follower' ? this.digestTakenAtMs : undefined
+      // Silence is judged net of slow deliveries (the election's delay estimate): on busy hosts
+      // a leader's digest a second late made its followers suspect it and start over.
+      const sweep = { silenceScale: leaderLive ? 1 : this.leaderlessPace(), digestAtMs, allowanceMs: this.election.delayAllowanceMs() }
+      for (const change of this.members.sweep(nowMs, leaderLive, sweep)) this.onPeerChange(change, nowMs)
       this.flushPersist('members')
       if (this.election.role === 'leader') this.election.checkLease(nowMs)
     }
@@ -411,6 +417,7 @@ export class SupervisorCore {
     if (d.term > this.election.term && !this.election.isTermJump(d.term)) this.election.adoptTerm(d.term, '', nowMs)
     if (!this.election.followIfProven(d.term, m.sender, nowMs)) return
     this.election.leaderHeard(nowMs)
+    this.digestTakenAtMs = nowMs
     for (const member of d.members) {
       if (member.hostId === this.hostId || member.hostId === m.sender) continue
       this.onPeerChange(this.members.fromDigest(member, nowMs), nowMs)

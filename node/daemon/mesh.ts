@@ -160,7 +160,11 @@ export class Mesh implements Transport {
           denyInboundEncryptedConnection: (_peer, maConn) => { this.handshakes.handshakeDone(maConn); return false },
           denyOutboundConnection: () => this.partitioned,
         },
-        connectionMonitor: init.pingIntervalMs === 0 ? { enabled: false } : { pingInterval: init.pingIntervalMs },
+        // libp2p aborts a connection whose ping takes more than 5 s (its adaptive timeout's
+        // floor): hosts whose event loops lag seconds (50 daemons starting on two busy cores)
+        // lost working connections to it, each loss a disconnect hint that made the peer
+        // suspect, often the leader. Half the ping interval still finds a half-open connection.
+        connectionMonitor: init.pingIntervalMs === 0 ? { enabled: false } : { pingInterval: init.pingIntervalMs, pingTimeout: { minTimeout: Math.max(5000, Math.floor(init.pingIntervalMs / 2)) } },
         connectionManager: {
           maxConnections: init.maxConnections,
           inboundConnectionThreshold: init.inboundConnectionsPerSecond,
