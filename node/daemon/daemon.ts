@@ -136,6 +136,9 @@ export class Daemon implements ApiSource {
         this.metrics.publishErrors.inc({ topic })
         this.log.warn({ topic, kind: message.body.kind, err: err.message }, 'publish failed')
       },
+      'peer:connected': (peerId) => {
+        this.log.debug({ peer: peerId }, 'peer connected')
+      },
       'peer:disconnected': (peerId, hostId) => {
         this.metrics.disconnects.inc()
         this.log.debug({ peer: peerId, peerHost: hostId }, 'peer disconnected')

@@ -36,7 +36,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { encodeMessage, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
 import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
-import { applyHotPathFixes, type HotPathFixes } from './libp2p-hot-paths.js'
+import { applyHotPathFixes, noiseCrypto, type HotPathFixes } from './libp2p-hot-paths.js'
 import type { Topic } from '../core/core-io.js'
 import type { MessageListener, Transport } from '../core/ports.js'
 import { InboundHandshakes, type RefusalReason } from './inbound-handshakes.js'
@@ -149,7 +149,7 @@ export class Mesh implements Transport {
         addresses: { listen: init.listen, announce: init.announce },
         transports: [tcp()],
         connectionProtector: this.handshakes.protector(preSharedKey({ psk: init.swarmKey })),
-        connectionEncrypters: [this.handshakes.encrypter(noise())],
+        connectionEncrypters: [this.handshakes.encrypter(noise({ crypto: noiseCrypto() }))],
         streamMuxers: [yamux()],
         connectionGater: {
           denyDialMultiaddr: () => this.partitioned,
