@@ -16,6 +16,12 @@ export type CoreInput =
   | { type: 'message', message: Message }
   /** The transport lost its connection to this host. */
   | { type: 'disconnected', hostId: string }
+  /**
+   * The transport can reach a member of this site again (its first since it could reach none:
+   * at start, or after being cut off). Heartbeats sent meanwhile went nowhere: a host that
+   * follows no leader broadcasts its heartbeat at once instead of at its paced time.
+   */
+  | { type: 'reachable' }
   /** The latest local readings: signal samples and this host's capacity. */
   | { type: 'samples', signals: SignalSample[], capacity: Capacity }
   /**

@@ -147,6 +147,8 @@ export class SupervisorCore {
   private digestSizeSeen = 0
   /** Earliest time this host, following no leader, broadcasts its heartbeat again (speak). */
   private nextBroadcastMs = -Infinity
+  /** When this host began following the leader it follows (maybeAttest). */
+  private followingSinceMs = -Infinity
   /** Earliest time this follower may answer a leaderless member with a broadcast heartbeat (maybeAttest). */
   private nextAttestMs = -Infinity
   /**
@@ -201,6 +203,7 @@ export class SupervisorCore {
       case 'tick': break
       case 'message': this.onMessage(input.message, nowMs); break
       case 'disconnected': this.onPeerChange(this.members.disconnected(input.hostId, nowMs), nowMs); break
+      case 'reachable': this.onReachable(nowMs); break
       case 'samples': this.onSamples(input.signals, input.capacity, nowMs); break
       case 'observed': this.onObserved(input.containers, input.runtimeOk, input.unavailable); break
       case 'leave': this.onLeave(nowMs); return
@@ -313,6 +316,19 @@ export class SupervisorCore {
     return Math.max(1, Math.ceil(siteSize / LEADERLESS_BROADCAST_HOSTS))
   }
 
+  /**
+   * The transport can reach the site again. Without a leader this host's broadcasts are paced
+   * (every 3.5 s in a 50-host site), and the first ones, sent before any connection was up, went
+   * nowhere: the site learnt of a starting host only at its next paced heartbeat. It broadcasts
+   * now, no sooner than a heartbeat interval after its last one (so a flapping link costs at
+   * most the unpaced rate). A leader or follower already sends every interval.
+   */
+  private onReachable (nowMs: number): void {
+    if (this.election.role !== 'follower' || this.election.leaderId !== '') return
+    this.nextBroadcastMs = -Infinity
+    this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, Math.max(nowMs, this.lastHeartbeatMs + this.t.heartbeatIntervalMs))
+  }
+
   /** Sends this host's heartbeat, and keeps its signals to tell a later rise (signal-rise.ts). */
   private sendHeartbeat (topic: 'site' | 'leader', nowMs: number): void {
     const heartbeat = this.buildHeartbeat(nowMs)
@@ -392,6 +408,11 @@ export class SupervisorCore {
     const e = this.election
     if (e.role !== 'follower' || e.leaderId === '' || (hb.term === e.term && hb.leaderId === e.leaderId)) return
     if (nowMs < this.nextAttestMs) return
+    // Just after an election, the members that do not follow yet are mostly still taking in its
+    // votes (slower hosts, heartbeats sent before they saw the win): answering them would have
+    // every follower broadcast at once (a 50-host site moved 6,000 such deliveries in the
+    // seconds after its first election). A member still without a leader a gap later is behind.
+    if (nowMs < this.followingSinceMs + ATTEST_GAP_HEARTBEATS * this.t.heartbeatIntervalMs + this.election.delayAllowanceMs()) return
     this.nextAttestMs = nowMs + ATTEST_GAP_HEARTBEATS * this.t.heartbeatIntervalMs
     this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
   }
@@ -671,7 +692,10 @@ export class SupervisorCore {
 
   private emit (event: CoreEvent): void {
     // Following a new leader: tell it at once (its first plan waits for members' reports).
-    if (event.kind === 'leader-changed') this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, this.lastNowMs)
+    if (event.kind === 'leader-changed') {
+      this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, this.lastNowMs)
+      this.followingSinceMs = this.lastNowMs
+    }
     this.outputs.push({ type: 'event', event })
   }
 

@@ -139,6 +139,10 @@ export class Daemon implements ApiSource {
       'peer:connected': (peerId) => {
         this.log.debug({ peer: peerId }, 'peer connected')
       },
+      'site:reachable': () => {
+        this.log.debug('a site member is reachable')
+        this.driver?.reachable()
+      },
       'peer:disconnected': (peerId, hostId) => {
         this.metrics.disconnects.inc()
         this.log.debug({ peer: peerId, peerHost: hostId }, 'peer disconnected')

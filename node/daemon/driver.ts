@@ -134,6 +134,11 @@ export class Driver {
     this.handle({ type: 'disconnected', hostId })
   }
 
+  /** The mesh can reach a member of the site again (Mesh 'site:reachable'). */
+  reachable (): void {
+    this.handle({ type: 'reachable' })
+  }
+
   /** When the loop last ran the core (for /healthz). */
   get lastHandledMs (): number { return this.lastHandled }
 

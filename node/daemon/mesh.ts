@@ -76,6 +76,8 @@ export interface MeshEvents {
   /** Every connection to a peer closed; hostId when the peer has spoken for one. */
   'peer:disconnected': (peerId: string, hostId: string | undefined) => void
   'peer:connected': (peerId: string) => void
+  /** A connected peer subscribes to this host's site topic, and none did before (at start, or after being cut off). */
+  'site:reachable': () => void
   'dial:failed': (peerId: string, err: Error) => void
   /** An inbound connection failed before it became a peer (inbound-handshakes.ts). */
   'connection:refused': (reason: RefusalReason, remoteAddr: string) => void
@@ -115,6 +117,8 @@ export class Mesh implements Transport {
   private partitioned = false
   /** Subscribed to the site leader's inbox (this host leads). */
   private leading = false
+  /** Some connected peer subscribes to the site topic (the 'site:reachable' event). */
+  private siteReachable = false
   /** The leader this host follows, pinned as a dial target (noteLeader). */
   private pinnedLeader: string | undefined
   private readonly inFlight = new Set<Promise<unknown>>()
@@ -209,6 +213,11 @@ export class Mesh implements Transport {
       if (kind !== 'leader') pubsub.subscribe(this.topics[kind])
     }
     pubsub.addEventListener('message', (evt) => this.onPubsubMessage(evt.detail))
+    pubsub.addEventListener('subscription-change', (evt) => {
+      if (this.siteReachable || !evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.topics.site)) return
+      this.siteReachable = true
+      this.on['site:reachable']?.()
+    })
     this.px = {
       handle: async (p, h, o) => { await node.handle(p, h, o) },
       dialProtocol: async (peer, p, o) => await node.dialProtocol(peer, p, o),
@@ -228,6 +237,7 @@ export class Mesh implements Transport {
     this.pxTimer.unref()
     node.addEventListener('peer:disconnect', (evt) => {
       const peerId = evt.detail.toString()
+      if (pubsub.getSubscribers(this.topics.site).length === 0) this.siteReachable = false
       this.on['peer:disconnected']?.(peerId, this.gate?.hostOf(peerId))
     })
     node.addEventListener('connection:open', (evt) => { coalesceSocketWrites(evt.detail) })

@@ -84,6 +84,7 @@ function renderInput (input: CoreInput): string {
     case 'tick': return 'tick'
     case 'message': return `recv ${input.message.sender} ${renderBody(input.message.body)}`
     case 'disconnected': return `disconnected ${input.hostId}`
+    case 'reachable': return 'reachable'
     case 'samples': return `samples slots=${input.capacity.slots} ${input.signals.map(s => `${s.upstream ? '^' : ''}${s.service}=${s.value}@${s.ageMs}ms`).join(' ')}`
     case 'observed': return `observed runtime=${input.runtimeOk ? 'ok' : 'down'} [${input.containers.map(c => `${c.id}:${c.state}`).join(' ')}]`
     case 'leave': return 'leave'
