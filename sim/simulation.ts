@@ -149,6 +149,8 @@ const OVERSIZE_LABEL_BYTES = 300
 
 export class Simulation {
   readonly hosts: SimHost[] = []
+  /** Hosts by id, for messages addressed to one host (publishDirect). */
+  private readonly hostById = new Map<string, SimHost>()
   readonly net: Network
   readonly load: LoadModel
   readonly ledger: ContainerLedger
@@ -222,11 +224,17 @@ export class Simulation {
           capacity: { slots: site.slots, cpuMillis: site.slots * 1000, memoryMib: site.slots * 1024 }, priority: site.priority,
           machineUp: true, supUp: false, upSinceMs: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
           tickAtMs: Infinity, observePending: false, runtime: this.newRuntime(s, id),
-          transport: new SimulatedTransport((topic, m) => { if (topic === 'site') this.publishSite(h, m); else if (topic === 'leader') this.publishToLeader(h, m); else this.publishGlobal(h, m) }),
+          transport: new SimulatedTransport((topic, m, to) => {
+            if (topic === 'site' && to !== undefined) this.publishDirect(h, to, m)
+            else if (topic === 'site') this.publishSite(h, m)
+            else if (topic === 'leader') this.publishToLeader(h, m)
+            else this.publishGlobal(h, m)
+          }),
           agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
         }
         this.listenToPorts(h)
         this.hosts.push(h)
+        this.hostById.set(id, h)
         this.siteHosts[s].push(h)
         siteOf.push(s)
       }
@@ -499,7 +507,7 @@ export class Simulation {
   private perform (h: SimHost, out: CoreOutput): boolean {
     switch (out.type) {
       case 'publish':
-        h.transport.publish(out.topic, out.message)
+        h.transport.publish(out.topic, out.message, out.to)
         return false
       case 'event': this.onCoreEvent(h, out.event); return false
       case 'persist': h.persisted = out.state; return false
@@ -652,6 +660,25 @@ export class Simulation {
       this.scratchHost[n++] = idx
     }
     this.scheduleDeliveries('leader', m, h.idx, n)
+  }
+
+  /**
+   * A site message only one host needs (a pre-vote for its candidate): one direct hop to it,
+   * as the daemon delivers it to a host it is connected to, with the site's link latency and
+   * loss; lost, it is not repaired (the candidate's round ends without it).
+   */
+  private publishDirect (h: SimHost, toId: string, m: Message): void {
+    const r = this.hostById.get(toId)
+    if (r === undefined || r.site !== h.site || r === h || !r.supUp || !this.net.connected(h.idx, r.idx)) return
+    const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
+    const link = this.net.intra[h.site]
+    const rng = this.rng.gossip
+    if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; return }
+    this.gossipBytes += bytes
+    this.scratchDelay[0] = Math.max(1, Math.round(link.medianMs + rng.next() * link.jitterMs))
+    this.scratchHost[0] = r.idx
+    this.scheduleDeliveries('site', m, h.idx, 1)
   }
 
   private publishGlobal (h: SimHost, m: Message): void {

@@ -253,7 +253,7 @@ export class SiteSim {
     })
     const h: SiteSimHost = {
       spec, core: undefined as unknown as SupervisorCore, up: false, incarnation: 0, runtime,
-      transport: new SimulatedTransport((topic, m) => this.publish(h, topic, m)),
+      transport: new SimulatedTransport((topic, m, to) => this.publish(h, topic, m, to)),
       events: [], signals: [], persisted: undefined, failedActions: 0,
       get containers () { return runtime.containers },
       tickAtMs: Infinity, observePending: false, received: 0,
@@ -309,7 +309,7 @@ export class SiteSim {
 
   private perform (h: SiteSimHost, out: CoreOutput): void {
     switch (out.type) {
-      case 'publish': h.transport.publish(out.topic, out.message); return
+      case 'publish': h.transport.publish(out.topic, out.message, out.to); return
       case 'event': this.noteEvent(h, out.event); return
       case 'observe': this.scheduleObserve(h); return
       case 'persist': h.persisted = out.state; return
@@ -331,9 +331,10 @@ export class SiteSim {
   /**
    * The network: every other running host of the topic, seeded delay and loss, through the codec.
    * `leader`: only the hosts of the site that lead when it is sent (the daemon's leader inbox
-   * topic, which only a leading host subscribes to).
+   * topic, which only a leading host subscribes to). `addressee`: that host alone (the daemon
+   * reaches it directly when connected to it).
    */
-  private publish (from: SiteSimHost, topic: Topic, message: Message): void {
+  private publish (from: SiteSimHost, topic: Topic, message: Message, addressee?: string): void {
     let bytes: Uint8Array
     try {
       bytes = encodeMessage(message)
@@ -349,6 +350,7 @@ export class SiteSim {
     for (const to of this.hosts.values()) {
       if (to === from || !to.up || (topic !== 'global' && to.spec.site !== site)) continue
       if (topic === 'leader' && to.core.currentRole !== 'leader') continue
+      if (addressee !== undefined && to.spec.hostId !== addressee) continue
       if (!this.connected(from.spec.hostId, to.spec.hostId)) continue
       if (this.rng.net.next() < loss) continue
       const delay = min + this.rng.net.int(max - min + 1)

@@ -52,7 +52,12 @@ export interface PersistentState {
 }
 
 export type CoreOutput =
-  | { type: 'publish', topic: Topic, message: Message }
+  /**
+   * `to`: only that host of the site needs the message (a pre-vote, or a refusal, for its
+   * candidate); the shell may hand it to that host alone when it reaches it directly, and
+   * otherwise publishes it on `topic` like any other. Receivers that are not `to` ignore it.
+   */
+  | { type: 'publish', topic: Topic, message: Message, to?: string }
   | { type: 'action', action: ContainerAction }
   | { type: 'event', event: CoreEvent }
   /**

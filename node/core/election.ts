@@ -34,8 +34,8 @@ export interface ElectionComponents {
   /** The site's members: the electorate, and who backs whom. */
   members: Membership
   rng: Rng
-  /** Publishes on the site topic. */
-  publish: (body: Body, nowMs: number) => void
+  /** Publishes on the site topic; `to`: only that host needs it (CoreOutput publish). */
+  publish: (body: Body, nowMs: number, to?: string) => void
   emit: (event: CoreEvent) => void
   /** Term or vote changed: durable before the next publish (see supervisor-core.ts). */
   persist: () => void
@@ -427,14 +427,15 @@ export class Election {
       // Give the candidate its round before standing ourselves.
       this.electionAtMs = nowMs + windowMs + this.staggerMs()
     }
-    // Votes go to the whole site topic. A refusal only matters to a candidate behind our term
-    // (it adopts the term and stops); any other refusal would be a site-wide message for
-    // nothing, and in a large site those are most of an election's traffic. The candidate ends
-    // its round at its deadline instead.
+    // A refusal only matters to a candidate behind our term (it adopts the term and stops);
+    // any other refusal would be a message for nothing. The candidate ends its round at its
+    // deadline instead.
     const candidateTerm = preVote ? term - 1 : term
     if (!granted && this.s.term <= candidateTerm) return
     const vote = { term: granted ? term : this.s.term, candidateId, granted, preVote }
-    this.c.publish({ kind: 'vote', vote }, nowMs)
+    // A granted vote is evidence every member counts (followIfProven); a pre-vote or a refusal
+    // matters to its candidate only, and needs not cost the whole site a delivery.
+    this.c.publish({ kind: 'vote', vote }, nowMs, granted && !preVote ? undefined : candidateId)
   }
 
   /**

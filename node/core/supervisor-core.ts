@@ -187,7 +187,7 @@ export class SupervisorCore {
       timings: init.timings,
       members: this.members,
       rng: this.rng,
-      publish: (body, nowMs) => this.publish('site', body, nowMs),
+      publish: (body, nowMs, to) => this.publish('site', body, nowMs, to),
       emit: (event) => this.emit(event),
       persist: () => this.persist(),
       becameLeader: (nowMs) => this.startLeading(nowMs),
@@ -667,12 +667,12 @@ export class SupervisorCore {
 
   // ---- outputs -----------------------------------------------------------------------------
 
-  private publish (topic: Topic, body: Body, nowMs: number): void {
+  private publish (topic: Topic, body: Body, nowMs: number, to?: string): void {
     // What we persist must be durable before anyone can act on a message that depends on it.
     this.flushPersist()
     this.seq++
     const message: Message = { minor: PROTOCOL_MINOR, sender: this.hostId, site: this.site, incarnation: this.incarnation, seq: this.seq, sentAtMs: nowMs, body }
-    this.outputs.push({ type: 'publish', topic, message })
+    this.outputs.push(to === undefined ? { type: 'publish', topic, message } : { type: 'publish', topic, message, to })
   }
 
   /**

@@ -167,7 +167,7 @@ export class Driver {
         this.c.metrics.persistWrites.inc()
         return
       case 'publish':
-        this.c.transport.publish(out.topic, out.message)
+        this.c.transport.publish(out.topic, out.message, out.to)
         return
       case 'action':
         this.enqueueAction(out.action)

@@ -171,9 +171,11 @@ export function noiseCrypto (): NoiseCrypto {
   return {
     ...defaultCrypto,
     generateX25519SharedKey (privateKey, publicKey) {
-      if (!(privateKey instanceof Uint8Array) || !(publicKey instanceof Uint8Array) ||
-        privateKey.byteLength !== X25519_KEY_BYTES || publicKey.byteLength !== X25519_KEY_BYTES) return defaultCrypto.generateX25519SharedKey(privateKey, publicKey)
-      return diffieHellman({ privateKey: privateKeyOf(privateKey), publicKey: publicKeyOf(publicKey) })
+      // The remote key often arrives as a Uint8ArrayList slice of the handshake message: its
+      // bytes are what the public key cache is keyed by anyway.
+      const pub = publicKey instanceof Uint8Array ? publicKey : publicKey.subarray()
+      if (!(privateKey instanceof Uint8Array) || privateKey.byteLength !== X25519_KEY_BYTES || pub.byteLength !== X25519_KEY_BYTES) return defaultCrypto.generateX25519SharedKey(privateKey, publicKey)
+      return diffieHellman({ privateKey: privateKeyOf(privateKey), publicKey: publicKeyOf(pub) })
     },
   }
 }

@@ -53,6 +53,12 @@ export function siteTopic (site: string): string { return `/agentmesh/${PROTOCOL
  * as on every topic.
  */
 export function siteLeaderTopic (site: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}/leader` }
+/**
+ * One host's inbox: only that host subscribes, so a message only it needs (a pre-vote for its
+ * candidacy: CoreOutput publish `to`) crosses one connection instead of the whole site. Used
+ * when the sender is connected to that host; otherwise the message goes on the site topic.
+ */
+export function hostInboxTopic (site: string, hostId: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}/host/${hostId}` }
 export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
 
 /** Dial targets learnt by peer exchange stop being added beyond this many × targetPeers. */
@@ -106,6 +112,8 @@ export class Mesh implements Transport {
   /** Each site member's addresses as last noted (space-joined). */
   private readonly notedAddrs = new Map<string, string>()
   private readonly topics: Record<Topic, string>
+  /** This host's own inbox topic (hostInboxTopic). */
+  private readonly inbox: string
   private redialTimer: NodeJS.Timeout | undefined
   private pxTimer: NodeJS.Timeout | undefined
   private pxRound = 0
@@ -129,6 +137,7 @@ export class Mesh implements Transport {
 
   constructor (private readonly init: MeshInit, private readonly on: Partial<MeshEvents>, private readonly clock: () => number) {
     this.topics = { site: siteTopic(init.site), global: GLOBAL_TOPIC, leader: siteLeaderTopic(init.site) }
+    this.inbox = hostInboxTopic(init.site, init.hostId)
   }
 
   async start (): Promise<void> {
@@ -197,7 +206,7 @@ export class Mesh implements Transport {
             fastMsgIdFn: (m) => m.signature === undefined ? Buffer.from(m.data ?? []).toString('base64') : Buffer.from(m.signature).toString('base64'),
             scoreParams: {
               IPColocationFactorWhitelist: new Set(init.ipColocationWhitelist),
-              topics: { [this.topics.site]: topicScore, [this.topics.global]: topicScore, [this.topics.leader]: topicScore },
+              topics: { [this.topics.site]: topicScore, [this.topics.global]: topicScore, [this.topics.leader]: topicScore, [this.inbox]: topicScore },
             },
           }),
         },
@@ -212,6 +221,8 @@ export class Mesh implements Transport {
       pubsub.topicValidators.set(this.topics[kind], (_peer, msg) => this.validate(kind, msg))
       if (kind !== 'leader') pubsub.subscribe(this.topics[kind])
     }
+    pubsub.topicValidators.set(this.inbox, (_peer, msg) => this.validate('inbox', msg))
+    pubsub.subscribe(this.inbox)
     pubsub.addEventListener('message', (evt) => this.onPubsubMessage(evt.detail))
     pubsub.addEventListener('subscription-change', (evt) => {
       if (this.siteReachable || !evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.topics.site)) return
@@ -305,7 +316,7 @@ export class Mesh implements Transport {
   }
 
   /** Encodes (the codec enforces every size limit) and publishes. Never throws: failures are reported. */
-  publish (topic: Topic, message: Message): void {
+  publish (topic: Topic, message: Message, to?: string): void {
     let data: Uint8Array
     try {
       data = encodeMessage(message)
@@ -314,12 +325,24 @@ export class Mesh implements Transport {
       return
     }
     if (this.partitioned || this.stopped) return
-    const p = this.libp2p.services.pubsub.publish(this.topics[topic], data).then(
+    const direct = topic === 'site' && to !== undefined ? this.inboxOf(to) : undefined
+    const p = this.libp2p.services.pubsub.publish(direct ?? this.topics[topic], data).then(
       () => this.on['message:published']?.(topic, message, data.byteLength),
       (err: Error) => this.on['publish:failed']?.(topic, message, err),
     )
     this.inFlight.add(p)
     void p.finally(() => this.inFlight.delete(p))
+  }
+
+  /**
+   * Host `to`'s inbox topic when a connected peer speaks for it and subscribes to it (the
+   * message then crosses that one connection), else undefined: the site topic carries it.
+   */
+  private inboxOf (to: string): string | undefined {
+    const peer = this.gate?.peerOf(to)
+    if (peer === undefined) return undefined
+    const inbox = hostInboxTopic(this.init.site, to)
+    return this.libp2p.services.pubsub.getSubscribers(inbox).some(p => p.toString() === peer) ? inbox : undefined
   }
 
   /**
@@ -394,19 +417,20 @@ export class Mesh implements Transport {
     return this.node
   }
 
-  private validate (topic: Topic, msg: PubsubMessage): TopicValidatorResult {
+  private validate (topic: Topic | 'inbox', msg: PubsubMessage): TopicValidatorResult {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined
     const v = this.gate!.check(topic, from, msg.data, this.clock())
     if (v.verdict === 'accept') {
       this.decoded.set(msg.data, v.message)
       return TopicValidatorResult.Accept
     }
-    this.on['message:rejected']?.(topic, v.reason, v.verdict, from ?? '')
+    this.on['message:rejected']?.(topic === 'inbox' ? 'site' : topic, v.reason, v.verdict, from ?? '')
     return v.verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
   }
 
   private onPubsubMessage (msg: PubsubMessage): void {
-    const topic: Topic | undefined = msg.topic === this.topics.site ? 'site' : msg.topic === this.topics.global ? 'global' : msg.topic === this.topics.leader ? 'leader' : undefined
+    // A message in this host's inbox is a site message addressed to it.
+    const topic: Topic | undefined = msg.topic === this.topics.site || msg.topic === this.inbox ? 'site' : msg.topic === this.topics.global ? 'global' : msg.topic === this.topics.leader ? 'leader' : undefined
     if (topic === undefined) return
     const message = this.decoded.get(msg.data)
     // Delivered messages were accepted by validate(), which cached the decoded form.

@@ -122,7 +122,7 @@ function renderBody (b: Body): string {
 
 function renderOutput (out: CoreOutput): string {
   switch (out.type) {
-    case 'publish': return `publish ${out.topic} ${renderBody(out.message.body)}`
+    case 'publish': return `publish ${out.topic}${out.to === undefined ? '' : `>${out.to}`} ${renderBody(out.message.body)}`
     case 'action': {
       const a = out.action
       return a.type === 'start' ? `action start ${a.service} term=${a.term}` : `action ${a.type} ${a.service} ${a.containerId}`
