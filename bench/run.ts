@@ -9,9 +9,10 @@ import { convergeSuite } from './converge-suite.js'
 import { FAULT_RUNS_DEFAULT, FAULT_RUNS_ENV, faultsSuite } from './faults-suite.js'
 import { fuzzSuite } from './fuzz-suite.js'
 import { forecastSuite } from './forecast-suite.js'
+import { fidelitySuite } from './fidelity-suite.js'
 import type { Suite, SuiteOptions } from './harness.js'
 
-const SUITES: Suite[] = [coreSuite, simSuite, meshSuite, convergeSuite, e2eSuite, faultsSuite, fuzzSuite, forecastSuite]
+const SUITES: Suite[] = [coreSuite, simSuite, meshSuite, convergeSuite, e2eSuite, faultsSuite, fuzzSuite, forecastSuite, fidelitySuite]
 
 const USAGE = `usage: npm run bench -- [SUITE...] [--json] [--list] [--runs N]
 

@@ -15,6 +15,8 @@ export const SimErrorCode = {
   ConfigInvalid: 'E_SIM_CONFIG_INVALID',
   /** `--from-node`: the node's HTTP API could not be reached or did not answer as documented. */
   NodeUnreachable: 'E_SIM_NODE_UNREACHABLE',
+  /** A worker thread of a sharded run failed (its error is in the message); the run has no result. */
+  WorkerFailed: 'E_SIM_WORKER',
 } as const
 
 export type SimErrorCode = typeof SimErrorCode[keyof typeof SimErrorCode]

@@ -41,6 +41,11 @@ export class LoadModel {
   readonly clairvoyantMs: Float64Array
   /** Time during which at least one pair was above its SLA. */
   anySlaViolationMs = 0
+  /**
+   * One site's model (onlySite): the start of every step with a pair above its SLA, so that
+   * a sharded run can count the time any pair of any site was (the union over sites).
+   */
+  readonly violatingStepsMs: number[] | undefined
   /** Saturation (0–1) per upstream instance, as of the last step. */
   readonly upstreamSaturation: Float64Array
   readonly upstreamKeys: { name: string, site: number }[] = []
@@ -51,15 +56,23 @@ export class LoadModel {
   private stepIndex = -1
   private readonly serviceCount: number
 
-  constructor (private readonly scenario: Scenario) {
+  /**
+   * `onlySite`: the model of one site's pairs and upstreams (a sharded run: each site its own
+   * model), in the order the whole scenario's model lists them; pair indices are then that
+   * site's own.
+   */
+  constructor (private readonly scenario: Scenario, onlySite?: number) {
     const sites = scenario.sites.map(s => s.name)
     const services = scenario.services.map(s => s.spec.name)
     this.serviceCount = services.length
     this.pairAt = new Int32Array(sites.length * services.length).fill(-1)
-    for (const up of scenario.upstreams) for (const site of up.sites) this.upstreamKeys.push({ name: up.name, site: sites.indexOf(site) })
+    this.violatingStepsMs = onlySite === undefined ? undefined : []
+    const mine = (site: number): boolean => onlySite === undefined || site === onlySite
+    for (const up of scenario.upstreams) for (const site of up.sites) if (mine(sites.indexOf(site))) this.upstreamKeys.push({ name: up.name, site: sites.indexOf(site) })
     scenario.services.forEach((svc, v) => {
       for (const siteName of svc.sites) {
         const site = sites.indexOf(siteName)
+        if (!mine(site)) continue
         const upName = svc.spec.upstream?.name
         const upstream = upName === undefined ? -1 : this.upstreamKeys.findIndex(u => u.name === upName && u.site === site)
         const pair: Pair = {
@@ -74,6 +87,7 @@ export class LoadModel {
     for (const load of scenario.load) {
       const v = services.indexOf(load.service)
       for (const siteName of load.sites) {
+        if (!mine(sites.indexOf(siteName))) continue
         const p = this.pairAt[sites.indexOf(siteName) * services.length + v]
         if (p >= 0) this.pairs[p].shapes.push(load.shape)
       }
@@ -132,7 +146,10 @@ export class LoadModel {
       this.arrived[i] += this.arrivalRate[i] * dt
       this.rateHistory[slot + i] = this.arrived[i]
     }
-    if (anyViolation) this.anySlaViolationMs += dtMs
+    if (anyViolation) {
+      this.anySlaViolationMs += dtMs
+      this.violatingStepsMs?.push(tMs)
+    }
   }
 
   private clairvoyantReplicas (p: Pair, rate: number): number {

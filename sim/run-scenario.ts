@@ -3,9 +3,10 @@
  * pure function of (scenario, seed, duration, version): no wall-clock figure goes in it.
  */
 import type { PolicyName, Scenario } from './scenario.js'
-import { Simulation, type InjectedBug, type Marker, type RunSeries } from './simulation.js'
+import { Simulation, type InjectedBug, type Marker, type RunFigures, type RunSeries } from './simulation.js'
 import type { SimForecast } from './forecast-sim.js'
 import type { Violation } from './observer.js'
+import { runSharded, runShardedAsync } from './sharded-run.js'
 import { percentileOf, round3 } from './stats.js'
 
 export interface RunRequest {
@@ -18,6 +19,11 @@ export interface RunRequest {
   onProgress?: (policy: PolicyName, index: number, nowMs: number) => void
   /** Test only: deliberate bugs (simulation.ts, InjectedBug). */
   bugs?: readonly InjectedBug[]
+  /**
+   * Worker threads an agentmesh run spreads its sites over (sharded-run.ts; default 1: this
+   * thread). The summary is the same bytes whatever the number.
+   */
+  workers?: number
 }
 
 export interface PolicySummary {
@@ -75,12 +81,21 @@ export function replayCommand (scenario: Scenario, seed: number, durationMs: num
   return `agentmesh sim ${file} --seed ${seed} --duration ${durationMs / 1000}s --policy ${policy}`
 }
 
+/**
+ * agentmesh runs sharded by site (sharded-run.ts: each site its own queue and random streams,
+ * over `workers` threads); a baseline runs the whole world on one queue (its controller reads
+ * every site at once).
+ */
 export function runScenario (req: RunRequest): RunResult {
   const runs = new PolicyRuns(req)
   req.policies.forEach((policy, index) => {
+    if (policy === 'agentmesh') {
+      runs.add(runSharded(req.scenario, runs.shardedOptions(policy, index, undefined)).figures, policy)
+      return
+    }
     const sim = runs.simulation(policy, index, undefined)
     sim.run()
-    runs.add(sim, policy)
+    runs.add(sim.figures(), policy)
   })
   return runs.result()
 }
@@ -93,9 +108,13 @@ export function runScenario (req: RunRequest): RunResult {
 export async function runScenarioAsync (req: RunRequest, forecast: SimForecast): Promise<RunResult> {
   const runs = new PolicyRuns(req)
   for (const [index, policy] of req.policies.entries()) {
+    if (policy === 'agentmesh') {
+      runs.add((await runShardedAsync(req.scenario, runs.shardedOptions(policy, index, forecast))).figures, policy)
+      continue
+    }
     const sim = runs.simulation(policy, index, forecast)
     await sim.runAsync()
-    runs.add(sim, policy)
+    runs.add(sim.figures(), policy)
   }
   return runs.result()
 }
@@ -116,12 +135,20 @@ class PolicyRuns {
     })
   }
 
-  add (sim: Simulation, policy: PolicyName): void {
+  shardedOptions (policy: PolicyName, index: number, forecast: SimForecast | undefined): Parameters<typeof runSharded>[1] {
+    const req = this.req
+    return {
+      policy, seed: req.seed, durationMs: req.durationMs, reportPoints: req.reportPoints, bugs: req.bugs, forecast, workers: req.workers ?? 1,
+      onProgress: req.onProgress === undefined ? undefined : (now) => req.onProgress!(policy, index, now),
+    }
+  }
+
+  add (fig: RunFigures, policy: PolicyName): void {
     let bound = 0
-    for (let i = 0; i < sim.load.pairs.length; i++) bound += sim.load.clairvoyantMs[i]
+    for (const p of fig.pairs) bound += p.clairvoyantMs
     this.clairvoyantS = round3(bound / 1000)
-    this.policies.push(summarise(sim, this.req, policy, this.clairvoyantS))
-    this.details.push({ policy, series: sim.series, markers: sim.markers })
+    this.policies.push(summarise(fig, this.req, policy, this.clairvoyantS))
+    this.details.push({ policy, series: fig.series, markers: fig.markers })
   }
 
   result (): RunResult {
@@ -152,39 +179,39 @@ export function ratio (a: number, b: number): number | null {
   return round3(a / b)
 }
 
-function summarise (sim: Simulation, req: RunRequest, policy: PolicyName, clairvoyantS: number): PolicySummary {
-  const v = sim.observer.violation
+function summarise (sim: RunFigures, req: RunRequest, policy: PolicyName, clairvoyantS: number): PolicySummary {
+  const v = sim.violation
   const simulatedMs = Math.min(sim.stoppedAtMs, req.durationMs)
   let sla = 0
-  for (let i = 0; i < sim.load.pairs.length; i++) sla += sim.load.slaViolationMs[i]
+  for (const p of sim.pairs) sla += p.slaViolationMs
   const mesh = policy === 'agentmesh'
   return {
     policy,
-    hosts: sim.hosts.length,
+    hosts: sim.hosts,
     sites: req.scenario.sites.length,
     simulatedS: simulatedMs / 1000,
-    events: sim.worldEvents,
+    events: sim.events,
     invariants: v === undefined
       ? { held: true }
       : { held: false, violation: { invariant: v.invariant, atS: v.atMs / 1000, site: v.site, host: v.host, detail: v.detail }, replay: replayCommand(req.scenario, req.seed, req.durationMs, policy) },
     slaViolationS: round3(sla / 1000),
-    slaViolationAnyS: round3(sim.load.anySlaViolationMs / 1000),
-    containerSeconds: round3(sim.ledger.containerMs / 1000),
-    costOverClairvoyant: clairvoyantS > 0 ? round3(sim.ledger.containerMs / 1000 / clairvoyantS) : null,
+    slaViolationAnyS: round3(sim.anySlaViolationMs / 1000),
+    containerSeconds: round3(sim.containerMs / 1000),
+    costOverClairvoyant: clairvoyantS > 0 ? round3(sim.containerMs / 1000 / clairvoyantS) : null,
     reactionS: {
       p50: sec(percentileOf(sim.reactionsMs, 50)), p99: sec(percentileOf(sim.reactionsMs, 99)),
       count: sim.reactionsMs.length, censored: sim.reactionsCensored,
     },
     failoverS: mesh ? { p50: sec(percentileOf(sim.failoversMs, 50)), max: sec(percentileOf(sim.failoversMs, 100)), count: sim.failoversMs.length } : null,
     propagationMs: mesh ? { p50: sim.propagation.percentile(50), p99: sim.propagation.percentile(99), deliveries: sim.deliveries, lost: sim.lostDeliveries } : null,
-    gossipBytesPerHostPerS: mesh && simulatedMs > 0 ? round3(sim.gossipBytes / sim.hosts.length / (simulatedMs / 1000)) : null,
-    elections: sim.observer.elections,
-    pairs: sim.load.pairs.map(p => ({
+    gossipBytesPerHostPerS: mesh && simulatedMs > 0 ? round3(sim.gossipBytes / sim.hosts / (simulatedMs / 1000)) : null,
+    elections: sim.elections,
+    pairs: sim.pairs.map(p => ({
       site: req.scenario.sites[p.site].name,
       service: req.scenario.services[p.service].spec.name,
-      slaViolationS: round3(sim.load.slaViolationMs[p.index] / 1000),
-      backlogEnd: round3(sim.load.backlog[p.index]),
-      runningEnd: sim.ledger.running[p.index],
+      slaViolationS: round3(p.slaViolationMs / 1000),
+      backlogEnd: round3(p.backlog),
+      runningEnd: p.running,
     })),
   }
 }

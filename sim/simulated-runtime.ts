@@ -54,7 +54,11 @@ export class ContainerLedger {
   /** Integral of `live` over time, in container-milliseconds. */
   containerMs = 0
 
-  constructor (pairs: number) {
+  /**
+   * `pairs` counters; from `foreignFrom` on they count another site's pairs (overflow run here
+   * for it, in a sharded run), and every change of those is told to `onForeignRunning`.
+   */
+  constructor (pairs: number, private readonly foreignFrom = pairs, private readonly onForeignRunning?: (pair: number, delta: number) => void) {
     this.running = new Int32Array(pairs)
   }
 
@@ -72,8 +76,10 @@ export class ContainerLedger {
       this.accrue(nowMs)
       this.live += isLive ? 1 : -1
     }
-    if (from === 'running') this.running[c.pair]--
-    if (to === 'running') this.running[c.pair]++
+    const delta = (to === 'running' ? 1 : 0) - (from === 'running' ? 1 : 0)
+    if (delta === 0) return
+    this.running[c.pair] += delta
+    if (c.pair >= this.foreignFrom) this.onForeignRunning?.(c.pair, delta)
   }
 }
 
@@ -101,8 +107,8 @@ export interface SimulatedRuntimeComponents {
 export interface SimulatedRuntimeInit {
   hostId: string
   site: string
-  /** The services this host has a spec for: their load pair and the slots one replica takes. */
-  services: ReadonlyMap<string, { pair: number, slots: number }>
+  /** The services this host has a spec for: their load pair and the slots one replica takes (a Map will do). */
+  services: { get: (service: string) => { pair: number, slots: number } | undefined }
 }
 
 /** A port failure, with the code the daemon's runtimes use for it. */

@@ -21,22 +21,24 @@ import type { PlacementHost } from '../node/core/placement.js'
 import { OWNER_LABELS, reconcile, type ContainerAction } from '../node/core/reconcile.js'
 import { Rng } from '../node/core/rng.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
-import { overflowName } from '../node/core/spill.js'
+import { parseOverflowName } from '../node/core/spill.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
 import { CentralController, type ControllerPorts } from './central-controller.js'
-import { ContainerLedger, logNormalMs, observedInput, SimulatedRuntime, SimulatedRuntimeError } from './simulated-runtime.js'
+import { ContainerLedger, logNormalMs, observedInput, SimulatedRuntime, SimulatedRuntimeError, type SimulatedRuntimeInit } from './simulated-runtime.js'
 import { SimulatedTransport } from './simulated-transport.js'
 import { simAssert } from './errors.js'
 import { EventQueue } from './event-queue.js'
 import { shuffle, SiteMesh } from './gossip-mesh.js'
 import { LoadModel } from './load-model.js'
 import { Network } from './network.js'
-import { Observer } from './observer.js'
+import { Observer, type Violation } from './observer.js'
 import { hostIdOf } from './scenario-parse.js'
 import type { FaultSpec, HostTarget, PolicyName, Scenario } from './scenario.js'
 import { MsHistogram } from './stats.js'
 import { ForecastRunner } from '../node/forecast/forecast-runner.js'
 import type { SimForecast } from './forecast-sim.js'
+import { describeInput, describeOutput, TranscriptDigests } from './transcript.js'
+import { crossSiteOrder, faultScope, hostSitesOf, MAX_RECORDS_PER_SITE, siteRng, type CrossSiteRecord, type CrossTarget, type SiteShard } from './cross-site.js'
 
 /** Hosts start their supervisors spread over this window, as machines booting do. */
 const START_SPREAD_MS = 1000
@@ -44,6 +46,11 @@ const START_SPREAD_MS = 1000
 const OBSERVER_SWEEP_MS = 1000
 /** At most this many leader-change markers are kept for the report. */
 const MAX_MARKERS = 2000
+/**
+ * A sharded site's event wheel, ms (event-queue.ts): heartbeats, ticks and most container
+ * starts fall within it; a fleet has hundreds of sites, and each wheel's buckets stay allocated.
+ */
+const SITE_WHEEL_MS = 1024
 /** Heartbeats are encoded (to measure bytes and check limits) one in this many per host; every other kind always. */
 const HEARTBEAT_ENCODE_EVERY = 16
 
@@ -91,6 +98,9 @@ export interface SimHost {
 
 export interface SeriesPoint { tMs: number }
 
+/** A site's services as its runtimes look them up (SimulatedRuntimeInit.services). */
+type RuntimeServices = SimulatedRuntimeInit['services']
+
 export interface RunSeries {
   tMs: number[]
   /** Per pair: backlog, desired and running replicas at each point. */
@@ -103,6 +113,31 @@ export interface RunSeries {
 }
 
 export interface Marker { tMs: number, kind: 'fault' | 'leader' | 'spill', site: string, text: string }
+
+/** What a run measured, for its summary (run-scenario.ts): one simulation's, or a sharded run's merged. */
+export interface RunFigures {
+  hosts: number
+  violation: Violation | undefined
+  stoppedAtMs: number
+  /** Events of the simulated world (bookkeeping excluded). */
+  events: number
+  elections: number
+  containerMs: number
+  reactionsMs: number[]
+  reactionsCensored: number
+  failoversMs: number[]
+  propagation: MsHistogram
+  deliveries: number
+  lostDeliveries: number
+  gossipBytes: number
+  anySlaViolationMs: number
+  /** Per (site, service) pair, in the whole scenario's order (LoadModel's). */
+  pairs: PairFigures[]
+  series: RunSeries
+  markers: Marker[]
+}
+
+export interface PairFigures { site: number, service: number, slaViolationMs: number, clairvoyantMs: number, backlog: number, running: number }
 
 /**
  * Test only: a deliberate bug, to show that the observer catches the invariant it breaks (each
@@ -138,6 +173,17 @@ export interface RunOptions {
    * supervisor gets its own ForecastRunner over these shared models. Needs runAsync().
    */
   forecast?: SimForecast
+  /**
+   * This simulation is one site of a sharded run (sim/sharded-run.ts, sim/cross-site.ts): it
+   * runs that site's hosts only, on its own queue and random streams; the network is the run's,
+   * and what goes to other sites leaves through `shard.send`. Absent: the whole world on one
+   * queue (the baselines, whose controller reads every site at once).
+   */
+  shard?: SiteShard
+  /** Test only: keep a digest of every host's transcript (transcriptDigests()). */
+  transcripts?: boolean
+  /** Test only: false sends every cross-site record apart (SiteShard.batchRecords; default true). */
+  batchCrossSite?: boolean
 }
 
 /** spec-drift raises maxReplicas by this much. */
@@ -155,14 +201,15 @@ export class Simulation {
   readonly load: LoadModel
   readonly ledger: ContainerLedger
   readonly observer = new Observer()
-  readonly queue = new EventQueue<SimEvent>()
+  readonly queue: EventQueue<SimEvent>
   private readonly rng: { cores: Rng, gossip: Rng, containers: Rng, faults: Rng, misc: Rng }
   private readonly siteHosts: SimHost[][]
   private readonly siteSpecs: ServiceSpec[][]
   private readonly siteSpecByName: Map<string, ServiceSpec>[]
   private readonly siteTimings: CoreTimings[]
   private readonly serviceIndex: Map<string, number>
-  private readonly meshes: SiteMesh[]
+  /** Per site (sharded: this site's only). */
+  private readonly meshes: (SiteMesh | undefined)[]
   private readonly reporters: SimHost[][]
   private readonly siteLeader: Int32Array
   private readonly siteLeaderTerm: Float64Array
@@ -177,8 +224,24 @@ export class Simulation {
   /** Injected bugs per host index (test only). */
   private readonly bugs = new Map<number, InjectedBug[]>()
   private readonly driftedSites = new Set<number>()
+  /** Sharded: this site's first host's index (hosts holds that site's hosts only). */
+  private readonly hostBase: number
+  private readonly shard: SiteShard | undefined
+  /** Sharded: what this site sent to others so far (their order in the receiving queue). */
+  private crossSeq = 0
+  /** Sharded: overflow replicas other sites run for this site's pairs (their copies of `running`). */
+  private readonly remoteRunning: Int32Array
+  /**
+   * Sharded: the ledger counts this site's pairs, then one counter per (other site, service)
+   * whose overflow this site may run, at foreignFrom + site × services + service.
+   */
+  private readonly foreignFrom: number
+  /** Test only: every host's transcript, digested (opts.transcripts). */
+  private readonly transcripts: TranscriptDigests | undefined
+  /** Per site: the runtime's services (one lookup shared by the site's hosts). */
+  private readonly runtimeServices: RuntimeServices[] = []
   // figures
-  readonly propagation = new MsHistogram()
+  readonly propagation: MsHistogram
   deliveries = 0
   lostDeliveries = 0
   gossipBytes = 0
@@ -200,26 +263,47 @@ export class Simulation {
   private forecastWork: (() => Promise<void>)[] = []
 
   constructor (readonly scenario: Scenario, readonly opts: RunOptions) {
-    const root = new Rng(opts.seed)
-    // Forked in a fixed order, so each purpose's stream depends on the seed alone. Faults and
-    // flaps draw from streams no policy-specific event touches: every policy sees the same.
+    const shard = opts.shard
+    this.shard = shard
+    simAssert(shard === undefined || opts.policy === 'agentmesh', 'only agentmesh runs sharded (a central controller reads every site at once)')
+    const mine = (s: number): boolean => shard === undefined || s === shard.site
+    // Forked in a fixed order, so each purpose's stream depends on the seed alone (and, sharded,
+    // on the site's index). Faults and flaps draw from streams no policy-specific event
+    // touches: every policy sees the same.
+    const root = shard === undefined ? new Rng(opts.seed) : siteRng(opts.seed, shard.site)
     this.rng = { cores: root.fork(1), gossip: root.fork(2), containers: root.fork(3), faults: root.fork(4), misc: root.fork(5) }
     const flapRng = root.fork(6)
+    // A site's queue is smaller: a sharded fleet has hundreds of them.
+    this.queue = new EventQueue<SimEvent>(shard === undefined ? undefined : SITE_WHEEL_MS)
     this.serviceIndex = new Map(scenario.services.map((s, i) => [s.spec.name, i]))
-    this.siteSpecs = scenario.sites.map(site => scenario.services.filter(s => s.sites.includes(site.name)).map(s => s.spec))
-    this.siteSpecByName = this.siteSpecs.map(specs => new Map(specs.map(s => [s.name, s])))
-    this.siteTimings = scenario.sites.map(s => timingsFor(s.profile))
-    this.siteHosts = scenario.sites.map(() => [])
+    // Sharded, the other sites' entries are shared empties: a fleet has hundreds of sites, each its own simulation.
+    const none: ServiceSpec[] = []
+    const noSpecs = new Map<string, ServiceSpec>()
+    const someTimings = timingsFor('lan')
+    this.siteSpecs = scenario.sites.map((site, s) => mine(s) ? scenario.services.filter(x => x.sites.includes(site.name)).map(x => x.spec) : none)
+    this.siteSpecByName = this.siteSpecs.map((specs, s) => mine(s) ? new Map(specs.map(x => [x.name, x])) : noSpecs)
+    this.siteTimings = scenario.sites.map((site, s) => mine(s) ? timingsFor(site.profile) : someTimings)
+    const noHosts: SimHost[] = []
+    this.siteHosts = scenario.sites.map((_, s) => mine(s) ? [] : noHosts)
+    this.load = new LoadModel(scenario, shard?.site)
+    this.remoteRunning = new Int32Array(this.load.pairs.length)
+    this.foreignFrom = this.load.pairs.length
+    const foreign = shard === undefined ? 0 : scenario.sites.length * scenario.services.length
+    this.ledger = new ContainerLedger(this.load.pairs.length + foreign, this.foreignFrom, (pair, delta) => this.foreignRunning(pair, delta))
+    this.propagation = shard?.propagation ?? new MsHistogram()
+    let base = 0
+    for (let s = 0; s < (shard?.site ?? 0); s++) base += scenario.sites[s].hosts
+    this.hostBase = base
     const siteOf: number[] = []
-    this.load = new LoadModel(scenario)
-    this.ledger = new ContainerLedger(this.load.pairs.length)
     scenario.sites.forEach((site, s) => {
+      for (let i = 0; i < site.hosts; i++) siteOf.push(s)
+      if (!mine(s)) return
       for (let i = 0; i < site.hosts; i++) {
         const id = hostIdOf(site.name, i, site.hosts)
         // The ports are made with the host, so every host has one shape from the start (a field
         // set later made the run's hottest accesses slower).
         const h: SimHost = {
-          idx: this.hosts.length, id, site: s, local: i,
+          idx: this.hostBase + this.hosts.length, id, site: s, local: i,
           labels: new Map(Object.entries({ site: site.name, kind: site.kind, ...site.labels })),
           capacity: { slots: site.slots, cpuMillis: site.slots * 1000, memoryMib: site.slots * 1024 }, priority: site.priority,
           machineUp: true, supUp: false, upSinceMs: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
@@ -236,23 +320,25 @@ export class Simulation {
         this.hosts.push(h)
         this.hostById.set(id, h)
         this.siteHosts[s].push(h)
-        siteOf.push(s)
       }
     })
-    this.net = new Network(scenario.sites, scenario.links, Int32Array.from(siteOf))
+    this.net = shard?.net ?? new Network(scenario.sites, scenario.links, Int32Array.from(siteOf))
     this.siteLeader = new Int32Array(scenario.sites.length).fill(-1)
     this.siteLeaderTerm = new Float64Array(scenario.sites.length)
     this.siteLeading = scenario.sites.map(() => [])
-    this.reporters = this.siteHosts.map(hosts => hosts.slice(0, Math.min(scenario.signals.reporters, hosts.length)))
+    this.reporters = this.siteHosts.map((hosts, s) => mine(s) ? hosts.slice(0, Math.min(scenario.signals.reporters, hosts.length)) : noHosts)
     this.replaceBoundMs = scenario.sites.map(s => scenario.replaceWithinMs + 2 * scenario.containers.startLatency[s.kind].p99Ms)
-    const maxSite = Math.max(...scenario.sites.map(s => s.hosts))
+    const maxSite = Math.max(...scenario.sites.map((site, s) => mine(s) ? site.hosts : 0))
     // Big enough for one site's receivers, or one leader per site on the global topic.
     const scratch = Math.max(maxSite, scenario.sites.length) + 1
     this.scratchDelay = new Int32Array(scratch)
     this.scratchHost = new Int32Array(scratch)
-    this.meshes = this.siteHosts.map(hosts => new SiteMesh(hosts.length, scenario.gossip, this.rng.gossip,
-      local => hosts[local].supUp,
-      (a, b) => this.net.group[hosts[a].idx] === this.net.group[hosts[b].idx]))
+    this.meshes = this.siteHosts.map((hosts, s) => !mine(s)
+      ? undefined
+      : new SiteMesh(hosts.length, scenario.gossip, this.rng.gossip,
+        local => hosts[local].supUp,
+        (a, b) => this.net.group[hosts[a].idx] === this.net.group[hosts[b].idx]))
+    this.transcripts = opts.transcripts === true ? new TranscriptDigests() : undefined
     if (opts.policy !== 'agentmesh') {
       this.controller = new CentralController(opts.policy, scenario, this.load, this.siteSpecs, this.controllerPorts(), this.siteHosts.map(hs => hs.map(h => h.idx)))
     }
@@ -268,10 +354,21 @@ export class Simulation {
     this.scheduleBugs()
   }
 
+  /** Test only: each host's transcript digest (opts.transcripts), by host id. */
+  transcriptDigests (): Record<string, string> {
+    simAssert(this.transcripts !== undefined, 'transcripts were asked for')
+    return this.transcripts.done()
+  }
+
+  /** A host of this simulation by its index in the fleet. */
+  private host (idx: number): SimHost {
+    return this.hosts[idx - this.hostBase]
+  }
+
   /** Bugs that act at one moment (a restart with a broken config, a runtime that starts doubling). */
   private scheduleBugs (): void {
     for (const [idx, list] of this.bugs) {
-      const h = this.hosts[idx]
+      const h = this.host(idx)
       for (const b of list) {
         if (b.bug === 'over-capacity') this.at(b.atMs, () => { h.runtime.startsPerAction = 2 })
         if (b.bug === 'oversize-label') {
@@ -303,16 +400,8 @@ export class Simulation {
   private newRuntime (site: number, hostId: string): SimulatedRuntime {
     const sc = this.scenario
     const kind = sc.sites[site].kind
-    const services = new Map(this.siteSpecs[site].map(spec => [spec.name, { pair: this.load.pair(site, this.serviceIndex.get(spec.name)!), slots: spec.slotsPerReplica }]))
-    // Another site's overflow of a service this site runs too (`service@origin`, core/spill.ts):
-    // its replicas drain the origin's queue, as the daemon's agent is told to.
-    sc.sites.forEach((origin, o) => {
-      if (o === site) return
-      for (const spec of this.siteSpecs[site]) {
-        const pair = this.load.pair(o, this.serviceIndex.get(spec.name)!)
-        if (pair >= 0) services.set(overflowName(spec.name, origin.name), { pair, slots: spec.slotsPerReplica })
-      }
-    })
+    const services = this.runtimeServices[site] ?? this.newRuntimeServices(site)
+    this.runtimeServices[site] = services
     const rng = this.rng.containers
     return new SimulatedRuntime({ hostId, site: sc.sites[site].name, services }, {
       now: () => this.now,
@@ -327,6 +416,55 @@ export class Simulation {
       ledger: this.ledger,
       onRunning: (c) => this.checkReaction(c.pair),
     })
+  }
+
+  /** The services the runtimes of a site's hosts know, with their load pairs (one lookup per site: it never changes). */
+  private newRuntimeServices (site: number): RuntimeServices {
+    const own = new Map(this.siteSpecs[site].map(spec => [spec.name, { pair: this.load.pair(site, this.serviceIndex.get(spec.name)!), slots: spec.slotsPerReplica }]))
+    const siteIndex = new Map(this.scenario.sites.map((s, i) => [s.name, i]))
+    const overflow = new Map<string, { pair: number, slots: number } | undefined>()
+    // Another site's overflow of a service this site runs too (`service@origin`, core/spill.ts):
+    // its replicas drain the origin's queue, as the daemon's agent is told to. Sharded, the
+    // origin's pairs are counted here apart (foreignFrom) and told to it (foreignRunning).
+    // Looked up when first started: a fleet has hundreds of sites, each could send overflow.
+    return {
+      get: (name) => {
+        const mine = own.get(name)
+        if (mine !== undefined) return mine
+        if (overflow.has(name)) return overflow.get(name)
+        const o = parseOverflowName(name)
+        const origin = o === undefined ? undefined : siteIndex.get(o.origin)
+        const spec = o === undefined ? undefined : own.get(o.service)
+        let found: { pair: number, slots: number } | undefined
+        if (o !== undefined && origin !== undefined && origin !== site && spec !== undefined) {
+          const v = this.serviceIndex.get(o.service)!
+          const pair = this.shard === undefined ? this.load.pair(origin, v) : this.scenario.services[v].sites.includes(o.origin) ? this.foreignFrom + origin * this.scenario.services.length + v : -1
+          if (pair >= 0) found = { pair, slots: spec.slots }
+        }
+        overflow.set(name, found)
+        return found
+      },
+    }
+  }
+
+  /**
+   * Sharded: overflow replicas this site runs for another started or stopped running; they drain
+   * the origin's queue once the change has crossed the link between the two sites (its median
+   * latency, at least the run's lookahead).
+   */
+  private foreignRunning (pair: number, delta: number): void {
+    const shard = this.shard
+    if (shard === undefined) return
+    const k = pair - this.foreignFrom
+    const services = this.scenario.services.length
+    const site = Math.floor(k / services)
+    const afterMs = Math.max(shard.lookaheadMs, Math.round(this.net.link(shard.site, site).medianMs))
+    shard.send({ kind: 'running', fromSite: shard.site, targets: [{ site, seq: this.nextCrossSeq(), arriveAtMs: this.now + afterMs }], service: k % services, delta })
+  }
+
+  /** Replicas running that serve a pair of this site: its own and, sharded, those other sites run for it. */
+  runningOf (pair: number): number {
+    return this.ledger.running[pair] + this.remoteRunning[pair]
   }
 
   /** The driver's side of the ports: a runtime change asks for an observation (Docker's event stream); a delivered copy feeds the core. */
@@ -353,17 +491,22 @@ export class Simulation {
       this.at(at, () => this.startSupervisor(h))
     }
     if (policy === 'agentmesh') {
-      this.at(START_SPREAD_MS, () => { for (const m of this.meshes) m.build() })
-      sc.sites.forEach((_, s) => this.every(this.rng.misc.int(sc.signals.intervalMs), sc.signals.intervalMs, () => this.sampleSignals(s)))
+      this.at(START_SPREAD_MS, () => { for (const m of this.meshes) m?.build() })
+      sc.sites.forEach((_, s) => { if (this.shard === undefined || s === this.shard.site) this.every(this.rng.misc.int(sc.signals.intervalMs), sc.signals.intervalMs, () => this.sampleSignals(s)) })
     } else {
       this.scheduleControllerWake()
     }
     this.every(0, sc.loadStepMs, () => this.loadStep())
     this.every(OBSERVER_SWEEP_MS, OBSERVER_SWEEP_MS, () => this.sweepPlansCarriedOut())
     for (const step of this.load.stepUps()) {
-      if (step.atMs < this.opts.durationMs) this.at(step.atMs, () => this.stepWatch.push({ ...step, from: this.ledger.running[step.pair] }))
+      if (step.atMs < this.opts.durationMs) this.at(step.atMs, () => this.stepWatch.push({ ...step, from: this.runningOf(step.pair) }))
     }
-    sc.faults.forEach(f => { if (f.atMs <= this.opts.durationMs) this.at(f.atMs, () => this.applyFault(f)) })
+    this.scheduleFaults()
+    if (this.shard !== undefined) {
+      // The network's changes and the faults drawn among every site's hosts are the sharded run's (sharded-run.ts).
+      this.scheduleExtras()
+      return
+    }
     sc.sites.forEach((site, s) => {
       if (site.flap === undefined) return
       // The whole flap schedule is drawn up front, so it is the same for every policy.
@@ -377,6 +520,26 @@ export class Simulation {
         t += down
       }
     })
+    this.scheduleExtras()
+  }
+
+  /** The scenario's faults: sharded, only those inside this site (cross-site.ts, faultScope). */
+  private scheduleFaults (): void {
+    const shard = this.shard
+    const hostSites = shard === undefined ? undefined : hostSitesOf(this.scenario)
+    for (const f of this.scenario.faults) {
+      if (f.atMs > this.opts.durationMs) continue
+      if (shard !== undefined) {
+        const where = faultScope(this.scenario, f, hostSites!)
+        if (where.scope !== 'site' || where.site !== shard.site) continue
+      }
+      this.at(f.atMs, () => this.applyFault(f))
+    }
+  }
+
+  /** Report series and progress: bookkeeping, which cannot change the run. */
+  private scheduleExtras (): void {
+    const sc = this.scenario
     if (this.opts.reportPoints > 0) {
       const every = Math.max(sc.loadStepMs, Math.ceil(this.opts.durationMs / this.opts.reportPoints / sc.loadStepMs) * sc.loadStepMs)
       this.series.backlog = this.load.pairs.map(() => [])
@@ -453,6 +616,70 @@ export class Simulation {
 
   get stoppedAtMs (): number { return this.now }
 
+  /** What this simulation measured (its pairs in its load model's order). */
+  figures (): RunFigures {
+    return {
+      hosts: this.hosts.length,
+      violation: this.observer.violation,
+      stoppedAtMs: this.stoppedAtMs,
+      events: this.worldEvents,
+      elections: this.observer.elections,
+      containerMs: this.ledger.containerMs,
+      reactionsMs: this.reactionsMs,
+      reactionsCensored: this.reactionsCensored,
+      failoversMs: this.failoversMs,
+      propagation: this.propagation,
+      deliveries: this.deliveries,
+      lostDeliveries: this.lostDeliveries,
+      gossipBytes: this.gossipBytes,
+      anySlaViolationMs: this.load.anySlaViolationMs,
+      pairs: this.load.pairs.map(p => ({
+        site: p.site, service: p.service, slaViolationMs: this.load.slaViolationMs[p.index], clairvoyantMs: this.load.clairvoyantMs[p.index],
+        backlog: this.load.backlog[p.index], running: this.runningOf(p.index),
+      })),
+      series: this.series,
+      markers: this.markers,
+    }
+  }
+
+  /** Sharded: the start of every load step in which a pair of this site was above its SLA. */
+  get violatingStepsMs (): readonly number[] {
+    return this.load.violatingStepsMs ?? []
+  }
+
+  // ---- sharded: one site, run window by window (sharded-run.ts) ---------------------------
+
+  private readonly dispatchFn = (e: SimEvent): void => this.dispatch(e)
+  private readonly violatedFn = (): boolean => this.observer.violation !== undefined
+
+  /** The clock moves to a window's start: every event before it has run. */
+  startWindow (atMs: number): void {
+    this.queue.advanceTo(atMs)
+  }
+
+  /** Runs this site up to `endMs` (included); it stops at its first violation. */
+  runWindow (endMs: number): void {
+    this.queue.runUntil(endMs, this.dispatchFn, this.violatedFn)
+  }
+
+  /** runWindow with the forecast work the supervisors queue, awaited as runAsync() does. */
+  async runWindowAsync (endMs: number): Promise<void> {
+    const stop = (): boolean => this.observer.violation !== undefined || this.forecastWork.length > 0
+    for (;;) {
+      this.queue.runUntil(endMs, this.dispatchFn, stop)
+      if (this.forecastWork.length === 0 || this.observer.violation !== undefined) break
+      const work = this.forecastWork
+      this.forecastWork = []
+      for (const w of work) await w()
+    }
+  }
+
+  /** The run is over: container time is counted to the end, reactions still awaited are censored. */
+  finish (): void {
+    this.ledger.accrue(Math.min(this.now, this.opts.durationMs))
+    this.reactionsCensored = this.stepWatch.length
+  }
+
   private dispatch (e: SimEvent): void {
     switch (e.k) {
       case K.Deliver: return this.deliver(e.topic, e.message, e.to, e.from, e.sentAt)
@@ -479,6 +706,8 @@ export class Simulation {
 
   private input (h: SimHost, input: CoreInput): void {
     const core = h.core!
+    const transcript = this.transcripts
+    if (transcript !== undefined) transcript.add(h.id, describeInput(this.now, input))
     try {
       core.handle(input, this.bugs.size > 0 && this.bug(h, 'clock-back') ? this.now - CLOCK_BACK_MS : this.now)
     } catch (err) {
@@ -489,6 +718,7 @@ export class Simulation {
     if (out !== undefined) {
       let acted = false
       while (out !== undefined) {
+        if (transcript !== undefined) transcript.add(h.id, describeOutput(out))
         acted = this.perform(h, out) || acted
         out = core.pollOutput()
       }
@@ -593,7 +823,7 @@ export class Simulation {
   private publishSite (h: SimHost, m: Message): void {
     const bytes = this.messageBytes(h, m)
     if (bytes < 0) return
-    const mesh = this.meshes[h.site]
+    const mesh = this.meshes[h.site]!
     const route = mesh.route(h.local)
     const link = this.net.intra[h.site]
     const hosts = this.siteHosts[h.site]
@@ -652,7 +882,7 @@ export class Simulation {
     const rng = this.rng.gossip
     let n = 0
     for (const idx of leading) {
-      const r = this.hosts[idx]
+      const r = this.host(idx)
       if (idx === h.idx || !r.supUp || !this.net.connected(h.idx, idx)) continue
       if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; continue }
       this.gossipBytes += bytes
@@ -706,9 +936,84 @@ export class Simulation {
         if (n === delays.length) { this.scheduleDeliveries('global', m, h.idx, n); n = 0 }
       }
     } else {
-      for (let s = 0; s < this.siteLeader.length; s++) if (this.siteLeader[s] >= 0) consider(this.hosts[this.siteLeader[s]])
+      for (let s = 0; s < this.siteLeader.length; s++) if (this.siteLeader[s] >= 0) consider(this.host(this.siteLeader[s]))
     }
     this.scheduleDeliveries('global', m, h.idx, n)
+    if (this.shard !== undefined) this.publishToOtherSites(h, m, bytes)
+  }
+
+  /**
+   * Sharded: the global topic's copies for the other sites cross the inter-site link here (its
+   * latency, its loss and gossip's repair drawn from this site's stream); the receiving site
+   * hands each on to its subscribers when it arrives (arriveGlobal), over its own hop inside.
+   */
+  private publishToOtherSites (h: SimHost, m: Message, bytes: number): void {
+    const shard = this.shard!
+    const rng = this.rng.gossip
+    const net = this.net
+    const targets: CrossTarget[] = []
+    for (let s = 0; s < this.scenario.sites.length; s++) {
+      if (s === h.site || net.uplinkUp[h.site] === 0 || net.uplinkUp[s] === 0) continue
+      const link = net.link(h.site, s)
+      let d = link.medianMs + rng.next() * link.jitterMs
+      if (link.loss > 0 && rng.next() < link.loss) d = this.repairDelay(d, link.medianMs, link.jitterMs, link.loss)
+      if (d < 0) { this.lostDeliveries++; continue }
+      const afterMs = Math.max(1, Math.round(d))
+      simAssert(afterMs >= shard.lookaheadMs, `a copy to another site in ${afterMs} ms, under the lookahead of ${shard.lookaheadMs} ms`)
+      targets.push({ site: s, seq: this.nextCrossSeq(), arriveAtMs: this.now + afterMs })
+    }
+    if (targets.length === 0) return
+    const record = (t: CrossTarget[]): CrossSiteRecord => ({ kind: 'global', fromSite: h.site, targets: t, from: h.idx, sentAtMs: this.now, bytes, message: m })
+    if (shard.batchRecords) shard.send(record(targets))
+    else for (const t of targets) shard.send(record([t]))
+  }
+
+  private nextCrossSeq (): number {
+    simAssert(this.crossSeq < MAX_RECORDS_PER_SITE, 'a site sends fewer than 2^32 records')
+    return this.crossSeq++
+  }
+
+  /**
+   * Sharded: something another site sent, to arrive here later. It runs before anything else of
+   * its millisecond, in the order it was sent (sending site, then its sequence): when the run
+   * learnt of it does not change the run (cross-site.ts).
+   */
+  receiveCrossSite (record: CrossSiteRecord, target: CrossTarget): void {
+    simAssert(target.site === this.shard?.site && target.arriveAtMs > this.now, 'a record for this site, from the future')
+    this.queue.pushFront(target.arriveAtMs, crossSiteOrder(record, target), { k: K.Fn, fn: () => { if (record.kind === 'global') this.arriveGlobal(record); else this.arriveRunning(record.service, record.delta) } })
+  }
+
+  /** A global-topic copy reached this site: one hop on to its subscribers (the leader, or every host). */
+  private arriveGlobal (r: Extract<CrossSiteRecord, { kind: 'global' }>): void {
+    const rng = this.rng.gossip
+    const site = this.shard!.site
+    const inner = this.net.intra[site]
+    const delays = this.scratchDelay
+    const to = this.scratchHost
+    let n = 0
+    const consider = (h: SimHost): void => {
+      if (!h.supUp || !this.net.connected(r.from, h.idx)) return
+      let d = inner.medianMs + rng.next() * inner.jitterMs
+      if (inner.loss > 0 && rng.next() < inner.loss) d = this.repairDelay(d, inner.medianMs, inner.jitterMs, inner.loss)
+      if (d < 0) { this.lostDeliveries++; return }
+      this.gossipBytes += r.bytes
+      delays[n] = Math.max(1, Math.round(d))
+      to[n++] = h.idx
+    }
+    if (this.scenario.gossip.globalSubscribers === 'all') {
+      for (const h of this.siteHosts[site]) consider(h)
+    } else if (this.siteLeader[site] >= 0) {
+      consider(this.host(this.siteLeader[site]))
+    }
+    this.scheduleDeliveries('global', r.message, r.from, n, r.sentAtMs)
+  }
+
+  /** Overflow replicas another site runs for one of this site's services started or stopped running. */
+  private arriveRunning (service: number, delta: number): void {
+    const pair = this.load.pair(this.shard!.site, service)
+    simAssert(pair >= 0, 'overflow of a service this site runs')
+    this.remoteRunning[pair] += delta
+    if (delta > 0) this.checkReaction(pair)
   }
 
   /**
@@ -716,18 +1021,18 @@ export class Simulation {
    * receivers of one message in the same millisecond are delivered by a single event, in the
    * order they were drawn (a counting sort over the small range of delays keeps it stable).
    */
-  private scheduleDeliveries (topic: Topic, m: Message, from: number, n: number): void {
+  private scheduleDeliveries (topic: Topic, m: Message, from: number, n: number, sentAt = this.now): void {
     if (n === 0) return
     const delays = this.scratchDelay
     const to = this.scratchHost
     let min = delays[0]
     let max = delays[0]
     for (let i = 1; i < n; i++) { const d = delays[i]; if (d < min) min = d; else if (d > max) max = d }
-    const sentAt = this.now
+    const now = this.now
     if (min === max) {
       const all: number[] = new Array(n)
       for (let i = 0; i < n; i++) all[i] = to[i]
-      this.queue.push(sentAt + min, { k: K.Deliver, topic, message: m, to: all, from, sentAt })
+      this.queue.push(now + min, { k: K.Deliver, topic, message: m, to: all, from, sentAt })
       return
     }
     const range = max - min + 1
@@ -742,14 +1047,15 @@ export class Simulation {
       let k = 0
       const d = r + min
       for (let i = 0; i < n && k < c; i++) if (delays[i] === d) group[k++] = to[i]
-      this.queue.push(sentAt + d, { k: K.Deliver, topic, message: m, to: group, from, sentAt })
+      this.queue.push(now + d, { k: K.Deliver, topic, message: m, to: group, from, sentAt })
     }
   }
 
   private deliver (topic: Topic, message: Message, to: number[], from: number, sentAt: number): void {
     const delay = this.now - sentAt
+    const base = this.hostBase
     for (let i = 0; i < to.length; i++) {
-      const h = this.hosts[to[i]]
+      const h = this.hosts[to[i] - base]
       // A host that restarted after the send, or a link cut since, does not get it.
       if (h.core === undefined || h.upSinceMs > sentAt || !this.net.connected(from, h.idx)) { this.lostDeliveries++; continue }
       this.deliveries++
@@ -793,7 +1099,7 @@ export class Simulation {
   private checkReaction (pair: number): void {
     for (let i = 0; i < this.stepWatch.length; i++) {
       const w = this.stepWatch[i]
-      if (w.pair !== pair || this.ledger.running[pair] <= w.from) continue
+      if (w.pair !== pair || this.runningOf(pair) <= w.from) continue
       this.reactionsMs.push(this.now - w.atMs)
       this.stepWatch.splice(i--, 1)
     }
@@ -889,7 +1195,7 @@ export class Simulation {
       seed: this.rng.cores.int(2 ** 31), startMs: this.now, persisted: h.persisted, bootstrapExpect: site.hosts,
       forecast: h.forecaster,
     })
-    this.meshes[h.site].invalidate()
+    this.meshes[h.site]!.invalidate()
     this.meshDirty(h.site)
     this.observed(h)
   }
@@ -916,7 +1222,7 @@ export class Simulation {
       if (!this.failoverPending.has(h.site)) this.failoverPending.set(h.site, this.now)
     }
     if (this.opts.policy !== 'agentmesh') { this.controllerHostChanged(); return }
-    this.meshes[h.site].invalidate()
+    this.meshes[h.site]!.invalidate()
     this.meshDirty(h.site)
     if (!hint) return
     // The OS closes the dead process's connections: peers get a disconnect hint.
@@ -942,7 +1248,7 @@ export class Simulation {
   }
 
   private meshDirty (site: number): void {
-    const mesh = this.meshes[site]
+    const mesh = this.meshes[site]!
     if (mesh.dirty || this.opts.policy !== 'agentmesh') return
     mesh.dirty = true
     const hb = this.scenario.gossip.heartbeatMs
@@ -996,7 +1302,7 @@ export class Simulation {
 
   private loadStep (): void {
     const dt = this.scenario.loadStepMs
-    this.load.step(this.now, dt, pair => this.ledger.running[pair])
+    this.load.step(this.now, dt, pair => this.runningOf(pair))
   }
 
   // ---- the observer's sweep ----------------------------------------------------------------
@@ -1031,18 +1337,34 @@ export class Simulation {
 
   // ---- faults ------------------------------------------------------------------------------
 
-  private applyFault (f: FaultSpec): void {
-    this.marker('fault', -1, faultText(f))
+  /**
+   * Sharded: a fault drawn among every site's hosts (sharded-run.ts resolved it from a snapshot
+   * of the fleet), applied here to those of this site's hosts it picked.
+   */
+  applyFleetFault (f: FaultSpec, hostIdxs: readonly number[]): void {
+    const mine = hostIdxs.filter(i => i >= this.hostBase && i < this.hostBase + this.hosts.length).map(i => this.host(i))
+    if (mine.length > 0) this.applyFault(f, mine)
+  }
+
+  /** Machines that run now, by fleet index (sharded: to draw a fleet fault among them). */
+  machinesUp (): number[] {
+    return this.hosts.filter(h => h.machineUp).map(h => h.idx)
+  }
+
+  /** `targets`: the hosts a fleet fault picked (applyFleetFault); otherwise the fault's target is resolved here. */
+  private applyFault (f: FaultSpec, targets?: SimHost[]): void {
+    // Sharded, the run marks every fault once (sharded-run.ts), whichever site applies it.
+    if (this.shard === undefined) this.marker('fault', -1, faultText(f))
     switch (f.kind) {
       case 'crash':
-        for (const h of this.resolveTargets(f.target)) {
+        for (const h of targets ?? this.resolveTargets(f.target)) {
           if (f.mode === 'host') this.crashMachine(h)
           else this.stopSupervisor(h, true)
           if (f.restartAfterMs !== undefined) this.at(this.now + f.restartAfterMs, () => this.bootMachine(h))
         }
         return
       case 'restart':
-        for (const h of this.resolveTargets(f.target, true)) {
+        for (const h of targets ?? this.resolveTargets(f.target, true)) {
           if (h.machineUp && h.supUp) {
             this.stopSupervisor(h, true)
             this.startSupervisor(h)
@@ -1072,13 +1394,13 @@ export class Simulation {
         return
       }
       case 'docker-stop':
-        for (const h of this.resolveRuntimeTargets(f.target)) {
+        for (const h of targets ?? this.resolveRuntimeTargets(f.target)) {
           this.setRuntime(h, false)
           if (f.restartAfterMs !== undefined) this.at(this.now + f.restartAfterMs, () => this.setRuntime(h, true))
         }
         return
       case 'docker-start':
-        for (const h of this.resolveRuntimeTargets(f.target)) this.setRuntime(h, true)
+        for (const h of targets ?? this.resolveRuntimeTargets(f.target)) this.setRuntime(h, true)
         return
       case 'signal-kill': {
         const s = this.siteIndex(f.site)
@@ -1115,8 +1437,9 @@ export class Simulation {
     this.net.uplinkUp[site] = up ? 1 : 0
   }
 
-  private topologyChanged (): void {
-    this.meshes.forEach((m, s) => { m.invalidate(); this.meshDirty(s) })
+  /** The partition changed (sharded: the run changed the shared network, between windows). */
+  topologyChanged (): void {
+    this.meshes.forEach((m, s) => { if (m === undefined) return; m.invalidate(); this.meshDirty(s) })
   }
 
   private siteIndex (name: string): number {
@@ -1137,7 +1460,7 @@ export class Simulation {
         const s = this.siteIndex(t.site)
         if (this.opts.policy === 'agentmesh') {
           const l = this.siteLeader[s]
-          if (l >= 0) return [this.hosts[l]]
+          if (l >= 0) return [this.host(l)]
         } else {
           const replicas = this.controller!.controllerHosts(s)
           if (this.hosts[replicas[0]].site === s) {
@@ -1167,7 +1490,7 @@ export class Simulation {
     this.series.tMs.push(this.now)
     for (const p of this.load.pairs) {
       this.series.backlog[p.index].push(Math.round(this.load.backlog[p.index] * 10) / 10)
-      this.series.running[p.index].push(this.ledger.running[p.index])
+      this.series.running[p.index].push(this.runningOf(p.index))
       this.series.desired[p.index].push(this.desiredOf(p.index))
       this.series.rate?.[p.index].push(Math.round(this.load.arrivalRate[p.index] * 100) / 100)
       this.series.forecast?.[p.index].push(this.forecastOf(p.index))
@@ -1178,7 +1501,7 @@ export class Simulation {
   private forecastOf (pair: number): number {
     const p = this.load.pairs[pair]
     const l = this.siteLeader[p.site]
-    const f = l >= 0 ? this.hosts[l].forecaster?.current(this.scenario.services[p.service].spec.name) : undefined
+    const f = l >= 0 ? this.host(l).forecaster?.current(this.scenario.services[p.service].spec.name) : undefined
     return f === undefined ? -1 : Math.round(f * 100) / 100
   }
 
@@ -1187,7 +1510,7 @@ export class Simulation {
     if (this.controller !== undefined) return this.controller.desired(pair)
     const p = this.load.pairs[pair]
     const l = this.siteLeader[p.site]
-    const core = l >= 0 ? this.hosts[l].core : undefined
+    const core = l >= 0 ? this.host(l).core : undefined
     const name = this.scenario.services[p.service].spec.name
     const d = core?.plan?.plan.decisions.find(x => x.service === name)
     return d === undefined ? -1 : d.desired
@@ -1196,7 +1519,7 @@ export class Simulation {
 
 const TICK: CoreInput = { type: 'tick' }
 
-function faultText (f: FaultSpec): string {
+export function faultText (f: FaultSpec): string {
   const target = (t: HostTarget | { type: 'site', site: string }): string =>
     t.type === 'host' ? t.hostId : t.type === 'leader' ? `leader of ${t.site}` : t.type === 'site' ? `site ${t.site}` : `${t.count} random${t.site === undefined ? '' : ` in ${t.site}`}`
   switch (f.kind) {

@@ -1,4 +1,5 @@
 /** Figures the summary reports: exact percentiles of small samples, a histogram for big ones. */
+import { simAssert } from './errors.js'
 
 /** Nearest-rank percentile (p in 0–100) of the values; null when there are none. */
 export function percentileOf (values: readonly number[], p: number): number | null {
@@ -25,6 +26,29 @@ export class MsHistogram {
     this.count++
     if (ms <= this.maxMs) this.counts[ms]++
     else { this.overflow++; if (ms > this.overflowMax) this.overflowMax = ms }
+  }
+
+  /** Adds every count of `other` (a sharded run's histograms, one per worker). */
+  merge (other: MsHistogram): void {
+    simAssert(other.maxMs === this.maxMs, 'histograms of one shape')
+    for (let ms = 0; ms <= this.maxMs; ms++) this.counts[ms] += other.counts[ms]
+    this.count += other.count
+    this.overflow += other.overflow
+    this.overflowMax = Math.max(this.overflowMax, other.overflowMax)
+  }
+
+  /** The counts as plain data (to cross a worker boundary), and back. */
+  toJSON (): { maxMs: number, counts: Float64Array, overflow: number, overflowMax: number, count: number } {
+    return { maxMs: this.maxMs, counts: this.counts, overflow: this.overflow, overflowMax: this.overflowMax, count: this.count }
+  }
+
+  static from (data: ReturnType<MsHistogram['toJSON']>): MsHistogram {
+    const h = new MsHistogram(data.maxMs)
+    h.counts.set(data.counts)
+    h.overflow = data.overflow
+    h.overflowMax = data.overflowMax
+    h.count = data.count
+    return h
   }
 
   percentile (p: number): number | null {

@@ -6,6 +6,7 @@
  * first (sim-from-config.ts) and then runs it the same way.
  */
 import { writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { SimError, SimErrorCode } from '../../sim/errors.js'
 import { ProgressBar } from '../../sim/progress-bar.js'
@@ -19,6 +20,11 @@ import { intFlag, parseCommandArgs } from '../args.js'
 import { buildWhatIf, nonNegativeNumber, perServiceFlag, positiveNumber, readHostShape, readNodeShape, type WhatIfFlags } from './sim-from-config.js'
 import type { Command } from './command.js'
 import { packageVersion } from '../package-version.js'
+
+/** `--workers auto` runs a fleet of fewer hosts on one thread: starting workers costs more than they save. */
+const WORKERS_AUTO_MIN_HOSTS = 1000
+/** The most --workers may ask for. */
+const WORKERS_MAX = 256
 
 const USAGE = `usage: agentmesh sim SCENARIO.yaml [options]
        agentmesh sim --from-config agentmesh.yaml (--hosts N | --from-node URL) --trace [SERVICE=]FILE
@@ -56,6 +62,9 @@ options:
   --forecast F      scenario | on | off: load forecasting as each service's forecast block says
                     (default), the builtin model for every service, or none (docs/forecast.md);
                     compare on and off on the same seed
+  --workers N|auto  worker threads an agentmesh run spreads its sites over (default auto: one
+                    under ${WORKERS_AUTO_MIN_HOSTS} hosts, else the machine's cores, at most one per site);
+                    the summary and report are the same bytes whatever the number
   --quiet           no progress bar and no table
 
 examples:
@@ -82,6 +91,15 @@ interface SimArgs {
   report: string | undefined
   quiet: boolean
   forecast: ForecastMode
+  /** undefined: auto (workersFor). */
+  workers: number | undefined
+}
+
+
+/** What `--workers auto` means for this scenario on this machine. */
+export function workersFor (scenario: Scenario): number {
+  const hosts = scenario.sites.reduce((n, s) => n + s.hosts, 0)
+  return hosts < WORKERS_AUTO_MIN_HOSTS ? 1 : Math.max(1, Math.min(availableParallelism(), scenario.sites.length))
 }
 
 const invalid = (message: string): SimError => new SimError(SimErrorCode.ArgsInvalid, message)
@@ -93,6 +111,7 @@ const OPTIONS = {
   json: { type: 'string' },
   report: { type: 'string' },
   quiet: { type: 'boolean' },
+  workers: { type: 'string' },
   'from-config': { type: 'string' },
   hosts: { type: 'string' },
   slots: { type: 'string' },
@@ -110,7 +129,8 @@ const WHAT_IF_FLAGS = ['hosts', 'slots', 'from-node', 'trace', 'drain', 'sla', '
 
 export function parseSimArgs (argv: readonly string[]): SimArgs {
   const { values: v, positionals } = parseCommandArgs(argv, OPTIONS, 1, invalid)
-  const args: SimArgs = { file: positionals[0] ?? '', whatIf: undefined, printScenario: v['print-scenario'] === true, seed: undefined, durationMs: undefined, policies: undefined, json: v.json, report: v.report, quiet: v.quiet === true, forecast: 'scenario' }
+  const args: SimArgs = { file: positionals[0] ?? '', whatIf: undefined, printScenario: v['print-scenario'] === true, seed: undefined, durationMs: undefined, policies: undefined, json: v.json, report: v.report, quiet: v.quiet === true, forecast: 'scenario', workers: undefined }
+  if (v.workers !== undefined && v.workers !== 'auto') args.workers = intFlag('--workers', v.workers, 1, WORKERS_MAX, invalid)
   if (v.forecast !== undefined) {
     if (!(FORECAST_MODES as readonly string[]).includes(v.forecast)) throw invalid(`--forecast must be one of ${FORECAST_MODES.join(', ')}, got "${v.forecast}"`)
     args.forecast = v.forecast as ForecastMode
@@ -220,7 +240,7 @@ async function runSim (args: SimArgs): Promise<number> {
   const bar = ProgressBar.forStderr(args.quiet)
   const startMs = performance.now()
   const req = {
-    scenario, policies, seed, durationMs, version: packageVersion(), reportPoints: args.report === undefined ? 0 : SIM_DEFAULTS.reportPoints,
+    scenario, policies, seed, durationMs, version: packageVersion(), reportPoints: args.report === undefined ? 0 : SIM_DEFAULTS.reportPoints, workers: args.workers ?? workersFor(scenario),
     onProgress: (policy: PolicyName, index: number, nowMs: number) => bar.update(`${policy} ${index + 1}/${policies.length}`, (index + nowMs / durationMs) / policies.length),
   }
   let result

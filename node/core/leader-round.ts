@@ -308,9 +308,14 @@ export class LeaderRound {
     const overflowNames = new Set<string>()
     for (const counts of assignments.values()) for (const name of counts.keys()) if (parseOverflowName(name) !== undefined) overflowNames.add(name)
     const services = [...this.c.specs.map(s => s.name), ...[...overflowNames].sort()]
+    // A host holds a few services of many: each count is written where its service sits (in
+    // every column of that name, should a name come twice).
+    const columns = new Map<string, number[]>()
+    services.forEach((s, i) => { const c = columns.get(s); if (c === undefined) columns.set(s, [i]); else c.push(i) })
     const hosts = [...assignments.keys()].sort().map(hostId => {
-      const counts = assignments.get(hostId)!
-      return { hostId, replicas: services.map(s => counts.get(s) ?? 0) }
+      const replicas: number[] = services.map(() => 0)
+      for (const [s, n] of assignments.get(hostId)!) for (const i of columns.get(s) ?? []) replicas[i] = n
+      return { hostId, replicas }
     })
     return { term: this.c.term, version, services, hosts, decisions }
   }

@@ -11,7 +11,6 @@
  * cannot start it now: its secrets cannot be read) keeps at most the replicas of it it holds and
  * gets no new one, so the rest go to hosts that can start them.
  */
-import { BinaryHeap } from './binary-heap.js'
 import { assert } from './errors.js'
 import { matchesSelector, type ServiceSpec } from './service-spec.js'
 import type { PeerState } from './membership.js'
@@ -44,48 +43,124 @@ export interface PlacementResult {
   unplaced: Map<string, number>
 }
 
+/*
+ * Speed (the leader pays this every round: 1,000 hosts × 20 services in bench/core-suite.ts).
+ * Replica counts live in one typed array indexed by (host, service name) instead of a Map per
+ * host, and hosts are compared by a rank that orders exactly as their ids do (equal ids share
+ * a rank), so the heaps compare numbers, not strings. Nothing else changed: the heaps sift as
+ * BinaryHeap does (the same comparisons in the same order), and each host's counts come out in
+ * the order a Map would have kept (first set first), which the central baseline's agents see.
+ * test/core/placement-reference.test.ts checks every output, order included, against the
+ * implementation before this change.
+ */
+
+/** Service names of one placement, each with its index into a slot's counts. */
+interface Names { index: Map<string, number>, names: string[] }
+
 interface Slot {
   host: PlacementHost
   free: number
-  counts: Map<string, number>
+  /** Orders as host ids do; equal ids, equal rank. */
+  rank: number
+  suspect: boolean
+  /** This host's counts: counts[base + name index]. */
+  base: number
+  /** Name indices in the order first set (a Map's iteration order). */
+  order: number[]
 }
 
+interface Table { slots: Slot[], counts: Int32Array, present: Uint8Array, names: Names }
+
 export function place (input: PlacementInput): PlacementResult {
-  const slots = keepPrevious(input)
-  const bySvc = new Map(input.services.map(s => [s.name, s]))
-  for (const svc of input.services) removeExcess(svc, input.desired.get(svc.name) ?? 0, slots)
-  const unplaced = addMissing(input.services, input.desired, slots)
+  const table = keepPrevious(input)
+  for (const svc of input.services) removeExcess(table, svc, input.desired.get(svc.name) ?? 0)
+  const unplaced = addMissing(table, input.services, input.desired)
   const assignments: Assignments = new Map()
-  for (const slot of slots) {
+  const { counts, names } = table
+  for (const slot of table.slots) {
     assert(slot.free >= 0, 'free slots never below zero')
-    const counts = new Map<string, number>()
-    for (const [name, n] of slot.counts) if (n > 0 && bySvc.has(name)) counts.set(name, n)
-    if (counts.size > 0) assignments.set(slot.host.hostId, counts)
+    let out: Map<string, number> | undefined
+    for (const k of slot.order) {
+      const n = counts[slot.base + k]
+      if (n <= 0) continue
+      if (out === undefined) out = new Map()
+      out.set(names.names[k], n)
+    }
+    if (out !== undefined) assignments.set(slot.host.hostId, out)
   }
   return { assignments, unplaced }
 }
 
-function keepPrevious (input: PlacementInput): Slot[] {
-  const specs = new Map(input.services.map(s => [s.name, s]))
-  const slots: Slot[] = []
-  for (const host of input.hosts) {
-    const slot: Slot = { host, free: host.slots, counts: new Map() }
-    slots.push(slot)
-    if (host.state === 'dead') continue
+function namesOf (services: readonly ServiceSpec[]): Names {
+  const index = new Map<string, number>()
+  const names: string[] = []
+  for (const s of services) {
+    if (index.has(s.name)) continue
+    index.set(s.name, names.length)
+    names.push(s.name)
+  }
+  return { index, names }
+}
+
+/** Ranks ordering as the ids do (ids are sorted by contract; an unsorted list is ranked by a sort). */
+function ranksOf (hosts: readonly PlacementHost[]): Int32Array {
+  const rank = new Int32Array(hosts.length)
+  let sorted = true
+  for (let i = 1; i < hosts.length && sorted; i++) sorted = hosts[i - 1].hostId <= hosts[i].hostId
+  const order = sorted ? hosts.map((_, i) => i) : hosts.map((_, i) => i).sort((a, b) => hosts[a].hostId < hosts[b].hostId ? -1 : hosts[a].hostId > hosts[b].hostId ? 1 : 0)
+  for (let j = 0; j < order.length; j++) {
+    rank[order[j]] = j > 0 && hosts[order[j]].hostId === hosts[order[j - 1]].hostId ? rank[order[j - 1]] : j
+  }
+  return rank
+}
+
+function setCount (table: Table, slot: Slot, k: number, n: number): void {
+  const at = slot.base + k
+  if (table.present[at] === 0) { table.present[at] = 1; slot.order.push(k) }
+  table.counts[at] = n
+}
+
+function keepPrevious (input: PlacementInput): Table {
+  const names = namesOf(input.services)
+  const specs = new Map<string, ServiceSpec>()
+  for (const s of input.services) specs.set(s.name, s)
+  const width = names.names.length
+  const rank = ranksOf(input.hosts)
+  const nameRank = nameRanks(names.names)
+  const table: Table = { slots: [], counts: new Int32Array(input.hosts.length * width), present: new Uint8Array(input.hosts.length * width), names }
+  input.hosts.forEach((host, i) => {
+    const slot: Slot = { host, free: host.slots, rank: rank[i], suspect: host.state === 'suspect', base: i * width, order: [] }
+    table.slots.push(slot)
+    if (host.state === 'dead') return
     const prev = input.previous.get(host.hostId)
-    if (prev === undefined) continue
-    // Sorted so that, when a host must shed replicas to fit, which ones go is deterministic.
-    for (const name of [...prev.keys()].sort()) {
-      const spec = specs.get(name)
-      if (spec === undefined || !matchesSelector(spec.selector, host.labels)) continue
+    if (prev === undefined) return
+    // In name order, so that, when a host must shed replicas to fit, which ones go is
+    // deterministic. Names no service has are skipped, so only known ones are sorted (by rank).
+    const known: number[] = []
+    for (const name of prev.keys()) {
+      const k = names.index.get(name)
+      if (k !== undefined) known.push(k)
+    }
+    if (known.length > 1) known.sort((a, b) => nameRank[a] - nameRank[b])
+    for (const k of known) {
+      const name = names.names[k]
+      const spec = specs.get(name)!
+      if (!matchesSelector(spec.selector, host.labels)) continue
       const kept = Math.min(prev.get(name)!, host.unavailable?.get(name) ?? Infinity)
       const fit = Math.min(kept, Math.floor(slot.free / spec.slotsPerReplica))
       if (fit <= 0) continue
-      slot.counts.set(name, fit)
+      setCount(table, slot, k, fit)
       slot.free -= fit * spec.slotsPerReplica
     }
-  }
-  return slots
+  })
+  return table
+}
+
+/** Each name index's place in name order (as Array.prototype.sort orders strings). */
+function nameRanks (names: readonly string[]): Int32Array {
+  const rank = new Int32Array(names.length)
+  names.map((_, k) => k).sort((a, b) => names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0).forEach((k, i) => { rank[k] = i })
+  return rank
 }
 
 /**
@@ -95,19 +170,91 @@ function keepPrevious (input: PlacementInput): Slot[] {
  */
 interface Entry { slot: Slot, n: number, free: number }
 
-function removeExcess (svc: ServiceSpec, desired: number, slots: Slot[]): void {
+/** Suspect hosts first, then most replicas of the service, then least free, then highest id. */
+function removalFirst (a: Entry, b: Entry): boolean {
+  if (a.slot.suspect !== b.slot.suspect) return a.slot.suspect
+  if (a.n !== b.n) return a.n > b.n
+  if (a.free !== b.free) return a.free < b.free
+  return a.slot.rank > b.slot.rank
+}
+
+/** Fewest replicas of the service, then most free slots, then lowest id. */
+function additionFirst (a: Entry, b: Entry): boolean {
+  if (a.n !== b.n) return a.n < b.n
+  if (a.free !== b.free) return a.free > b.free
+  return a.slot.rank < b.slot.rank
+}
+
+/**
+ * binary-heap.ts's min-heap, its comparator fixed by `removal` so that it inlines. It sifts
+ * with a hole instead of swaps: the same comparisons, so the same order, even between entries
+ * that tie (two hosts with the same id).
+ */
+class EntryHeap {
+  private readonly items: Entry[] = []
+
+  constructor (private readonly removal: boolean) {}
+
+  get size (): number { return this.items.length }
+
+  private less (a: Entry, b: Entry): boolean {
+    return this.removal ? removalFirst(a, b) : additionFirst(a, b)
+  }
+
+  push (item: Entry): void {
+    const items = this.items
+    let i = items.length
+    items.push(item)
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      const p = items[parent]
+      if (!this.less(item, p)) break
+      items[i] = p
+      i = parent
+    }
+    items[i] = item
+  }
+
+  pop (): Entry | undefined {
+    const items = this.items
+    if (items.length === 0) return undefined
+    const top = items[0]
+    const last = items.pop()!
+    const n = items.length
+    if (n > 0) {
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = last
+        let mi = i
+        if (l < n && this.less(items[l], m)) { m = items[l]; mi = l }
+        if (r < n && this.less(items[r], m)) { m = items[r]; mi = r }
+        if (mi === i) break
+        items[i] = m
+        i = mi
+      }
+      items[i] = last
+    }
+    return top
+  }
+}
+
+function removeExcess (table: Table, svc: ServiceSpec, desired: number): void {
+  const k = table.names.index.get(svc.name)!
+  const counts = table.counts
   let assigned = 0
-  for (const s of slots) assigned += s.counts.get(svc.name) ?? 0
+  for (const s of table.slots) assigned += counts[s.base + k]
   if (assigned <= desired) return
-  const heap = new BinaryHeap<Entry>(removalFirst)
-  for (const slot of slots) {
-    const n = slot.counts.get(svc.name) ?? 0
+  const heap = new EntryHeap(true)
+  for (const slot of table.slots) {
+    const n = counts[slot.base + k]
     if (n > 0) heap.push({ slot, n, free: slot.free })
   }
   while (assigned > desired) {
     const e = heap.pop()!
     e.n--
-    e.slot.counts.set(svc.name, e.n)
+    setCount(table, e.slot, k, e.n)
     e.slot.free += svc.slotsPerReplica
     e.free = e.slot.free
     assigned--
@@ -115,38 +262,23 @@ function removeExcess (svc: ServiceSpec, desired: number, slots: Slot[]): void {
   }
 }
 
-/** Suspect hosts first, then most replicas of the service, then least free, then highest id. */
-function removalFirst (a: Entry, b: Entry): boolean {
-  const sa = a.slot.host.state === 'suspect' ? 0 : 1
-  const sb = b.slot.host.state === 'suspect' ? 0 : 1
-  if (sa !== sb) return sa < sb
-  if (a.n !== b.n) return a.n > b.n
-  if (a.free !== b.free) return a.free < b.free
-  return a.slot.host.hostId > b.slot.host.hostId
-}
-
-/** Fewest replicas of the service, then most free slots, then lowest id. */
-function additionFirst (a: Entry, b: Entry): boolean {
-  if (a.n !== b.n) return a.n < b.n
-  if (a.free !== b.free) return a.free > b.free
-  return a.slot.host.hostId < b.slot.host.hostId
-}
-
-function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<string, number>, slots: Slot[]): Map<string, number> {
-  interface Need { svc: ServiceSpec, missing: number, heap: BinaryHeap<Entry> }
+function addMissing (table: Table, services: readonly ServiceSpec[], desired: ReadonlyMap<string, number>): Map<string, number> {
+  interface Need { svc: ServiceSpec, k: number, missing: number, heap: EntryHeap }
+  const counts = table.counts
   const needs: Need[] = []
   for (const svc of services) {
+    const k = table.names.index.get(svc.name)!
     let assigned = 0
-    for (const s of slots) assigned += s.counts.get(svc.name) ?? 0
+    for (const s of table.slots) assigned += counts[s.base + k]
     const missing = (desired.get(svc.name) ?? 0) - assigned
     if (missing <= 0) continue
-    const heap = new BinaryHeap<Entry>(additionFirst)
-    for (const slot of slots) {
+    const heap = new EntryHeap(false)
+    for (const slot of table.slots) {
       if (slot.host.state === 'alive' && slot.free >= svc.slotsPerReplica && matchesSelector(svc.selector, slot.host.labels) && slot.host.unavailable?.has(svc.name) !== true) {
-        heap.push({ slot, n: slot.counts.get(svc.name) ?? 0, free: slot.free })
+        heap.push({ slot, n: counts[slot.base + k], free: slot.free })
       }
     }
-    needs.push({ svc, missing, heap })
+    needs.push({ svc, k, missing, heap })
   }
   // Round robin over services, one replica per turn.
   let active = needs.filter(n => n.heap.size > 0)
@@ -155,7 +287,7 @@ function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<stri
       const e = popFitting(need.heap, need.svc.slotsPerReplica)
       if (e === undefined) continue
       e.n++
-      e.slot.counts.set(need.svc.name, e.n)
+      setCount(table, e.slot, need.k, e.n)
       e.slot.free -= need.svc.slotsPerReplica
       assert(e.slot.free >= 0, 'free slots never below zero')
       e.free = e.slot.free
@@ -175,7 +307,7 @@ function addMissing (services: readonly ServiceSpec[], desired: ReadonlyMap<stri
  * and queued again (its true key ranks no earlier than the stale one), one that no longer has
  * room is dropped (nothing frees slots while replicas are added).
  */
-function popFitting (heap: BinaryHeap<Entry>, slotsPerReplica: number): Entry | undefined {
+function popFitting (heap: EntryHeap, slotsPerReplica: number): Entry | undefined {
   for (let e = heap.pop(); e !== undefined; e = heap.pop()) {
     if (e.slot.free < slotsPerReplica) continue
     if (e.free === e.slot.free) return e

@@ -15,6 +15,7 @@ import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { generateKey } from '@libp2p/pnet'
 import { stringify } from 'yaml'
 import { freePort } from '../../cli/demo/local-mesh.js'
+import { LatencyRelay, type LinkLatency } from './latency-relay.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const CLI = join(REPO_ROOT, 'dist/cli/agentmesh.js')
@@ -100,11 +101,13 @@ export class Supervisor {
     readonly httpPort: number,
     readonly peerId: string,
     readonly placement: HostPlacement = LOOPBACK_PLACEMENT,
+    /** The port peers dial (a latency relay's, if any). */
+    readonly dialPort: number = p2pPort,
   ) {}
 
   get hostId (): string { return this.spec.hostId }
   get url (): string { return `http://${this.placement.httpIp}:${this.httpPort}` }
-  get addr (): string { return `/ip4/${this.placement.p2pIp}/tcp/${this.p2pPort}/p2p/${this.peerId}` }
+  get addr (): string { return `/ip4/${this.placement.p2pIp}/tcp/${this.dialPort}/p2p/${this.peerId}` }
   get running (): boolean { return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null }
   /** The node process's pid while it runs (`ip netns exec` execs node, so it is node's own). */
   get pid (): number | undefined { return this.running ? this.proc!.pid : undefined }
@@ -185,6 +188,11 @@ export interface ClusterOptions {
   common?: Record<string, unknown>
   /** Where each host runs (default: loopback, no command prefix). */
   placementOf?: (i: number) => HostPlacement
+  /**
+   * Latency on every link (loopback placement only): each host gets a LatencyRelay in front of
+   * its libp2p port and announces the relay's address, so each connection crosses one delayed link.
+   */
+  latency?: LinkLatency
 }
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef'
@@ -195,6 +203,7 @@ export class Cluster {
   readonly swarmKeyFile: string
   readonly tokenFile: string
   readonly sups: Supervisor[] = []
+  private readonly relays: LatencyRelay[] = []
 
   private constructor () {
     this.dir = mkdtempSync(join(tmpdir(), 'agentmesh-test-'))
@@ -215,7 +224,16 @@ export class Cluster {
       writeFileSync(join(dir, 'host.key'), privateKeyToProtobuf(key), { mode: 0o600 })
       prepared.push({ spec, dir, peerId: key.publicKey.toString(), p2p: placements[i].p2pPort ?? await freePort(), http: placements[i].httpPort ?? await freePort() })
     }
-    const addr = (i: number): string => `/ip4/${placements[i].p2pIp}/tcp/${prepared[i].p2p}/p2p/${prepared[i].peerId}`
+    // With latency, peers dial a host through its relay, the only address it announces.
+    const dialPorts: number[] = []
+    for (const [i, p] of prepared.entries()) {
+      if (opts.latency === undefined) { dialPorts.push(p.p2p); continue }
+      if (placements[i].p2pIp !== '127.0.0.1') throw new Error('Cluster: latency needs the loopback placement')
+      const relay = await LatencyRelay.start(p.p2p, opts.latency)
+      c.relays.push(relay)
+      dialPorts.push(relay.port)
+    }
+    const addr = (i: number): string => `/ip4/${placements[i].p2pIp}/tcp/${dialPorts[i]}/p2p/${prepared[i].peerId}`
     prepared.forEach((p, i) => {
       const boot = opts.bootstrapOf?.(i) ?? (i === 0 ? [] : [0])
       const siteSize = opts.hosts.filter(h => h.site === p.spec.site).length
@@ -227,6 +245,7 @@ export class Cluster {
         bootstrapExpect: siteSize,
         network: {
           listen: [`/ip4/${placements[i].p2pIp}/tcp/${p.p2p}`],
+          ...(opts.latency === undefined ? {} : { announce: [`/ip4/${placements[i].p2pIp}/tcp/${dialPorts[i]}`] }),
           bootstrap: boot.map(addr),
           swarmKeyFile: c.swarmKeyFile,
           redialIntervalMs: 250,
@@ -238,7 +257,7 @@ export class Cluster {
       }, deepMerge(opts.common ?? {}, p.spec.extra ?? {}))
       const file = join(p.dir, 'config.yaml')
       writeFileSync(file, stringify(config))
-      c.sups.push(new Supervisor(p.spec, p.dir, file, p.p2p, p.http, p.peerId, placements[i]))
+      c.sups.push(new Supervisor(p.spec, p.dir, file, p.p2p, p.http, p.peerId, placements[i], dialPorts[i]))
     })
     return c
   }
@@ -251,6 +270,7 @@ export class Cluster {
 
   async stopAll (): Promise<void> {
     await Promise.all(this.sups.map(async s => await s.kill('SIGKILL')))
+    await Promise.all(this.relays.map(async r => await r.close()))
     rmSync(this.dir, { recursive: true, force: true })
   }
 

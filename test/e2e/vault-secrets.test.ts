@@ -267,7 +267,9 @@ describe('end to end: secrets from Vault (the stand-in) for agents and for the m
       return undefined
     }, STEP_MS)
     assert.match(st.vault.services.find((v: any) => v.service === 'ingest').unavailable.message, /past vault\.maxStaleMs .* E_VAULT_UNREACHABLE/)
-    assert.ok([...lines.values()].flat().some(l => l.includes('"code":"E_VAULT_STALE"') && l.includes('container action failed')), 'the failed start is logged with its code')
+    // The log line travels through the supervisor's stdout pipe, so it may trail the status.
+    await waitFor('the failed start is logged with its code', () =>
+      [...lines.values()].flat().some(l => l.includes('"code":"E_VAULT_STALE"') && l.includes('container action failed')) ? true : undefined, STEP_MS, 50)
     assert.equal(ofService('ingest').length, 1, 'no replacement could start')
     assert.deepEqual(ofService('detector').map(a => a.pid), detectorsBefore, 'running agents untouched')
 

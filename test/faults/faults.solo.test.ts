@@ -6,8 +6,11 @@
  *
  * Solo (run alone after the rest of `npm test`): five supervisors and five engines want the
  * machine's two cores to themselves. Needs root (namespaces, iptables, dockerd).
+ * AGENTMESH_FAULT_LOG_DIR=DIR keeps every line of every host's log there when a scenario fails.
  */
 import assert from 'node:assert/strict'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { FaultSite, FaultWorld } from './fault-site.js'
 import { ENGINE_STUCK_KNOWN_BUG, RECOVERY_TIMEOUT_MS, runScenario, SCENARIOS, type ScenarioResult } from './scenarios.js'
@@ -58,6 +61,13 @@ describe('faults with real separation: namespaces, one engine per host', { timeo
       if (r.problems.length > 0 || r.splitBrain.length > 0 || r.counts.lost + r.counts.duplicates + r.counts.orphans > 0) {
         // The evidence, before the assertion fails: each host's last log lines.
         for (const s of site!.sups) t.diagnostic(`${s.hostId}:\n${s.lines.slice(-LOG_LINES_SHOWN).map(compactLogLine).join('\n')}`)
+        // Every line of every host, to read a rare failure in full.
+        const dir = process.env.AGENTMESH_FAULT_LOG_DIR
+        if (dir !== undefined && dir !== '') {
+          mkdirSync(dir, { recursive: true })
+          for (const s of site!.sups) writeFileSync(join(dir, `${scenario.name}-${s.hostId}.log`), s.lines.join('\n') + '\n')
+          t.diagnostic(`every host's log: ${dir}`)
+        }
       }
       assert.deepEqual(r.splitBrain, [], 'a term with two leaders')
       assert.equal(r.counts.lost, 0, 'replicas lost')

@@ -53,6 +53,19 @@ describe('agentmesh sim', () => {
     assert.match(r.stderr, /faults\[0\]\.host: names no host: "plant-h9"/)
   })
 
+  it('writes the same summary and report with --workers 1 and --workers 3, and refuses --workers 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentmesh-sim-'))
+    const run = (workers: string): [string, string] => {
+      const r = sim('sim/scenarios/chimera.yaml', '--duration', '3m', '--policy', 'agentmesh', '--workers', workers, '--quiet', '--json', join(dir, `${workers}.json`), '--report', join(dir, `${workers}.html`))
+      assert.equal(r.status, 0, r.stderr)
+      return [readFileSync(join(dir, `${workers}.json`), 'utf8'), readFileSync(join(dir, `${workers}.html`), 'utf8')]
+    }
+    assert.deepEqual(run('3'), run('1'))
+    const zero = sim('sim/scenarios/burst.yaml', '--workers', '0')
+    assert.equal(zero.status, 2)
+    assert.match(zero.stderr, /E_SIM_ARGS_INVALID: --workers must be a whole number from 1 to 256, got 0/)
+  })
+
   it('exits 2 on a bad flag or a missing file', () => {
     assert.equal(sim('sim/scenarios/burst.yaml', '--policy', 'kubernetes').status, 2)
     assert.equal(sim('sim/scenarios/burst.yaml', '--duration', 'soon').status, 2)

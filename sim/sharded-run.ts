@@ -1,0 +1,794 @@
+/**
+ * An agentmesh run sharded by site (see cross-site.ts for why sites can be): every site is a
+ * Simulation of its own (its hosts, its event queue, its random streams). The sites are spread
+ * over workers (worker_threads, shard-worker.ts; one worker: this thread), and each worker
+ * advances its sites window by window:
+ *
+ * - A window is never longer than the shortest latency from one of the worker's sites to
+ *   another (its own or another worker's), so what a site sends in a window reaches no site
+ *   within it. What the worker's sites sent each other goes into the receiving queues between
+ *   windows; what goes to another worker's sites is posted to it at the window's end.
+ * - Before a window that ends at `e`, a worker waits until every other worker has finished up
+ *   to `e` minus the shortest latency between their sites (conservative lookahead, as in
+ *   parallel discrete-event simulation): nothing that worker still sends can arrive by `e`, and
+ *   what it sent is in hand. Workers drift apart by up to that latency instead of meeting at
+ *   every window.
+ * - What arrives from another site runs before the receiving site's own events of its
+ *   millisecond, in the order sent (EventQueue.pushFront): when a worker learnt of it does not
+ *   matter, so the windows (which differ with the number of workers) do not change the run.
+ * - The network's changes (partitions, degraded links, flapping uplinks) are applied by every
+ *   worker to its copy of the network at the start of a window (windows are cut at them); a
+ *   fault drawn among every site's hosts waits for all workers to reach it, and draws from a
+ *   snapshot of which machines run.
+ * - An invariant broken somewhere stops the run at the earliest violation, whichever site and
+ *   worker found it: a run that breaks one runs again, every site stopping at that time.
+ *
+ * So a run gives the same bytes whatever the number of workers (test/sim/sharding.test.ts).
+ */
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
+import { timingsFor } from '../node/core/config.js'
+import { Rng } from '../node/core/rng.js'
+import { lookaheadBetween, MAX_SITES, siteLatencyFloorsMs, splitByWorker, type CrossSiteRecord } from './cross-site.js'
+import { simAssert, SimError } from './errors.js'
+import { shuffle } from './gossip-mesh.js'
+import { LoadModel } from './load-model.js'
+import { Network } from './network.js'
+import type { Violation } from './observer.js'
+import { hostIdOf } from './scenario-parse.js'
+import type { FaultSpec, LinkSpec, Scenario } from './scenario.js'
+import { faultText, Simulation, type Marker, type RunFigures, type RunOptions, type RunSeries } from './simulation.js'
+import { MsHistogram } from './stats.js'
+
+/** How often this thread looks at the workers (progress, a failure) while they run, ms. */
+const MAIN_POLL_MS = 100
+/** How long a worker sleeps waiting for the others before it looks again (abort, a violation), ms. */
+const WAIT_CHECK_MS = 200
+/** Checks before a worker sleeps waiting for the others (a window of a small fleet is over in microseconds). */
+const WAIT_SPINS = 20000
+/** A site assignment may load a worker this much above an even share to keep close sites together. */
+const ASSIGN_SLACK = 1.15
+/** At most this many markers (as the whole-world run keeps). */
+const MAX_MARKERS = 2000
+
+export interface ShardedRunOptions extends Omit<RunOptions, 'shard' | 'onProgress'> {
+  /** Worker threads to spread the sites over (1: in this thread). The result does not depend on it. */
+  workers: number
+  onProgress?: (nowMs: number) => void
+}
+
+/** What one site measured, as plain data (it crosses from a worker). */
+export interface SiteFigures {
+  site: number
+  figures: Omit<RunFigures, 'propagation'>
+  violatingStepsMs: readonly number[]
+  transcripts?: Record<string, string>
+}
+
+// ---- the world outside the sites: network changes and faults among every site's hosts ----------
+
+export type WorldChange =
+  | { atMs: number, kind: 'partition', groups: number[][] }
+  | { atMs: number, kind: 'heal' }
+  | { atMs: number, kind: 'degrade', id: number, a: number, b: number, link: Partial<LinkSpec> }
+  | { atMs: number, kind: 'restore', id: number, a: number, b: number }
+  | { atMs: number, kind: 'uplink', site: number, up: boolean }
+  | { atMs: number, kind: 'fleet-fault', fault: FaultSpec }
+
+export interface WorldPlan {
+  /** In time order; at one time, in the order the whole-world run schedules them. */
+  changes: WorldChange[]
+  /** Every fault (and a partition's heal) as the report marks it. */
+  markers: Marker[]
+}
+
+/**
+ * The changes of the world outside the sites, the same in every worker: the partitions, heals
+ * and degraded links of the scenario's faults, the uplinks' flaps (drawn up front from the flap
+ * stream, as the whole-world run draws them), and the faults drawn among every site's hosts.
+ */
+export function worldPlan (scenario: Scenario, seed: number, durationMs: number): WorldPlan {
+  const streams = runStreams(seed)
+  const changes: WorldChange[] = []
+  const markers: Marker[] = []
+  const mark = (tMs: number, text: string): void => { if (tMs <= durationMs) markers.push({ tMs, kind: 'fault', site: '', text }) }
+  const siteIndex = (name: string): number => scenario.sites.findIndex(s => s.name === name)
+  const hostIndex = hostIndexOf(scenario)
+  let degrades = 0
+  for (const f of scenario.faults) {
+    if (f.atMs > durationMs) continue
+    mark(f.atMs, faultText(f))
+    switch (f.kind) {
+      case 'partition': {
+        const groups = f.groups.map(g => g.flatMap(name => {
+          const s = siteIndex(name)
+          return s >= 0 ? hostsOfSite(scenario, s) : [hostIndex.get(name)!]
+        }))
+        changes.push({ atMs: f.atMs, kind: 'partition', groups })
+        if (f.healAfterMs !== undefined) {
+          changes.push({ atMs: f.atMs + f.healAfterMs, kind: 'heal' })
+          mark(f.atMs + f.healAfterMs, 'heal')
+        }
+        break
+      }
+      case 'heal': changes.push({ atMs: f.atMs, kind: 'heal' }); break
+      case 'degrade': {
+        const id = degrades++
+        const a = siteIndex(f.sites[0])
+        const b = siteIndex(f.sites[1])
+        changes.push({ atMs: f.atMs, kind: 'degrade', id, a, b, link: f.link })
+        if (f.restoreAfterMs !== undefined) changes.push({ atMs: f.atMs + f.restoreAfterMs, kind: 'restore', id, a, b })
+        break
+      }
+      case 'crash': case 'restart': case 'docker-stop': case 'docker-start':
+        if (f.target.type === 'random' && f.target.site === undefined) changes.push({ atMs: f.atMs, kind: 'fleet-fault', fault: f })
+        break
+      default:
+    }
+  }
+  scenario.sites.forEach((site, s) => {
+    if (site.flap === undefined) return
+    // The whole-world run's flap schedule (simulation.ts, scheduleWorld), from the same stream.
+    let t = 0
+    for (;;) {
+      t += Math.max(1, Math.round(-Math.log(1 - streams.flaps.next()) * site.flap.upMs))
+      if (t >= durationMs) break
+      const down = Math.max(1, Math.round(-Math.log(1 - streams.flaps.next()) * site.flap.downMs))
+      changes.push({ atMs: t, kind: 'uplink', site: s, up: false })
+      changes.push({ atMs: Math.min(t + down, durationMs), kind: 'uplink', site: s, up: true })
+      t += down
+    }
+  })
+  const inRun = changes.filter(c => c.atMs <= durationMs)
+  // Stable: at one time, in the order made.
+  inRun.sort((a, b) => a.atMs - b.atMs)
+  markers.sort((a, b) => a.tMs - b.tMs)
+  return { changes: inRun, markers }
+}
+
+/** The run's own streams, forked as the whole-world run forks its faults' and flaps' (simulation.ts). */
+function runStreams (seed: number): { faults: Rng, flaps: Rng } {
+  const root = new Rng(seed)
+  root.fork(1)
+  root.fork(2)
+  root.fork(3)
+  const faults = root.fork(4)
+  root.fork(5)
+  return { faults, flaps: root.fork(6) }
+}
+
+function hostsOfSite (scenario: Scenario, site: number): number[] {
+  let base = 0
+  for (let s = 0; s < site; s++) base += scenario.sites[s].hosts
+  return Array.from({ length: scenario.sites[site].hosts }, (_, i) => base + i)
+}
+
+function hostIndexOf (scenario: Scenario): Map<string, number> {
+  const out = new Map<string, number>()
+  let idx = 0
+  for (const site of scenario.sites) for (let i = 0; i < site.hosts; i++) out.set(hostIdOf(site.name, i, site.hosts), idx++)
+  return out
+}
+
+
+// ---- a worker's sites ------------------------------------------------------------------------
+
+/**
+ * The sites one worker runs (every site in a run on this thread), with that worker's copy of
+ * the network, the world's changes, and the records its sites sent since the last window.
+ */
+export class ShardSet {
+  readonly sims: (Simulation | undefined)[]
+  readonly net: Network
+  readonly propagation = new MsHistogram()
+  readonly plan: WorldPlan
+  private outbox: CrossSiteRecord[] = []
+  private nextChange = 0
+  private readonly degraded = new Map<number, LinkSpec>()
+  private readonly faultRng: Rng
+
+  /** `lookahead`: no record sent arrives sooner (the shortest latency from one of `mine` to any other site). */
+  constructor (readonly scenario: Scenario, readonly opts: RunPass, readonly mine: readonly number[], lookahead: number) {
+    this.plan = worldPlan(scenario, opts.seed, opts.durationMs)
+    this.faultRng = runStreams(opts.seed).faults
+    const siteOf: number[] = []
+    scenario.sites.forEach((site, s) => { for (let i = 0; i < site.hosts; i++) siteOf.push(s) })
+    this.net = new Network(scenario.sites, scenario.links, Int32Array.from(siteOf))
+    this.sims = scenario.sites.map(() => undefined)
+    const send = (r: CrossSiteRecord): void => { this.outbox.push(r) }
+    for (const s of mine) {
+      this.sims[s] = new Simulation(scenario, {
+        policy: 'agentmesh', seed: opts.seed, durationMs: opts.durationMs, reportPoints: opts.reportPoints, bugs: opts.bugs,
+        forecast: opts.forecast, transcripts: opts.transcripts,
+        shard: { site: s, net: this.net, propagation: this.propagation, lookaheadMs: lookahead, send, batchRecords: opts.batchCrossSite !== false },
+      })
+    }
+  }
+
+  /** The time of the next world change after `afterMs` (Infinity: none). */
+  nextCutAfter (afterMs: number): number {
+    for (let i = this.nextChange; i < this.plan.changes.length; i++) if (this.plan.changes[i].atMs > afterMs) return this.plan.changes[i].atMs
+    return Infinity
+  }
+
+  /** Whether a fault drawn among every site's hosts falls at `atMs` (the workers then meet there). */
+  fleetFaultAt (atMs: number): boolean {
+    for (let i = this.nextChange; i < this.plan.changes.length && this.plan.changes[i].atMs <= atMs; i++) {
+      const c = this.plan.changes[i]
+      if (c.atMs === atMs && c.kind === 'fleet-fault') return true
+    }
+    return false
+  }
+
+  /** Records from other sites, to run when they arrive (any time before that). */
+  receive (records: readonly CrossSiteRecord[]): void {
+    for (const r of records) for (const t of r.targets) this.sims[t.site]!.receiveCrossSite(r, t)
+  }
+
+  /**
+   * A window starts at `startMs`: the clocks move there and the world's changes of that time are
+   * applied. `machinesUp` gives every host's machine state as of the end of the last window.
+   */
+  begin (startMs: number, machinesUp: () => Uint8Array): void {
+    for (const s of this.mine) this.sims[s]!.startWindow(startMs)
+    while (this.nextChange < this.plan.changes.length && this.plan.changes[this.nextChange].atMs <= startMs) {
+      const c = this.plan.changes[this.nextChange++]
+      simAssert(c.atMs === startMs, `a world change at ${c.atMs} applied at ${startMs}: windows are cut at changes`)
+      this.apply(c, machinesUp)
+    }
+  }
+
+  private apply (c: WorldChange, machinesUp: () => Uint8Array): void {
+    switch (c.kind) {
+      case 'partition':
+        this.net.partition(c.groups)
+        this.topologyChanged()
+        return
+      case 'heal':
+        this.net.heal()
+        this.topologyChanged()
+        return
+      case 'degrade': {
+        const before = this.net.link(c.a, c.b)
+        this.degraded.set(c.id, before)
+        this.net.setLink(c.a, c.b, { ...before, ...c.link })
+        return
+      }
+      case 'restore': this.net.setLink(c.a, c.b, this.degraded.get(c.id)!); return
+      case 'uplink': this.net.uplinkUp[c.site] = c.up ? 1 : 0; return
+      case 'fleet-fault': {
+        const hosts = fleetTargets(c.fault, machinesUp(), this.faultRng)
+        for (const s of this.mine) this.sims[s]!.applyFleetFault(c.fault, hosts)
+      }
+    }
+  }
+
+  private topologyChanged (): void {
+    for (const s of this.mine) this.sims[s]!.topologyChanged()
+  }
+
+  /** Runs every site to `endMs` (included). */
+  run (endMs: number): void {
+    for (const s of this.mine) this.sims[s]!.runWindow(endMs)
+  }
+
+  async runAsync (endMs: number): Promise<void> {
+    for (const s of this.mine) await this.sims[s]!.runWindowAsync(endMs)
+  }
+
+  /** What the sites sent since the last call. */
+  takeOutbox (): CrossSiteRecord[] {
+    const out = this.outbox
+    this.outbox = []
+    return out
+  }
+
+  /** The earliest violation time among these sites (Infinity: none). */
+  earliestViolationMs (): number {
+    let min = Infinity
+    for (const s of this.mine) min = Math.min(min, this.sims[s]!.observer.violation?.atMs ?? Infinity)
+    return min
+  }
+
+  /** Marks the machines of these sites' hosts that run (1) or not (0), by fleet index. */
+  markMachinesUp (into: Uint8Array): void {
+    for (const s of this.mine) {
+      for (const idx of hostsOfSite(this.scenario, s)) into[idx] = 0
+      for (const idx of this.sims[s]!.machinesUp()) into[idx] = 1
+    }
+  }
+
+  results (): SiteFigures[] {
+    return this.mine.map(s => {
+      const sim = this.sims[s]!
+      sim.finish()
+      const { propagation: _shared, ...figures } = sim.figures()
+      return { site: s, figures, violatingStepsMs: sim.violatingStepsMs, ...(this.opts.transcripts === true ? { transcripts: sim.transcriptDigests() } : {}) }
+    })
+  }
+}
+
+/**
+ * The hosts a fault without a site picks among every site's: `count` of those whose machine
+ * runs (any host for a restart), drawn from the run's fault stream, as the whole-world run draws them.
+ */
+function fleetTargets (f: FaultSpec, up: Uint8Array, rng: Rng): number[] {
+  if (f.kind !== 'crash' && f.kind !== 'restart' && f.kind !== 'docker-stop' && f.kind !== 'docker-start') return []
+  if (f.target.type !== 'random') return []
+  const pool: number[] = []
+  for (let i = 0; i < up.length; i++) if (f.kind === 'restart' || up[i] === 1) pool.push(i)
+  shuffle(pool, rng)
+  return pool.slice(0, f.target.count)
+}
+
+// ---- sites to workers ------------------------------------------------------------------------
+
+/** What a host costs per second besides deliveries (ticks, its own heartbeats, observations), in deliveries. */
+const HOST_COST_DELIVERIES = 20
+
+/** A site's share of the work: its heartbeat deliveries per second (each host's to every other), and its hosts' own. */
+function siteLoad (scenario: Scenario, s: number): number {
+  const site = scenario.sites[s]
+  return site.hosts * Math.max(0, site.hosts - 1) * 1000 / timingsFor(site.profile).heartbeatIntervalMs + HOST_COST_DELIVERIES * site.hosts
+}
+
+/**
+ * Sites to workers. Sites closer than a threshold go to the same worker, so that what crosses
+ * between workers takes at least that long and workers wait on each other less; the threshold
+ * is the highest for which no such group is much more than an even share of the work. The
+ * groups then go, biggest first, to the least loaded worker. Only speed depends on this.
+ */
+export function assignSites (scenario: Scenario, workers: number): number[][] {
+  const n = scenario.sites.length
+  const all = scenario.sites.map((_, i) => i)
+  if (workers <= 1 || n <= 1) return [all]
+  const floors = siteLatencyFloorsMs(scenario)
+  const load = all.map(s => siteLoad(scenario, s))
+  const total = load.reduce((a, b) => a + b, 0)
+  const thresholds = [...new Set([...floors].filter(Number.isFinite))].sort((a, b) => b - a)
+  let groups = all.map(s => [s])
+  for (const t of thresholds) {
+    const g = groupsCloserThan(floors, n, t)
+    if (Math.max(...g.map(x => x.reduce((a, s) => a + load[s], 0))) <= ASSIGN_SLACK * total / workers) { groups = g; break }
+  }
+  const out: number[][] = Array.from({ length: workers }, () => [])
+  const given = new Array(workers).fill(0)
+  const sized = groups.map(g => ({ g, load: g.reduce((a, s) => a + load[s], 0) })).sort((a, b) => b.load - a.load || a.g[0] - b.g[0])
+  for (const { g, load: l } of sized) {
+    let w = 0
+    for (let k = 1; k < workers; k++) if (given[k] < given[w]) w = k
+    out[w].push(...g)
+    given[w] += l
+  }
+  return out.map(sites => sites.sort((a, b) => a - b)).filter(sites => sites.length > 0)
+}
+
+/** Sites in groups: two sites less than `t` ms apart are in one group (transitively). */
+function groupsCloserThan (floors: Float64Array, n: number, t: number): number[][] {
+  const parent = Array.from({ length: n }, (_, i) => i)
+  const find = (i: number): number => { while (parent[i] !== i) { parent[i] = parent[parent[i]]; i = parent[i] } return i }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (floors[i * n + j] < t) parent[find(i)] = find(j)
+  const groups = new Map<number, number[]>()
+  for (let i = 0; i < n; i++) {
+    const r = find(i)
+    const g = groups.get(r)
+    if (g === undefined) groups.set(r, [i])
+    else g.push(i)
+  }
+  return [...groups.values()]
+}
+
+// ---- the run -------------------------------------------------------------------------------
+
+/** One pass of a run: to stopAtMs (the run's end, or its earliest violation on the second pass). */
+export interface RunPass extends Omit<ShardedRunOptions, 'workers' | 'onProgress'> {
+  stopAtMs: number
+}
+
+export interface ShardedResult {
+  figures: RunFigures
+  /** Per worker, how it spent its time (the last pass's; not part of any summary). */
+  workerStats: WorkerStats[]
+  /** Test only (opts.transcripts): host id → `lines:sha256` of its transcript. */
+  transcripts?: Record<string, string>
+}
+
+/**
+ * What a worker needs of the others, and gives them: the time each has finished up to, the
+ * records for its sites, the earliest violation anyone found, and the machines' snapshot at a
+ * fleet fault. A run on one thread has no others.
+ */
+interface Peers {
+  /** Workers other than this one, with the shortest latency from their sites to this one's. */
+  others: readonly { index: number, lookaheadMs: number }[]
+  /** Every other worker's records so far. */
+  pull: () => CrossSiteRecord[]
+  doneUntil: (worker: number) => number
+  /** Hands `out` (for other workers' sites) over and tells that this worker finished `endMs`. */
+  publish: (endMs: number, out: CrossSiteRecord[], violationMs: number) => void
+  earliestViolationMs: () => number
+  /** A counter every publish bumps: read it before looking at the others, then idle() on it. */
+  bump: () => number
+  /** Waits until the counter moves from `bump` (a publish), or a little while (or returns at once on one thread). */
+  idle: (bump: number) => void
+  /** Snapshot of every host's machine for the `k`th fleet fault: this worker's part is written into it. */
+  machines: (k: number) => Uint8Array
+}
+
+/** The window loop of one worker (or of a run on one thread). Returns its sites' figures. */
+function runLoop (set: ShardSet, pass: RunPass, window: number, peers: Peers, stats: WorkerStats, onProgress?: (nowMs: number) => void): SiteFigures[] {
+  const t0 = performance.now()
+  let doneUntil = -1
+  let fleetFaults = 0
+  let local: CrossSiteRecord[] = []
+  let snapshot: Uint8Array | undefined
+  const machinesUp = (): Uint8Array => snapshot!
+  // Ready: this worker's part of a snapshot for a fleet fault at time 0 is written.
+  if (set.fleetFaultAt(0)) set.markMachinesUp(peers.machines(0))
+  peers.publish(-1, [], Infinity)
+  for (;;) {
+    const stopAt = Math.min(pass.stopAtMs, peers.earliestViolationMs(), set.earliestViolationMs())
+    if (doneUntil >= stopAt) break
+    const start = doneUntil + 1
+    const end = Math.min(start + window - 1, set.nextCutAfter(start) - 1, stopAt)
+    if (set.fleetFaultAt(start)) {
+      // Every worker meets here: the fault draws among every host that runs at this time.
+      if (!waitFor(peers, () => start - 1, stats)) continue
+      snapshot = peers.machines(fleetFaults++)
+    }
+    if (!waitFor(peers, o => end - o.lookaheadMs, stats)) continue
+    set.receive(peers.pull())
+    set.receive(local)
+    set.begin(start, machinesUp)
+    set.run(end)
+    const [mine, others] = splitByWorker(set.takeOutbox(), site => set.sims[site] !== undefined ? 0 : 1, 2)
+    local = mine
+    const out = others
+    if (set.fleetFaultAt(end + 1)) set.markMachinesUp(peers.machines(fleetFaults))
+    doneUntil = end
+    peers.publish(end, out, set.earliestViolationMs())
+    stats.windows++
+    onProgress?.(end)
+  }
+  stats.totalMs = performance.now() - t0
+  return set.results()
+}
+
+/** How a worker spent its time (wall ms), for the benchmark's figures. */
+export interface WorkerStats { windows: number, waitMs: number, totalMs: number }
+
+/**
+ * Waits until every other worker has finished up to what `need` says for it; false when a
+ * violation found meanwhile changes the plan (the caller looks again).
+ */
+function waitFor (peers: Peers, need: (o: Peers['others'][number]) => number, stats: WorkerStats): boolean {
+  if (peers.others.every(o => peers.doneUntil(o.index) >= need(o))) return true
+  const violation = peers.earliestViolationMs()
+  const t0 = performance.now()
+  try {
+    for (let spin = 0; ; spin++) {
+      const bump = peers.bump()
+      if (peers.others.every(o => peers.doneUntil(o.index) >= need(o))) return true
+      if (peers.earliestViolationMs() !== violation) return false
+      if (spin >= WAIT_SPINS) peers.idle(bump)
+    }
+  } finally {
+    stats.waitMs += performance.now() - t0
+  }
+}
+
+const ALONE: Peers = {
+  others: [], pull: () => [], doneUntil: () => Infinity, publish: () => {}, earliestViolationMs: () => Infinity, bump: () => 0, idle: () => {}, machines: () => new Uint8Array(0),
+}
+
+/** Runs the scenario sharded, on this thread (workers ≤ 1, or one site) or over worker threads. */
+export function runSharded (scenario: Scenario, opts: ShardedRunOptions): ShardedResult {
+  simAssert(opts.forecast === undefined, 'a forecasting run is driven by runShardedAsync()')
+  simAssert(scenario.sites.length <= MAX_SITES, `at most ${MAX_SITES} sites`)
+  const assignment = assignSites(scenario, Math.min(opts.workers, scenario.sites.length))
+  const { workers: _w, onProgress, ...rest } = opts
+  const once = (stopAtMs: number): PassResult => assignment.length <= 1
+    ? runHere(scenario, { ...rest, stopAtMs }, onProgress)
+    : runOnWorkers(scenario, { ...rest, stopAtMs }, assignment, onProgress)
+  let r = once(opts.durationMs)
+  const violationMs = Math.min(...r.sites.map(s => s.figures.violation?.atMs ?? Infinity))
+  // Sites ran on past the first violation until the run learnt of it, each as far as its
+  // worker had gone: run again, every site stopping at that time.
+  if (Number.isFinite(violationMs)) r = once(violationMs)
+  return { ...merge(scenario, opts, r.sites, r.propagations), workerStats: r.stats }
+}
+
+interface PassResult { sites: SiteFigures[], propagations: MsHistogram[], stats: WorkerStats[] }
+
+function runHere (scenario: Scenario, pass: RunPass, onProgress?: (nowMs: number) => void): PassResult {
+  const all = scenario.sites.map((_, s) => s)
+  const lookahead = lookaheadBetween(siteLatencyFloorsMs(scenario), all.length, all, all)
+  const set = new ShardSet(scenario, pass, all, lookahead)
+  const up = new Uint8Array(scenario.sites.reduce((n, s) => n + s.hosts, 0))
+  const peers: Peers = { ...ALONE, machines: () => up }
+  const stats: WorkerStats = { windows: 0, waitMs: 0, totalMs: 0 }
+  return { sites: runLoop(set, pass, lookahead, peers, stats, throttled(onProgress)), propagations: [set.propagation], stats: [stats] }
+}
+
+/**
+ * runSharded on this thread, awaiting the forecast work the supervisors queue
+ * (Simulation.runWindowAsync). Forecasting runs do not use workers (the models are this thread's).
+ */
+export async function runShardedAsync (scenario: Scenario, opts: ShardedRunOptions): Promise<ShardedResult> {
+  const all = scenario.sites.map((_, s) => s)
+  const lookahead = lookaheadBetween(siteLatencyFloorsMs(scenario), all.length, all, all)
+  const { workers: _w, onProgress, ...rest } = opts
+  const once = async (stopAtMs: number): Promise<ShardSet> => {
+    const set = new ShardSet(scenario, { ...rest, stopAtMs }, all, lookahead)
+    const up = new Uint8Array(scenario.sites.reduce((n, s) => n + s.hosts, 0))
+    let local: CrossSiteRecord[] = []
+    for (let start = 0; start <= stopAtMs;) {
+      const end = Math.min(start + lookahead - 1, set.nextCutAfter(start) - 1, stopAtMs)
+      set.receive(local)
+      set.begin(start, () => { set.markMachinesUp(up); return up })
+      await set.runAsync(end)
+      local = set.takeOutbox()
+      onProgress?.(end)
+      if (Number.isFinite(set.earliestViolationMs())) break
+      start = end + 1
+    }
+    return set
+  }
+  let set = await once(opts.durationMs)
+  const violationMs = set.earliestViolationMs()
+  if (Number.isFinite(violationMs)) set = await once(violationMs)
+  return { ...merge(scenario, opts, set.results(), [set.propagation]), workerStats: [] }
+}
+
+function throttled (onProgress: ((nowMs: number) => void) | undefined): ((nowMs: number) => void) | undefined {
+  if (onProgress === undefined) return undefined
+  let last = -Infinity
+  return (now) => { if (now - last >= 1000) { last = now; onProgress(now) } }
+}
+
+/** Merges the sites' figures into the run's, the pairs in the whole scenario's order. */
+function merge (scenario: Scenario, opts: ShardedRunOptions, sites: SiteFigures[], propagations: MsHistogram[]): Omit<ShardedResult, 'workerStats'> {
+  sites.sort((a, b) => a.site - b.site)
+  const bySite = new Map(sites.map(s => [s.site, s]))
+  let violation: Violation | undefined
+  for (const s of sites) {
+    const v = s.figures.violation
+    if (v !== undefined && (violation === undefined || v.atMs < violation.atMs)) violation = v
+  }
+  const stoppedAtMs = violation?.atMs ?? opts.durationMs
+  const propagation = new MsHistogram()
+  for (const p of propagations) propagation.merge(p)
+  const sum = (f: (x: SiteFigures['figures']) => number): number => sites.reduce((n, s) => n + f(s.figures), 0)
+  const violating = new Set<number>()
+  for (const s of sites) for (const t of s.violatingStepsMs) violating.add(t)
+  const pairs = new LoadModel(scenario).pairs.map(p => {
+    const local = bySite.get(p.site)!.figures.pairs.find(x => x.service === p.service)
+    simAssert(local !== undefined, 'every pair is some site\'s')
+    return local
+  })
+  const worldMarkers = worldPlan(scenario, opts.seed, opts.durationMs).markers.filter(m => m.tMs <= stoppedAtMs)
+  const figures: RunFigures = {
+    hosts: sum(f => f.hosts),
+    violation,
+    stoppedAtMs,
+    events: sum(f => f.events),
+    elections: sum(f => f.elections),
+    containerMs: sum(f => f.containerMs),
+    reactionsMs: sites.flatMap(s => s.figures.reactionsMs),
+    reactionsCensored: sum(f => f.reactionsCensored),
+    failoversMs: sites.flatMap(s => s.figures.failoversMs),
+    propagation,
+    deliveries: sum(f => f.deliveries),
+    lostDeliveries: sum(f => f.lostDeliveries),
+    gossipBytes: sum(f => f.gossipBytes),
+    anySlaViolationMs: violating.size * scenario.loadStepMs,
+    pairs,
+    series: mergeSeries(scenario, sites),
+    markers: mergeMarkers(worldMarkers, sites),
+  }
+  const transcripts = opts.transcripts === true ? Object.assign({}, ...sites.map(s => s.transcripts)) as Record<string, string> : undefined
+  return { figures, ...(transcripts === undefined ? {} : { transcripts }) }
+}
+
+function mergeSeries (scenario: Scenario, sites: SiteFigures[]): RunSeries {
+  const points = Math.min(...sites.map(s => s.figures.series.tMs.length))
+  const out: RunSeries = { tMs: sites[0]?.figures.series.tMs.slice(0, points) ?? [], backlog: [], desired: [], running: [] }
+  if (sites.every(s => s.figures.series.backlog.length === 0)) return out
+  const anyRate = sites.some(s => s.figures.series.rate !== undefined)
+  if (anyRate) { out.rate = []; out.forecast = [] }
+  const bySite = new Map(sites.map(s => [s.site, s]))
+  for (const p of new LoadModel(scenario).pairs) {
+    const site = bySite.get(p.site)!
+    const local = site.figures.pairs.findIndex(x => x.service === p.service)
+    const sr = site.figures.series
+    out.backlog.push(sr.backlog[local].slice(0, points))
+    out.desired.push(sr.desired[local].slice(0, points))
+    out.running.push(sr.running[local].slice(0, points))
+    if (anyRate) { out.rate!.push(sr.rate?.[local].slice(0, points) ?? []); out.forecast!.push(sr.forecast?.[local].slice(0, points) ?? []) }
+  }
+  return out
+}
+
+/** The world's markers, then each site's, in time order (at one time: the world's, then by site). */
+function mergeMarkers (world: Marker[], sites: SiteFigures[]): Marker[] {
+  const all: { m: Marker, source: number, i: number }[] = []
+  world.forEach((m, i) => all.push({ m, source: -1, i }))
+  for (const s of sites) s.figures.markers.forEach((m, i) => all.push({ m, source: s.site, i }))
+  all.sort((a, b) => a.m.tMs - b.m.tMs || a.source - b.source || a.i - b.i)
+  return all.slice(0, MAX_MARKERS).map(x => x.m)
+}
+
+// ---- over worker threads ---------------------------------------------------------------------
+
+/**
+ * Shared words: per worker, the time it has finished up to (−2 before it is ready, −1 before
+ * its first window) and the earliest violation it found (Int32 ms; −1: none); a counter bumped
+ * on every publish, what a waiting worker sleeps on, and how many sleep (a publish wakes them
+ * only then: a wake costs a system call, and a window of a small fleet takes microseconds);
+ * how many workers have finished (what this thread sleeps on); an abort flag.
+ */
+interface ControlLayout { done: number, violation: number, bump: number, sleepers: number, finished: number, abort: number, length: number }
+
+function controlLayout (workers: number): ControlLayout {
+  const bump = 2 * workers
+  return { done: 0, violation: workers, bump, sleepers: bump + 1, finished: bump + 2, abort: bump + 3, length: bump + 4 }
+}
+
+/** What a worker is given (shard-worker.ts). */
+export interface WorkerInit {
+  scenario: Scenario
+  pass: RunPass
+  index: number
+  /** The sites of each worker. */
+  assignment: number[][]
+  control: SharedArrayBuffer
+  /** Machines up at a fleet fault, two snapshots (by the fault's parity) of hosts bytes. */
+  machines: SharedArrayBuffer
+  /** ports[v]: to and from worker v (undefined for itself). */
+  ports: (MessagePort | undefined)[]
+  results: MessagePort
+}
+
+/** What a worker sends back. */
+export type WorkerResult =
+  | { ok: true, sites: SiteFigures[], propagation: ReturnType<MsHistogram['toJSON']>, stats: WorkerStats }
+  | { ok: false, error: string }
+
+function runOnWorkers (scenario: Scenario, pass: RunPass, assignment: number[][], onProgress?: (nowMs: number) => void): PassResult {
+  simAssert(pass.durationMs < 2 ** 31, 'a sharded run over workers lasts under 2^31 ms (its times are Int32 words)')
+  const W = assignment.length
+  const layout = controlLayout(W)
+  const control = new SharedArrayBuffer(layout.length * 4)
+  const ctrl = new Int32Array(control)
+  // −2: not ready; −1: ready, no window run yet (runLoop).
+  for (let w = 0; w < W; w++) { ctrl[layout.done + w] = -2; ctrl[layout.violation + w] = -1 }
+  const hosts = scenario.sites.reduce((n, s) => n + s.hosts, 0)
+  const machines = new SharedArrayBuffer(2 * hosts)
+  const ports: (MessagePort | undefined)[][] = assignment.map(() => new Array(W).fill(undefined))
+  for (let a = 0; a < W; a++) {
+    for (let b = a + 1; b < W; b++) {
+      const ch = new MessageChannel()
+      ports[a][b] = ch.port1
+      ports[b][a] = ch.port2
+    }
+  }
+  const results: MessagePort[] = []
+  const workers: Worker[] = []
+  for (let w = 0; w < W; w++) {
+    const ch = new MessageChannel()
+    results.push(ch.port1)
+    const init: WorkerInit = { scenario, pass, index: w, assignment, control, machines, ports: ports[w], results: ch.port2 }
+    const transfer = [...ports[w].filter((p): p is MessagePort => p !== undefined), ch.port2]
+    workers.push(new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: init, transferList: transfer }))
+  }
+  // This thread waits without its event loop (runScenario stays synchronous): the workers
+  // report on their result ports, read here with receiveMessageOnPort.
+  const got: (WorkerResult | undefined)[] = new Array(W).fill(undefined)
+  const progress = throttled(onProgress)
+  while (got.some(r => r === undefined)) {
+    for (let w = 0; w < W; w++) {
+      if (got[w] !== undefined) continue
+      const m = receiveMessageOnPort(results[w])
+      if (m === undefined) continue
+      got[w] = m.message as WorkerResult
+      if (!got[w]!.ok) abort(ctrl, layout)
+    }
+    let min = Infinity
+    for (let w = 0; w < W; w++) min = Math.min(min, Atomics.load(ctrl, layout.done + w))
+    if (min >= 0) progress?.(min)
+    const finished = Atomics.load(ctrl, layout.finished)
+    if (got.filter(r => r !== undefined).length < finished) continue
+    Atomics.wait(ctrl, layout.finished, finished, MAIN_POLL_MS)
+  }
+  for (const w of workers) void w.terminate()
+  for (const p of results) p.close()
+  const failed = got.find((r): r is Extract<WorkerResult, { ok: false }> => r !== undefined && !r.ok)
+  if (failed !== undefined) throw new SimError('E_SIM_WORKER', `a simulation worker failed: ${failed.error}`)
+  const done = got as Extract<WorkerResult, { ok: true }>[]
+  return { sites: done.flatMap(r => r.sites), propagations: done.map(r => MsHistogram.from(r.propagation)), stats: done.map(r => r.stats) }
+}
+
+function abort (ctrl: Int32Array, layout: ControlLayout): void {
+  Atomics.store(ctrl, layout.abort, 1)
+  Atomics.add(ctrl, layout.bump, 1)
+  Atomics.notify(ctrl, layout.bump)
+}
+
+/** A worker is done (its result posted): this thread, asleep on `finished`, wakes. */
+function finished (ctrl: Int32Array, layout: ControlLayout): void {
+  Atomics.add(ctrl, layout.finished, 1)
+  Atomics.notify(ctrl, layout.finished)
+}
+
+/** A worker thread's whole life (shard-worker.ts): runs, posts its result, tells this thread. */
+export function workerMain (init: WorkerInit): void {
+  const result = runWorker(init)
+  init.results.postMessage(result)
+  init.results.close()
+  finished(new Int32Array(init.control), controlLayout(init.assignment.length))
+}
+
+/** One worker: the window loop over its sites, with the others as peers. */
+function runWorker (init: WorkerInit): WorkerResult {
+  const { scenario, pass, index: me, assignment } = init
+  const W = assignment.length
+  const layout = controlLayout(W)
+  const ctrl = new Int32Array(init.control)
+  const hosts = init.machines.byteLength / 2
+  const floors = siteLatencyFloorsMs(scenario)
+  const n = scenario.sites.length
+  const owner = new Int32Array(n)
+  assignment.forEach((sites, w) => { for (const s of sites) owner[s] = w })
+  const others = assignment.map((sites, w) => ({ index: w, lookaheadMs: lookaheadBetween(floors, n, sites, assignment[me]) })).filter(o => o.index !== me)
+  const lookahead = Math.min(lookaheadBetween(floors, n, assignment[me], assignment[me]), ...others.map(o => o.lookaheadMs))
+  // Windows of half the lookahead to other workers (or less): each worker may then run up to
+  // half of it ahead of the others, so that a moment's delay of one does not stop the other.
+  const window = Math.max(1, Math.min(lookahead, ...others.map(o => Math.floor(o.lookaheadMs / 2))))
+  const set = new ShardSet(scenario, pass, assignment[me], lookahead)
+  const checkAbort = (): void => { if (Atomics.load(ctrl, layout.abort) !== 0) throw new SimError('E_SIM_WORKER', 'another simulation worker failed') }
+  const peers: Peers = {
+    others,
+    pull: () => {
+      const got: CrossSiteRecord[] = []
+      for (const o of others) {
+        for (let m = receiveMessageOnPort(init.ports[o.index]!); m !== undefined; m = receiveMessageOnPort(init.ports[o.index]!)) {
+          for (const r of m.message as CrossSiteRecord[]) got.push(r)
+        }
+      }
+      return got
+    },
+    doneUntil: (w) => Atomics.load(ctrl, layout.done + w),
+    publish: (endMs, out, violationMs) => {
+      const byWorker = splitByWorker(out, site => owner[site], W)
+      for (const o of others) if (byWorker[o.index].length > 0) init.ports[o.index]!.postMessage(byWorker[o.index])
+      if (Number.isFinite(violationMs)) Atomics.store(ctrl, layout.violation + me, violationMs)
+      // Records first, then the time: a worker that sees the time finds the records.
+      Atomics.store(ctrl, layout.done + me, endMs)
+      Atomics.add(ctrl, layout.bump, 1)
+      if (Atomics.load(ctrl, layout.sleepers) > 0) Atomics.notify(ctrl, layout.bump)
+    },
+    earliestViolationMs: () => {
+      let min = Infinity
+      for (let w = 0; w < W; w++) {
+        const v = Atomics.load(ctrl, layout.violation + w)
+        if (v >= 0) min = Math.min(min, v)
+      }
+      return min
+    },
+    bump: () => Atomics.load(ctrl, layout.bump),
+    idle: (bump) => {
+      checkAbort()
+      Atomics.add(ctrl, layout.sleepers, 1)
+      Atomics.wait(ctrl, layout.bump, bump, WAIT_CHECK_MS)
+      Atomics.sub(ctrl, layout.sleepers, 1)
+    },
+    machines: (k) => new Uint8Array(init.machines, (k & 1) * hosts, hosts),
+  }
+  try {
+    const stats: WorkerStats = { windows: 0, waitMs: 0, totalMs: 0 }
+    const sites = runLoop(set, pass, window, peers, stats)
+    return { ok: true, sites, propagation: set.propagation.toJSON(), stats }
+  } catch (err) {
+    abort(ctrl, layout)
+    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err) }
+  }
+}
