@@ -34,7 +34,8 @@ COPY package.json ./
 COPY --from=prune /opt/agentmesh/node_modules ./node_modules
 COPY --from=prune --chown=1000:1000 /var/lib/agentmesh /var/lib/agentmesh
 COPY dist ./dist
-ENV NODE_ENV=production
+# V8 options of a supervisor process (node/daemon/node-options.ts says why): keep the same.
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=2
 # Numeric, so it needs no /etc/passwd entry of ours (uid 1000 is `node` in node:20-slim and
 # `agent` in the test base). The Docker socket is usually root:docker 0660: give the container
 # that group with `docker run --group-add <gid of the socket>`.

@@ -15,7 +15,14 @@ import { ProtocolError, ProtocolErrorCode } from './errors.js'
 import * as wire from './wire.js'
 
 export const PROTOCOL_MAJOR = 1
-export const PROTOCOL_MINOR = 0
+export const PROTOCOL_MINOR = 1
+/**
+ * The oldest minor a supervisor of this build cooperates with. Minor 1 moved heartbeats to the
+ * leader and added the site digest (docs/membership.md): a minor-0 supervisor still broadcasts
+ * heartbeats and never reads digests, so its messages are refused by the core (reason
+ * `old-minor`, logged as a warning naming the sender) rather than half understood.
+ */
+export const PROTOCOL_MINOR_MIN = 1
 
 /**
  * `unavailableServices` (field 11, appended) is optional here: a heartbeat from an older peer has
@@ -31,6 +38,8 @@ export type SiteSummary = wire.SiteSummary
 export type ServiceSummary = wire.ServiceSummary
 export type SpillRequest = wire.SpillRequest
 export type SpillOffer = wire.SpillOffer
+export type SiteDigest = wire.SiteDigest
+export type DigestMember = wire.DigestMember
 export type SignalSample = wire.SignalSample
 export type ServiceCount = wire.ServiceCount
 export type Capacity = wire.Capacity
@@ -45,6 +54,7 @@ export type Body =
   | { kind: 'siteSummary', siteSummary: SiteSummary }
   | { kind: 'spillRequest', spillRequest: SpillRequest }
   | { kind: 'spillOffer', spillOffer: SpillOffer }
+  | { kind: 'siteDigest', siteDigest: SiteDigest }
 
 export type MessageKind = Body['kind']
 
@@ -74,6 +84,7 @@ const DECODE_LIMITS = {
     decisions: PROTOCOL_LIMITS.maxServices,
   },
   siteSummary: { services: PROTOCOL_LIMITS.maxServices },
+  siteDigest: { members: PROTOCOL_LIMITS.maxDigestMembers, leaderAddrs: PROTOCOL_LIMITS.maxAddrs },
 }
 
 export function encodeMessage (message: Message): Uint8Array {
@@ -137,6 +148,7 @@ function toEnvelope (m: Message): wire.Envelope {
     case 'siteSummary': env.siteSummary = b.siteSummary; break
     case 'spillRequest': env.spillRequest = b.spillRequest; break
     case 'spillOffer': env.spillOffer = b.spillOffer; break
+    case 'siteDigest': env.siteDigest = b.siteDigest; break
   }
   return env
 }
@@ -151,6 +163,7 @@ function fromEnvelope (env: wire.Envelope): Message {
   if (env.siteSummary !== undefined) bodies.push({ kind: 'siteSummary', siteSummary: env.siteSummary })
   if (env.spillRequest !== undefined) bodies.push({ kind: 'spillRequest', spillRequest: env.spillRequest })
   if (env.spillOffer !== undefined) bodies.push({ kind: 'spillOffer', spillOffer: env.spillOffer })
+  if (env.siteDigest !== undefined) bodies.push({ kind: 'siteDigest', siteDigest: env.siteDigest })
   if (bodies.length === 0) {
     throw new ProtocolError(ProtocolErrorCode.UnknownKind, 'envelope carries no body this version knows')
   }
@@ -258,7 +271,8 @@ function validateBody (b: Body): Problem {
   switch (b.kind) {
     case 'heartbeat': return validateHeartbeat(b.heartbeat)
     case 'voteRequest': return first([whole('voteRequest.term', b.voteRequest.term),
-      int32('voteRequest.priority', b.voteRequest.priority), uint32('voteRequest.electorate', b.voteRequest.electorate)])
+      int32('voteRequest.priority', b.voteRequest.priority), uint32('voteRequest.electorate', b.voteRequest.electorate),
+      b.voteRequest.roundMs === undefined ? undefined : uint32('voteRequest.roundMs', b.voteRequest.roundMs)])
     case 'vote': return first([whole('vote.term', b.vote.term), id('vote.candidateId', b.vote.candidateId)])
     case 'leave': return undefined
     case 'plan': return validatePlan(b.plan)
@@ -270,6 +284,7 @@ function validateBody (b: Body): Problem {
       id('spillOffer.requestId', b.spillOffer.requestId), id('spillOffer.toSite', b.spillOffer.toSite),
       id('spillOffer.service', b.spillOffer.service), replicas('spillOffer.replicas', b.spillOffer.replicas),
       whole('spillOffer.term', b.spillOffer.term)])
+    case 'siteDigest': return validateSiteDigest(b.siteDigest)
     default: return invalid(`unknown body kind ${String((b as { kind?: unknown }).kind)}`)
   }
 }
@@ -353,4 +368,22 @@ function * siteSummaryChecks (s: SiteSummary): Iterable<Problem> {
 
 function validateSiteSummary (s: SiteSummary): Problem {
   return first(siteSummaryChecks(s))
+}
+
+function * siteDigestChecks (d: SiteDigest): Iterable<Problem> {
+  yield whole('siteDigest.term', d.term)
+  yield whole('siteDigest.planVersion', d.planVersion)
+  yield limit('siteDigest.members count', d.members.length, PROTOCOL_LIMITS.maxDigestMembers)
+  for (const m of d.members) {
+    yield id('digest.hostId', m.hostId)
+    yield whole('digest.incarnation', m.incarnation)
+    yield uint32('digest.ageMs', m.ageMs)
+    yield int32('digest.priority', m.priority)
+  }
+  yield limit('siteDigest.leaderAddrs count', d.leaderAddrs.length, PROTOCOL_LIMITS.maxAddrs)
+  for (const a of d.leaderAddrs) yield str('leaderAddr', a, PROTOCOL_LIMITS.maxAddrBytes)
+}
+
+function validateSiteDigest (d: SiteDigest): Problem {
+  return first(siteDigestChecks(d))
 }

@@ -17,6 +17,13 @@ export const PROTOCOL_LIMITS = {
   maxSignals: 128,
   /** Hosts with replicas in one plan (assignments are grouped by host). */
   maxAssignments: 4096,
+  /**
+   * Members listed in one site digest: the largest site one leader can describe. About 30
+   * bytes a member with short host ids, so a full digest of long ids stays under
+   * maxEncodedBytes only up to a few hundred members of 128-byte ids: the encoder refuses it
+   * (E_PROTO_TOO_LARGE) rather than sending it.
+   */
+  maxDigestMembers: 2048,
   /** Dialable addresses carried in one heartbeat. */
   maxAddrs: 8,
   /** Host ids, site names, service names, request ids, candidate ids. */

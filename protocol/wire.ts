@@ -1062,6 +1062,7 @@ export interface VoteRequest {
   priority: number
   electorate: number
   preVote: boolean
+  roundMs?: number
 }
 
 export namespace VoteRequest {
@@ -1092,6 +1093,11 @@ export namespace VoteRequest {
         if ((obj.preVote != null && obj.preVote !== false)) {
           w.uint32(32)
           w.bool(obj.preVote)
+        }
+
+        if (obj.roundMs != null) {
+          w.uint32(40)
+          w.uint32(obj.roundMs)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1125,6 +1131,10 @@ export namespace VoteRequest {
             }
             case 4: {
               obj.preVote = reader.bool()
+              break
+            }
+            case 5: {
+              obj.roundMs = reader.uint32()
               break
             }
             default: {
@@ -1170,6 +1180,13 @@ export namespace VoteRequest {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.roundMs`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1202,6 +1219,11 @@ export namespace VoteRequest {
     value: boolean
   }
 
+  export interface VoteRequestRoundMsFieldEvent {
+    field: '$.roundMs'
+    value: number
+  }
+
   export function encode (obj: Partial<VoteRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, VoteRequest.codec())
   }
@@ -1210,7 +1232,7 @@ export namespace VoteRequest {
     return decodeMessage(buf, VoteRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VoteRequest>): Generator<VoteRequestTermFieldEvent | VoteRequestPriorityFieldEvent | VoteRequestElectorateFieldEvent | VoteRequestPreVoteFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VoteRequest>): Generator<VoteRequestTermFieldEvent | VoteRequestPriorityFieldEvent | VoteRequestElectorateFieldEvent | VoteRequestPreVoteFieldEvent | VoteRequestRoundMsFieldEvent> {
     return streamMessage(buf, VoteRequest.codec(), opts)
   }
 }
@@ -2763,6 +2785,380 @@ export namespace SpillOffer {
   }
 }
 
+export interface DigestMember {
+  hostId: string
+  incarnation: number
+  ageMs: number
+  priority: number
+}
+
+export namespace DigestMember {
+  let _codec: Codec<DigestMember>
+
+  export const codec = (): Codec<DigestMember> => {
+    if (_codec == null) {
+      _codec = message<DigestMember>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.hostId != null && obj.hostId !== '')) {
+          w.uint32(10)
+          w.string(obj.hostId)
+        }
+
+        if ((obj.incarnation != null && obj.incarnation !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.incarnation)
+        }
+
+        if ((obj.ageMs != null && obj.ageMs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.ageMs)
+        }
+
+        if ((obj.priority != null && obj.priority !== 0)) {
+          w.uint32(32)
+          w.int32(obj.priority)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          hostId: '',
+          incarnation: 0,
+          ageMs: 0,
+          priority: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.hostId = reader.string()
+              break
+            }
+            case 2: {
+              obj.incarnation = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.ageMs = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.priority = reader.int32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.hostId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.incarnation`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.ageMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.priority`,
+                value: reader.int32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface DigestMemberHostIdFieldEvent {
+    field: '$.hostId'
+    value: string
+  }
+
+  export interface DigestMemberIncarnationFieldEvent {
+    field: '$.incarnation'
+    value: number
+  }
+
+  export interface DigestMemberAgeMsFieldEvent {
+    field: '$.ageMs'
+    value: number
+  }
+
+  export interface DigestMemberPriorityFieldEvent {
+    field: '$.priority'
+    value: number
+  }
+
+  export function encode (obj: Partial<DigestMember>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, DigestMember.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DigestMember>): DigestMember {
+    return decodeMessage(buf, DigestMember.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DigestMember>): Generator<DigestMemberHostIdFieldEvent | DigestMemberIncarnationFieldEvent | DigestMemberAgeMsFieldEvent | DigestMemberPriorityFieldEvent> {
+    return streamMessage(buf, DigestMember.codec(), opts)
+  }
+}
+
+export interface SiteDigest {
+  term: number
+  planVersion: number
+  members: DigestMember[]
+  leaderAddrs: string[]
+}
+
+export namespace SiteDigest {
+  let _codec: Codec<SiteDigest>
+
+  export const codec = (): Codec<SiteDigest> => {
+    if (_codec == null) {
+      _codec = message<SiteDigest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.term)
+        }
+
+        if ((obj.planVersion != null && obj.planVersion !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.planVersion)
+        }
+
+        if (obj.members != null && obj.members.length > 0) {
+          for (const value of obj.members) {
+            w.uint32(26)
+            DigestMember.codec().encode(value, w)
+          }
+        }
+
+        if (obj.leaderAddrs != null && obj.leaderAddrs.length > 0) {
+          for (const value of obj.leaderAddrs) {
+            w.uint32(34)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          term: 0,
+          planVersion: 0,
+          members: [],
+          leaderAddrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.planVersion = reader.uint64Number()
+              break
+            }
+            case 3: {
+              if (opts.limits?.members != null && obj.members.length === opts.limits.members) {
+                throw new MaxLengthError('Decode error - repeated field "members" had too many elements')
+              }
+
+              obj.members.push(DigestMember.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.members$
+              }))
+              break
+            }
+            case 4: {
+              if (opts.limits?.leaderAddrs != null && obj.leaderAddrs.length === opts.limits.leaderAddrs) {
+                throw new MaxLengthError('Decode error - repeated field "leaderAddrs" had too many elements')
+              }
+
+              obj.leaderAddrs.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          members: 0,
+          leaderAddrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.planVersion`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.members != null && obj.members === opts.limits.members) {
+                throw new MaxLengthError('Streaming decode error - repeated field "members" had too many elements')
+              }
+
+              for (const evt of DigestMember.codec().stream(reader, reader.uint32(), `${prefix}.members[]`, {
+                limits: opts.limits?.members$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.members
+                }
+              }
+
+              obj.members++
+
+              break
+            }
+            case 4: {
+              if (opts.limits?.leaderAddrs != null && obj.leaderAddrs === opts.limits.leaderAddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "leaderAddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.leaderAddrs[]`,
+                index: obj.leaderAddrs,
+                value: reader.string()
+              }
+
+              obj.leaderAddrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SiteDigestTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface SiteDigestPlanVersionFieldEvent {
+    field: '$.planVersion'
+    value: number
+  }
+
+  export interface SiteDigestMembersHostIdFieldEvent {
+    field: '$.members[].hostId'
+    value: string
+    index: number
+  }
+
+  export interface SiteDigestMembersIncarnationFieldEvent {
+    field: '$.members[].incarnation'
+    value: number
+    index: number
+  }
+
+  export interface SiteDigestMembersAgeMsFieldEvent {
+    field: '$.members[].ageMs'
+    value: number
+    index: number
+  }
+
+  export interface SiteDigestMembersPriorityFieldEvent {
+    field: '$.members[].priority'
+    value: number
+    index: number
+  }
+
+  export interface SiteDigestLeaderAddrsFieldEvent {
+    field: '$.leaderAddrs[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<SiteDigest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SiteDigest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SiteDigest>): SiteDigest {
+    return decodeMessage(buf, SiteDigest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SiteDigest>): Generator<SiteDigestTermFieldEvent | SiteDigestPlanVersionFieldEvent | SiteDigestMembersHostIdFieldEvent | SiteDigestMembersIncarnationFieldEvent | SiteDigestMembersAgeMsFieldEvent | SiteDigestMembersPriorityFieldEvent | SiteDigestLeaderAddrsFieldEvent> {
+    return streamMessage(buf, SiteDigest.codec(), opts)
+  }
+}
+
 export interface Envelope {
   minor: number
   sender: string
@@ -2778,6 +3174,7 @@ export interface Envelope {
   siteSummary?: SiteSummary
   spillRequest?: SpillRequest
   spillOffer?: SpillOffer
+  siteDigest?: SiteDigest
 }
 
 export namespace Envelope {
@@ -2858,6 +3255,11 @@ export namespace Envelope {
         if (obj.spillOffer != null) {
           w.uint32(138)
           SpillOffer.codec().encode(obj.spillOffer, w)
+        }
+
+        if (obj.siteDigest != null) {
+          w.uint32(146)
+          SiteDigest.codec().encode(obj.siteDigest, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2948,6 +3350,12 @@ export namespace Envelope {
             case 17: {
               obj.spillOffer = SpillOffer.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.spillOffer
+              })
+              break
+            }
+            case 18: {
+              obj.siteDigest = SiteDigest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.siteDigest
               })
               break
             }
@@ -3060,6 +3468,13 @@ export namespace Envelope {
             case 17: {
               yield * SpillOffer.codec().stream(reader, reader.uint32(), `${prefix}.spillOffer`, {
                 limits: opts.limits?.spillOffer
+              })
+
+              break
+            }
+            case 18: {
+              yield * SiteDigest.codec().stream(reader, reader.uint32(), `${prefix}.siteDigest`, {
+                limits: opts.limits?.siteDigest
               })
 
               break
@@ -3238,6 +3653,11 @@ export namespace Envelope {
     value: boolean
   }
 
+  export interface EnvelopeVoteRequestRoundMsFieldEvent {
+    field: '$.voteRequest.roundMs'
+    value: number
+  }
+
   export interface EnvelopeVoteTermFieldEvent {
     field: '$.vote.term'
     value: number
@@ -3410,6 +3830,46 @@ export namespace Envelope {
     value: number
   }
 
+  export interface EnvelopeSiteDigestTermFieldEvent {
+    field: '$.siteDigest.term'
+    value: number
+  }
+
+  export interface EnvelopeSiteDigestPlanVersionFieldEvent {
+    field: '$.siteDigest.planVersion'
+    value: number
+  }
+
+  export interface EnvelopeSiteDigestMembersHostIdFieldEvent {
+    field: '$.siteDigest.members[].hostId'
+    value: string
+    index: number
+  }
+
+  export interface EnvelopeSiteDigestMembersIncarnationFieldEvent {
+    field: '$.siteDigest.members[].incarnation'
+    value: number
+    index: number
+  }
+
+  export interface EnvelopeSiteDigestMembersAgeMsFieldEvent {
+    field: '$.siteDigest.members[].ageMs'
+    value: number
+    index: number
+  }
+
+  export interface EnvelopeSiteDigestMembersPriorityFieldEvent {
+    field: '$.siteDigest.members[].priority'
+    value: number
+    index: number
+  }
+
+  export interface EnvelopeSiteDigestLeaderAddrsFieldEvent {
+    field: '$.siteDigest.leaderAddrs[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<Envelope>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Envelope.codec())
   }
@@ -3418,7 +3878,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatRunningReadyFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatSignalsRateFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeHeartbeatUnavailableServicesFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopePlanDecisionsDrainPerReplicaFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillRequestToSiteFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeMinorFieldEvent | EnvelopeSenderFieldEvent | EnvelopeSiteFieldEvent | EnvelopeIncarnationFieldEvent | EnvelopeSeqFieldEvent | EnvelopeSentAtMsFieldEvent | EnvelopeHeartbeatLabelsFieldEvent | EnvelopeHeartbeatCapacitySlotsFieldEvent | EnvelopeHeartbeatCapacityCpuMillisFieldEvent | EnvelopeHeartbeatCapacityMemoryMibFieldEvent | EnvelopeHeartbeatPriorityFieldEvent | EnvelopeHeartbeatRunningServiceFieldEvent | EnvelopeHeartbeatRunningReplicasFieldEvent | EnvelopeHeartbeatRunningReadyFieldEvent | EnvelopeHeartbeatSignalsServiceFieldEvent | EnvelopeHeartbeatSignalsValueFieldEvent | EnvelopeHeartbeatSignalsAgeMsFieldEvent | EnvelopeHeartbeatSignalsUpstreamFieldEvent | EnvelopeHeartbeatSignalsSiteWideFieldEvent | EnvelopeHeartbeatSignalsRateFieldEvent | EnvelopeHeartbeatAddrsFieldEvent | EnvelopeHeartbeatTermFieldEvent | EnvelopeHeartbeatLeaderIdFieldEvent | EnvelopeHeartbeatPlanVersionFieldEvent | EnvelopeHeartbeatRuntimeOkFieldEvent | EnvelopeHeartbeatUnavailableServicesFieldEvent | EnvelopeVoteRequestTermFieldEvent | EnvelopeVoteRequestPriorityFieldEvent | EnvelopeVoteRequestElectorateFieldEvent | EnvelopeVoteRequestPreVoteFieldEvent | EnvelopeVoteRequestRoundMsFieldEvent | EnvelopeVoteTermFieldEvent | EnvelopeVoteCandidateIdFieldEvent | EnvelopeVoteGrantedFieldEvent | EnvelopeVotePreVoteFieldEvent | EnvelopePlanTermFieldEvent | EnvelopePlanVersionFieldEvent | EnvelopePlanServicesFieldEvent | EnvelopePlanHostsHostIdFieldEvent | EnvelopePlanHostsReplicasFieldEvent | EnvelopePlanDecisionsServiceFieldEvent | EnvelopePlanDecisionsDesiredFieldEvent | EnvelopePlanDecisionsFailingStaticFieldEvent | EnvelopePlanDecisionsDrainPerReplicaFieldEvent | EnvelopeSiteSummaryTermFieldEvent | EnvelopeSiteSummaryHostsAliveFieldEvent | EnvelopeSiteSummarySlotsTotalFieldEvent | EnvelopeSiteSummarySlotsFreeFieldEvent | EnvelopeSiteSummaryServicesServiceFieldEvent | EnvelopeSiteSummaryServicesDesiredFieldEvent | EnvelopeSiteSummaryServicesRunningFieldEvent | EnvelopeSiteSummaryServicesLoadFieldEvent | EnvelopeSiteSummaryServicesUnplacedFieldEvent | EnvelopeSpillRequestRequestIdFieldEvent | EnvelopeSpillRequestServiceFieldEvent | EnvelopeSpillRequestReplicasFieldEvent | EnvelopeSpillRequestTermFieldEvent | EnvelopeSpillRequestToSiteFieldEvent | EnvelopeSpillOfferRequestIdFieldEvent | EnvelopeSpillOfferToSiteFieldEvent | EnvelopeSpillOfferServiceFieldEvent | EnvelopeSpillOfferReplicasFieldEvent | EnvelopeSpillOfferTermFieldEvent | EnvelopeSiteDigestTermFieldEvent | EnvelopeSiteDigestPlanVersionFieldEvent | EnvelopeSiteDigestMembersHostIdFieldEvent | EnvelopeSiteDigestMembersIncarnationFieldEvent | EnvelopeSiteDigestMembersAgeMsFieldEvent | EnvelopeSiteDigestMembersPriorityFieldEvent | EnvelopeSiteDigestLeaderAddrsFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

@@ -13,15 +13,15 @@ import type { Topic } from '../node/core/core-io.js'
 import type { MessageListener, Transport } from '../node/core/ports.js'
 
 /** Sends one publish of `hostIdx` into the simulated network. */
-export type SimulatedSend = (topic: Topic, message: Message) => void
+export type SimulatedSend = (topic: Topic, message: Message, to?: string) => void
 
 export class SimulatedTransport implements Transport {
   private readonly listeners: MessageListener[] = []
 
   constructor (private readonly send: SimulatedSend) {}
 
-  publish (topic: Topic, message: Message): void {
-    this.send(topic, message)
+  publish (topic: Topic, message: Message, to?: string): void {
+    this.send(topic, message, to)
   }
 
   onMessage (listener: MessageListener): () => void {

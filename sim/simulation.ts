@@ -195,6 +195,8 @@ const OVERSIZE_LABEL_BYTES = 300
 
 export class Simulation {
   readonly hosts: SimHost[] = []
+  /** Hosts by id, for messages addressed to one host (publishDirect). */
+  private readonly hostById = new Map<string, SimHost>()
   readonly net: Network
   readonly load: LoadModel
   readonly ledger: ContainerLedger
@@ -211,6 +213,8 @@ export class Simulation {
   private readonly reporters: SimHost[][]
   private readonly siteLeader: Int32Array
   private readonly siteLeaderTerm: Float64Array
+  /** Per site: every host that leads now (its core's role), where `leader` messages go. */
+  private readonly siteLeading: number[][]
   private readonly controller: CentralController | undefined
   /** The controller's pending wake-up (Infinity when none is queued). */
   private controllerWakeMs = Infinity
@@ -304,17 +308,24 @@ export class Simulation {
           capacity: { slots: site.slots, cpuMillis: site.slots * 1000, memoryMib: site.slots * 1024 }, priority: site.priority,
           machineUp: true, supUp: false, upSinceMs: 0, life: 0, incarnation: 0, persisted: undefined, core: undefined,
           tickAtMs: Infinity, observePending: false, runtime: this.newRuntime(s, id),
-          transport: new SimulatedTransport((topic, m) => { if (topic === 'site') this.publishSite(h, m); else this.publishGlobal(h, m) }),
+          transport: new SimulatedTransport((topic, m, to) => {
+            if (topic === 'site' && to !== undefined) this.publishDirect(h, to, m)
+            else if (topic === 'site') this.publishSite(h, m)
+            else if (topic === 'leader') this.publishToLeader(h, m)
+            else this.publishGlobal(h, m)
+          }),
           agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
         }
         this.listenToPorts(h)
         this.hosts.push(h)
+        this.hostById.set(id, h)
         this.siteHosts[s].push(h)
       }
     })
     this.net = shard?.net ?? new Network(scenario.sites, scenario.links, Int32Array.from(siteOf))
     this.siteLeader = new Int32Array(scenario.sites.length).fill(-1)
     this.siteLeaderTerm = new Float64Array(scenario.sites.length)
+    this.siteLeading = scenario.sites.map(() => [])
     this.reporters = this.siteHosts.map((hosts, s) => mine(s) ? hosts.slice(0, Math.min(scenario.signals.reporters, hosts.length)) : noHosts)
     this.replaceBoundMs = scenario.sites.map(s => scenario.replaceWithinMs + 2 * scenario.containers.startLatency[s.kind].p99Ms)
     const maxSite = Math.max(...scenario.sites.map((site, s) => mine(s) ? site.hosts : 0))
@@ -726,7 +737,7 @@ export class Simulation {
   private perform (h: SimHost, out: CoreOutput): boolean {
     switch (out.type) {
       case 'publish':
-        h.transport.publish(out.topic, out.message)
+        h.transport.publish(out.topic, out.message, out.to)
         return false
       case 'event': this.onCoreEvent(h, out.event); return false
       case 'persist': h.persisted = out.state; return false
@@ -747,6 +758,7 @@ export class Simulation {
       case 'leader-elected': {
         this.observer.leaderElected(this.siteName(h), e.term, h.id, this.now)
         if (e.term >= this.siteLeaderTerm[site]) { this.siteLeader[site] = h.idx; this.siteLeaderTerm[site] = e.term }
+        if (!this.siteLeading[site].includes(h.idx)) this.siteLeading[site].push(h.idx)
         const since = this.failoverPending.get(site)
         if (since !== undefined) { this.failoversMs.push(this.now - since); this.failoverPending.delete(site) }
         this.marker('leader', site, `${h.id} leads term ${e.term}`)
@@ -754,6 +766,7 @@ export class Simulation {
       }
       case 'stepped-down':
         if (this.siteLeader[site] === h.idx) this.siteLeader[site] = -1
+        this.notLeading(h)
         return
       case 'plan-adopted':
         if (this.bugs.size > 0 && this.bug(h, 'forged-leader') && this.siteLeader[site] !== h.idx) this.observer.leaderElected(this.siteName(h), e.term, h.id, this.now)
@@ -771,6 +784,12 @@ export class Simulation {
       }
       default:
     }
+  }
+
+  private notLeading (h: SimHost): void {
+    const leading = this.siteLeading[h.site]
+    const i = leading.indexOf(h.idx)
+    if (i >= 0) leading.splice(i, 1)
   }
 
   private marker (kind: Marker['kind'], site: number, text: string): void {
@@ -845,6 +864,51 @@ export class Simulation {
       t += g.heartbeatMs
     }
     return -1
+  }
+
+  /**
+   * A heartbeat for the site's leader (topic `leader`): one direct hop to each host of the site
+   * that leads now (usually one; two while a cut-off leader has not yet stepped down, as in the
+   * daemon, where every leading host subscribes to the inbox topic), with the site's link
+   * latency and loss. Nothing else subscribes to that topic, so there is no mesh to repair a
+   * lost copy: the next heartbeat replaces it.
+   */
+  private publishToLeader (h: SimHost, m: Message): void {
+    const leading = this.siteLeading[h.site]
+    if (leading.length === 0) return
+    const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
+    const link = this.net.intra[h.site]
+    const rng = this.rng.gossip
+    let n = 0
+    for (const idx of leading) {
+      const r = this.host(idx)
+      if (idx === h.idx || !r.supUp || !this.net.connected(h.idx, idx)) continue
+      if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; continue }
+      this.gossipBytes += bytes
+      this.scratchDelay[n] = Math.max(1, Math.round(link.medianMs + rng.next() * link.jitterMs))
+      this.scratchHost[n++] = idx
+    }
+    this.scheduleDeliveries('leader', m, h.idx, n)
+  }
+
+  /**
+   * A site message only one host needs (a pre-vote for its candidate): one direct hop to it,
+   * as the daemon delivers it to a host it is connected to, with the site's link latency and
+   * loss; lost, it is not repaired (the candidate's round ends without it).
+   */
+  private publishDirect (h: SimHost, toId: string, m: Message): void {
+    const r = this.hostById.get(toId)
+    if (r === undefined || r.site !== h.site || r === h || !r.supUp || !this.net.connected(h.idx, r.idx)) return
+    const bytes = this.messageBytes(h, m)
+    if (bytes < 0) return
+    const link = this.net.intra[h.site]
+    const rng = this.rng.gossip
+    if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; return }
+    this.gossipBytes += bytes
+    this.scratchDelay[0] = Math.max(1, Math.round(link.medianMs + rng.next() * link.jitterMs))
+    this.scratchHost[0] = r.idx
+    this.scheduleDeliveries('site', m, h.idx, 1)
   }
 
   private publishGlobal (h: SimHost, m: Message): void {
@@ -1152,6 +1216,7 @@ export class Simulation {
     h.core = undefined
     h.tickAtMs = Infinity
     h.observePending = false
+    this.notLeading(h)
     if (this.siteLeader[h.site] === h.idx) {
       this.siteLeader[h.site] = -1
       if (!this.failoverPending.has(h.site)) this.failoverPending.set(h.site, this.now)

@@ -5,7 +5,7 @@
  * own), on one seeded event queue.
  *
  * The network is simple on purpose: every publish reaches every other running host of the
- * topic (its site, or every site for `global`) after a delay drawn uniformly from `delayMs`, so
+ * topic (its site, every site for `global`, the site's leading hosts for `leader`) after a delay drawn uniformly from `delayMs`, so
  * hosts see messages in different orders; each copy is lost with probability `lossRate`;
  * hosts in different partition groups cannot talk. Every message goes through the real codec
  * (one it refuses is dropped and kept as a violation, message-encodable). The scenario simulator
@@ -87,6 +87,8 @@ export interface SiteSimHost {
   /** The driver's own state (when the core's next tick is booked; an observation is booked): read, never set. */
   tickAtMs: number
   observePending: boolean
+  /** Messages delivered to this host's cores, every topic, since the sim began (a member's cost). */
+  received: number
 }
 
 export interface Election { site: string, term: number, leaderId: string, atMs: number }
@@ -251,10 +253,10 @@ export class SiteSim {
     })
     const h: SiteSimHost = {
       spec, core: undefined as unknown as SupervisorCore, up: false, incarnation: 0, runtime,
-      transport: new SimulatedTransport((topic, m) => this.publish(h, topic, m)),
+      transport: new SimulatedTransport((topic, m, to) => this.publish(h, topic, m, to)),
       events: [], signals: [], persisted: undefined, failedActions: 0,
       get containers () { return runtime.containers },
-      tickAtMs: Infinity, observePending: false,
+      tickAtMs: Infinity, observePending: false, received: 0,
     }
     runtime.onChange(() => this.scheduleObserve(h))
     h.transport.onMessage((_topic, message) => this.input(h, { type: 'message', message }))
@@ -307,7 +309,7 @@ export class SiteSim {
 
   private perform (h: SiteSimHost, out: CoreOutput): void {
     switch (out.type) {
-      case 'publish': h.transport.publish(out.topic, out.message); return
+      case 'publish': h.transport.publish(out.topic, out.message, out.to); return
       case 'event': this.noteEvent(h, out.event); return
       case 'observe': this.scheduleObserve(h); return
       case 'persist': h.persisted = out.state; return
@@ -326,8 +328,13 @@ export class SiteSim {
     }
   }
 
-  /** The network: every other running host of the topic, seeded delay and loss, through the codec. */
-  private publish (from: SiteSimHost, topic: Topic, message: Message): void {
+  /**
+   * The network: every other running host of the topic, seeded delay and loss, through the codec.
+   * `leader`: only the hosts of the site that lead when it is sent (the daemon's leader inbox
+   * topic, which only a leading host subscribes to). `addressee`: that host alone (the daemon
+   * reaches it directly when connected to it).
+   */
+  private publish (from: SiteSimHost, topic: Topic, message: Message, addressee?: string): void {
     let bytes: Uint8Array
     try {
       bytes = encodeMessage(message)
@@ -341,13 +348,16 @@ export class SiteSim {
     const loss = this.opts.lossRate ?? 0
     const site = message.site
     for (const to of this.hosts.values()) {
-      if (to === from || !to.up || (topic === 'site' && to.spec.site !== site)) continue
+      if (to === from || !to.up || (topic !== 'global' && to.spec.site !== site)) continue
+      if (topic === 'leader' && to.core.currentRole !== 'leader') continue
+      if (addressee !== undefined && to.spec.hostId !== addressee) continue
       if (!this.connected(from.spec.hostId, to.spec.hostId)) continue
       if (this.rng.net.next() < loss) continue
       const delay = min + this.rng.net.int(max - min + 1)
       const incarnation = to.incarnation
       this.queue.push(this.nowMs + delay, () => {
         if (!to.up || to.incarnation !== incarnation || !this.connected(from.spec.hostId, to.spec.hostId)) return
+        to.received++
         to.transport.receive(topic, decodeMessage(bytes))
       })
     }

@@ -16,6 +16,12 @@ export type CoreInput =
   | { type: 'message', message: Message }
   /** The transport lost its connection to this host. */
   | { type: 'disconnected', hostId: string }
+  /**
+   * The transport can reach a member of this site again (its first since it could reach none:
+   * at start, or after being cut off). Heartbeats sent meanwhile went nowhere: a host that
+   * follows no leader broadcasts its heartbeat at once instead of at its paced time.
+   */
+  | { type: 'reachable' }
   /** The latest local readings: signal samples and this host's capacity. */
   | { type: 'samples', signals: SignalSample[], capacity: Capacity }
   /**
@@ -28,7 +34,15 @@ export type CoreInput =
   /** Graceful shutdown: say goodbye so the site does not wait for a timeout. */
   | { type: 'leave' }
 
-export type Topic = 'site' | 'global'
+/**
+ * Where a message goes. `site`: every member of this host's site (gossip). `global`: every
+ * site. `leader`: only whoever leads this host's site now; members send their heartbeats
+ * there once they follow a leader (docs/membership.md), so a member's message rate does not
+ * grow with the site. The shell delivers a `leader` message to any host of the site that
+ * currently leads (the daemon: a gossip topic only a leader subscribes to), or drops it when
+ * none does; the core never relies on it arriving.
+ */
+export type Topic = 'site' | 'global' | 'leader'
 
 export interface PersistentState {
   term: number
@@ -38,15 +52,24 @@ export interface PersistentState {
 }
 
 export type CoreOutput =
-  | { type: 'publish', topic: Topic, message: Message }
+  /**
+   * `to`: only that host of the site needs the message (a pre-vote, or a refusal, for its
+   * candidate); the shell may hand it to that host alone when it reaches it directly, and
+   * otherwise publishes it on `topic` like any other. Receivers that are not `to` ignore it.
+   */
+  | { type: 'publish', topic: Topic, message: Message, to?: string }
   | { type: 'action', action: ContainerAction }
   | { type: 'event', event: CoreEvent }
   /**
    * Election state that must survive a restart (Raft's term and vote, and the site members
    * this host knows, so that a restarted host cannot forget its electorate and elect itself).
-   * The driver must store it durably before it performs any output that follows it.
+   * The driver must store it durably before it performs any output that follows it, unless
+   * `membersOnly`: then only the member list changed since the last persist (term and vote
+   * are those already stored), and the driver may store it later, off the event loop, as long
+   * as it never replaces a newer write with it. Losing such a write in a crash only means the
+   * restarted host relearns its newest members (supervisor-core.ts, persist).
    */
-  | { type: 'persist', state: PersistentState }
+  | { type: 'persist', state: PersistentState, membersOnly?: true }
   /** The plan changed: the driver should observe the runtime now and feed 'observed'. */
   | { type: 'observe' }
 
@@ -57,14 +80,20 @@ export type PlanIgnoredReason = typeof PLAN_IGNORED_REASONS[number]
 export const PLAN_CAPPED_REASONS = ['unknown-service', 'max-replicas', 'slots'] as const
 export type PlanCappedReason = typeof PLAN_CAPPED_REASONS[number]
 /** Why the core dropped a message: a closed set (a metric label). */
-/** `not-handled`: a body this version decodes but does not act on yet (spillRequest, spillOffer). */
-export const MESSAGE_DROPPED_REASONS = ['wrong-site', 'stale', 'self', 'term-jump', 'incarnation-jump', 'not-handled'] as const
+/**
+ * `not-handled`: a body this version decodes but does not act on yet (spillRequest, spillOffer).
+ * `old-minor`: the sender speaks a protocol minor below PROTOCOL_MINOR_MIN (it broadcasts
+ * heartbeats and never reads digests): refused, so the operator sees it and upgrades it.
+ */
+export const MESSAGE_DROPPED_REASONS = ['wrong-site', 'stale', 'self', 'term-jump', 'incarnation-jump', 'not-handled', 'old-minor'] as const
 export type MessageDroppedReason = typeof MESSAGE_DROPPED_REASONS[number]
 
 /** Things worth a log line, a metric or an SSE event. The core reports; the shell logs. */
 export type CoreEvent =
   | { kind: 'peer-state', change: PeerStateChange }
   | { kind: 'election-started', term: number, preVote: boolean }
+  /** This host gave up its pre-vote round for `candidateId`, which ranks before it (election.ts, backsAnother). */
+  | { kind: 'election-yielded', term: number, candidateId: string }
   | { kind: 'leader-elected', term: number, leaderId: string, votes: number, electorate: number }
   | { kind: 'leader-changed', term: number, leaderId: string }
   | { kind: 'stepped-down', term: number, reason: 'lost-majority' | 'higher-term' }

@@ -72,6 +72,8 @@ export class LeaderRound {
   private nextPlanMs: number
   private lastPublishedMs = -Infinity
   private lastPlanMs = -Infinity
+  /** The first round waits until then, or until planNow (every member has reported). */
+  private firstPlanAtMs: number
   private nextSummaryMs: number
   /** Other sites' overflow this site runs (spill.ts). */
   private readonly hosting = new SpillHosting()
@@ -79,18 +81,27 @@ export class LeaderRound {
   private readonly asked = new Map<string, { atMs: number, replicas: number, toSite: string }>()
   private askSeq = 0
 
-  constructor (private readonly c: LeaderRoundComponents, nowMs: number) {
+  /**
+   * `firstPlanAtMs`: the first plan round waits until then (or planNow), so a leader that has
+   * not heard its members' heartbeats yet does not place replicas on what it does not know.
+   */
+  constructor (private readonly c: LeaderRoundComponents, nowMs: number, firstPlanAtMs = nowMs) {
     this.sinceMs = nowMs
     this.scalers = this.takeOverScalers(nowMs)
     this.assignments = this.takeOverAssignments()
     this.takeOverHosting(nowMs)
-    this.nextPlanMs = nowMs
-    this.nextSummaryMs = nowMs
+    this.firstPlanAtMs = Math.max(nowMs, firstPlanAtMs)
+    this.nextPlanMs = this.firstPlanAtMs
+    // The summary reports the rounds' load: the first one follows the first round.
+    this.nextSummaryMs = this.nextPlanMs
   }
 
   /** A member's load rose: plan at once, or riseGapMs after the last round if that is later. */
   planSoon (nowMs: number): void {
-    this.nextPlanMs = Math.min(this.nextPlanMs, Math.max(nowMs, this.lastPlanMs + this.c.timings.riseGapMs))
+    // Before the first round a rise does not hurry it past firstPlanAtMs: the leader would place
+    // replicas on members it has not heard yet (planNow ends that wait when they all reported).
+    const earliestMs = Math.max(nowMs, this.lastPlanMs + this.c.timings.riseGapMs, this.firstPlanAtMs)
+    this.nextPlanMs = Math.min(this.nextPlanMs, earliestMs)
   }
 
   nextDeadlineMs (): number {
@@ -100,6 +111,13 @@ export class LeaderRound {
   runDue (nowMs: number): void {
     if (nowMs >= this.nextPlanMs) this.planRound(nowMs)
     if (nowMs >= this.nextSummaryMs) this.publishSummary(nowMs)
+  }
+
+  /** Every member has reported: the waiting first round is due now. */
+  planNow (nowMs: number): void {
+    this.firstPlanAtMs = Math.min(this.firstPlanAtMs, nowMs)
+    this.nextPlanMs = Math.min(this.nextPlanMs, nowMs)
+    this.nextSummaryMs = Math.min(this.nextSummaryMs, nowMs)
   }
 
   /** The leader's latest decisions and unplaced replicas (for status). */

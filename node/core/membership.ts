@@ -1,5 +1,8 @@
 /**
- * Membership of one site as seen by one host, from heartbeats and transport hints.
+ * Membership of one site as seen by one host, from heartbeats, the leader's site digests and
+ * transport hints. The leader hears every member's heartbeat; the other members hear the
+ * leader's digest, which lists each member and how long ago the leader heard it
+ * (docs/membership.md), plus any heartbeat a member broadcasts while it follows no leader.
  *
  * A peer is alive while heard within suspectAfterMs, suspect until deadAfterMs, then dead; a
  * dead peer is reaped (forgotten) after reapAfterMs, or at once when it said goodbye. A
@@ -7,7 +10,7 @@
  * is noticed without waiting for the timeout; its next heartbeat makes it alive again.
  * A heartbeat from a higher incarnation replaces everything known about the peer (it restarted).
  */
-import type { Capacity, Heartbeat, SignalSample, ServiceCount } from '../../protocol/index.js'
+import type { Capacity, DigestMember, Heartbeat, SignalSample, ServiceCount, SiteDigest } from '../../protocol/index.js'
 import { TRUST_LIMITS, type CoreTimings } from './config.js'
 
 export type PeerState = 'alive' | 'suspect' | 'dead'
@@ -20,6 +23,11 @@ export interface Peer {
   lastHeardMs: number
   /** Set by a disconnect hint; cleared by the next heartbeat. */
   hintedDownAtMs: number | undefined
+  /**
+   * When the last site digest that listed this peer was taken, if nothing first-hand was heard
+   * from the peer since: its silence is then the age that digest reported (see sweep).
+   */
+  listedAtMs: number | undefined
   state: PeerState
   labels: ReadonlyMap<string, string>
   capacity: Capacity
@@ -42,6 +50,7 @@ export interface PeerStateChange {
 }
 
 const NONE: readonly string[] = Object.freeze([])
+const MAX_AGE_MS = 0xffffffff
 const NO_CAPACITY: Capacity = Object.freeze({ slots: 0, cpuMillis: 0, memoryMib: 0 })
 
 /**
@@ -49,6 +58,16 @@ const NO_CAPACITY: Capacity = Object.freeze({ slots: 0, cpuMillis: 0, memoryMib:
  * the peer as it was, while its replicas are still counted where they run (see left()).
  */
 interface Departed { incarnation: number, lastHeardMs: number, holding: Peer | undefined, holdUntilMs: number }
+
+/** How a sweep judges silence (Membership.sweep). */
+export interface SweepOptions {
+  /** Stretches suspectAfterMs and deadAfterMs for peers that speak less often than every interval. */
+  silenceScale?: number
+  /** When the followed leader's latest digest was taken: peers it listed are judged by the age it reported. */
+  digestAtMs?: number
+  /** Silence this long is forgiven first: slow deliveries (the election's delay estimate), ms. */
+  allowanceMs?: number
+}
 
 export class Membership {
   private readonly peers = new Map<string, Peer>()
@@ -87,11 +106,9 @@ export class Membership {
   restore (hostIds: readonly string[], nowMs: number): void {
     for (const hostId of hostIds) {
       if (this.peers.has(hostId)) continue
-      this.peers.set(hostId, {
-        hostId, incarnation: 0, heartbeatSeq: 0, lastHeardMs: nowMs - this.timings.deadAfterMs, hintedDownAtMs: undefined,
-        state: 'dead', labels: new Map(), capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
-        term: 0, leaderId: '', planVersion: 0, runtimeOk: true, unavailable: [],
-      })
+      const peer = this.blankPeer(hostId, 0, new Map(), nowMs - this.timings.deadAfterMs)
+      peer.state = 'dead'
+      this.peers.set(hostId, peer)
     }
     this.sortedIds = undefined
   }
@@ -102,31 +119,9 @@ export class Membership {
    * incarnation more than TRUST_LIMITS.incarnationJumpMax above the known one; both change nothing.
    */
   heartbeat (hostId: string, incarnation: number, seq: number, hb: Heartbeat, nowMs: number): PeerStateChange | 'stale' | 'incarnation-jump' | undefined {
-    let peer = this.peers.get(hostId)
-    let from: PeerState | 'unknown' = 'unknown'
-    if (peer !== undefined) {
-      if (incarnation < peer.incarnation || (incarnation === peer.incarnation && seq <= peer.heartbeatSeq)) return 'stale'
-      // A member restored from the state file has incarnation 0 until it speaks: anything goes.
-      if (peer.incarnation > 0 && incarnation - peer.incarnation > TRUST_LIMITS.incarnationJumpMax) return 'incarnation-jump'
-      from = peer.state
-    } else {
-      const gone = this.departed.get(hostId)
-      if (gone !== undefined && incarnation <= gone.incarnation) return 'stale'
-      if (gone !== undefined && incarnation - gone.incarnation > TRUST_LIMITS.incarnationJumpMax) return 'incarnation-jump'
-      this.departed.delete(hostId)
-      peer = {
-        hostId, incarnation, heartbeatSeq: seq, lastHeardMs: nowMs, hintedDownAtMs: undefined, state: 'alive',
-        labels: hb.labels, capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
-        term: 0, leaderId: '', planVersion: 0, runtimeOk: true, unavailable: [],
-      }
-      this.peers.set(hostId, peer)
-      this.sortedIds = undefined
-    }
-    peer.incarnation = incarnation
-    peer.heartbeatSeq = seq
-    peer.lastHeardMs = nowMs
-    peer.hintedDownAtMs = undefined
-    peer.state = 'alive'
+    const admitted = this.admit(hostId, incarnation, seq, hb.labels, nowMs)
+    if (typeof admitted === 'string') return admitted
+    const { peer, from } = admitted
     peer.labels = hb.labels
     peer.capacity = hb.capacity ?? NO_CAPACITY
     peer.priority = hb.priority
@@ -139,6 +134,116 @@ export class Membership {
     peer.runtimeOk = hb.runtimeOk
     peer.unavailable = hb.unavailableServices ?? NONE
     return from === 'alive' ? undefined : { hostId, from, to: 'alive' }
+  }
+
+  /**
+   * Takes a site digest as its sender's own heartbeat: it speaks for itself (alive, leading
+   * `term`, its addresses and priority), exactly what its heartbeat said before digests. What
+   * the digest says of the other members is taken by fromDigest, and only from a proven leader.
+   */
+  digestSender (hostId: string, incarnation: number, seq: number, digest: SiteDigest, nowMs: number): PeerStateChange | 'stale' | 'incarnation-jump' | undefined {
+    const admitted = this.admit(hostId, incarnation, seq, undefined, nowMs)
+    if (typeof admitted === 'string') return admitted
+    const { peer, from } = admitted
+    peer.priority = digest.members.find(m => m.hostId === hostId)?.priority ?? peer.priority
+    peer.addrs = digest.leaderAddrs
+    peer.term = digest.term
+    peer.leaderId = hostId
+    peer.planVersion = digest.planVersion
+    return from === 'alive' ? undefined : { hostId, from, to: 'alive' }
+  }
+
+  /**
+   * A vote request or vote from a peer not known yet: it exists, at this incarnation, and is
+   * heard now; what its heartbeat would say (capacity, replicas, samples) comes with its next one.
+   */
+  firstHeard (hostId: string, incarnation: number, seq: number, priority: number, nowMs: number): PeerStateChange | 'stale' | 'incarnation-jump' | undefined {
+    const admitted = this.admit(hostId, incarnation, seq, undefined, nowMs)
+    if (typeof admitted === 'string') return admitted
+    admitted.peer.priority = priority
+    return admitted.from === 'alive' ? undefined : { hostId, from: admitted.from, to: 'alive' }
+  }
+
+  /** The replay and trust checks every first-hand message from a peer goes through; then it is heard. */
+  private admit (hostId: string, incarnation: number, seq: number, labels: ReadonlyMap<string, string> | undefined, nowMs: number): { peer: Peer, from: PeerState | 'unknown' } | 'stale' | 'incarnation-jump' {
+    let peer = this.peers.get(hostId)
+    let from: PeerState | 'unknown' = 'unknown'
+    if (peer !== undefined) {
+      if (incarnation < peer.incarnation || (incarnation === peer.incarnation && seq <= peer.heartbeatSeq)) return 'stale'
+      // A member restored from the state file has incarnation 0 until it speaks: anything goes.
+      if (peer.incarnation > 0 && incarnation - peer.incarnation > TRUST_LIMITS.incarnationJumpMax) return 'incarnation-jump'
+      from = peer.state
+    } else {
+      const gone = this.departed.get(hostId)
+      if (gone !== undefined && incarnation <= gone.incarnation) return 'stale'
+      if (gone !== undefined && incarnation - gone.incarnation > TRUST_LIMITS.incarnationJumpMax) return 'incarnation-jump'
+      this.departed.delete(hostId)
+      peer = this.blankPeer(hostId, incarnation, labels ?? new Map(), nowMs)
+      this.peers.set(hostId, peer)
+      this.sortedIds = undefined
+    }
+    peer.incarnation = incarnation
+    peer.heartbeatSeq = seq
+    peer.lastHeardMs = nowMs
+    peer.hintedDownAtMs = undefined
+    peer.listedAtMs = undefined
+    peer.state = 'alive'
+    return { peer, from }
+  }
+
+  private blankPeer (hostId: string, incarnation: number, labels: ReadonlyMap<string, string>, lastHeardMs: number): Peer {
+    return {
+      hostId, incarnation, heartbeatSeq: 0, lastHeardMs, hintedDownAtMs: undefined, listedAtMs: undefined, state: 'alive',
+      labels, capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
+      term: 0, leaderId: '', planVersion: 0, runtimeOk: true, unavailable: [],
+    }
+  }
+
+  /**
+   * One member as the leader this host follows lists it in its digest: the member exists, at
+   * this incarnation, and was heard `ageMs` before the digest. That is this host's only news
+   * of members other than the leader (they send their heartbeats to the leader alone), so
+   * liveness here is the leader's, late by one digest. It never names whom the member follows:
+   * backing a leader is counted only from members' own messages (election.ts). A member the
+   * digest leaves out is not dropped: it ages here as a silent peer would, and is reaped after
+   * reapAfterMs like one. A higher incarnation is a restart: the seq count starts again.
+   */
+  fromDigest (member: DigestMember, nowMs: number): PeerStateChange | undefined {
+    const heardMs = nowMs - member.ageMs
+    let peer = this.peers.get(member.hostId)
+    if (peer === undefined) {
+      const gone = this.departed.get(member.hostId)
+      if (gone !== undefined && member.incarnation <= gone.incarnation) return undefined
+      if (gone !== undefined && member.incarnation - gone.incarnation > TRUST_LIMITS.incarnationJumpMax) return undefined
+      this.departed.delete(member.hostId)
+      peer = this.blankPeer(member.hostId, member.incarnation, new Map(), heardMs)
+      peer.priority = member.priority
+      peer.listedAtMs = nowMs
+      // A member the leader still lists counts in the electorate here too, dead or not.
+      peer.state = this.stateAfter(member.ageMs, false)
+      this.peers.set(member.hostId, peer)
+      this.sortedIds = undefined
+      return { hostId: member.hostId, from: 'unknown', to: peer.state }
+    }
+    if (member.incarnation < peer.incarnation) return undefined
+    if (peer.incarnation > 0 && member.incarnation - peer.incarnation > TRUST_LIMITS.incarnationJumpMax) return undefined
+    if (member.incarnation > peer.incarnation) { peer.incarnation = member.incarnation; peer.heartbeatSeq = 0 }
+    peer.priority = member.priority
+    if (heardMs >= peer.lastHeardMs) {
+      peer.lastHeardMs = heardMs
+      peer.listedAtMs = nowMs
+    } else if (peer.listedAtMs !== undefined) {
+      // Still known through digests only (this one came sooner after its sending than the last).
+      peer.listedAtMs = nowMs
+    }
+    // The leader heard it after the transport's hint here: the hint was about our link only.
+    if (peer.hintedDownAtMs !== undefined && heardMs > peer.hintedDownAtMs) peer.hintedDownAtMs = undefined
+    return undefined
+  }
+
+  /** This site as a leader lists it in its digest: every member, how long since heard, sorted by id. */
+  digestMembers (nowMs: number): DigestMember[] {
+    return this.sorted().map(p => ({ hostId: p.hostId, incarnation: p.incarnation, ageMs: Math.min(MAX_AGE_MS, Math.max(0, nowMs - p.lastHeardMs)), priority: p.priority }))
   }
 
   /** Any other message from a peer proves it is reachable, but carries no heartbeat data. */
@@ -185,9 +290,13 @@ export class Membership {
   /**
    * Re-evaluates every peer's state from silence; returns the changes. `leaderLive` says
    * whether this host leads or follows a live leader: only then are dead peers reaped after
-   * reapAfterMs (see CoreTimings.leaderlessReapAfterMs for why).
+   * reapAfterMs (see CoreTimings.leaderlessReapAfterMs for why). `opts` (SweepOptions) says how
+   * silence is judged: stretched for peers that speak less often than every heartbeat interval
+   * (members without a leader: supervisor-core.ts, leaderlessPace), taken from the leader's
+   * digest for peers only it hears, and net of slow deliveries. Reaping is never stretched.
    */
-  sweep (nowMs: number, leaderLive: boolean): PeerStateChange[] {
+  sweep (nowMs: number, leaderLive: boolean, opts: SweepOptions = {}): PeerStateChange[] {
+    const { silenceScale = 1, digestAtMs, allowanceMs = 0 } = opts
     const t = this.timings
     const reapAfterMs = leaderLive ? t.reapAfterMs : t.leaderlessReapAfterMs
     const changes: PeerStateChange[] = []
@@ -205,14 +314,23 @@ export class Membership {
         changes.push({ hostId: peer.hostId, from: peer.state, to: 'reaped' })
         continue
       }
-      const next: PeerState = silentMs >= t.deadAfterMs ? 'dead'
-        : silentMs >= t.suspectAfterMs || peer.hintedDownAtMs !== undefined ? 'suspect' : 'alive'
+      // A peer the leader's latest digest (taken at digestAtMs) listed, and nobody heard
+      // since: its silence is the age the leader reported, not the time since the digest came.
+      // A late digest on a busy host otherwise turned every member's peers suspect and back
+      // between two digests (2,000 such changes a second in a 50-host site).
+      const judgedMs = digestAtMs !== undefined && peer.listedAtMs === digestAtMs ? digestAtMs - peer.lastHeardMs : silentMs
+      const next = this.stateAfter(Math.max(0, judgedMs - allowanceMs) / silenceScale, peer.hintedDownAtMs !== undefined)
       if (next !== peer.state) {
         changes.push({ hostId: peer.hostId, from: peer.state, to: next })
         peer.state = next
       }
     }
     return changes
+  }
+
+  private stateAfter (silentMs: number, hintedDown: boolean): PeerState {
+    const t = this.timings
+    return silentMs >= t.deadAfterMs ? 'dead' : silentMs >= t.suspectAfterMs || hintedDown ? 'suspect' : 'alive'
   }
 
   /** Peers heard from within the window (by their last heartbeat or message). */

@@ -29,14 +29,22 @@ export type MessageListener = (topic: Topic, message: Message) => void
  * hosts of every site; the publisher never receives its own (gossipsub's emitSelf is off).
  */
 export interface Transport {
-  /** Never throws: a message that cannot be sent is dropped and reported by the transport. */
-  publish: (topic: Topic, message: Message) => void
+  /**
+   * Never throws: a message that cannot be sent is dropped and reported by the transport.
+   * `to` (a host of this site, on the site topic): only that host needs it; the transport may
+   * deliver it to that host alone, or to the whole topic when it cannot reach the host directly.
+   */
+  publish: (topic: Topic, message: Message, to?: string) => void
   /** Calls `listener` with every message received, decoded and checked. Returns the unsubscribe. */
   onMessage: (listener: MessageListener) => () => void
   /** A member's dialable addresses, from its heartbeat. */
   noteHost: (hostId: string, addrs: readonly string[]) => void
   /** A member was reaped: stop dialling it. */
   forgetHost: (hostId: string) => void
+  /** The leader this host follows and its addresses (from its digest): stay connected to it. */
+  noteLeader?: (hostId: string, addrs: readonly string[]) => void
+  /** This host leads its site, or stopped: receive the `leader` topic, or stop. */
+  setLeading?: (on: boolean) => void
 }
 
 export interface RuntimeObservation {

@@ -14,8 +14,16 @@
  * site topic, members' heartbeats naming it, its own vote), never on one member's say-so; it
  * caps its part of any plan by its own slots, the service's maxReplicas and the services it
  * runs; and it refuses terms and incarnations that jump beyond TRUST_LIMITS.
+ *
+ * Membership is leader-centric (docs/membership.md): a member that follows a leader sends its
+ * heartbeat to the leader alone (topic `leader`); the leader publishes a compact site digest
+ * instead of its own heartbeat (every member, its incarnation, how long ago the leader heard
+ * it), which members take for failure detection and the electorate. A member that follows no
+ * leader broadcasts its heartbeat to the site, and members that follow one answer it with one
+ * broadcast heartbeat of their own (at most one per ATTEST_GAP_HEARTBEATS intervals), so it
+ * can count the leader's backing itself. A member's message rate does not grow with the site.
  */
-import { PROTOCOL_MINOR, type Capacity, type Heartbeat, type Message, type Plan, type SignalSample, type SiteSummary, type Body } from '../../protocol/index.js'
+import { PROTOCOL_MINOR, PROTOCOL_MINOR_MIN, type Capacity, type Heartbeat, type Message, type Plan, type SignalSample, type SiteDigest, type SiteSummary, type Body } from '../../protocol/index.js'
 import type { CoreTimings } from './config.js'
 import type { CoreEvent, CoreInput, CoreOutput, MessageDroppedReason, PersistentState, PlanCappedReason, Topic } from './core-io.js'
 import { Election, type Role } from './election.js'
@@ -80,6 +88,24 @@ export interface RemoteSite {
 
 const MAX_AGE_MS = 0xffffffff
 const NO_SIGNALS: SignalSample[] = []
+/**
+ * A follower answers heartbeats broadcast by members that follow no leader with a broadcast
+ * heartbeat of its own at most once per this many heartbeat intervals: every member that
+ * follows no leader gathers the backing it needs within one such gap, and a host that stays
+ * lost costs each member at most one extra broadcast per gap, not one per lost host.
+ */
+export const ATTEST_GAP_HEARTBEATS = 4
+/**
+ * A host that follows no leader broadcasts its heartbeat once per heartbeat interval per this
+ * many members it knows (itself included, and at least bootstrapExpect), rounded up: in a site where nobody has a leader yet
+ * (a site starting, bootstrapExpect not reached) each host then receives about this many
+ * heartbeats per interval whatever the site's size, instead of one per member. The first one
+ * after losing a leader, and the first once the transport can reach the site ('reachable'),
+ * go out at once: a host joining a starting site is heard as soon as it is connected, and the
+ * paced ones only keep it known. It was 8: in a 50-host site starting on two busy cores, the
+ * leaderless heartbeats were three quarters of all deliveries before the first election.
+ */
+export const LEADERLESS_BROADCAST_HOSTS = 4
 
 export class SupervisorCore {
   readonly hostId: string
@@ -118,6 +144,22 @@ export class SupervisorCore {
   private toldSignals: readonly SignalSample[] = []
   private nextSweepMs: number
   private left = false
+  /** When this host last took the member list of its leader's digest (membership sweep). */
+  private digestTakenAtMs: number | undefined
+  /** Members listed in the last site digest heard, proven or not: paces leaderless broadcasts (speak). */
+  private digestSizeSeen = 0
+  /** Earliest time this host, following no leader, broadcasts its heartbeat again (speak). */
+  private nextBroadcastMs = -Infinity
+  /** When this host began following the leader it follows (maybeAttest). */
+  private followingSinceMs = -Infinity
+  /** Earliest time this follower may answer a leaderless member with a broadcast heartbeat (maybeAttest). */
+  private nextAttestMs = -Infinity
+  /**
+   * While leading: members alive when this host won that have not sent it a heartbeat since.
+   * Members heard only through the last leader's digest bring no capacity, replicas or samples,
+   * so the first plan waits for them (at most suspectAfterMs), failing static meanwhile.
+   */
+  private awaitingReports: Set<string> | undefined
   /** The `now` of the last handle(), to check that time never runs backwards. */
   private lastNowMs = -Infinity
   private readonly remoteSites = new Map<string, RemoteSite>()
@@ -145,11 +187,11 @@ export class SupervisorCore {
       timings: init.timings,
       members: this.members,
       rng: this.rng,
-      publish: (body, nowMs) => this.publish('site', body, nowMs),
+      publish: (body, nowMs, to) => this.publish('site', body, nowMs, to),
       emit: (event) => this.emit(event),
       persist: () => this.persist(),
       becameLeader: (nowMs) => this.startLeading(nowMs),
-      steppedDown: () => { this.leader = undefined },
+      steppedDown: () => { this.leader = undefined; this.awaitingReports = undefined },
     }, init.persisted, init.startMs)
   }
 
@@ -164,6 +206,7 @@ export class SupervisorCore {
       case 'tick': break
       case 'message': this.onMessage(input.message, nowMs); break
       case 'disconnected': this.onPeerChange(this.members.disconnected(input.hostId, nowMs), nowMs); break
+      case 'reachable': this.onReachable(nowMs); break
       case 'samples': this.onSamples(input.signals, input.capacity, nowMs); break
       case 'observed': this.onObserved(input.containers, input.runtimeOk, input.unavailable); break
       case 'leave': this.onLeave(nowMs); return
@@ -215,25 +258,92 @@ export class SupervisorCore {
   private runDue (nowMs: number): void {
     if (nowMs >= this.nextSweepMs) {
       this.nextSweepMs = nowMs + this.t.membershipSweepMs
-      for (const change of this.members.sweep(nowMs, this.election.hasLiveLeader(nowMs))) this.onPeerChange(change, nowMs)
+      const leaderLive = this.election.hasLiveLeader(nowMs)
+      // Without a leader, members broadcast their heartbeats only every leaderlessPace()
+      // intervals: silence is judged on that pace, or every peer would turn suspect and back
+      // between two of its heartbeats (a 50-host site starting: 6,500 peer-state events in 13 s).
+      const digestAtMs = leaderLive && this.election.role === 'follower' ? this.digestTakenAtMs : undefined
+      // Silence is judged net of slow deliveries (the election's delay estimate): on busy hosts
+      // a leader's digest a second late made its followers suspect it and start over.
+      const sweep = { silenceScale: leaderLive ? 1 : this.leaderlessPace(), digestAtMs, allowanceMs: this.election.delayAllowanceMs() }
+      for (const change of this.members.sweep(nowMs, leaderLive, sweep)) this.onPeerChange(change, nowMs)
       this.flushPersist('members')
       if (this.election.role === 'leader') this.election.checkLease(nowMs)
     }
     this.election.runDue(nowMs)
     this.leader?.runDue(nowMs)
     if (nowMs >= this.nextHeartbeatMs) {
-      this.nextHeartbeatMs = nowMs + this.t.heartbeatIntervalMs
-      this.lastHeartbeatMs = nowMs
-      const heartbeat = this.buildHeartbeat(nowMs)
-      this.toldSignals = heartbeat.signals
-      this.publish('site', { kind: 'heartbeat', heartbeat }, nowMs)
+      if (this.speak(nowMs)) {
+        this.nextHeartbeatMs = nowMs + this.t.heartbeatIntervalMs
+        this.lastHeartbeatMs = nowMs
+      } else {
+        // Paced (a host without a leader): the next heartbeat is due when the pace allows, not
+        // an interval after this skipped one. Following a leader again pulls it in (onEvent).
+        this.nextHeartbeatMs = this.nextBroadcastMs
+      }
     }
+  }
+
+  /**
+   * Once a heartbeat interval: the leader publishes its digest to the site; a member that
+   * follows a leader sends its heartbeat to the leader alone; a member that follows none
+   * broadcasts it, so that the site (and a leader it cannot prove yet) hears of it, but in a
+   * large site less often (LEADERLESS_BROADCAST_HOSTS). False when the pace held it back.
+   */
+  private speak (nowMs: number): boolean {
+    const e = this.election
+    if (e.role === 'leader') {
+      this.toldSignals = this.signals.length === 0 ? NO_SIGNALS : this.ownSignals(nowMs)
+      this.publish('site', { kind: 'siteDigest', siteDigest: this.buildDigest(nowMs) }, nowMs)
+      return true
+    }
+    if (e.role === 'follower' && e.leaderId !== '') {
+      this.nextBroadcastMs = -Infinity
+      this.sendHeartbeat('leader', nowMs)
+      return true
+    }
+    if (nowMs < this.nextBroadcastMs) return false
+    this.nextBroadcastMs = nowMs + this.leaderlessPace() * this.t.heartbeatIntervalMs
+    this.sendHeartbeat('site', nowMs)
+    return true
+  }
+
+  /**
+   * Heartbeat intervals between two broadcasts of a host without a leader: one per
+   * LEADERLESS_BROADCAST_HOSTS members of the site. A starting site is at least bootstrapExpect
+   * hosts, and a site whose digest this host has seen is at least that big, before this host
+   * has heard of them (pacing only: it trusts nothing).
+   */
+  private leaderlessPace (): number {
+    const siteSize = Math.max(this.members.size + 1, this.init.bootstrapExpect ?? 1, this.digestSizeSeen)
+    return Math.max(1, Math.ceil(siteSize / LEADERLESS_BROADCAST_HOSTS))
+  }
+
+  /**
+   * The transport can reach the site again. Without a leader this host's broadcasts are paced
+   * (every 3.5 s in a 50-host site), and the first ones, sent before any connection was up, went
+   * nowhere: the site learnt of a starting host only at its next paced heartbeat. It broadcasts
+   * now, no sooner than a heartbeat interval after its last one (so a flapping link costs at
+   * most the unpaced rate). A leader or follower already sends every interval.
+   */
+  private onReachable (nowMs: number): void {
+    if (this.election.role !== 'follower' || this.election.leaderId !== '') return
+    this.nextBroadcastMs = -Infinity
+    this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, Math.max(nowMs, this.lastHeartbeatMs + this.t.heartbeatIntervalMs))
+  }
+
+  /** Sends this host's heartbeat, and keeps its signals to tell a later rise (signal-rise.ts). */
+  private sendHeartbeat (topic: 'site' | 'leader', nowMs: number): void {
+    const heartbeat = this.buildHeartbeat(nowMs)
+    this.toldSignals = heartbeat.signals
+    this.publish(topic, { kind: 'heartbeat', heartbeat }, nowMs)
   }
 
   // ---- messages ----------------------------------------------------------------------------
 
   private onMessage (m: Message, nowMs: number): void {
     if (m.sender === this.hostId) return this.drop(m, 'self')
+    if (m.minor < PROTOCOL_MINOR_MIN) return this.drop(m, 'old-minor')
     const b = m.body
     if (b.kind === 'siteSummary') return this.onSiteSummary(m, b.siteSummary, nowMs)
     if (b.kind === 'spillRequest') {
@@ -245,14 +355,29 @@ export class SupervisorCore {
       return this.leader.onSpillOffer(m.site, b.spillOffer)
     }
     if (m.site !== this.site) return this.drop(m, 'wrong-site')
+    this.election.noteDelay(nowMs - m.sentAtMs)
     if (b.kind === 'heartbeat') return this.onHeartbeat(m, b.heartbeat, nowMs)
     if (b.kind === 'leave') return this.onPeerChange(this.members.left(m.sender, m.incarnation, nowMs), nowMs)
-    if (this.members.get(m.sender) === undefined) return this.drop(m, 'stale')
-    this.members.heardFrom(m.sender, m.incarnation, nowMs)
+    if (b.kind === 'siteDigest') return this.onDigest(m, b.siteDigest, nowMs)
     if (b.kind === 'voteRequest' && this.election.isTermJump(b.voteRequest.term)) return this.drop(m, 'term-jump')
     if (b.kind === 'vote' && this.election.isTermJump(b.vote.term)) return this.drop(m, 'term-jump')
+    if (this.members.get(m.sender) !== undefined) {
+      this.members.heardFrom(m.sender, m.incarnation, nowMs)
+    } else {
+      // A plan from a host this one has never heard is not followed anyway (bounded trust).
+      if (b.kind === 'plan') return this.drop(m, 'stale')
+      // A member not heard yet asks for votes or votes: in a site without a leader heartbeats
+      // are paced (speak), and a host's first one is often lost before its connections are up,
+      // so voters would otherwise drop the first candidate's requests, and the candidate their
+      // votes, for seconds. The message is first-hand, signed and bound to its sender like a
+      // heartbeat, so it makes the sender a member as a heartbeat would (without capacity or
+      // samples: those come with its heartbeats). A larger electorate never makes a majority easier.
+      const change = this.members.firstHeard(m.sender, m.incarnation, m.seq, b.kind === 'voteRequest' ? b.voteRequest.priority : 0, nowMs)
+      if (change === 'stale' || change === 'incarnation-jump') return this.drop(m, change)
+      this.onPeerChange(change, nowMs)
+    }
     switch (b.kind) {
-      case 'voteRequest': return this.election.onVoteRequest(m.sender, b.voteRequest.term, b.voteRequest.preVote, b.voteRequest.electorate, nowMs)
+      case 'voteRequest': return this.election.onVoteRequest(m.sender, b.voteRequest.priority, b.voteRequest.term, b.voteRequest.preVote, b.voteRequest.electorate, b.voteRequest.roundMs, nowMs)
       case 'vote': return this.election.onVote(m.sender, b.vote.term, b.vote.candidateId, b.vote.granted, b.vote.preVote, nowMs)
       case 'plan': return this.onPlan(m.sender, b.plan, nowMs)
     }
@@ -272,6 +397,64 @@ export class SupervisorCore {
     // It makes nobody leader: a host follows only a leader it has seen win (followIfProven).
     if (hb.term > this.election.term && !this.election.isTermJump(hb.term)) this.election.adoptTerm(hb.term, '', nowMs)
     if (hb.leaderId !== '') this.election.followIfProven(hb.term, hb.leaderId, nowMs)
+    this.noteReport(m.sender, nowMs)
+    this.maybeAttest(hb, nowMs)
+  }
+
+  /**
+   * A member broadcast a heartbeat that does not name the leader this host follows: it follows
+   * none (it just joined, or missed the election's votes), and may not follow the leader on
+   * the leader's word (bounded trust). This host's heartbeat, broadcast once, is one member's
+   * backing it can count; at most one such broadcast per ATTEST_GAP_HEARTBEATS intervals.
+   */
+  private maybeAttest (hb: Heartbeat, nowMs: number): void {
+    const e = this.election
+    if (e.role !== 'follower' || e.leaderId === '' || (hb.term === e.term && hb.leaderId === e.leaderId)) return
+    if (nowMs < this.nextAttestMs) return
+    // Just after an election, the members of its term that do not follow yet are mostly still
+    // taking in its votes (slower hosts, heartbeats sent before they saw the win): answering
+    // them would have every follower broadcast at once (a 50-host site moved 6,000 such
+    // deliveries in the seconds after its first election). One still without a leader a gap
+    // later is behind; one of an older term (a host that restarted) is behind at once.
+    if (hb.term === e.term && nowMs < this.followingSinceMs + ATTEST_GAP_HEARTBEATS * this.t.heartbeatIntervalMs + this.election.delayAllowanceMs()) return
+    this.nextAttestMs = nowMs + ATTEST_GAP_HEARTBEATS * this.t.heartbeatIntervalMs
+    this.publish('site', { kind: 'heartbeat', heartbeat: this.buildHeartbeat(nowMs) }, nowMs)
+  }
+
+  /** A member reported to this leader: once every member alive at the win has, the first plan is due. */
+  private noteReport (hostId: string, nowMs: number): void {
+    const waiting = this.awaitingReports
+    if (waiting === undefined || !waiting.delete(hostId) || waiting.size > 0) return
+    this.awaitingReports = undefined
+    this.leader?.planNow(nowMs)
+  }
+
+  /**
+   * The leader's digest. Its sender speaks for itself as its heartbeat did (alive, leading its
+   * term); what it says of the other members is taken only once this host follows it, that is
+   * once a majority of the electorate was seen backing it (election.ts, bounded trust).
+   */
+  private onDigest (m: Message, d: SiteDigest, nowMs: number): void {
+    this.digestSizeSeen = d.members.length
+    const change = this.members.digestSender(m.sender, m.incarnation, m.seq, d, nowMs)
+    if (change === 'stale' || change === 'incarnation-jump') return this.drop(m, change)
+    this.onPeerChange(change, nowMs)
+    if (d.term > this.election.term && !this.election.isTermJump(d.term)) this.election.adoptTerm(d.term, '', nowMs)
+    if (!this.election.followIfProven(d.term, m.sender, nowMs)) return
+    this.election.leaderHeard(nowMs)
+    this.digestTakenAtMs = nowMs
+    for (const member of d.members) {
+      if (member.hostId === this.hostId || member.hostId === m.sender) continue
+      this.onPeerChange(this.members.fromDigest(member, nowMs), nowMs)
+    }
+  }
+
+  private buildDigest (nowMs: number): SiteDigest {
+    const members = this.members.digestMembers(nowMs)
+    const self = { hostId: this.hostId, incarnation: this.incarnation, ageMs: 0, priority: this.init.priority }
+    const at = members.findIndex(p => p.hostId > this.hostId)
+    members.splice(at < 0 ? members.length : at, 0, self)
+    return { term: this.election.term, planVersion: this.adopted?.plan.version ?? 0, members, leaderAddrs: this.heartbeatAddrs }
   }
 
   private onPeerChange (change: PeerStateChange | undefined, nowMs: number): void {
@@ -349,6 +532,8 @@ export class SupervisorCore {
 
   /** The election was won: the leader's round starts from the plan in force. */
   private startLeading (nowMs: number): void {
+    const alive = this.members.sorted().filter(p => p.state === 'alive').map(p => p.hostId)
+    this.awaitingReports = alive.length === 0 ? undefined : new Set(alive)
     this.leader = new LeaderRound({
       hostId: this.hostId,
       labels: this.init.labels,
@@ -365,7 +550,7 @@ export class SupervisorCore {
       forecast: this.init.forecast,
       site: this.site,
       sites: () => this.remoteSites,
-    }, nowMs)
+    }, nowMs, this.awaitingReports === undefined ? nowMs : nowMs + this.t.suspectAfterMs)
     // Announce at once: followers stop their election timers on this heartbeat.
     this.nextHeartbeatMs = nowMs
   }
@@ -382,7 +567,9 @@ export class SupervisorCore {
     this.signals = signals.map(sample => ({ sample, sampledAtMs: nowMs - sample.ageMs }))
     this.capacity = capacity
     if (loadRose(this.toldSignals, signals)) {
-      this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, Math.max(nowMs, this.lastHeartbeatMs + this.t.riseGapMs))
+      // A member tells its leader early; the leader's own samples go into its rounds directly
+      // (its digest does not carry them), so it only plans sooner.
+      if (this.leader === undefined) this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, Math.max(nowMs, this.lastHeartbeatMs + this.t.riseGapMs))
       this.leader?.planSoon(nowMs)
     }
   }
@@ -480,12 +667,12 @@ export class SupervisorCore {
 
   // ---- outputs -----------------------------------------------------------------------------
 
-  private publish (topic: Topic, body: Body, nowMs: number): void {
+  private publish (topic: Topic, body: Body, nowMs: number, to?: string): void {
     // What we persist must be durable before anyone can act on a message that depends on it.
     this.flushPersist()
     this.seq++
     const message: Message = { minor: PROTOCOL_MINOR, sender: this.hostId, site: this.site, incarnation: this.incarnation, seq: this.seq, sentAtMs: nowMs, body }
-    this.outputs.push({ type: 'publish', topic, message })
+    this.outputs.push(to === undefined ? { type: 'publish', topic, message } : { type: 'publish', topic, message, to })
   }
 
   /**
@@ -500,12 +687,19 @@ export class SupervisorCore {
 
   private flushPersist (level: 'members' | 'vote' = 'vote'): void {
     if (this.persistPending === 'none' || (level === 'vote' && this.persistPending !== 'vote')) return
+    const membersOnly = this.persistPending === 'members'
     this.persistPending = 'none'
     const members = this.members.sorted().map(p => p.hostId)
-    this.outputs.push({ type: 'persist', state: { term: this.election.term, votedFor: this.election.votedFor, members } })
+    const state = { term: this.election.term, votedFor: this.election.votedFor, members }
+    this.outputs.push(membersOnly ? { type: 'persist', state, membersOnly } : { type: 'persist', state })
   }
 
   private emit (event: CoreEvent): void {
+    // Following a new leader: tell it at once (its first plan waits for members' reports).
+    if (event.kind === 'leader-changed') {
+      this.nextHeartbeatMs = Math.min(this.nextHeartbeatMs, this.lastNowMs)
+      this.followingSinceMs = this.lastNowMs
+    }
     this.outputs.push({ type: 'event', event })
   }
 

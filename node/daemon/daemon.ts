@@ -11,7 +11,6 @@
  */
 import type { PlanResponse, ScalingRulesView, SitesResponse, StatusResponse } from './api-schema.js'
 import type { ScalingRules } from '../core/service-spec.js'
-import { openApiDocument } from './openapi.js'
 import './polyfill.js'
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
@@ -105,6 +104,7 @@ export class Daemon implements ApiSource {
       throw new DaemonError(DaemonErrorCode.StateIo, `cannot create data dir ${cfg.dataDir}: ${(err as Error).message}`, [], { cause: err })
     }
     this.store = StateStore.openAndBumpIncarnation(cfg.dataDir)
+    this.store.onLazyError = (err) => this.log.warn({ err: err.message, file: this.store.file }, 'member list not written to the state file (the next term or vote write will try again)')
     const { key, created } = await loadOrCreateHostKey(cfg.network.privateKeyFile)
     if (created) this.log.info({ file: cfg.network.privateKeyFile }, 'created host key')
     await this.vault?.start()
@@ -135,6 +135,13 @@ export class Daemon implements ApiSource {
       'publish:failed': (topic, message, err) => {
         this.metrics.publishErrors.inc({ topic })
         this.log.warn({ topic, kind: message.body.kind, err: err.message }, 'publish failed')
+      },
+      'peer:connected': (peerId) => {
+        this.log.debug({ peer: peerId }, 'peer connected')
+      },
+      'site:reachable': () => {
+        this.log.debug('a site member is reachable')
+        this.driver?.reachable()
       },
       'peer:disconnected': (peerId, hostId) => {
         this.metrics.disconnects.inc()
@@ -176,7 +183,7 @@ export class Daemon implements ApiSource {
       transport: this.mesh,
       runtime: this.runtime,
       signals: this.signals,
-      persist: (state) => this.store.saveCore(state),
+      persist: (state, membersOnly) => this.store.saveCore(state, membersOnly),
       clock: daemonClock,
       log: this.log,
       metrics: this.metrics,
@@ -212,6 +219,7 @@ export class Daemon implements ApiSource {
     this.stopping ??= (async () => {
       if (this.gaugeTimer !== undefined) clearInterval(this.gaugeTimer)
       await this.driver?.stop()
+      await this.store?.settle()
       await this.mesh?.flush(LEAVE_FLUSH_MS)
       await this.api?.stop()
       await this.mesh?.stop()
@@ -363,7 +371,10 @@ export class Daemon implements ApiSource {
     }
   }
 
-  openApi (): Record<string, unknown> {
+  async openApi (): Promise<Record<string, unknown>> {
+    // Loaded here, not at start: TypeBox and the schemas cost every supervisor about 200
+    // modules and several MB, and only this route needs them.
+    const { openApiDocument } = await import('./openapi.js')
     return openApiDocument(this.version)
   }
 

@@ -3,7 +3,8 @@
  * disconnect hints, samples, observations and ticks (no later than `nextDeadlineMs()`), and
  * performs the core's outputs in order:
  *
- * - `persist`: written atomically to the data dir, synchronously, before any later output;
+ * - `persist`: written atomically to the data dir, synchronously, before any later output
+ *   (a change of the member list alone: off the event loop, state-store.ts);
  * - `publish`: handed to the mesh (gossipsub);
  * - `action`: queued on the container runtime, one at a time, in order; the runtime is
  *   observed once the queue drains, so 'observed' always follows every earlier action;
@@ -23,7 +24,7 @@
  * - `event`: reported (pino log, prom-client metrics, the /v1/events stream).
  */
 import type { Logger } from 'pino'
-import type { Capacity, Message } from '../../protocol/index.js'
+import { PROTOCOL_MINOR_MIN, type Capacity, type Message } from '../../protocol/index.js'
 import type { CoreEvent, CoreInput, CoreOutput } from '../core/core-io.js'
 import type { ContainerAction } from '../core/reconcile.js'
 import type { PolicyKind, RateRules, ScalingRules } from '../core/service-spec.js'
@@ -39,7 +40,8 @@ export interface DriverComponents {
   runtime: ContainerRuntime
   signals: SignalSource
   /** Durable write of the core's election state; must throw rather than return unwritten. */
-  persist: (state: Extract<CoreOutput, { type: 'persist' }>['state']) => void
+  /** `membersOnly`: may be written later, off the event loop (core-io.ts). */
+  persist: (state: Extract<CoreOutput, { type: 'persist' }>['state'], membersOnly: boolean) => void
   clock: () => number
   log: Logger
   metrics: DaemonMetrics
@@ -69,7 +71,11 @@ export const DRIVER_LIMITS = {
   reobserveDelayMsMin: 100,
 } as const
 
+/** Host ids of older-minor supervisors warned about (warnOldMinor); beyond it, only the metric counts. */
+const OLD_MINOR_WARNED_MAX = 64
+
 export class Driver {
+  private readonly oldMinorWarned = new Set<string>()
   private timer: NodeJS.Timeout | undefined
   private timerDueMs = Infinity
   private nextSampleMs = 0
@@ -118,12 +124,19 @@ export class Driver {
   }
 
   message (topic: Topic, m: Message): void {
-    if (topic === 'site' && m.body.kind === 'heartbeat') this.c.transport.noteHost(m.sender, m.body.heartbeat.addrs)
+    if (topic !== 'global' && m.body.kind === 'heartbeat') this.c.transport.noteHost(m.sender, m.body.heartbeat.addrs)
     this.handle({ type: 'message', message: m })
+    // The digest of the leader this host follows: keep a connection to it (heartbeats go there).
+    if (m.body.kind === 'siteDigest' && this.c.core.currentLeaderId === m.sender) this.c.transport.noteLeader?.(m.sender, m.body.siteDigest.leaderAddrs)
   }
 
   disconnected (hostId: string): void {
     this.handle({ type: 'disconnected', hostId })
+  }
+
+  /** The mesh can reach a member of the site again (Mesh 'site:reachable'). */
+  reachable (): void {
+    this.handle({ type: 'reachable' })
   }
 
   /** When the loop last ran the core (for /healthz). */
@@ -142,6 +155,7 @@ export class Driver {
       this.onFatal(err as Error)
       return
     }
+    this.c.transport.setLeading?.(this.c.core.currentRole === 'leader')
     this.c.metrics.coreTick.observe((performance.now() - t0) / 1000)
     if (input.type !== 'tick') this.schedule()
   }
@@ -149,11 +163,11 @@ export class Driver {
   private perform (out: CoreOutput, now: number): void {
     switch (out.type) {
       case 'persist':
-        this.c.persist(out.state)
+        this.c.persist(out.state, out.membersOnly === true)
         this.c.metrics.persistWrites.inc()
         return
       case 'publish':
-        this.c.transport.publish(out.topic, out.message)
+        this.c.transport.publish(out.topic, out.message, out.to)
         return
       case 'action':
         this.enqueueAction(out.action)
@@ -295,6 +309,9 @@ export class Driver {
         log.debug({ term: e.term, preVote: e.preVote }, 'election started')
         if (!e.preVote) events.push('election', now, { term: e.term })
         return
+      case 'election-yielded':
+        log.debug({ term: e.term, candidateId: e.candidateId }, 'stood aside for a candidate that ranks first')
+        return
       case 'leader-elected':
         m.leadersElected.inc()
         log.info({ term: e.term, votes: e.votes, electorate: e.electorate }, 'elected site leader')
@@ -336,6 +353,7 @@ export class Driver {
         return
       case 'message-dropped':
         m.coreDropped.inc({ reason: e.reason })
+        if (e.reason === 'old-minor') return this.warnOldMinor(e.from)
         log.debug({ from: e.from, reason: e.reason }, 'message dropped by the core')
         return
       case 'spill-requested':
@@ -350,6 +368,18 @@ export class Driver {
         log.info({ service: e.service, fromSite: e.fromSite, replicas: e.replicas, asked: e.asked }, 'another site runs overflow')
         events.push('spill', now, { ...e })
     }
+  }
+
+  /**
+   * A supervisor of an older protocol minor is in the site: its messages are refused (it
+   * broadcasts heartbeats and reads no digests, docs/membership.md). Said once per host id
+   * (at most OLD_MINOR_WARNED_MAX of them), as an error an operator can act on.
+   */
+  private warnOldMinor (hostId: string): void {
+    if (this.oldMinorWarned.has(hostId) || this.oldMinorWarned.size >= OLD_MINOR_WARNED_MAX) return
+    this.oldMinorWarned.add(hostId)
+    this.c.log.error({ peer: hostId, code: 'E_PROTO_VERSION', minorMin: PROTOCOL_MINOR_MIN },
+      `supervisor ${hostId} speaks an older protocol minor than ${PROTOCOL_MINOR_MIN} (heartbeats to every member, no site digest): its messages are refused; upgrade every supervisor of the site (docs/membership.md)`)
   }
 
   /**

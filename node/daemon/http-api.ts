@@ -41,7 +41,8 @@ export interface ApiSource {
   ready: () => ReadyResponse
   healthy: () => HealthResponse
   /** The OpenAPI document of this API (openapi.ts). */
-  openApi: () => Record<string, unknown>
+  /** Built on demand: its schemas (TypeBox, ~200 modules) are loaded only when it is asked for. */
+  openApi: () => Promise<Record<string, unknown>>
   /** `POST /v1/signals`; throws a SignalError for a body it refuses. */
   pushSignals: (body: unknown) => unknown
   /** Fault injection; undefined when debug.faultInjection is off. */
@@ -252,7 +253,7 @@ export class HttpApi {
       case '/v1/status': onlyGet(req, path); return this.json(res, 200, this.c.source.status())
       case '/v1/sites': onlyGet(req, path); return this.json(res, 200, this.c.source.sites())
       case '/v1/plan': onlyGet(req, path); return this.json(res, 200, this.c.source.plan())
-      case '/v1/openapi.json': onlyGet(req, path); return this.json(res, 200, this.c.source.openApi())
+      case '/v1/openapi.json': onlyGet(req, path); return this.json(res, 200, await this.c.source.openApi())
       case '/v1/events': onlyGet(req, path); return this.openStream(req, res)
       case '/v1/signals': return await this.pushSignals(req, res)
       case '/v1/debug/partition': return await this.partition(req, res)

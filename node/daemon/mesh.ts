@@ -36,15 +36,29 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { encodeMessage, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
 import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
-import { applyHotPathFixes, type HotPathFixes } from './libp2p-hot-paths.js'
+import { applyHotPathFixes, noiseCrypto, type HotPathFixes } from './libp2p-hot-paths.js'
 import type { Topic } from '../core/core-io.js'
 import type { MessageListener, Transport } from '../core/ports.js'
 import { InboundHandshakes, type RefusalReason } from './inbound-handshakes.js'
 import { MessageGate, type GateReason } from './message-gate.js'
-import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
+import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, PEER_EXCHANGE_RETRY_MS, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
 
 /** Topic names carry the protocol's major version: a new major is a new mesh. */
 export function siteTopic (site: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}` }
+/**
+ * The site leader's inbox (docs/membership.md): only the host that leads the site subscribes,
+ * so a member's heartbeat, published here, goes to the leader alone over their direct
+ * connection (gossipsub sends a publish on a topic it has not joined to every connected
+ * subscriber, with floodPublish) and nobody forwards it. Signing and the message gate apply
+ * as on every topic.
+ */
+export function siteLeaderTopic (site: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}/leader` }
+/**
+ * One host's inbox: only that host subscribes, so a message only it needs (a pre-vote for its
+ * candidacy: CoreOutput publish `to`) crosses one connection instead of the whole site. Used
+ * when the sender is connected to that host; otherwise the message goes on the site topic.
+ */
+export function hostInboxTopic (site: string, hostId: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}/host/${hostId}` }
 export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
 
 /** Dial targets learnt by peer exchange stop being added beyond this many × targetPeers. */
@@ -68,6 +82,8 @@ export interface MeshEvents {
   /** Every connection to a peer closed; hostId when the peer has spoken for one. */
   'peer:disconnected': (peerId: string, hostId: string | undefined) => void
   'peer:connected': (peerId: string) => void
+  /** A connected peer subscribes to this host's site topic, and none did before (at start, or after being cut off). */
+  'site:reachable': () => void
   'dial:failed': (peerId: string, err: Error) => void
   /** An inbound connection failed before it became a peer (inbound-handshakes.ts). */
   'connection:refused': (reason: RefusalReason, remoteAddr: string) => void
@@ -83,6 +99,8 @@ interface DialTarget {
   backoffMs: number
   /** Our preference for this peer (see redial), hashed once: sorting re-reads it every round. */
   rank: string
+  /** The leader this host follows: dialled before anything else, beyond targetPeers. */
+  pinned?: boolean
 }
 
 export class Mesh implements Transport {
@@ -94,12 +112,23 @@ export class Mesh implements Transport {
   /** Each site member's addresses as last noted (space-joined). */
   private readonly notedAddrs = new Map<string, string>()
   private readonly topics: Record<Topic, string>
+  /** This host's own inbox topic (hostInboxTopic). */
+  private readonly inbox: string
   private redialTimer: NodeJS.Timeout | undefined
   private pxTimer: NodeJS.Timeout | undefined
   private pxRound = 0
+  /** When the next periodic peer exchange is due, and the wait after it (exchangeRound). */
+  private nextPxMs = 0
+  private pxDelayMs = PEER_EXCHANGE_RETRY_MS
   private px: PeerExchangeComponents | undefined
   private dialsInFlight = 0
   private partitioned = false
+  /** Subscribed to the site leader's inbox (this host leads). */
+  private leading = false
+  /** Some connected peer subscribes to the site topic (the 'site:reachable' event). */
+  private siteReachable = false
+  /** The leader this host follows, pinned as a dial target (noteLeader). */
+  private pinnedLeader: string | undefined
   private readonly inFlight = new Set<Promise<unknown>>()
   private stopped = false
   /** Which of libp2p-hot-paths.ts's fixes apply to the installed libraries (set at start). */
@@ -107,7 +136,8 @@ export class Mesh implements Transport {
   private readonly handshakes = new InboundHandshakes((reason, addr) => this.on['connection:refused']?.(reason, addr))
 
   constructor (private readonly init: MeshInit, private readonly on: Partial<MeshEvents>, private readonly clock: () => number) {
-    this.topics = { site: siteTopic(init.site), global: GLOBAL_TOPIC }
+    this.topics = { site: siteTopic(init.site), global: GLOBAL_TOPIC, leader: siteLeaderTopic(init.site) }
+    this.inbox = hostInboxTopic(init.site, init.hostId)
   }
 
   async start (): Promise<void> {
@@ -132,7 +162,7 @@ export class Mesh implements Transport {
         addresses: { listen: init.listen, announce: init.announce },
         transports: [tcp()],
         connectionProtector: this.handshakes.protector(preSharedKey({ psk: init.swarmKey })),
-        connectionEncrypters: [this.handshakes.encrypter(noise())],
+        connectionEncrypters: [this.handshakes.encrypter(noise({ crypto: noiseCrypto() }))],
         streamMuxers: [yamux()],
         connectionGater: {
           denyDialMultiaddr: () => this.partitioned,
@@ -143,11 +173,19 @@ export class Mesh implements Transport {
           denyInboundEncryptedConnection: (_peer, maConn) => { this.handshakes.handshakeDone(maConn); return false },
           denyOutboundConnection: () => this.partitioned,
         },
-        connectionMonitor: init.pingIntervalMs === 0 ? { enabled: false } : { pingInterval: init.pingIntervalMs },
+        // libp2p aborts a connection whose ping takes more than 5 s (its adaptive timeout's
+        // floor): hosts whose event loops lag seconds (50 daemons starting on two busy cores)
+        // lost working connections to it, each loss a disconnect hint that made the peer
+        // suspect, often the leader. Half the ping interval still finds a half-open connection.
+        connectionMonitor: init.pingIntervalMs === 0 ? { enabled: false } : { pingInterval: init.pingIntervalMs, pingTimeout: { minTimeout: Math.max(5000, Math.floor(init.pingIntervalMs / 2)) } },
         connectionManager: {
           maxConnections: init.maxConnections,
           inboundConnectionThreshold: init.inboundConnectionsPerSecond,
           dialTimeout: init.dialTimeoutMs,
+          // libp2p gives up on one address after 6 s by default, whatever dialTimeout says: a
+          // handshake that a busy host completes slowly (a seed that 50 hosts dial at once)
+          // was abandoned and started again from scratch, both sides' work lost.
+          addressDialTimeout: init.dialTimeoutMs,
         },
         services: {
           identify: identify(),
@@ -168,7 +206,7 @@ export class Mesh implements Transport {
             fastMsgIdFn: (m) => m.signature === undefined ? Buffer.from(m.data ?? []).toString('base64') : Buffer.from(m.signature).toString('base64'),
             scoreParams: {
               IPColocationFactorWhitelist: new Set(init.ipColocationWhitelist),
-              topics: { [this.topics.site]: topicScore, [this.topics.global]: topicScore },
+              topics: { [this.topics.site]: topicScore, [this.topics.global]: topicScore, [this.topics.leader]: topicScore, [this.inbox]: topicScore },
             },
           }),
         },
@@ -179,11 +217,18 @@ export class Mesh implements Transport {
     const node = this.node
     this.gate = new MessageGate({ site: init.site, hostId: init.hostId, ownPeerId: node.peerId.toString(), maxTrackedSenders: init.maxTrackedSenders, rebindQuietMs: init.rebindQuietMs })
     const pubsub = node.services.pubsub
-    for (const kind of ['site', 'global'] as const) {
+    for (const kind of ['site', 'global', 'leader'] as const) {
       pubsub.topicValidators.set(this.topics[kind], (_peer, msg) => this.validate(kind, msg))
-      pubsub.subscribe(this.topics[kind])
+      if (kind !== 'leader') pubsub.subscribe(this.topics[kind])
     }
+    pubsub.topicValidators.set(this.inbox, (_peer, msg) => this.validate('inbox', msg))
+    pubsub.subscribe(this.inbox)
     pubsub.addEventListener('message', (evt) => this.onPubsubMessage(evt.detail))
+    pubsub.addEventListener('subscription-change', (evt) => {
+      if (this.siteReachable || !evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.topics.site)) return
+      this.siteReachable = true
+      this.on['site:reachable']?.()
+    })
     this.px = {
       handle: async (p, h, o) => { await node.handle(p, h, o) },
       dialProtocol: async (peer, p, o) => await node.dialProtocol(peer, p, o),
@@ -193,15 +238,17 @@ export class Mesh implements Transport {
     }
     await servePeerExchange(this.px)
     node.addEventListener('peer:identify', (evt) => {
-      if (evt.detail.protocols.includes(PEER_EXCHANGE_PROTOCOL)) void this.exchangeWith(evt.detail.peerId)
+      if (!evt.detail.protocols.includes(PEER_EXCHANGE_PROTOCOL)) return
+      // The host that dialled asks; the one dialled asks only while it still lacks dial targets.
+      // Before, both asked on every connection: a seed that 49 hosts dial at start asked all 49
+      // of them back, while its event loop was the one every newcomer waited on.
+      if (evt.detail.connection.direction === 'outbound' || this.targets.size < this.init.targetPeers) void this.exchangeWith(evt.detail.peerId)
     })
-    this.pxTimer = setInterval(() => {
-      const conns = node.getConnections()
-      if (conns.length > 0) void this.exchangeWith(conns[this.pxRound++ % conns.length].remotePeer)
-    }, PEER_EXCHANGE_INTERVAL_MS)
+    this.pxTimer = setInterval(() => this.exchangeRound(), PEER_EXCHANGE_RETRY_MS)
     this.pxTimer.unref()
     node.addEventListener('peer:disconnect', (evt) => {
       const peerId = evt.detail.toString()
+      if (pubsub.getSubscribers(this.topics.site).length === 0) this.siteReachable = false
       this.on['peer:disconnected']?.(peerId, this.gate?.hostOf(peerId))
     })
     node.addEventListener('connection:open', (evt) => { coalesceSocketWrites(evt.detail) })
@@ -269,7 +316,7 @@ export class Mesh implements Transport {
   }
 
   /** Encodes (the codec enforces every size limit) and publishes. Never throws: failures are reported. */
-  publish (topic: Topic, message: Message): void {
+  publish (topic: Topic, message: Message, to?: string): void {
     let data: Uint8Array
     try {
       data = encodeMessage(message)
@@ -278,12 +325,53 @@ export class Mesh implements Transport {
       return
     }
     if (this.partitioned || this.stopped) return
-    const p = this.libp2p.services.pubsub.publish(this.topics[topic], data).then(
+    const direct = topic === 'site' && to !== undefined ? this.inboxOf(to) : undefined
+    const p = this.libp2p.services.pubsub.publish(direct ?? this.topics[topic], data).then(
       () => this.on['message:published']?.(topic, message, data.byteLength),
       (err: Error) => this.on['publish:failed']?.(topic, message, err),
     )
     this.inFlight.add(p)
     void p.finally(() => this.inFlight.delete(p))
+  }
+
+  /**
+   * Host `to`'s inbox topic when a connected peer speaks for it and subscribes to it (the
+   * message then crosses that one connection), else undefined: the site topic carries it.
+   */
+  private inboxOf (to: string): string | undefined {
+    const peer = this.gate?.peerOf(to)
+    if (peer === undefined) return undefined
+    const inbox = hostInboxTopic(this.init.site, to)
+    return this.libp2p.services.pubsub.getSubscribers(inbox).some(p => p.toString() === peer) ? inbox : undefined
+  }
+
+  /**
+   * This host leads its site (or stopped): join or leave the leader's inbox topic. gossipsub
+   * tells connected peers at once, and their next heartbeat comes here.
+   */
+  setLeading (on: boolean): void {
+    if (on === this.leading || this.node === undefined) return
+    this.leading = on
+    const pubsub = this.node.services.pubsub
+    if (on) pubsub.subscribe(this.topics.leader)
+    else pubsub.unsubscribe(this.topics.leader)
+  }
+
+  /**
+   * The leader this host follows, from its digest: it must stay connected to it (heartbeats go
+   * to the leader over that connection), so it is dialled first, over targetPeers, and again
+   * whenever the connection drops. A new leader replaces the old pin.
+   */
+  noteLeader (hostId: string, addrs: readonly string[]): void {
+    this.noteHost(hostId, addrs)
+    let found: DialTarget | undefined
+    for (const t of this.targets.values()) {
+      t.pinned = t.hostId === hostId
+      if (t.pinned) found = t
+    }
+    if (found === undefined || this.pinnedLeader === found.peerId) return
+    this.pinnedLeader = found.peerId
+    this.redial()
   }
 
   /** A site member's addresses from its heartbeat: keep it connected. */
@@ -329,19 +417,20 @@ export class Mesh implements Transport {
     return this.node
   }
 
-  private validate (topic: Topic, msg: PubsubMessage): TopicValidatorResult {
+  private validate (topic: Topic | 'inbox', msg: PubsubMessage): TopicValidatorResult {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined
     const v = this.gate!.check(topic, from, msg.data, this.clock())
     if (v.verdict === 'accept') {
       this.decoded.set(msg.data, v.message)
       return TopicValidatorResult.Accept
     }
-    this.on['message:rejected']?.(topic, v.reason, v.verdict, from ?? '')
+    this.on['message:rejected']?.(topic === 'inbox' ? 'site' : topic, v.reason, v.verdict, from ?? '')
     return v.verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
   }
 
   private onPubsubMessage (msg: PubsubMessage): void {
-    const topic: Topic | undefined = msg.topic === this.topics.site ? 'site' : msg.topic === this.topics.global ? 'global' : undefined
+    // A message in this host's inbox is a site message addressed to it.
+    const topic: Topic | undefined = msg.topic === this.topics.site || msg.topic === this.inbox ? 'site' : msg.topic === this.topics.global ? 'global' : msg.topic === this.topics.leader ? 'leader' : undefined
     if (topic === undefined) return
     const message = this.decoded.get(msg.data)
     // Delivered messages were accepted by validate(), which cached the decoded form.
@@ -357,13 +446,40 @@ export class Mesh implements Transport {
     return () => { this.listeners.delete(listener) }
   }
 
-  /** Asks a peer which members of our site it knows, and keeps them as dial targets. */
-  private async exchangeWith (peer: PeerId): Promise<void> {
-    if (this.px === undefined || this.partitioned || this.stopped) return
+  /**
+   * The periodic peer exchange: one connected peer, in turn. While this host knows fewer dial
+   * targets than targetPeers, or the last answer taught it new ones, it asks again after
+   * PEER_EXCHANGE_RETRY_MS, doubling while answers teach nothing, up to
+   * PEER_EXCHANGE_INTERVAL_MS. Why: in a site starting together, a host's first answers (from
+   * the seed, asked on connecting) list only the few hosts that were connected to the seed by
+   * then, and the seed refuses exchanges beyond PEER_EXCHANGE_LIMITS.maxInboundStreams at once;
+   * asking every 30 s left 27 of 50 hosts with no site peer but the seed after 20 s.
+   */
+  private exchangeRound (): void {
+    const conns = this.node?.getConnections() ?? []
+    if (conns.length === 0 || this.clock() < this.nextPxMs) return
+    const peer = conns[this.pxRound++ % conns.length].remotePeer
+    this.nextPxMs = Infinity
+    void this.exchangeWith(peer).then((added) => {
+      const wanting = added > 0 || this.targets.size < this.init.targetPeers
+      this.pxDelayMs = !wanting ? PEER_EXCHANGE_INTERVAL_MS : added > 0 ? PEER_EXCHANGE_RETRY_MS : Math.min(this.pxDelayMs * 2, PEER_EXCHANGE_INTERVAL_MS)
+      this.nextPxMs = this.clock() + this.pxDelayMs
+    })
+  }
+
+  /** Asks a peer which members of our site it knows, and keeps them as dial targets; returns how many addresses were new. */
+  private async exchangeWith (peer: PeerId): Promise<number> {
+    if (this.px === undefined || this.partitioned || this.stopped) return 0
     const found = await askPeers(this.px, peer, this.init.site)
     let added = 0
-    for (const p of found) for (const a of p.addrs) if (this.addTarget(a, false, undefined, true) !== undefined) added++
+    for (const p of found) {
+      for (const a of p.addrs) {
+        const known = this.targets.has(a.getComponents().findLast(c => c.name === 'p2p')?.value ?? '')
+        if (this.addTarget(a, false, undefined, true) !== undefined && !known) added++
+      }
+    }
     if (added > 0) this.redial()
+    return added
   }
 
   private addTarget (ma: Multiaddr, bootstrap: boolean, hostId: string | undefined, exchanged = false): DialTarget | undefined {
@@ -383,23 +499,29 @@ export class Mesh implements Transport {
   }
 
   /**
-   * Keeps up to targetPeers connections: bootstrap peers first, then site members ordered by
-   * a hash of (our id, their id), so every host prefers a different subset and the site's
-   * connection graph is random-like rather than a star around the seeds.
+   * Keeps targetPeers connections: while this host has fewer open connections (either
+   * direction) than that, it dials targets it is not connected to, bootstrap peers first, then
+   * site members ordered by a hash of (our id, their id), so every host prefers a different
+   * subset and the site's connection graph is random-like rather than a star around the seeds.
+   * The leader it follows is dialled whatever the count. Connections already open count
+   * whoever opened them: before, every member that peer exchange or a heartbeat taught it and
+   * that ranked among its first targetPeers was dialled as it was learnt, and a 50-host site
+   * starting together ended with 24 connections per host on average (each a Noise handshake
+   * on both sides while the site starts, and gossip and pings after) instead of about 10.
    */
   private redial (): void {
     if (this.partitioned || this.stopped || this.node === undefined) return
     const now = this.clock()
     const connected = this.connectedPeers()
+    let open = connected.size
     const ordered = [...this.targets.values()].sort((a, b) =>
-      Number(b.bootstrap) - Number(a.bootstrap) || (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
-    let kept = 0
+      Number(b.pinned === true) - Number(a.pinned === true) || Number(b.bootstrap) - Number(a.bootstrap) || (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
     for (const t of ordered) {
-      if (kept >= this.init.targetPeers) break
-      kept++
+      if (open + this.dialsInFlight >= this.init.targetPeers && t.pinned !== true) break
       if (connected.has(t.peerId) || now < t.nextDialMs) continue
       if (this.dialsInFlight >= this.init.maxParallelDials) break
       this.dial(t, now)
+      if (t.pinned === true) open++
     }
   }
 

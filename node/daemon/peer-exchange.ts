@@ -5,7 +5,8 @@
  * Why: heartbeats carry addresses only inside a site, and a site's topic is relayed only by
  * that site's hosts. A host whose bootstrap peer is in another site (or a new site whose hosts
  * all know one seed elsewhere) would never hear its site peers. Every host asks each peer it
- * connects to, and one connected peer every `PEER_EXCHANGE_INTERVAL_MS`; the answer comes from
+ * connects to, and one connected peer every `PEER_EXCHANGE_INTERVAL_MS` (every
+ * `PEER_EXCHANGE_RETRY_MS`, doubling, while answers still teach it peers: mesh.ts); the answer comes from
  * gossipsub's view of its connected peers' subscriptions and the peer store's listen addresses.
  *
  * Both directions are size-bounded JSON (length-prefixed): a request of at most
@@ -25,8 +26,17 @@ export const PEER_EXCHANGE_LIMITS = {
   timeoutMs: 5000,
   /** Streams served at once; more are refused by libp2p. */
   maxInboundStreams: 8,
+  /**
+   * An answer is built once and served again this long (ms), at most answerCacheSites sites
+   * at once: building one reads the peer store for every subscriber, and a seed that a whole
+   * starting site asks at once spent its event loop on the same answer.
+   */
+  answerCacheMs: 1000,
+  answerCacheSites: 16,
 } as const
 export const PEER_EXCHANGE_INTERVAL_MS = 30_000
+/** While a host still learns peers from the exchange, it asks again this soon (mesh.ts, exchangeRound). */
+export const PEER_EXCHANGE_RETRY_MS = 1000
 
 export interface ExchangedPeer { peerId: string, addrs: string[] }
 
@@ -39,25 +49,37 @@ export interface PeerExchangeComponents {
   /** Listen addresses the peer store holds for a peer. */
   addressesOf: (peer: PeerId) => Promise<Multiaddr[]>
   topicOf: (site: string) => string
+  /** Milliseconds, for the answer cache (default Date.now). */
+  now?: () => number
 }
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 export async function servePeerExchange (c: PeerExchangeComponents): Promise<void> {
+  const now = c.now ?? Date.now
+  const cache = new Map<string, { atMs: number, bytes: Uint8Array }>()
+  const answer = async (site: string): Promise<Uint8Array> => {
+    const hit = cache.get(site)
+    if (hit !== undefined && now() - hit.atMs < PEER_EXCHANGE_LIMITS.answerCacheMs) return hit.bytes
+    const peers: ExchangedPeer[] = []
+    for (const p of c.subscribers(c.topicOf(site))) {
+      if (peers.length >= PEER_EXCHANGE_LIMITS.maxPeers) break
+      const addrs = (await c.addressesOf(p)).filter(a => !isWildcard(a)).slice(0, PROTOCOL_LIMITS.maxAddrs).map(a => a.toString())
+      if (addrs.length > 0) peers.push({ peerId: p.toString(), addrs })
+    }
+    const bytes = encoder.encode(JSON.stringify({ peers }))
+    if (cache.size >= PEER_EXCHANGE_LIMITS.answerCacheSites) cache.clear()
+    cache.set(site, { atMs: now(), bytes })
+    return bytes
+  }
   await c.handle(PEER_EXCHANGE_PROTOCOL, async (stream) => {
     const signal = AbortSignal.timeout(PEER_EXCHANGE_LIMITS.timeoutMs)
     try {
       const lp = lpStream(stream, { maxDataLength: PEER_EXCHANGE_LIMITS.maxRequestBytes })
       const req = JSON.parse(decoder.decode((await lp.read({ signal })).subarray())) as { site?: unknown }
       if (typeof req.site !== 'string' || req.site.length > PROTOCOL_LIMITS.maxIdBytes) throw new Error('bad request')
-      const peers: ExchangedPeer[] = []
-      for (const p of c.subscribers(c.topicOf(req.site))) {
-        if (peers.length >= PEER_EXCHANGE_LIMITS.maxPeers) break
-        const addrs = (await c.addressesOf(p)).filter(a => !isWildcard(a)).slice(0, PROTOCOL_LIMITS.maxAddrs).map(a => a.toString())
-        if (addrs.length > 0) peers.push({ peerId: p.toString(), addrs })
-      }
-      await lp.write(encoder.encode(JSON.stringify({ peers })), { signal })
+      await lp.write(await answer(req.site), { signal })
       await stream.close({ signal })
     } catch (err) {
       stream.abort(err as Error)

@@ -75,6 +75,18 @@ export function transportContract (shell: string, factory: TransportFactory): vo
       assert.deepEqual(got(u.b1, m), [], 'b1 is of another site')
     })
 
+    it('delivers a site message addressed to one host to that host, and to no host of another site', async () => {
+      // Only the addressee needs it; a shell may deliver it to that host alone or, when it
+      // cannot reach it directly, to the whole site: either way a2 gets it and b1 never does.
+      const m = message(u.a1, 'site')
+      u.a1.transport.publish('site', m, u.a2.hostId)
+      const g = message(u.a2, 'global')
+      u.a2.transport.publish('global', g)
+      await u.eventually('a2 to receive the addressed message and b1 the global one', () => got(u.a2, m).length > 0 && got(u.b1, g).length > 0)
+      assert.deepEqual(got(u.a2, m), [{ topic: 'site', message: m }])
+      assert.deepEqual(got(u.b1, m), [], 'b1 is of another site')
+    })
+
     it('delivers a global message to the hosts of every site', async () => {
       const m = message(u.a1, 'global')
       u.a1.transport.publish('global', m)

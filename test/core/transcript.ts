@@ -49,6 +49,13 @@ export class Transcript {
     this.input(atMs, { type: 'message', message })
   }
 
+  digest (sender: string, atMs: number, term: number, members: Array<[hostId: string, ageMs: number]>, incarnation = 1): void {
+    this.from(sender, atMs, {
+      kind: 'siteDigest',
+      siteDigest: { term, planVersion: 0, members: members.map(([hostId, ageMs]) => ({ hostId, incarnation: 1, ageMs, priority: 0 })), leaderAddrs: [] },
+    }, incarnation)
+  }
+
   heartbeat (sender: string, atMs: number, fields: Partial<Heartbeat> = {}): void {
     this.from(sender, atMs, {
       kind: 'heartbeat',
@@ -77,6 +84,7 @@ function renderInput (input: CoreInput): string {
     case 'tick': return 'tick'
     case 'message': return `recv ${input.message.sender} ${renderBody(input.message.body)}`
     case 'disconnected': return `disconnected ${input.hostId}`
+    case 'reachable': return 'reachable'
     case 'samples': return `samples slots=${input.capacity.slots} ${input.signals.map(s => `${s.upstream ? '^' : ''}${s.service}=${s.value}@${s.ageMs}ms`).join(' ')}`
     case 'observed': return `observed runtime=${input.runtimeOk ? 'ok' : 'down'} [${input.containers.map(c => `${c.id}:${c.state}`).join(' ')}]`
     case 'leave': return 'leave'
@@ -90,7 +98,7 @@ function renderBody (b: Body): string {
       const running = h.running.map(r => `${r.service}=${r.replicas}`).join(',')
       return `heartbeat term=${h.term} leader=${h.leaderId || '-'} plan=${h.planVersion} running=[${running}] signals=[${h.signals.map(s => `${s.service}=${s.value}`).join(',')}]`
     }
-    case 'voteRequest': return `voteRequest term=${b.voteRequest.term} pre=${b.voteRequest.preVote} electorate=${b.voteRequest.electorate}`
+    case 'voteRequest': return `voteRequest term=${b.voteRequest.term} pre=${b.voteRequest.preVote} electorate=${b.voteRequest.electorate}${b.voteRequest.roundMs === undefined ? '' : ` round=${b.voteRequest.roundMs}ms`}`
     case 'vote': return `vote for=${b.vote.candidateId} term=${b.vote.term} granted=${b.vote.granted} pre=${b.vote.preVote}`
     case 'leave': return 'leave'
     case 'plan': {
@@ -105,12 +113,16 @@ function renderBody (b: Body): string {
     }
     case 'spillRequest': return `spillRequest ${b.spillRequest.service}=${b.spillRequest.replicas}`
     case 'spillOffer': return `spillOffer ${b.spillOffer.service}=${b.spillOffer.replicas} to=${b.spillOffer.toSite}`
+    case 'siteDigest': {
+      const d = b.siteDigest
+      return `siteDigest term=${d.term} plan=${d.planVersion} [${d.members.map(m => `${m.hostId}#${m.incarnation}@${m.ageMs}ms`).join(' ')}]`
+    }
   }
 }
 
 function renderOutput (out: CoreOutput): string {
   switch (out.type) {
-    case 'publish': return `publish ${out.topic} ${renderBody(out.message.body)}`
+    case 'publish': return `publish ${out.topic}${out.to === undefined ? '' : `>${out.to}`} ${renderBody(out.message.body)}`
     case 'action': {
       const a = out.action
       return a.type === 'start' ? `action start ${a.service} term=${a.term}` : `action ${a.type} ${a.service} ${a.containerId}`

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { supervisorNodeOptions } from '../../node/daemon/node-options.js'
 import { Cluster, REPO_ROOT, waitFor } from './harness.js'
 
 const GROUP_SCRIPT = join(REPO_ROOT, 'dist/test/daemon/daemon-group.js')
@@ -77,7 +78,7 @@ export class GroupedSite {
   }
 
   private async spawnGroup (configFiles: string[], staggerMs: number): Promise<void> {
-    const proc = spawn(process.execPath, [GROUP_SCRIPT, `--stagger-ms=${staggerMs}`, ...configFiles], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const proc = spawn(process.execPath, [GROUP_SCRIPT, `--stagger-ms=${staggerMs}`, ...configFiles], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: supervisorNodeOptions(process.env.NODE_OPTIONS) } })
     this.procs.push(proc)
     proc.stderr!.on('data', (chunk: Buffer) => {
       for (const l of chunk.toString('utf8').split('\n')) if (l !== '') this.stderr.push(l)

@@ -5,6 +5,7 @@
  * every bootstrap address) is known before anything starts. Waiting is always polling with a
  * bound, never a fixed sleep.
  */
+import { supervisorNodeOptions } from '../../node/daemon/node-options.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -115,7 +116,7 @@ export class Supervisor {
     const [prefixCmd, ...prefixArgs] = this.placement.commandPrefix
     const nodeArgv = [...nodeArgs, CLI, 'supervise', '--config', this.configFile]
     const proc = spawn(prefixCmd ?? process.execPath, prefixCmd === undefined ? nodeArgv : [...prefixArgs, process.execPath, ...nodeArgv], {
-      env: { ...process.env, ...this.placement.env, ...env },
+      env: { ...process.env, NODE_OPTIONS: supervisorNodeOptions(process.env.NODE_OPTIONS), ...this.placement.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.proc = proc

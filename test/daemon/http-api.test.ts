@@ -32,7 +32,7 @@ describe('HTTP API', () => {
     status: () => ({ hostId: 'h1' }) as unknown as StatusResponse,
     sites: () => ({ sites: [] }),
     plan: () => ({ site: 's', plan: null, leader: null }),
-    openApi: () => ({}),
+    openApi: async () => ({}),
     ready: () => ({ ready: false, reason: 'no site leader known yet' }),
     healthy: () => ({ healthy: true, reason: 'ok' }),
     setPartitioned: (on) => { partitioned = on },

@@ -19,7 +19,7 @@ const source = (over: Partial<ApiSource> = {}): ApiSource => ({
   status: () => ({ hostId: 'h1' }) as unknown as StatusResponse,
   sites: () => ({ sites: [] }),
   plan: () => ({ site: 's', plan: null, leader: null }),
-  openApi: () => ({}),
+  openApi: async () => ({}),
   ready: () => ({ ready: true, reason: 'leading the site' }),
   healthy: () => ({ healthy: true, reason: 'ok' }),
   pushSignals: () => ({ accepted: 0 }),

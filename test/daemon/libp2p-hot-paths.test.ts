@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { generateKeyPair, publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { YamuxStream } from '@libp2p/yamux/stream'
-import { applyHotPathFixes } from '../../node/daemon/libp2p-hot-paths.js'
+import { defaultCrypto } from '@libp2p/noise/crypto'
+import { applyHotPathFixes, noiseCrypto } from '../../node/daemon/libp2p-hot-paths.js'
 
 const WINDOW = 256 * 1024
 
@@ -47,6 +48,19 @@ describe('libp2p hot-path fixes', () => {
     bad[0] ^= 1
     assert.equal(await pubA.verify(data, bad), false, 'a flipped bit')
     await assert.rejects(async () => await pubA.verify(data, sig.subarray(0, 63)), TypeError, 'a short signature goes to the original check, which throws')
+  })
+
+  it('derives the same X25519 shared keys as @libp2p/noise, on both sides, with its keys cached', () => {
+    const crypto = noiseCrypto()
+    const a = defaultCrypto.generateX25519KeyPair()
+    const b = defaultCrypto.generateX25519KeyPair()
+    const expected = defaultCrypto.generateX25519SharedKey(a.privateKey, b.publicKey)
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(crypto.generateX25519SharedKey(a.privateKey, b.publicKey), expected, `a's side, use ${i + 1}`)
+      assert.deepEqual(crypto.generateX25519SharedKey(b.privateKey, a.publicKey), expected, `b's side, use ${i + 1}`)
+    }
+    const c = defaultCrypto.generateX25519KeyPair()
+    assert.notDeepEqual(crypto.generateX25519SharedKey(a.privateKey, c.publicKey), expected, 'another peer, another key')
   })
 
   it('yamux returns window credit once half the window is used, not after every frame', async () => {

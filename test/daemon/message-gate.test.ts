@@ -34,6 +34,23 @@ describe('message gate', () => {
     assert.deepEqual(g.check('global', 'P2', msg(), 0), { verdict: 'reject', reason: 'wrong-topic' })
   })
 
+  it('takes only this site\'s heartbeats on the leader\'s inbox topic', () => {
+    const g = gate()
+    const heartbeat = { kind: 'heartbeat' as const, heartbeat: { labels: new Map(), priority: 0, running: [], signals: [], addrs: [], term: 1, leaderId: 'h1', planVersion: 0, runtimeOk: true } }
+    assert.equal(g.check('leader', 'P2', msg({ seq: 1, body: heartbeat }), 0).verdict, 'accept')
+    assert.deepEqual(g.check('leader', 'P2', msg({ seq: 2 }), 0), { verdict: 'reject', reason: 'wrong-topic' }, 'a goodbye goes to the site topic')
+    assert.deepEqual(g.check('leader', 'P3', msg({ sender: 'h3', site: 'b', body: heartbeat }), 0), { verdict: 'reject', reason: 'wrong-site' })
+  })
+
+  it('takes only votes for this host, from this site, on its own inbox topic', () => {
+    const g = gate()
+    const vote = (candidateId: string): Message['body'] => ({ kind: 'vote', vote: { term: 1, candidateId, granted: true, preVote: true } })
+    assert.equal(g.check('inbox', 'P2', msg({ seq: 1, body: vote('h1') }), 0).verdict, 'accept')
+    assert.deepEqual(g.check('inbox', 'P2', msg({ seq: 2, body: vote('h3') }), 0), { verdict: 'reject', reason: 'wrong-topic' }, 'a vote for another host')
+    assert.deepEqual(g.check('inbox', 'P2', msg({ seq: 3 }), 0), { verdict: 'reject', reason: 'wrong-topic' }, 'a goodbye goes to the site topic')
+    assert.deepEqual(g.check('inbox', 'P3', msg({ sender: 'h3', site: 'b', body: vote('h1') }), 0), { verdict: 'reject', reason: 'wrong-site' })
+  })
+
   it('rejects replays: a seen seq, a seq older than the window, an older incarnation', () => {
     const g = gate()
     assert.equal(g.check('site', 'P2', msg({ seq: 10 }), 0).verdict, 'accept')

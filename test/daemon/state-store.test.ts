@@ -21,6 +21,29 @@ describe('state store and key files', () => {
     assert.equal(statSync(join(dir, STATE_FILE)).mode & 0o777, 0o600)
   })
 
+  it('writes a change of the member list alone off the event loop, the newest of several', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentmesh-state-'))
+    const a = StateStore.openAndBumpIncarnation(dir)
+    a.saveCore({ term: 2, votedFor: 'h2', members: ['h2'] })
+    a.saveCore({ term: 2, votedFor: 'h2', members: ['h2', 'h3'] }, true)
+    a.saveCore({ term: 2, votedFor: 'h2', members: ['h2', 'h3', 'h4'] }, true)
+    await a.settle()
+    assert.deepEqual(StateStore.openAndBumpIncarnation(dir).core, { term: 2, votedFor: 'h2', members: ['h2', 'h3', 'h4'] })
+    assert.deepEqual(readdirSync(dir), [STATE_FILE], 'no temporary file is left behind')
+  })
+
+  it('never replaces a term or vote written meanwhile with an older member-only write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentmesh-state-'))
+    const a = StateStore.openAndBumpIncarnation(dir)
+    a.saveCore({ term: 2, votedFor: 'h2', members: ['h2', 'h3'] }, true)
+    // The vote is written at once, while the member-only write is still in flight.
+    a.saveCore({ term: 3, votedFor: 'h3', members: ['h2', 'h3'] })
+    assert.deepEqual(StateStore.openAndBumpIncarnation(dir).core, { term: 3, votedFor: 'h3', members: ['h2', 'h3'] })
+    await a.settle()
+    assert.deepEqual(StateStore.openAndBumpIncarnation(dir).core, { term: 3, votedFor: 'h3', members: ['h2', 'h3'] })
+    assert.deepEqual(readdirSync(dir), [STATE_FILE], 'no temporary file is left behind')
+  })
+
   it('refuses to start on a corrupt state file rather than forget a vote', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentmesh-state-'))
     writeFileSync(join(dir, STATE_FILE), '{"version":1,"incarnation":3,"core":{"term":"x"}}')

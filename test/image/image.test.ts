@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { BASE_IMAGE, REPO_ROOT, TEST_LABEL, docker, ensureServices } from '../services/services.js'
+import { SUPERVISOR_NODE_OPTIONS } from '../../node/daemon/node-options.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -66,8 +67,9 @@ describe('supervisor image', { timeout: 10 * 60_000 }, () => {
 
   it('has `agentmesh supervise --config /etc/agentmesh/agentmesh.yaml` as its entrypoint and command, as uid 1000', async () => {
     const config = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .Config}}', SUPERVISOR_IMAGE])) as
-      { Entrypoint: string[], Cmd: string[], User: string }
+      { Entrypoint: string[], Cmd: string[], User: string, Env: string[] }
     assert.deepEqual(config.Entrypoint, ['node', '/opt/agentmesh/dist/cli/agentmesh.js'])
+    assert.ok(config.Env.includes(`NODE_OPTIONS=${SUPERVISOR_NODE_OPTIONS}`), `the supervisor's V8 options (node-options.ts) in ${config.Env.join(' ')}`)
     assert.deepEqual(config.Cmd, ['supervise', '--config', CONFIG_PATH])
     assert.equal(config.User, `${IMAGE_UID}:${IMAGE_UID}`)
   })

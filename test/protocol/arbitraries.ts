@@ -18,8 +18,8 @@
 import fc from 'fast-check'
 import { utf8Length } from '../../protocol/codec.js'
 import type {
-  Body, Capacity, Heartbeat, HostAssignment, Message, MessageKind, Plan, ServiceCount,
-  ServiceDecision, ServiceSummary, SignalSample, SiteSummary, SpillOffer, SpillRequest, Vote,
+  Body, Capacity, DigestMember, Heartbeat, HostAssignment, Message, MessageKind, Plan, ServiceCount,
+  ServiceDecision, ServiceSummary, SignalSample, SiteDigest, SiteSummary, SpillOffer, SpillRequest, Vote,
   VoteRequest,
 } from '../../protocol/codec.js'
 import { PROTOCOL_LIMITS } from '../../protocol/limits.js'
@@ -133,12 +133,14 @@ export const heartbeatArb: fc.Arbitrary<Heartbeat> = fc.record({
   noNullPrototype: true,
 })
 
-export const voteRequestArb: fc.Arbitrary<VoteRequest> = plainRecord({
+export const voteRequestArb: fc.Arbitrary<VoteRequest> = fc.record({
   term: uint64Arb,
   priority: int32Arb,
   electorate: uint32Arb,
   preVote: fc.boolean(),
-})
+  // Optional (appended at minor 1): generated objects either lack the key or carry a value.
+  roundMs: uint32Arb,
+}, { requiredKeys: ['term', 'priority', 'electorate', 'preVote'], noNullPrototype: true })
 
 export const voteArb: fc.Arbitrary<Vote> = plainRecord({
   term: uint64Arb,
@@ -197,6 +199,21 @@ export const spillOfferArb: fc.Arbitrary<SpillOffer> = plainRecord({
   term: uint64Arb,
 })
 
+const digestMemberArb: fc.Arbitrary<DigestMember> = plainRecord({
+  hostId: idArb,
+  incarnation: uint64Arb,
+  ageMs: uint32Arb,
+  priority: int32Arb,
+})
+
+/** Digests of up to PLAN_HOSTS_GENERATED_MAX members (the full limit would make runs slow). */
+export const siteDigestArb: fc.Arbitrary<SiteDigest> = plainRecord({
+  term: uint64Arb,
+  planVersion: uint64Arb,
+  members: boundedArrayArb(digestMemberArb, PLAN_HOSTS_GENERATED_MAX),
+  leaderAddrs: boundedArrayArb(boundedStringArb(PROTOCOL_LIMITS.maxAddrBytes), PROTOCOL_LIMITS.maxAddrs),
+})
+
 type BodyOf<K extends MessageKind> = Extract<Body, { kind: K }>
 
 /** One body arbitrary per kind; the Record type makes a new kind fail to compile until added. */
@@ -209,6 +226,7 @@ export const bodyArbs: { [K in MessageKind]: fc.Arbitrary<BodyOf<K>> } = {
   siteSummary: siteSummaryArb.map((siteSummary) => ({ kind: 'siteSummary', siteSummary })),
   spillRequest: spillRequestArb.map((spillRequest) => ({ kind: 'spillRequest', spillRequest })),
   spillOffer: spillOfferArb.map((spillOffer) => ({ kind: 'spillOffer', spillOffer })),
+  siteDigest: siteDigestArb.map((siteDigest) => ({ kind: 'siteDigest', siteDigest })),
 }
 
 export const MESSAGE_KINDS = Object.keys(bodyArbs) as MessageKind[]

@@ -533,8 +533,8 @@ describe('bodies', () => {
   })
 
   test('an envelope whose only body is one this version does not know fails with E_PROTO_UNKNOWN_KIND', () => {
-    // Field 18 is the next body field number a newer minor version would append.
-    const frame = concatBytes(rawFrameOf({ sender: 'host-a', site: 'site-1' }), field(18, WireType.LengthDelimited, Uint8Array.of(0x08, 0x01)))
+    // Field 19 is the next body field number a newer minor version would append.
+    const frame = concatBytes(rawFrameOf({ sender: 'host-a', site: 'site-1' }), field(19, WireType.LengthDelimited, Uint8Array.of(0x08, 0x01)))
     assertRefused(() => decodeMessage(frame), ProtocolErrorCode.UnknownKind)
   })
 

@@ -48,6 +48,7 @@ export function toWireEnvelope (m: Message): wire.Envelope {
     case 'siteSummary': env.siteSummary = body.siteSummary; break
     case 'spillRequest': env.spillRequest = body.spillRequest; break
     case 'spillOffer': env.spillOffer = body.spillOffer; break
+    case 'siteDigest': env.siteDigest = body.siteDigest; break
   }
   return env
 }

@@ -2,7 +2,8 @@
  * One hand-written example message per body kind, whose v1 encodings are checked in under
  * golden/v1/. Each example sets every field of its body to a non-default value where it can,
  * so a change to any field's number, type or encoding shows up as a changed golden file
- * (minor stays 0, the minor version these examples were written at).
+ * (minor stays 0, the minor version these examples were written at; siteDigest, added at
+ * minor 1, says 1).
  *
  * Never edit an example to make a golden test pass: a changed encoding of an existing message
  * breaks every deployed peer. Add fields, and new examples, instead.
@@ -101,6 +102,24 @@ export const GOLDEN_MESSAGES: Record<MessageKind, Message> = {
     body: {
       kind: 'spillOffer',
       spillOffer: { requestId: 'lyon-1/8/1', toSite: 'lyon-1', service: 'summarizer', replicas: 1, term: 4 },
+    },
+  },
+  siteDigest: {
+    ...envelope,
+    minor: 1,
+    sender: 'host-b2',
+    seq: 44,
+    body: {
+      kind: 'siteDigest',
+      siteDigest: {
+        term: 8,
+        planVersion: 20,
+        members: [
+          { hostId: 'host-a1', incarnation: 3, ageMs: 410, priority: -2 },
+          { hostId: 'host-b2', incarnation: 5, ageMs: 0, priority: 10 },
+        ],
+        leaderAddrs: ['/ip4/10.0.0.8/tcp/4001/p2p/12D3KooWExample'],
+      },
     },
   },
 }
