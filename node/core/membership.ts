@@ -77,9 +77,28 @@ export class Membership {
    * late copy would bring the peer back as alive and into the electorate.
    */
   private readonly departed = new Map<string, Departed>()
-  private sortedIds: string[] | undefined
+  /**
+   * Views of `peers` kept while no peer is added or removed (changed() drops them): the peers
+   * sorted by id, in insertion order (what iterating the map gives), and the peer of each entry
+   * of the last digest taken. A peer's object stays the same while it is in the map, so these
+   * are the map's own answers, looked up once: the simulator's hosts take every digest of their
+   * site, and looking each member up by id was the largest part of a fleet run.
+   */
+  private sortedPeers: Peer[] | undefined
+  private insertionPeers: Peer[] | undefined
+  private digestPeers: (Peer | undefined)[] = []
+  /** Bumped by changed(); digestPeers hold for `digestPeersGen` only. */
+  private gen = 0
+  private digestPeersGen = -1
 
   constructor (private readonly timings: CoreTimings) {}
+
+  /** A peer was added to or removed from `peers`: the views are rebuilt when next needed. */
+  private changed (): void {
+    this.sortedPeers = undefined
+    this.insertionPeers = undefined
+    this.gen++
+  }
 
   get (hostId: string): Peer | undefined {
     return this.peers.get(hostId)
@@ -89,14 +108,16 @@ export class Membership {
     return this.peers.size
   }
 
-  /** Peers sorted by host id: the only order anything is chosen in. */
-  sorted (): Peer[] {
-    if (this.sortedIds === undefined) this.sortedIds = [...this.peers.keys()].sort()
-    return this.sortedIds.map(id => this.peers.get(id)!)
+  /** Peers sorted by host id: the only order anything is chosen in. Read only: it is kept. */
+  sorted (): readonly Peer[] {
+    if (this.sortedPeers === undefined) this.sortedPeers = [...this.peers.values()].sort((a, b) => a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0)
+    return this.sortedPeers
   }
 
-  values (): IterableIterator<Peer> {
-    return this.peers.values()
+  /** Peers in the order they were added (the map's order). Read only: it is kept. */
+  values (): readonly Peer[] {
+    if (this.insertionPeers === undefined) this.insertionPeers = [...this.peers.values()]
+    return this.insertionPeers
   }
 
   /**
@@ -110,7 +131,7 @@ export class Membership {
       peer.state = 'dead'
       this.peers.set(hostId, peer)
     }
-    this.sortedIds = undefined
+    this.changed()
   }
 
   /**
@@ -180,7 +201,7 @@ export class Membership {
       this.departed.delete(hostId)
       peer = this.blankPeer(hostId, incarnation, labels ?? new Map(), nowMs)
       this.peers.set(hostId, peer)
-      this.sortedIds = undefined
+      this.changed()
     }
     peer.incarnation = incarnation
     peer.heartbeatSeq = seq
@@ -209,8 +230,39 @@ export class Membership {
    * reapAfterMs like one. A higher incarnation is a restart: the seq count starts again.
    */
   fromDigest (member: DigestMember, nowMs: number): PeerStateChange | undefined {
+    return this.fromDigestAs(member, this.peers.get(member.hostId), nowMs)
+  }
+
+  /**
+   * fromDigest for every member a digest lists but `sender` and `self`, in its order, each
+   * change handed to `onChange` before the next member is taken (as one fromDigest call after
+   * another would). The peers of the last digest's entries are looked up once and kept while
+   * no peer is added or removed: a site's digests list the same members in the same order.
+   */
+  takeDigest (members: readonly DigestMember[], sender: string, self: string, nowMs: number, onChange: (change: PeerStateChange) => void): void {
+    const kept = this.digestPeers
+    const gen = this.gen
+    const valid = this.digestPeersGen === gen
+    if (!valid) kept.length = 0
+    // Peers this digest adds (each bumps gen); any other change meanwhile: look up again.
+    let added = 0
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i]
+      if (member.hostId === self || member.hostId === sender) { kept[i] = undefined; continue }
+      const hit = valid && this.gen === gen + added ? kept[i] : undefined
+      const peer = hit !== undefined && hit.hostId === member.hostId ? hit : this.peers.get(member.hostId)
+      const change = this.fromDigestAs(member, peer, nowMs)
+      kept[i] = peer ?? this.peers.get(member.hostId)
+      if (peer === undefined && kept[i] !== undefined) added++
+      if (change !== undefined) onChange(change)
+    }
+    kept.length = members.length
+    this.digestPeersGen = this.gen === gen + added ? this.gen : -1
+  }
+
+  private fromDigestAs (member: DigestMember, found: Peer | undefined, nowMs: number): PeerStateChange | undefined {
     const heardMs = nowMs - member.ageMs
-    let peer = this.peers.get(member.hostId)
+    let peer = found
     if (peer === undefined) {
       const gone = this.departed.get(member.hostId)
       if (gone !== undefined && member.incarnation <= gone.incarnation) return undefined
@@ -222,7 +274,7 @@ export class Membership {
       // A member the leader still lists counts in the electorate here too, dead or not.
       peer.state = this.stateAfter(member.ageMs, false)
       this.peers.set(member.hostId, peer)
-      this.sortedIds = undefined
+      this.changed()
       return { hostId: member.hostId, from: 'unknown', to: peer.state }
     }
     if (member.incarnation < peer.incarnation) return undefined
@@ -276,7 +328,7 @@ export class Membership {
     this.peers.delete(hostId)
     peer.state = 'suspect'
     this.departed.set(hostId, { incarnation, lastHeardMs: peer.lastHeardMs, holding: peer, holdUntilMs: nowMs + this.timings.deadAfterMs })
-    this.sortedIds = undefined
+    this.changed()
     return { hostId, from, to: 'reaped' }
   }
 
@@ -306,11 +358,12 @@ export class Membership {
       if (nowMs >= gone.holdUntilMs) gone.holding = undefined
       if (nowMs - gone.lastHeardMs >= t.reapAfterMs) this.departed.delete(hostId)
     }
-    for (const peer of this.peers.values()) {
+    // A snapshot (values()): the loop deletes reaped peers from the map.
+    for (const peer of this.values()) {
       const silentMs = nowMs - peer.lastHeardMs
       if (silentMs >= reapAfterMs) {
         this.peers.delete(peer.hostId)
-        this.sortedIds = undefined
+        this.changed()
         changes.push({ hostId: peer.hostId, from: peer.state, to: 'reaped' })
         continue
       }

@@ -443,10 +443,7 @@ export class SupervisorCore {
     if (!this.election.followIfProven(d.term, m.sender, nowMs)) return
     this.election.leaderHeard(nowMs)
     this.digestTakenAtMs = nowMs
-    for (const member of d.members) {
-      if (member.hostId === this.hostId || member.hostId === m.sender) continue
-      this.onPeerChange(this.members.fromDigest(member, nowMs), nowMs)
-    }
+    this.members.takeDigest(d.members, m.sender, this.hostId, nowMs, change => this.onPeerChange(change, nowMs))
   }
 
   private buildDigest (nowMs: number): SiteDigest {
@@ -705,7 +702,7 @@ export class SupervisorCore {
 
   /** Peers as this host sees them, sorted by id (for status pages). */
   peers (): Peer[] {
-    return this.members.sorted()
+    return [...this.members.sorted()]
   }
 
   peerState (hostId: string): PeerState | undefined {
