@@ -298,3 +298,58 @@ describe('Membership properties', () => {
     }), { numRuns: 200 })
   })
 })
+
+/** Every field of every peer, sorted by id: what two memberships must agree on. */
+function stateOf (m: Membership): unknown[] {
+  return m.sorted().map(p => ({
+    hostId: p.hostId, incarnation: p.incarnation, heartbeatSeq: p.heartbeatSeq, lastHeardMs: p.lastHeardMs, hintedDownAtMs: p.hintedDownAtMs,
+    listedAtMs: p.listedAtMs, state: p.state, priority: p.priority, term: p.term, leaderId: p.leaderId, planVersion: p.planVersion,
+  }))
+}
+
+describe('Membership: a digest taken at once (takeDigest) is its members taken one by one (fromDigest)', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f']
+  const memberArb = fc.record({ hostId: fc.constantFrom(...ids), incarnation: fc.integer({ min: 1, max: 3 }), ageMs: fc.integer({ min: 0, max: 30_000 }), priority: fc.integer({ min: 0, max: 2 }) })
+  const stepArb = fc.oneof(
+    // The same members as the last digest, or another list: the kept lookups must follow both.
+    fc.record({ kind: fc.constant('digest' as const), again: fc.boolean(), ageMs: fc.integer({ min: 0, max: 1000 }), bump: fc.integer({ min: 0, max: 2 }), members: fc.uniqueArray(memberArb, { selector: m => m.hostId, maxLength: 6 }), sender: fc.constantFrom(...ids), dtMs: fc.integer({ min: 0, max: 3000 }) }),
+    fc.record({ kind: fc.constant('heartbeat' as const), host: fc.constantFrom(...ids), incarnation: fc.integer({ min: 1, max: 3 }), seq: fc.integer({ min: 1, max: 9 }), dtMs: fc.integer({ min: 0, max: 3000 }) }),
+    fc.record({ kind: fc.constant('left' as const), host: fc.constantFrom(...ids), dtMs: fc.integer({ min: 0, max: 3000 }) }),
+    fc.record({ kind: fc.constant('disconnected' as const), host: fc.constantFrom(...ids), dtMs: fc.integer({ min: 0, max: 3000 }) }),
+    fc.record({ kind: fc.constant('sweep' as const), leaderLive: fc.boolean(), dtMs: fc.integer({ min: 0, max: 30_000 }) }),
+  )
+  it('leaves every peer and every change the same, whatever joins, leaves and sweeps come between', () => {
+    fc.assert(fc.property(fc.array(stepArb, { maxLength: 80 }), steps => {
+      const fast = new Membership(T)
+      const reference = new Membership(T)
+      let nowMs = 0
+      let last: { hostId: string, incarnation: number, ageMs: number, priority: number }[] = []
+      for (const step of steps) {
+        nowMs += step.dtMs
+        switch (step.kind) {
+          case 'digest': {
+            const members = step.again ? last.map(m => ({ ...m, ageMs: step.ageMs, priority: (m.priority + step.bump) % 3 })) : [...step.members].sort((x, y) => x.hostId < y.hostId ? -1 : 1)
+            last = members
+            const fastChanges: unknown[] = []
+            fast.takeDigest(members, step.sender, 'self', nowMs, c => fastChanges.push(c))
+            const refChanges: unknown[] = []
+            for (const m of members) {
+              if (m.hostId === 'self' || m.hostId === step.sender) continue
+              const c = reference.fromDigest(m, nowMs)
+              if (c !== undefined) refChanges.push(c)
+            }
+            assert.deepEqual(fastChanges, refChanges)
+            break
+          }
+          case 'heartbeat':
+            assert.deepEqual(fast.heartbeat(step.host, step.incarnation, step.seq, heartbeat(), nowMs), reference.heartbeat(step.host, step.incarnation, step.seq, heartbeat(), nowMs))
+            break
+          case 'left': assert.deepEqual(fast.left(step.host, 2, nowMs), reference.left(step.host, 2, nowMs)); break
+          case 'disconnected': assert.deepEqual(fast.disconnected(step.host, nowMs), reference.disconnected(step.host, nowMs)); break
+          case 'sweep': assert.deepEqual(fast.sweep(nowMs, step.leaderLive), reference.sweep(nowMs, step.leaderLive)); break
+        }
+        assert.deepEqual(stateOf(fast), stateOf(reference))
+      }
+    }), { numRuns: 1000 })
+  })
+})
