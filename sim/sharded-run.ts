@@ -198,7 +198,7 @@ export class ShardSet {
     for (const s of mine) {
       this.sims[s] = new Simulation(scenario, {
         policy: 'agentmesh', seed: opts.seed, durationMs: opts.durationMs, reportPoints: opts.reportPoints, bugs: opts.bugs,
-        forecast: opts.forecast, transcripts: opts.transcripts,
+        forecast: opts.forecast, transcripts: opts.transcripts, batchDeliveries: opts.batchDeliveries,
         shard: { site: s, net: this.net, propagation: this.propagation, lookaheadMs: lookahead, send, batchRecords: opts.batchCrossSite !== false },
       })
     }

@@ -184,6 +184,11 @@ export interface RunOptions {
   transcripts?: boolean
   /** Test only: false sends every cross-site record apart (SiteShard.batchRecords; default true). */
   batchCrossSite?: boolean
+  /**
+   * Test only: false queues one delivery per receiver instead of one per message and delay
+   * (scheduleDeliveries; default true). The run is the same either way (test/sim/sharding.test.ts).
+   */
+  batchDeliveries?: boolean
 }
 
 /** spec-drift raises maxReplicas by this much. */
@@ -1029,6 +1034,12 @@ export class Simulation {
     let max = delays[0]
     for (let i = 1; i < n; i++) { const d = delays[i]; if (d < min) min = d; else if (d > max) max = d }
     const now = this.now
+    if (this.opts.batchDeliveries === false) {
+      // The reference the batching is checked against: at one time, the queue runs what was
+      // pushed in the order pushed, so these come in the order the groups below give them.
+      for (let i = 0; i < n; i++) this.queue.push(now + delays[i], { k: K.Deliver, topic, message: m, to: [to[i]], from, sentAt })
+      return
+    }
     if (min === max) {
       const all: number[] = new Array(n)
       for (let i = 0; i < n; i++) all[i] = to[i]

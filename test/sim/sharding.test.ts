@@ -36,8 +36,8 @@ faults:
   - { at: 150s, kind: crash, host: leader, site: cloud, mode: supervisor, restartAfter: 20s }
 `, { file: 'sharding-world.yaml', baseDir: ROOT })
 
-function transcripts (scenario: Scenario, workers: number, durationMs = scenario.durationMs, batchCrossSite = true): Record<string, string> {
-  const r = runSharded(scenario, { policy: 'agentmesh', seed: scenario.seed, durationMs, reportPoints: 0, workers, transcripts: true, batchCrossSite })
+function transcripts (scenario: Scenario, workers: number, durationMs = scenario.durationMs, batchCrossSite = true, batchDeliveries = true): Record<string, string> {
+  const r = runSharded(scenario, { policy: 'agentmesh', seed: scenario.seed, durationMs, reportPoints: 0, workers, transcripts: true, batchCrossSite, batchDeliveries })
   assert.ok(r.transcripts !== undefined)
   return r.transcripts
 }
@@ -71,6 +71,14 @@ describe('the simulator sharded by site', () => {
     const batched = transcripts(WORLD, 1)
     assert.deepEqual(transcripts(WORLD, 1, WORLD.durationMs, false), batched, '1 worker')
     assert.deepEqual(transcripts(WORLD, 2, WORLD.durationMs, false), batched, '2 workers')
+  })
+
+  it('feeds every host the same with a message\'s copies queued once per delay or once per receiver', () => {
+    // The optimisation: one queued delivery for every receiver a copy reaches at the same
+    // millisecond (a digest or plan reaches most of its site at once), instead of one each.
+    const batched = transcripts(WORLD, 1)
+    assert.deepEqual(transcripts(WORLD, 1, WORLD.durationMs, true, false), batched, '1 worker')
+    assert.deepEqual(transcripts(WORLD, 2, WORLD.durationMs, true, false), batched, '2 workers')
   })
 
   it('gives the same summary and report with 1 and 2 workers, where sites reached each other', () => {
