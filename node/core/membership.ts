@@ -10,38 +10,11 @@
  * is noticed without waiting for the timeout; its next heartbeat makes it alive again.
  * A heartbeat from a higher incarnation replaces everything known about the peer (it restarted).
  */
-import type { Capacity, DigestMember, Heartbeat, SignalSample, ServiceCount, SiteDigest } from '../../protocol/index.js'
+import type { Capacity, DigestMember, Heartbeat, SiteDigest } from '../../protocol/index.js'
 import { TRUST_LIMITS, type CoreTimings } from './config.js'
+import { ALIVE, DEAD, Peer, PeerSlab, STATE_NAMES, SUSPECT, type PeerState } from './peer-slab.js'
 
-export type PeerState = 'alive' | 'suspect' | 'dead'
-
-export interface Peer {
-  readonly hostId: string
-  incarnation: number
-  /** seq of the last heartbeat taken from this peer. */
-  heartbeatSeq: number
-  lastHeardMs: number
-  /** Set by a disconnect hint; cleared by the next heartbeat. */
-  hintedDownAtMs: number | undefined
-  /**
-   * When the last site digest that listed this peer was taken, if nothing first-hand was heard
-   * from the peer since: its silence is then the age that digest reported (see sweep).
-   */
-  listedAtMs: number | undefined
-  state: PeerState
-  labels: ReadonlyMap<string, string>
-  capacity: Capacity
-  priority: number
-  running: readonly ServiceCount[]
-  signals: readonly SignalSample[]
-  addrs: readonly string[]
-  term: number
-  leaderId: string
-  planVersion: number
-  runtimeOk: boolean
-  /** Services the peer cannot start now (its heartbeat's unavailableServices). */
-  unavailable: readonly string[]
-}
+export { Peer, type PeerState } from './peer-slab.js'
 
 export interface PeerStateChange {
   hostId: string
@@ -77,19 +50,25 @@ export class Membership {
    * late copy would bring the peer back as alive and into the electorate.
    */
   private readonly departed = new Map<string, Departed>()
+  /** The peers' liveness fields (peer-slab.ts), and the peer of each slot. */
+  private readonly slab = new PeerSlab()
+  private readonly bySlot: (Peer | undefined)[] = []
   /**
    * Views of `peers` kept while no peer is added or removed (changed() drops them): the peers
-   * sorted by id, in insertion order (what iterating the map gives), and the peer of each entry
-   * of the last digest taken. A peer's object stays the same while it is in the map, so these
-   * are the map's own answers, looked up once: the simulator's hosts take every digest of their
-   * site, and looking each member up by id was the largest part of a fleet run.
+   * sorted by id, in insertion order (what iterating the map gives) with their slots, and the
+   * id and slot of each entry of the last digest taken. A peer keeps its slot while it is in
+   * the map, so these are the map's own answers, looked up once: the simulator's hosts take
+   * every digest of their site, and looking each member up by id was the largest part of a
+   * fleet run.
    */
   private sortedPeers: Peer[] | undefined
   private insertionPeers: Peer[] | undefined
-  private digestPeers: (Peer | undefined)[] = []
-  /** Bumped by changed(); digestPeers hold for `digestPeersGen` only. */
+  private insertionSlots = new Int32Array(0)
+  private digestIds: (string | undefined)[] = []
+  private digestSlots = new Int32Array(0)
+  /** Bumped by changed(); the digest's ids and slots hold for `digestGen` only. */
   private gen = 0
-  private digestPeersGen = -1
+  private digestGen = -1
 
   constructor (private readonly timings: CoreTimings) {}
 
@@ -116,7 +95,10 @@ export class Membership {
 
   /** Peers in the order they were added (the map's order). Read only: it is kept. */
   values (): readonly Peer[] {
-    if (this.insertionPeers === undefined) this.insertionPeers = [...this.peers.values()]
+    if (this.insertionPeers === undefined) {
+      this.insertionPeers = [...this.peers.values()]
+      this.insertionSlots = Int32Array.from(this.insertionPeers, p => p.slot)
+    }
     return this.insertionPeers
   }
 
@@ -213,11 +195,23 @@ export class Membership {
   }
 
   private blankPeer (hostId: string, incarnation: number, labels: ReadonlyMap<string, string>, lastHeardMs: number): Peer {
-    return {
-      hostId, incarnation, heartbeatSeq: 0, lastHeardMs, hintedDownAtMs: undefined, listedAtMs: undefined, state: 'alive',
-      labels, capacity: NO_CAPACITY, priority: 0, running: [], signals: [], addrs: [],
-      term: 0, leaderId: '', planVersion: 0, runtimeOk: true, unavailable: [],
-    }
+    const peer = new Peer(hostId, this.slab, labels, NO_CAPACITY)
+    this.bySlot[peer.slot] = peer
+    peer.incarnation = incarnation
+    peer.lastHeardMs = lastHeardMs
+    peer.hintedDownAtMs = undefined
+    peer.listedAtMs = undefined
+    peer.state = 'alive'
+    peer.priority = 0
+    return peer
+  }
+
+  /** The peer leaves the map: its slot is given back, and whoever still holds it reads what it was. */
+  private forget (peer: Peer): void {
+    this.peers.delete(peer.hostId)
+    this.bySlot[peer.slot] = undefined
+    peer.detach()
+    this.changed()
   }
 
   /**
@@ -240,24 +234,47 @@ export class Membership {
    * no peer is added or removed: a site's digests list the same members in the same order.
    */
   takeDigest (members: readonly DigestMember[], sender: string, self: string, nowMs: number, onChange: (change: PeerStateChange) => void): void {
-    const kept = this.digestPeers
     const gen = this.gen
-    const valid = this.digestPeersGen === gen
-    if (!valid) kept.length = 0
+    const valid = this.digestGen === gen
+    if (this.digestSlots.length < members.length) this.digestSlots = new Int32Array(members.length * 2)
+    const ids = this.digestIds
+    const slots = this.digestSlots
+    const slab = this.slab
+    if (!valid) ids.length = 0
     // Peers this digest adds (each bumps gen); any other change meanwhile: look up again.
     let added = 0
     for (let i = 0; i < members.length; i++) {
       const member = members[i]
-      if (member.hostId === self || member.hostId === sender) { kept[i] = undefined; continue }
-      const hit = valid && this.gen === gen + added ? kept[i] : undefined
-      const peer = hit !== undefined && hit.hostId === member.hostId ? hit : this.peers.get(member.hostId)
+      const id = member.hostId
+      if (id === self || id === sender) { ids[i] = undefined; continue }
+      let peer: Peer | undefined
+      if (valid && this.gen === gen + added && ids[i] === id) {
+        const slot = slots[i]
+        // The usual case, as fromDigestAs takes it: the incarnation known, no disconnect hint.
+        if (slab.incarnation[slot] === member.incarnation && Number.isNaN(slab.hinted[slot])) {
+          const heardMs = nowMs - member.ageMs
+          slab.priority[slot] = member.priority
+          if (heardMs >= slab.heard[slot]) {
+            slab.heard[slot] = heardMs
+            slab.listed[slot] = nowMs
+          } else if (!Number.isNaN(slab.listed[slot])) {
+            slab.listed[slot] = nowMs
+          }
+          continue
+        }
+        peer = this.bySlot[slot]
+      } else {
+        peer = this.peers.get(id)
+      }
       const change = this.fromDigestAs(member, peer, nowMs)
-      kept[i] = peer ?? this.peers.get(member.hostId)
-      if (peer === undefined && kept[i] !== undefined) added++
+      const now = peer ?? this.peers.get(id)
+      ids[i] = now?.hostId
+      if (now !== undefined) slots[i] = now.slot
+      if (peer === undefined && now !== undefined) added++
       if (change !== undefined) onChange(change)
     }
-    kept.length = members.length
-    this.digestPeersGen = this.gen === gen + added ? this.gen : -1
+    ids.length = members.length
+    this.digestGen = this.gen === gen + added ? this.gen : -1
   }
 
   private fromDigestAs (member: DigestMember, found: Peer | undefined, nowMs: number): PeerStateChange | undefined {
@@ -325,10 +342,9 @@ export class Membership {
     const peer = this.peers.get(hostId)
     if (peer === undefined || incarnation < peer.incarnation) return undefined
     const from = peer.state
-    this.peers.delete(hostId)
+    this.forget(peer)
     peer.state = 'suspect'
     this.departed.set(hostId, { incarnation, lastHeardMs: peer.lastHeardMs, holding: peer, holdUntilMs: nowMs + this.timings.deadAfterMs })
-    this.changed()
     return { hostId, from, to: 'reaped' }
   }
 
@@ -358,27 +374,40 @@ export class Membership {
       if (nowMs >= gone.holdUntilMs) gone.holding = undefined
       if (nowMs - gone.lastHeardMs >= t.reapAfterMs) this.departed.delete(hostId)
     }
-    // A snapshot (values()): the loop deletes reaped peers from the map.
-    for (const peer of this.values()) {
-      const silentMs = nowMs - peer.lastHeardMs
+    // Over the slots in the map's order (a snapshot: the loop forgets reaped peers), reading
+    // the slab: a peer's object is touched only when its state changes.
+    this.values()
+    const slots = this.insertionSlots
+    const slab = this.slab
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]
+      const heardMs = slab.heard[slot]
+      const silentMs = nowMs - heardMs
       if (silentMs >= reapAfterMs) {
-        this.peers.delete(peer.hostId)
-        this.changed()
-        changes.push({ hostId: peer.hostId, from: peer.state, to: 'reaped' })
+        const peer = this.bySlot[slot]!
+        const from = STATE_NAMES[slab.state[slot]]
+        this.forget(peer)
+        changes.push({ hostId: peer.hostId, from, to: 'reaped' })
         continue
       }
       // A peer the leader's latest digest (taken at digestAtMs) listed, and nobody heard
       // since: its silence is the age the leader reported, not the time since the digest came.
       // A late digest on a busy host otherwise turned every member's peers suspect and back
       // between two digests (2,000 such changes a second in a 50-host site).
-      const judgedMs = digestAtMs !== undefined && peer.listedAtMs === digestAtMs ? digestAtMs - peer.lastHeardMs : silentMs
-      const next = this.stateAfter(Math.max(0, judgedMs - allowanceMs) / silenceScale, peer.hintedDownAtMs !== undefined)
-      if (next !== peer.state) {
-        changes.push({ hostId: peer.hostId, from: peer.state, to: next })
-        peer.state = next
+      const judgedMs = digestAtMs !== undefined && slab.listed[slot] === digestAtMs ? digestAtMs - heardMs : silentMs
+      const next = this.stateCodeAfter(Math.max(0, judgedMs - allowanceMs) / silenceScale, !Number.isNaN(slab.hinted[slot]))
+      const was = slab.state[slot]
+      if (next !== was) {
+        changes.push({ hostId: this.bySlot[slot]!.hostId, from: STATE_NAMES[was], to: STATE_NAMES[next] })
+        slab.state[slot] = next
       }
     }
     return changes
+  }
+
+  private stateCodeAfter (silentMs: number, hintedDown: boolean): number {
+    const t = this.timings
+    return silentMs >= t.deadAfterMs ? DEAD : silentMs >= t.suspectAfterMs || hintedDown ? SUSPECT : ALIVE
   }
 
   private stateAfter (silentMs: number, hintedDown: boolean): PeerState {
