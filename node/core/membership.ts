@@ -69,6 +69,9 @@ export class Membership {
   /** Bumped by changed(); the digest's ids and slots hold for `digestGen` only. */
   private gen = 0
   private digestGen = -1
+  private lastGetId: string | undefined
+  private lastGetPeer: Peer | undefined
+  private lastGetGen = -1
 
   constructor (private readonly timings: CoreTimings) {}
 
@@ -79,8 +82,17 @@ export class Membership {
     this.gen++
   }
 
+  /**
+   * The peer of that id. The last answer is kept while no peer is added or removed: a host asks
+   * for its leader on every input (election.ts), and a lookup in the map is a cache miss apart.
+   */
   get (hostId: string): Peer | undefined {
-    return this.peers.get(hostId)
+    if (hostId === this.lastGetId && this.lastGetGen === this.gen) return this.lastGetPeer
+    const peer = this.peers.get(hostId)
+    this.lastGetId = hostId
+    this.lastGetPeer = peer
+    this.lastGetGen = this.gen
+    return peer
   }
 
   get size (): number {
@@ -236,7 +248,11 @@ export class Membership {
   takeDigest (members: readonly DigestMember[], sender: string, self: string, nowMs: number, onChange: (change: PeerStateChange) => void): void {
     const gen = this.gen
     const valid = this.digestGen === gen
-    if (this.digestSlots.length < members.length) this.digestSlots = new Int32Array(members.length * 2)
+    if (this.digestSlots.length < members.length) {
+      const wider = new Int32Array(members.length * 2)
+      wider.set(this.digestSlots)
+      this.digestSlots = wider
+    }
     const ids = this.digestIds
     const slots = this.digestSlots
     const slab = this.slab

@@ -356,6 +356,16 @@ describe('Membership: a digest taken at once (takeDigest) is its members taken o
         }
         assert.deepEqual(stateOf(fast), stateOf(reference))
       }
-    }), { numRuns: 1000 })
+    }), { numRuns: 3000 })
+  })
+
+  it('keeps the right peers when a digest lists more members than the last (found by the property above)', () => {
+    const fast = new Membership(T)
+    fast.heartbeat('b', 1, 1, heartbeat(), 0)
+    const member = (hostId: string): { hostId: string, incarnation: number, ageMs: number, priority: number } => ({ hostId, incarnation: 1, ageMs: 0, priority: 0 })
+    fast.takeDigest([member('a')], 'd', 'self', 0, () => {})
+    fast.takeDigest([member('a'), member('c'), member('f')], 'f', 'self', 100, () => {})
+    assert.equal(fast.get('a')!.lastHeardMs, 100)
+    assert.equal(fast.get('b')!.priority, 1, 'b was not listed: untouched')
   })
 })
