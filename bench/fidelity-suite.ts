@@ -16,13 +16,23 @@
  *   log line (its pino `time`), the simulator's own definition (crash to the next election).
  *   Elections: the terms of the `elected site leader` lines between a kill and the survivors'
  *   agreement, per kill.
- * - Sim: the same site as a scenario, its leader crashed (supervisor mode) the same number of times;
- *   its summary's propagation percentiles (every delivery, the whole run) and failover times.
+ * - Sim: the same site as a scenario, on the same hardware: its hosts share this machine's cores
+ *   (`gossip.siteCores`, as the 20 processes do; the simulator's default is a core per host).
+ *   Propagation over the same kind of quiet window (a run without faults, counted from
+ *   SIM_SETTLE_MS on: `measureFrom`), failover times from a second run whose leader is crashed
+ *   (supervisor mode) the same number of times.
+ * - CPU per message (`fidelity.cpu_ms_per_msg_real`): over the quiet window, each daemon's CPU
+ *   time (/proc) against the messages it accepted, fitted by least squares over the hosts: the
+ *   slope is what one more message costs (the leader receives every member's heartbeat, so the
+ *   hosts span a wide range), the intercept what an idle host costs. The simulator's
+ *   `gossip.messageCpuUs` default comes from this kind of figure (sim/defaults.ts).
  *
  * Ratios are sim ÷ real. The real side runs 20 processes on this machine's cores and the
  * relays in this process, so its figures include CPU queueing the simulator may not model: that
  * is what the ratio is for.
  */
+import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { Cluster, waitFor } from '../test/daemon/harness.js'
 import type { LinkLatency } from '../test/daemon/latency-relay.js'
 import { parseScenario } from '../sim/scenario-parse.js'
@@ -43,6 +53,10 @@ const QUIET_WINDOW_MS = 20_000
 /** Between two kills (real: after every host agrees again; sim: the same spacing). */
 const ROUND_SPACING_MS = 20_000
 const SERVICE = { name: 'idle', targetPerReplica: 10, minReplicas: 0, maxReplicas: 4 }
+/** Sim: the quiet window starts this long after the start (the site has elected and settled). */
+const SIM_SETTLE_MS = 30_000
+/** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ). */
+const CLOCK_TICKS_PER_S = 100
 
 export const fidelitySuite: Suite = {
   name: 'fidelity',
@@ -60,11 +74,14 @@ export const fidelitySuite: Suite = {
       { metric: 'fidelity.failover_max_ratio', value: ratio(sim.failoverMaxMs, real.failoverMaxMs), unit: `sim ${round(sim.failoverMaxMs ?? NaN, 0)} ms ÷ real ${round(real.failoverMaxMs, 0)} ms`, target },
       { metric: 'fidelity.elections_per_kill_real', value: round(real.electionsPerKill, 2), unit: 'elections', target: '1' },
       { metric: 'fidelity.elections_per_kill_sim', value: round(sim.electionsPerKill, 2), unit: 'elections', target: '1' },
+      { metric: 'fidelity.cpu_ms_per_msg_real', value: round(real.cpuMsPerMsg, 3), unit: `ms CPU per accepted message (least-squares slope over hosts; intercept ${round(real.idleCpuPct, 2)} % of a core)` },
     ]
   },
 }
 
 interface SiteFigures {
+  cpuMsPerMsg: number
+  idleCpuPct: number
   propagationP50Ms: number
   propagationP99Ms: number
   failoverP50Ms: number
@@ -88,8 +105,16 @@ async function realSite (log: (l: string) => void): Promise<SiteFigures> {
     await agreed()
     log(`real: ${HOSTS} supervisors agree`)
     const h0 = await Promise.all(cluster.sups.map(histogram))
+    const m0 = await Promise.all(cluster.sups.map(s => s.metric('agentmesh_gossip_received_messages_total')))
+    const cpu0 = cluster.sups.map(cpuTicks)
+    const w0 = performance.now()
     await new Promise(resolve => setTimeout(resolve, QUIET_WINDOW_MS))
+    const cpu1 = cluster.sups.map(cpuTicks)
+    const m1 = await Promise.all(cluster.sups.map(s => s.metric('agentmesh_gossip_received_messages_total')))
+    const windowS = (performance.now() - w0) / 1000
     const h1 = await Promise.all(cluster.sups.map(histogram))
+    const fit = leastSquares(m1.map((m, i) => (m - m0[i]) / windowS), cpu1.map((t, i) => (t - cpu0[i]) / CLOCK_TICKS_PER_S / windowS * 1000))
+    log(`real: CPU per message ${fit.slope.toFixed(3)} ms, idle ${(fit.intercept / 10).toFixed(2)} % of a core`)
     const merged = new Map<number, number>()
     h1.forEach((h, i) => { for (const [le, n] of h) merged.set(le, (merged.get(le) ?? 0) + n - (h0[i].get(le) ?? 0)) })
     log(`real: ${merged.get(Infinity) ?? 0} deliveries in ${QUIET_WINDOW_MS / 1000} s`)
@@ -113,6 +138,8 @@ async function realSite (log: (l: string) => void): Promise<SiteFigures> {
       await new Promise(resolve => setTimeout(resolve, ROUND_SPACING_MS / 2))
     }
     return {
+      cpuMsPerMsg: fit.slope,
+      idleCpuPct: fit.intercept / 10,
       propagationP50Ms: quantileOf(merged, 0.5),
       propagationP99Ms: quantileOf(merged, 0.99),
       failoverP50Ms: median(failovers),
@@ -129,35 +156,60 @@ function quantileOf (h: Map<number, number>, q: number): number {
 }
 
 function simSite (log: (l: string) => void): { propagationP50Ms: number | null, propagationP99Ms: number | null, failoverP50Ms: number | null, failoverMaxMs: number | null, electionsPerKill: number } {
-  const firstKillS = 30
+  const firstKillS = SIM_SETTLE_MS / 1000
   const spacingS = ROUND_SPACING_MS / 1000
   const kills = Array.from({ length: FAILOVER_ROUNDS }, (_, i) => `  - { at: ${firstKillS + i * spacingS}s, kind: crash, host: leader, site: ${SITE}, mode: supervisor, restartAfter: ${spacingS / 2}s }`)
+  const quiet = runSim(`duration: ${(SIM_SETTLE_MS + QUIET_WINDOW_MS) / 1000}s`, `measureFrom: ${SIM_SETTLE_MS / 1000}s`, 'faults: []')
+  const q = quiet.summary.policies[0]
+  log(`sim: ${q.propagationMs?.deliveries ?? 0} deliveries, propagation over the quiet window p50 ${q.propagationMs?.p50 ?? '-'} ms, p99 ${q.propagationMs?.p99 ?? '-'} ms`)
+  const result = runSim(`duration: ${firstKillS + FAILOVER_ROUNDS * spacingS + 10}s`, 'faults:', ...kills)
+  const p = result.summary.policies[0]
+  log(`sim: ${p.failoverS?.count ?? 0} failovers, ${p.elections} elections; propagation over the whole run p50 ${p.propagationMs?.p50 ?? '-'} ms, p99 ${p.propagationMs?.p99 ?? '-'} ms`)
+  return {
+    propagationP50Ms: q.propagationMs?.p50 ?? null,
+    propagationP99Ms: q.propagationMs?.p99 ?? null,
+    failoverP50Ms: p.failoverS?.p50 === null || p.failoverS === null ? null : p.failoverS.p50 * 1000,
+    failoverMaxMs: p.failoverS?.max === null || p.failoverS === null ? null : p.failoverS.max * 1000,
+    // The first election (start-up) is not a failover's.
+    electionsPerKill: (p.elections - 1) / FAILOVER_ROUNDS,
+  }
+}
+
+/** The fidelity site as a scenario, with `lines` (duration, faults, …) appended; run once under agentmesh. */
+function runSim (...lines: string[]): ReturnType<typeof runScenario> {
   const text = [
     'name: fidelity',
     `description: the fidelity benchmark's site (bench/fidelity-suite.ts)`,
-    `duration: ${firstKillS + FAILOVER_ROUNDS * spacingS + 10}s`,
     'policies: [agentmesh]',
+    // The real site's processes share this machine's cores.
+    `gossip: { siteCores: ${availableParallelism()} }`,
     'sites:',
     `  - { name: ${SITE}, kind: on-prem, hosts: ${HOSTS}, slots: 4, profile: lan, latency: { medianMs: ${FIDELITY_LINK.medianMs}, jitterMs: ${FIDELITY_LINK.jitterMs}, loss: 0 } }`,
     'services:',
     `  - { name: ${SERVICE.name}, targetPerReplica: ${SERVICE.targetPerReplica}, minReplicas: ${SERVICE.minReplicas}, maxReplicas: ${SERVICE.maxReplicas}, drainPerReplica: 10, sla: 1000 }`,
     'load:',
     `  - { service: ${SERVICE.name}, shape: constant, rate: 0 }`,
-    'faults:',
-    ...kills,
+    ...lines,
   ].join('\n')
   const scenario = parseScenario(text, { file: 'fidelity.yaml', baseDir: process.cwd() })
-  const result = runScenario({ scenario, policies: ['agentmesh'], seed: 1, durationMs: scenario.durationMs, version: packageVersion(), reportPoints: 10 })
-  const p = result.summary.policies[0]
-  log(`sim: ${p.propagationMs?.deliveries ?? 0} deliveries, ${p.failoverS?.count ?? 0} failovers, ${p.elections} elections`)
-  return {
-    propagationP50Ms: p.propagationMs?.p50 ?? null,
-    propagationP99Ms: p.propagationMs?.p99 ?? null,
-    failoverP50Ms: p.failoverS?.p50 === null || p.failoverS === null ? null : p.failoverS.p50 * 1000,
-    failoverMaxMs: p.failoverS?.max === null || p.failoverS === null ? null : p.failoverS.max * 1000,
-    // The first election (start-up) is not a failover's.
-    electionsPerKill: (p.elections - 1) / FAILOVER_ROUNDS,
-  }
+  return runScenario({ scenario, policies: ['agentmesh'], seed: 1, durationMs: scenario.durationMs, version: packageVersion(), reportPoints: 10 })
+}
+
+/** y ≈ intercept + slope × x, least squares. */
+function leastSquares (x: number[], y: number[]): { slope: number, intercept: number } {
+  const n = x.length
+  const mx = x.reduce((a, b) => a + b, 0) / n
+  const my = y.reduce((a, b) => a + b, 0) / n
+  let sxy = 0
+  let sxx = 0
+  for (let i = 0; i < n; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) ** 2 }
+  const slope = sxx > 0 ? sxy / sxx : NaN
+  return { slope, intercept: my - slope * mx }
+}
+
+function cpuTicks (s: { proc?: { pid?: number } }): number {
+  const fields = readFileSync(`/proc/${s.proc!.pid!}/stat`, 'utf8').split(') ')[1].split(' ')
+  return Number(fields[11]) + Number(fields[12])
 }
 
 /** Cumulative bucket counts of the propagation histogram over every topic, by upper bound. */

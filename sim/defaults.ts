@@ -3,7 +3,8 @@
  * docs/simulator.md lists the same values (test/sim/scenario-parse.test.ts checks that it names
  * every field and fault kind; the values themselves are kept in agreement by hand).
  */
-import type { BaselineSpec, SiteKind } from './scenario.js'
+import { GOSSIP_DEFAULTS } from '../protocol/gossip-defaults.js'
+import type { BaselineSpec, GossipSpec, SiteKind } from './scenario.js'
 
 export const SIM_DEFAULTS = {
   /** Simulated time when neither the scenario nor --duration says. */
@@ -26,14 +27,31 @@ export const SIM_DEFAULTS = {
   containerCrashMtbfMs: 0,
   /** Docker list latency: the supervisor observes the runtime this long after an event. */
   observeDelayMs: 5,
-  /** gossipsub (see gossip-mesh.ts). */
-  meshD: 6,
-  meshDlo: 4,
-  meshDhi: 12,
-  meshDlazy: 6,
-  gossipHeartbeatMs: 1000,
-  /** gossipsub's mcache_gossip: heartbeats during which a lost message can still be repaired. */
-  gossipHistoryHeartbeats: 3,
+  /**
+   * CPU one supervisor spends on one message it accepts (js-libp2p's read path, the signature
+   * check, decoding, the message gate and the core), µs. Measured as
+   * `fidelity.cpu_ms_per_msg_real` (bench/fidelity-suite.ts: each of 20 daemons' CPU time from
+   * /proc against the messages it accepted over a quiet 20 s window, least-squares slope over the
+   * hosts; the leader, which receives every member's heartbeat, spans the range): 1.186 ms on
+   * 2026-11-30 on the shared 2-core machine. The `mesh` benchmark's figures agree: the leader
+   * receives about 37 messages/s more than a member and uses 3.3–3.9 % of a core more (about
+   * 1 ms a message). Duplicate copies (dropped before their signature is checked) are not charged.
+   */
+  messageCpuUs: 1200,
+  /**
+   * CPU each end of a new connection spends on its handshake (TCP, pnet, Noise XX), µs: about
+   * 25 ms on the test machine, measured with CPU profiles of 50 daemons starting together
+   * (docs/membership.md, Connections).
+   */
+  connectCpuUs: 25_000,
+  /** Cores a site's hosts share; 0: each host has its own (a host per machine). */
+  siteCores: 0,
+  /**
+   * The codec round trip (simulation.ts, `codec-round-trip`): one encoded message in this many
+   * is decoded and encoded again. Chosen so that it costs under 3 % of a fleet run (measured on
+   * fleet-1k: docs/simulator.md, Fidelity).
+   */
+  codecSampleEvery: 16,
   /**
    * Baselines, as a stock install runs them (the sources are cited in central-controller.ts):
    * kube-controller-manager's HPA sync period and downscale stabilisation, and its leader
@@ -105,5 +123,21 @@ export function defaultBaseline (controllerSite: string): BaselineSpec {
     controllerSite, controllerPerSite: false, controllerReplicas: SIM_DEFAULTS.controllerReplicas, leaseMs: SIM_DEFAULTS.controllerLeaseMs,
     hpaSyncMs: SIM_DEFAULTS.hpaSyncMs, hpaScrapeMs: SIM_DEFAULTS.hpaScrapeMs, hpaMetricDelayMs: SIM_DEFAULTS.hpaMetricDelayMs, hpaBehavior: 'spec',
     hpaDownscaleStabilizationMs: SIM_DEFAULTS.hpaDownscaleStabilizationMs, kedaPollMs: SIM_DEFAULTS.kedaPollMs, kedaCooldownMs: SIM_DEFAULTS.kedaCooldownMs,
+  }
+}
+
+/**
+ * The gossip model's parameters when the scenario does not override them: the daemon's own
+ * (protocol/gossip-defaults.ts: gossipsub's degree, flood publishing, heartbeat and gossip
+ * window, the dial loop's target and the connection cap), and the simulator's measured cost of a
+ * message and codec sample rate.
+ */
+export function defaultGossip (): GossipSpec {
+  return {
+    D: GOSSIP_DEFAULTS.D, Dlo: GOSSIP_DEFAULTS.Dlo, Dhi: GOSSIP_DEFAULTS.Dhi, Dlazy: GOSSIP_DEFAULTS.Dlazy,
+    heartbeatMs: GOSSIP_DEFAULTS.heartbeatMs, historyHeartbeats: GOSSIP_DEFAULTS.historyGossipHeartbeats,
+    floodPublish: GOSSIP_DEFAULTS.floodPublish, targetPeers: GOSSIP_DEFAULTS.targetPeers, maxConnections: GOSSIP_DEFAULTS.maxConnections,
+    messageCpuUs: SIM_DEFAULTS.messageCpuUs, connectCpuUs: SIM_DEFAULTS.connectCpuUs, siteCores: SIM_DEFAULTS.siteCores, codecSampleEvery: SIM_DEFAULTS.codecSampleEvery,
+    globalSubscribers: 'leaders',
   }
 }

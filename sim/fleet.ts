@@ -5,7 +5,7 @@
  * burst per site, and a few crashes per hour so that elections and mesh repair run too.
  */
 import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, serviceSpec } from '../node/core/service-spec.js'
-import { defaultBaseline, INTRA_SITE_LINK, interSiteLink, PRIORITY_BY_KIND, PROFILE_BY_KIND, SIM_DEFAULTS, START_LATENCY } from './defaults.js'
+import { defaultBaseline, defaultGossip, INTRA_SITE_LINK, interSiteLink, PRIORITY_BY_KIND, PROFILE_BY_KIND, SIM_DEFAULTS, START_LATENCY } from './defaults.js'
 import type { FaultSpec, InterSiteLink, LoadSpec, Scenario, SimService, SiteKind, SiteSpec } from './scenario.js'
 
 export const FLEET_MIX: readonly { kind: SiteKind, sites: number, hostsPerSite: number }[] = [
@@ -59,9 +59,10 @@ export function fleetScenario (thousands: number, durationMs: number, seed = 1):
     services, upstreams: [], load,
     signals: { intervalMs: SIM_DEFAULTS.signalIntervalMs, delayMs: SIM_DEFAULTS.signalDelayMs, reporters: SIM_DEFAULTS.signalReporters, rate: SIM_DEFAULTS.signalRate },
     faults,
-    gossip: { D: SIM_DEFAULTS.meshD, Dlo: SIM_DEFAULTS.meshDlo, Dhi: SIM_DEFAULTS.meshDhi, Dlazy: SIM_DEFAULTS.meshDlazy, heartbeatMs: SIM_DEFAULTS.gossipHeartbeatMs, historyHeartbeats: SIM_DEFAULTS.gossipHistoryHeartbeats, globalSubscribers: 'leaders' },
+    gossip: defaultGossip(),
     baseline: defaultBaseline(names[0]),
     loadStepMs: SIM_DEFAULTS.loadStepMs,
     replaceWithinMs: SIM_DEFAULTS.replaceWithinMs,
+    measureFromMs: 0,
   }
 }

@@ -16,17 +16,19 @@
  *   99th-percentile start latency: a lost container is replaced.
  * - core-no-throw: the core never throws.
  * - message-encodable: every message the core publishes encodes within the protocol limits.
+ * - codec-round-trip: a sample of published messages (gossip.codecSampleEvery) decodes to the
+ *   message that was encoded, and encodes again to the same bytes (simulation.ts).
  */
 import type { Plan } from '../protocol/index.js'
 import type { ServiceSpec } from '../node/core/service-spec.js'
 
 export type InvariantName =
   | 'single-leader-per-term' | 'host-capacity' | 'stale-plan-executed' | 'replicas-within-bounds'
-  | 'container-replaced' | 'core-no-throw' | 'message-encodable'
+  | 'container-replaced' | 'core-no-throw' | 'message-encodable' | 'codec-round-trip'
 
 export const INVARIANTS: readonly InvariantName[] = [
   'single-leader-per-term', 'host-capacity', 'stale-plan-executed', 'replicas-within-bounds',
-  'container-replaced', 'core-no-throw', 'message-encodable',
+  'container-replaced', 'core-no-throw', 'message-encodable', 'codec-round-trip',
 ]
 
 export interface Violation {

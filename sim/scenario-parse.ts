@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path'
 import { YamlSource } from '../node/core/yaml-source.js'
 import { TIMING_PROFILES } from '../node/core/config.js'
 import { readServiceSpec } from '../node/core/service-spec-reader.js'
-import { INTRA_SITE_LINK, interSiteLink, PRIORITY_BY_KIND, PROFILE_BY_KIND, SIM_DEFAULTS, START_LATENCY } from './defaults.js'
+import { defaultGossip, INTRA_SITE_LINK, interSiteLink, PRIORITY_BY_KIND, PROFILE_BY_KIND, SIM_DEFAULTS, START_LATENCY } from './defaults.js'
 import { SimError, SimErrorCode } from './errors.js'
 import {
   POLICY_NAMES, SITE_KINDS, type FaultSpec, type HostTarget, type InterSiteLink, type LinkSpec, type LoadShape, type LoadSpec,
@@ -50,6 +50,12 @@ export const SCENARIO_NUMBERS = {
   Dhi: { min: 1, max: 200, int: true },
   Dlazy: { min: 0, max: 100, int: true },
   historyHeartbeats: { min: 1, max: 20, int: true },
+  targetPeers: { min: 1, max: 10_000, int: true },
+  maxConnections: { min: 2, max: 100_000, int: true },
+  messageCpuUs: { min: 0, max: 1_000_000 },
+  codecSampleEvery: { min: 0, max: 1_000_000, int: true },
+  connectCpuUs: { min: 0, max: 10_000_000 },
+  siteCores: { min: 0, max: 1024, int: true },
   controllerReplicas: { min: 1, max: 9, int: true },
 } as const satisfies Record<string, { min?: number, max?: number, int?: boolean }>
 const N = SCENARIO_NUMBERS
@@ -195,7 +201,7 @@ export function parseScenario (text: string, opts: ParseOptions): Scenario {
   return scenario
 }
 
-export const SCENARIO_FIELDS = ['name', 'description', 'seed', 'duration', 'policies', 'sites', 'links', 'containers', 'services', 'upstreams', 'load', 'signals', 'faults', 'gossip', 'baseline', 'loadStep', 'replaceWithin'] as const
+export const SCENARIO_FIELDS = ['name', 'description', 'seed', 'duration', 'policies', 'sites', 'links', 'containers', 'services', 'upstreams', 'load', 'signals', 'faults', 'gossip', 'baseline', 'loadStep', 'replaceWithin', 'measureFrom'] as const
 
 function build (r: Reader, raw: Record<string, Json>, opts: ParseOptions): Scenario {
   const top = r.obj(raw, [], SCENARIO_FIELDS) ?? {}
@@ -228,6 +234,7 @@ function build (r: Reader, raw: Record<string, Json>, opts: ParseOptions): Scena
     baseline: parseBaseline(r, top.baseline, siteNames),
     loadStepMs: r.dur(top.loadStep, ['loadStep'], SIM_DEFAULTS.loadStepMs, { min: 100 }),
     replaceWithinMs: r.dur(top.replaceWithin, ['replaceWithin'], SIM_DEFAULTS.replaceWithinMs, { min: 1000 }),
+    measureFromMs: r.dur(top.measureFrom, ['measureFrom'], 0),
   }
   if (scenario.policies.length === 0) scenario.policies = ['agentmesh']
   if (scenario.signals.delayMs + scenario.baseline.hpaMetricDelayMs > SIM_DEFAULTS.maxMetricDelayMs) {
@@ -243,7 +250,7 @@ export const CONTAINERS_FIELDS = ['startLatency', 'startFailure', 'crashMtbf'] a
 export const START_LATENCY_FIELDS = ['median', 'p99'] as const
 export const UPSTREAM_FIELDS = ['name', 'sites', 'capacityPerS'] as const
 export const SIGNALS_FIELDS = ['interval', 'delay', 'reporters', 'rate'] as const
-export const GOSSIP_FIELDS = ['D', 'Dlo', 'Dhi', 'Dlazy', 'heartbeat', 'historyHeartbeats', 'globalSubscribers'] as const
+export const GOSSIP_FIELDS = ['D', 'Dlo', 'Dhi', 'Dlazy', 'heartbeat', 'historyHeartbeats', 'floodPublish', 'targetPeers', 'maxConnections', 'messageCpuUs', 'connectCpuUs', 'siteCores', 'codecSampleEvery', 'globalSubscribers'] as const
 export const GLOBAL_SUBSCRIBERS = ['leaders', 'all'] as const
 export const LOAD_SHAPES = ['constant', 'step', 'diurnal', 'bursts', 'trace'] as const
 /** The fields each load shape takes, besides `service`, `sites` and `shape`. */
@@ -476,16 +483,27 @@ function parseSignals (r: Reader, v: Json): Scenario['signals'] {
 
 function parseGossip (r: Reader, v: Json): Scenario['gossip'] {
   const o = r.obj(v, ['gossip'], GOSSIP_FIELDS) ?? {}
-  const g = {
-    D: r.num(o.D, ['gossip', 'D'], { def: SIM_DEFAULTS.meshD, ...N.D }),
-    Dlo: r.num(o.Dlo, ['gossip', 'Dlo'], { def: SIM_DEFAULTS.meshDlo, ...N.Dlo }),
-    Dhi: r.num(o.Dhi, ['gossip', 'Dhi'], { def: SIM_DEFAULTS.meshDhi, ...N.Dhi }),
-    Dlazy: r.num(o.Dlazy, ['gossip', 'Dlazy'], { def: SIM_DEFAULTS.meshDlazy, ...N.Dlazy }),
-    heartbeatMs: r.dur(o.heartbeat, ['gossip', 'heartbeat'], SIM_DEFAULTS.gossipHeartbeatMs, { min: 100 }),
-    historyHeartbeats: r.num(o.historyHeartbeats, ['gossip', 'historyHeartbeats'], { def: SIM_DEFAULTS.gossipHistoryHeartbeats, ...N.historyHeartbeats }),
+  // The daemon's own defaults (protocol/gossip-defaults.ts), unless the scenario overrides them.
+  const d = defaultGossip()
+  if (o.floodPublish !== undefined && typeof o.floodPublish !== 'boolean') r.fail(['gossip', 'floodPublish'], 'must be true or false')
+  const g: Scenario['gossip'] = {
+    D: r.num(o.D, ['gossip', 'D'], { def: d.D, ...N.D }),
+    Dlo: r.num(o.Dlo, ['gossip', 'Dlo'], { def: d.Dlo, ...N.Dlo }),
+    Dhi: r.num(o.Dhi, ['gossip', 'Dhi'], { def: d.Dhi, ...N.Dhi }),
+    Dlazy: r.num(o.Dlazy, ['gossip', 'Dlazy'], { def: d.Dlazy, ...N.Dlazy }),
+    heartbeatMs: r.dur(o.heartbeat, ['gossip', 'heartbeat'], d.heartbeatMs, { min: 100 }),
+    historyHeartbeats: r.num(o.historyHeartbeats, ['gossip', 'historyHeartbeats'], { def: d.historyHeartbeats, ...N.historyHeartbeats }),
+    floodPublish: o.floodPublish === undefined ? d.floodPublish : o.floodPublish === true,
+    targetPeers: r.num(o.targetPeers, ['gossip', 'targetPeers'], { def: d.targetPeers, ...N.targetPeers }),
+    maxConnections: r.num(o.maxConnections, ['gossip', 'maxConnections'], { def: d.maxConnections, ...N.maxConnections }),
+    messageCpuUs: r.num(o.messageCpuUs, ['gossip', 'messageCpuUs'], { def: d.messageCpuUs, ...N.messageCpuUs }),
+    connectCpuUs: r.num(o.connectCpuUs, ['gossip', 'connectCpuUs'], { def: d.connectCpuUs, ...N.connectCpuUs }),
+    siteCores: r.num(o.siteCores, ['gossip', 'siteCores'], { def: d.siteCores, ...N.siteCores }),
+    codecSampleEvery: r.num(o.codecSampleEvery, ['gossip', 'codecSampleEvery'], { def: d.codecSampleEvery, ...N.codecSampleEvery }),
     globalSubscribers: r.oneOf(o.globalSubscribers, ['gossip', 'globalSubscribers'], GLOBAL_SUBSCRIBERS, 'leaders'),
   }
   if (!(g.Dlo <= g.D && g.D <= g.Dhi)) r.fail(['gossip'], `must satisfy Dlo ≤ D ≤ Dhi, got ${g.Dlo}, ${g.D}, ${g.Dhi}`)
+  if (!(g.targetPeers < g.maxConnections)) r.fail(['gossip', 'targetPeers'], `must be below gossip.maxConnections (${g.maxConnections}), as the daemon's config requires`)
   return g
 }
 

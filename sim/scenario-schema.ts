@@ -159,6 +159,8 @@ export function scenarioJsonSchema (): JsonSchema {
     gossip: fields(GOSSIP_FIELDS, {
       D: numberSchema(N.D), Dlo: numberSchema(N.Dlo), Dhi: numberSchema(N.Dhi), Dlazy: numberSchema(N.Dlazy),
       heartbeat: duration(), historyHeartbeats: numberSchema(N.historyHeartbeats), globalSubscribers: enumSchema(GLOBAL_SUBSCRIBERS),
+      floodPublish: { type: 'boolean', description: 'The publisher sends to every connected subscriber, not only its mesh peers (the daemon\'s setting). Default true.' },
+      targetPeers: numberSchema(N.targetPeers), maxConnections: numberSchema(N.maxConnections), messageCpuUs: numberSchema(N.messageCpuUs), connectCpuUs: numberSchema(N.connectCpuUs), siteCores: numberSchema(N.siteCores), codecSampleEvery: numberSchema(N.codecSampleEvery),
     }),
     baseline: fields(BASELINE_FIELDS, {
       controllerSite: name(), controllerPerSite: { type: 'boolean' }, controllerReplicas: numberSchema(N.controllerReplicas),
@@ -167,6 +169,7 @@ export function scenarioJsonSchema (): JsonSchema {
     }),
     loadStep: duration(),
     replaceWithin: duration(),
+    measureFrom: duration(),
   }
   return {
     $schema: JSON_SCHEMA_DRAFT,

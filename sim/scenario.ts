@@ -109,6 +109,7 @@ export type FaultSpec =
    */
   | { kind: 'inject-over-capacity', atMs: number, hostId: string }
 
+/** The gossip model (sim/gossip-mesh.ts); every default is the daemon's (protocol/gossip-defaults.ts) or measured (sim/defaults.ts). */
 export interface GossipSpec {
   D: number
   Dlo: number
@@ -116,6 +117,23 @@ export interface GossipSpec {
   Dlazy: number
   heartbeatMs: number
   historyHeartbeats: number
+  /** The publisher sends to every connected subscriber (the daemon's setting), not only its mesh peers. */
+  floodPublish: boolean
+  /** Each host dials while it has fewer open connections than this. */
+  targetPeers: number
+  /** Nobody dials a host with this many connections. */
+  maxConnections: number
+  /** CPU a host spends on each message it receives, µs: messages queue behind each other (simulation.ts). */
+  messageCpuUs: number
+  /** CPU each end of a new connection spends on its handshake (pnet, Noise), µs. */
+  connectCpuUs: number
+  /**
+   * The site's hosts share this many cores (a test site of processes on one machine, as the
+   * fidelity benchmark runs it); 0: every host has a core of its own (the default: a host per machine).
+   */
+  siteCores: number
+  /** One encoded message in this many is decoded and encoded again, both results compared (0: never). */
+  codecSampleEvery: number
   /** Who receives global-topic messages (site summaries): each site's current leader, or every host. */
   globalSubscribers: 'leaders' | 'all'
 }
@@ -172,4 +190,6 @@ export interface Scenario {
   baseline: BaselineSpec
   loadStepMs: number
   replaceWithinMs: number
+  /** propagationMs counts messages sent from this time on (0: the whole run), as a benchmark's quiet window skips the start-up. */
+  measureFromMs: number
 }

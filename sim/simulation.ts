@@ -14,7 +14,7 @@
  * mutates a message it receives or publishes (checked by reading membership.ts and
  * supervisor-core.ts: they store references to heartbeat fields and replace, never edit them).
  */
-import { encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
+import { decodeMessage, encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
 import { timingsFor, type CoreTimings } from '../node/core/config.js'
 import type { CoreEvent, CoreInput, CoreOutput, PersistentState, Topic } from '../node/core/core-io.js'
 import type { PlacementHost } from '../node/core/placement.js'
@@ -92,6 +92,13 @@ export interface SimHost {
   deficitSinceMs: number
   encodeCount: number
   heartbeatBytes: number
+  /**
+   * When this host's CPU is done with the messages it has received so far (ms, fractional): a
+   * message that arrives at t is taken at max(t, busyUntilMs) plus the cost of one message.
+   */
+  busyUntilMs: number
+  /** Messages this host's publishes encoded so far: the first and every gossip.codecSampleEvery-th after are round-tripped through the codec. */
+  codecCount: number
   /** This supervisor's forecaster (forecasting runs only). */
   forecaster?: ForecastRunner
 }
@@ -153,8 +160,10 @@ export interface PairFigures { site: number, service: number, slaViolationMs: nu
  * - oversize-label: at atMs the host restarts with a label longer than the protocol allows (the
  *   daemon's config validation would refuse it): message-encodable.
  * - over-capacity: the runtime starts two containers per start: host-capacity.
+ * - codec-asymmetry: a decoder that reads `sentAtMs` as seconds (a unit mix-up between the
+ *   encoder and the decoder), seen by the codec round trip: codec-round-trip.
  */
-export type BugName = 'forged-leader' | 'stale-term' | 'spec-drift' | 'lost-starts' | 'clock-back' | 'oversize-label' | 'over-capacity'
+export type BugName = 'forged-leader' | 'stale-term' | 'spec-drift' | 'lost-starts' | 'clock-back' | 'oversize-label' | 'over-capacity' | 'codec-asymmetry'
 /** `host` is a host id, or `*` for every host. */
 export interface InjectedBug { bug: BugName, host: string, atMs: number }
 
@@ -260,6 +269,14 @@ export class Simulation {
   /** Per (site, service, helping site): the overflow replicas last marked, so a marker says a change. */
   private readonly spillShown = new Map<string, number>()
   private readonly scratchDelay: Int32Array
+  /** CPU one received message costs its host (gossip.messageCpuUs), ms. */
+  private readonly messageCostMs: number
+  /** CPU each end of a new connection costs (gossip.connectCpuUs), ms. */
+  private readonly connectCostMs: number
+  /** Per site, when each of its shared cores is free (gossip.siteCores; empty: a core per host). */
+  private readonly siteCoreFreeMs: Float64Array[]
+  /** Messages round-tripped through the codec (for tests and the docs' cost figure). */
+  codecRoundTrips = 0
   private readonly scratchHost: Int32Array
   private countScratch = new Int32Array(64)
   private bookkeepingEvents = 0
@@ -319,7 +336,7 @@ export class Simulation {
             else if (topic === 'leader') this.publishToLeader(h, m)
             else this.publishGlobal(h, m)
           }),
-          agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0,
+          agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0, busyUntilMs: 0, codecCount: 0,
         }
         this.listenToPorts(h)
         this.hosts.push(h)
@@ -337,6 +354,9 @@ export class Simulation {
     // Big enough for one site's receivers, or one leader per site on the global topic.
     const scratch = Math.max(maxSite, scenario.sites.length) + 1
     this.scratchDelay = new Int32Array(scratch)
+    this.messageCostMs = scenario.gossip.messageCpuUs / 1000
+    this.connectCostMs = scenario.gossip.connectCpuUs / 1000
+    this.siteCoreFreeMs = scenario.sites.map((_, s) => new Float64Array(mine(s) ? scenario.gossip.siteCores : 0))
     this.scratchHost = new Int32Array(scratch)
     this.meshes = this.siteHosts.map((hosts, s) => !mine(s)
       ? undefined
@@ -496,7 +516,7 @@ export class Simulation {
       this.at(at, () => this.startSupervisor(h))
     }
     if (policy === 'agentmesh') {
-      this.at(START_SPREAD_MS, () => { for (const m of this.meshes) m?.build() })
+      this.at(START_SPREAD_MS, () => { this.meshes.forEach((m, s) => { if (m !== undefined) this.connected(s, m.build()) }) })
       sc.sites.forEach((_, s) => { if (this.shard === undefined || s === this.shard.site) this.every(this.rng.misc.int(sc.signals.intervalMs), sc.signals.intervalMs, () => this.sampleSignals(s)) })
     } else {
       this.scheduleControllerWake()
@@ -764,6 +784,7 @@ export class Simulation {
         this.observer.leaderElected(this.siteName(h), e.term, h.id, this.now)
         if (e.term >= this.siteLeaderTerm[site]) { this.siteLeader[site] = h.idx; this.siteLeaderTerm[site] = e.term }
         if (!this.siteLeading[site].includes(h.idx)) this.siteLeading[site].push(h.idx)
+        this.pinLeader(h)
         const since = this.failoverPending.get(site)
         if (since !== undefined) { this.failoversMs.push(this.now - since); this.failoverPending.delete(site) }
         this.marker('leader', site, `${h.id} leads term ${e.term}`)
@@ -791,6 +812,22 @@ export class Simulation {
     }
   }
 
+  /**
+   * The new leader's followers pin it as a dial target when its first digest comes (within a
+   * heartbeat interval), and dial it at once (Mesh.noteLeader): each is connected to it from
+   * then on, over targetPeers (a dial's own time is not modelled).
+   */
+  private pinLeader (h: SimHost): void {
+    const mesh = this.meshes[h.site]
+    if (mesh === undefined || mesh.pinned === h.local) return
+    mesh.pinned = h.local
+    const life = h.life
+    this.at(this.now + this.siteTimings[h.site].heartbeatIntervalMs, () => {
+      if (h.life !== life || mesh.pinned !== h.local) return
+      this.connected(h.site, mesh.dialPinned())
+    })
+  }
+
   private notLeading (h: SimHost): void {
     const leading = this.siteLeading[h.site]
     const i = leading.indexOf(h.idx)
@@ -814,15 +851,42 @@ export class Simulation {
    */
   private messageBytes (h: SimHost, m: Message): number {
     if (m.body.kind === 'heartbeat' && h.encodeCount++ % HEARTBEAT_ENCODE_EVERY !== 0) return h.heartbeatBytes
-    let bytes: number
+    let encoded: Uint8Array
     try {
-      bytes = encodeMessage(m).length
+      encoded = encodeMessage(m)
     } catch (err) {
       this.observer.fail({ invariant: 'message-encodable', atMs: this.now, site: this.siteName(h), host: h.id, detail: `${m.body.kind}: ${(err as Error).message}` })
       return -1
     }
-    if (m.body.kind === 'heartbeat') h.heartbeatBytes = bytes
-    return bytes
+    const every = this.scenario.gossip.codecSampleEvery
+    if (every > 0 && h.codecCount++ % every === 0) this.codecRoundTrip(h, m, encoded)
+    if (m.body.kind === 'heartbeat') h.heartbeatBytes = encoded.length
+    return encoded.length
+  }
+
+  /**
+   * codec-round-trip: the message the core published, encoded, decodes to the same message
+   * (every field, undefined and absent alike), and that decoded message encodes to the same
+   * bytes. The simulator hands receivers the publisher's object, never bytes: without this, a
+   * field the encoder drops or the decoder misreads would go unseen here and break only the
+   * daemon.
+   */
+  private codecRoundTrip (h: SimHost, m: Message, encoded: Uint8Array): void {
+    this.codecRoundTrips++
+    const fail = (detail: string): void => { this.observer.fail({ invariant: 'codec-round-trip', atMs: this.now, site: this.siteName(h), host: h.id, detail: `${m.body.kind}: ${detail}` }) }
+    let decoded: Message
+    let again: Uint8Array
+    try {
+      decoded = decodeMessage(encoded)
+      if (this.bugs.size > 0 && this.bug(h, 'codec-asymmetry')) decoded = { ...decoded, sentAtMs: Math.floor(decoded.sentAtMs / 1000) }
+      again = encodeMessage(decoded)
+    } catch (err) {
+      fail(`its own encoding does not decode and encode again: ${(err as Error).message}`)
+      return
+    }
+    const diff = firstDifference(m, decoded, 'message')
+    if (diff !== undefined) { fail(`decode(encode(m)) differs from m at ${diff}`); return }
+    if (!sameBytes(encoded, again)) fail(`encode(decode(bytes)) differs from the bytes (${encoded.length} → ${again.length} bytes)`)
   }
 
   private publishSite (h: SimHost, m: Message): void {
@@ -834,6 +898,8 @@ export class Simulation {
     const hosts = this.siteHosts[h.site]
     const rng = this.rng.gossip
     this.gossipBytes += bytes * (route.transmissions + route.unreached.length)
+    // Hosts that run but have no connection yet: gossip cannot reach them.
+    this.lostDeliveries += route.isolated
     let n = 0
     const delays = this.scratchDelay
     const to = this.scratchHost
@@ -884,11 +950,14 @@ export class Simulation {
     const bytes = this.messageBytes(h, m)
     if (bytes < 0) return
     const link = this.net.intra[h.site]
+    const mesh = this.meshes[h.site]!
     const rng = this.rng.gossip
     let n = 0
     for (const idx of leading) {
       const r = this.host(idx)
       if (idx === h.idx || !r.supUp || !this.net.connected(h.idx, idx)) continue
+      // Flood publish reaches the subscriber over a direct connection only; nobody else subscribes to relay it.
+      if (!mesh.connected(h.local, r.local)) { this.lostDeliveries++; continue }
       if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; continue }
       this.gossipBytes += bytes
       this.scratchDelay[n] = Math.max(1, Math.round(link.medianMs + rng.next() * link.jitterMs))
@@ -898,9 +967,11 @@ export class Simulation {
   }
 
   /**
-   * A site message only one host needs (a pre-vote for its candidate): one direct hop to it,
-   * as the daemon delivers it to a host it is connected to, with the site's link latency and
-   * loss; lost, it is not repaired (the candidate's round ends without it).
+   * A site message only one host needs (a pre-vote for its candidate). Connected to it, the
+   * daemon sends it to that host's inbox topic: one direct hop, with the site's link latency and
+   * loss; lost, it is not repaired (the candidate's round ends without it). Not connected, the
+   * daemon publishes it on the site topic, which carries it as any site message (every other
+   * host drops it unread): it reaches the host as the site's route does, at that route's cost.
    */
   private publishDirect (h: SimHost, toId: string, m: Message): void {
     const r = this.hostById.get(toId)
@@ -908,10 +979,28 @@ export class Simulation {
     const bytes = this.messageBytes(h, m)
     if (bytes < 0) return
     const link = this.net.intra[h.site]
+    const mesh = this.meshes[h.site]!
     const rng = this.rng.gossip
-    if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; return }
-    this.gossipBytes += bytes
-    this.scratchDelay[0] = Math.max(1, Math.round(link.medianMs + rng.next() * link.jitterMs))
+    let d: number
+    if (mesh.connected(h.local, r.local)) {
+      if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; return }
+      this.gossipBytes += bytes
+      d = link.medianMs + rng.next() * link.jitterMs
+    } else {
+      const route = mesh.route(h.local)
+      const at = route.at[r.local]
+      if (at === 0) { this.lostDeliveries++; return }
+      this.gossipBytes += bytes * (route.transmissions + route.unreached.length)
+      if (at > 0) {
+        const hops = route.hops[at - 1]
+        d = hops * link.medianMs + rng.next() * link.jitterMs * hops
+        if (link.loss > 0 && rng.next() < link.loss ** route.parents[at - 1]) d = this.repairDelay(d, link.medianMs, link.jitterMs, link.loss)
+      } else {
+        d = this.repairDelay(link.medianMs, link.medianMs, link.jitterMs, link.loss)
+      }
+      if (d < 0) { this.lostDeliveries++; return }
+    }
+    this.scratchDelay[0] = Math.max(1, Math.round(d))
     this.scratchHost[0] = r.idx
     this.scheduleDeliveries('site', m, h.idx, 1)
   }
@@ -1030,6 +1119,7 @@ export class Simulation {
     if (n === 0) return
     const delays = this.scratchDelay
     const to = this.scratchHost
+    if (this.messageCostMs > 0) this.queueOnCpu(n)
     let min = delays[0]
     let max = delays[0]
     for (let i = 1; i < n; i++) { const d = delays[i]; if (d < min) min = d; else if (d > max) max = d }
@@ -1062,6 +1152,47 @@ export class Simulation {
     }
   }
 
+  /**
+   * The per-host CPU queue: each receiver takes a message at max(arrival, busyUntilMs) plus the
+   * cost of one message, and its busyUntilMs moves on; the delivery (the core's input) is at that
+   * time, rounded to the millisecond. Computed here, when the delivery is scheduled, so it adds no
+   * event: a host's queue is taken in the order deliveries are scheduled (their send order), not
+   * strictly in arrival order (they differ by at most a link's jitter). A storm of votes thus
+   * delays every message behind it on a busy host, as on a real one.
+   */
+  private queueOnCpu (n: number): void {
+    const delays = this.scratchDelay
+    const to = this.scratchHost
+    const now = this.now
+    for (let i = 0; i < n; i++) {
+      const r = this.host(to[i])
+      const done = this.runOnCpu(r, now + delays[i], this.messageCostMs)
+      delays[i] = Math.max(1, Math.round(done - now))
+    }
+  }
+
+  /**
+   * `costMs` of work that host h can start at `readyMs`: after what h has queued (one event
+   * loop), and, when the site's hosts share cores (gossip.siteCores), on the core that is free
+   * first. Returns when it is done. Work is queued in the order it is scheduled: a core may be
+   * held for a message that arrives later than one scheduled after it (at most a link's
+   * latency, a small gap in a storm).
+   */
+  private runOnCpu (h: SimHost, readyMs: number, costMs: number): number {
+    let start = Math.max(readyMs, h.busyUntilMs)
+    const cores = this.siteCoreFreeMs[h.site]
+    let k = -1
+    if (cores.length > 0) {
+      k = 0
+      for (let c = 1; c < cores.length; c++) if (cores[c] < cores[k]) k = c
+      start = Math.max(start, cores[k])
+    }
+    const done = start + costMs
+    h.busyUntilMs = done
+    if (k >= 0) cores[k] = done
+    return done
+  }
+
   private deliver (topic: Topic, message: Message, to: number[], from: number, sentAt: number): void {
     const delay = this.now - sentAt
     const base = this.hostBase
@@ -1070,7 +1201,7 @@ export class Simulation {
       // A host that restarted after the send, or a link cut since, does not get it.
       if (h.core === undefined || h.upSinceMs > sentAt || !this.net.connected(from, h.idx)) { this.lostDeliveries++; continue }
       this.deliveries++
-      this.propagation.add(delay)
+      if (sentAt >= this.scenario.measureFromMs) this.propagation.add(delay)
       h.transport.receive(topic, message)
     }
   }
@@ -1196,6 +1327,7 @@ export class Simulation {
     h.upSinceMs = this.now
     h.tickAtMs = Infinity
     h.deficitSinceMs = -1
+    h.busyUntilMs = this.now
     if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); this.controllerHostChanged(); return }
     h.incarnation++
     const site = this.scenario.sites[h.site]
@@ -1233,12 +1365,18 @@ export class Simulation {
       if (!this.failoverPending.has(h.site)) this.failoverPending.set(h.site, this.now)
     }
     if (this.opts.policy !== 'agentmesh') { this.controllerHostChanged(); return }
-    this.meshes[h.site]!.invalidate()
+    const mesh = this.meshes[h.site]!
+    mesh.invalidate()
     this.meshDirty(h.site)
     if (!hint) return
-    // The OS closes the dead process's connections: peers get a disconnect hint.
+    // The OS closes the dead process's connections at once: the peers it was connected to (and
+    // only those) get a disconnect hint.
+    const peers = mesh.connections(h.local)
+    mesh.dropNode(h.local)
+    const hosts = this.siteHosts[h.site]
     this.at(this.now + 1, () => {
-      for (const o of this.siteHosts[h.site]) {
+      for (const local of peers) {
+        const o = hosts[local]
         if (o.core !== undefined && this.net.connected(h.idx, o.idx)) this.input(o, { type: 'disconnected', hostId: h.id })
       }
     })
@@ -1263,7 +1401,22 @@ export class Simulation {
     if (mesh.dirty || this.opts.policy !== 'agentmesh') return
     mesh.dirty = true
     const hb = this.scenario.gossip.heartbeatMs
-    this.at((Math.floor(this.now / hb) + 1) * hb, () => mesh.maintain())
+    this.at((Math.floor(this.now / hb) + 1) * hb, () => this.connected(site, mesh.maintain()))
+  }
+
+  /**
+   * Hosts that had no connection and have one now: the transport tells the core it can reach
+   * its site (the daemon's 'site:reachable', on the first peer subscribed to the site topic).
+   */
+  private connected (site: number, locals: number[]): void {
+    const hosts = this.siteHosts[site]
+    const mesh = this.meshes[site]!
+    // Each new connection's handshake costs both ends CPU (messages queue behind it).
+    if (this.connectCostMs > 0) for (const local of mesh.takeNewConnectionEnds()) this.runOnCpu(hosts[local], this.now, this.connectCostMs)
+    for (const local of locals) {
+      const h = hosts[local]
+      if (h.core !== undefined) this.input(h, REACHABLE)
+    }
   }
 
   // ---- signals -----------------------------------------------------------------------------
@@ -1529,6 +1682,42 @@ export class Simulation {
 }
 
 const TICK: CoreInput = { type: 'tick' }
+const REACHABLE: CoreInput = { type: 'reachable' }
+
+/** Deepest first path where two decoded values differ (a key set to undefined counts as absent); undefined when equal. Iterative: no recursion. */
+export function firstDifference (a: unknown, b: unknown, path: string): string | undefined {
+  const stack: [unknown, unknown, string][] = [[a, b, path]]
+  while (stack.length > 0) {
+    const [x, y, p] = stack.pop()!
+    if (Object.is(x, y)) continue
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return `${p} (${show(x)} ≠ ${show(y)})`
+    if (x instanceof Uint8Array || y instanceof Uint8Array) {
+      if (!(x instanceof Uint8Array && y instanceof Uint8Array && sameBytes(x, y))) return `${p} (bytes differ)`
+      continue
+    }
+    if (Array.isArray(x) !== Array.isArray(y)) return `${p} (array ≠ object)`
+    if (x instanceof Map || y instanceof Map) {
+      if (!(x instanceof Map && y instanceof Map) || x.size !== y.size) return `${p} (map sizes differ)`
+      for (const [k, v] of x) stack.push([v, y.get(k), `${p}[${String(k)}]`])
+      continue
+    }
+    const xo = x as Record<string, unknown>
+    const yo = y as Record<string, unknown>
+    const keys = new Set([...Object.keys(xo).filter(k => xo[k] !== undefined), ...Object.keys(yo).filter(k => yo[k] !== undefined)])
+    for (const k of [...keys].sort().reverse()) stack.push([xo[k], yo[k], `${p}.${k}`])
+  }
+  return undefined
+}
+
+function show (v: unknown): string {
+  return typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v)
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 export function faultText (f: FaultSpec): string {
   const target = (t: HostTarget | { type: 'site', site: string }): string =>

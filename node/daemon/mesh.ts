@@ -33,7 +33,7 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { encodeMessage, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
+import { encodeMessage, GOSSIP_DEFAULTS, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
 import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { applyHotPathFixes, noiseCrypto, type HotPathFixes } from './libp2p-hot-paths.js'
@@ -193,10 +193,16 @@ export class Mesh implements Transport {
             globalSignaturePolicy: 'StrictSign',
             allowPublishToZeroTopicPeers: true,
             emitSelf: false,
-            floodPublish: true,
+            floodPublish: GOSSIP_DEFAULTS.floodPublish,
             D: init.gossipD,
             Dlo: init.gossipDlo,
             Dhi: init.gossipDhi,
+            // gossipsub's own defaults, passed so that the simulator's model (which reads the same
+            // GOSSIP_DEFAULTS) stays the daemon's if a gossipsub release changes them.
+            Dlazy: GOSSIP_DEFAULTS.Dlazy,
+            heartbeatInterval: GOSSIP_DEFAULTS.heartbeatMs,
+            mcacheGossip: GOSSIP_DEFAULTS.historyGossipHeartbeats,
+            mcacheLength: GOSSIP_DEFAULTS.historyLengthHeartbeats,
             // gossipsub requires Dout < Dlo and Dout ≤ D / 2; Dscore ≤ D.
             Dout: Math.min(init.gossipDlo - 1, Math.floor(init.gossipD / 2)),
             Dscore: Math.min(init.gossipD, 4),

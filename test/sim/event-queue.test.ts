@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { EventQueue, WHEEL_MS } from '../../sim/event-queue.js'
 import { SiteMesh } from '../../sim/gossip-mesh.js'
 import { Rng } from '../../node/core/rng.js'
+import { defaultGossip } from '../../sim/defaults.js'
 
 describe('the event queue', () => {
   it('runs events in (time, insertion) order, near and far, including ones scheduled while running', () => {
@@ -31,10 +32,11 @@ describe('the event queue', () => {
 describe('the gossip mesh', () => {
   it('keeps every node within [D_lo, D_hi] and reaches every node after maintenance', () => {
     const up = new Array(40).fill(true)
-    const mesh = new SiteMesh(40, { D: 6, Dlo: 4, Dhi: 12 }, new Rng(3), i => up[i], () => true)
+    const g = defaultGossip()
+    const mesh = new SiteMesh(40, g, new Rng(3), i => up[i], () => true)
     mesh.build()
     mesh.maintain()
-    for (let i = 0; i < 40; i++) assert.ok(mesh.degree(i) >= 4 && mesh.degree(i) <= 12, `node ${i}: ${mesh.degree(i)}`)
+    for (let i = 0; i < 40; i++) assert.ok(mesh.degree(i) >= g.Dlo && mesh.degree(i) <= g.Dhi, `node ${i}: ${mesh.degree(i)}`)
     assert.equal(mesh.route(0).order.length, 39)
     for (let i = 0; i < 10; i++) up[i] = false
     mesh.maintain()
@@ -44,7 +46,7 @@ describe('the gossip mesh', () => {
 
   it('does not deliver across a partition', () => {
     const side = (i: number): number => i < 5 ? 0 : 1
-    const mesh = new SiteMesh(12, { D: 6, Dlo: 4, Dhi: 12 }, new Rng(1), () => true, (a, b) => side(a) === side(b))
+    const mesh = new SiteMesh(12, defaultGossip(), new Rng(1), () => true, (a, b) => side(a) === side(b))
     mesh.build()
     const r = mesh.route(0)
     for (const v of [...r.order, ...r.unreached]) assert.equal(side(v), 0)

@@ -41,6 +41,7 @@ const CASES: [InvariantName, PolicyName, InjectedBug][] = [
   ['container-replaced', 'agentmesh', { bug: 'lost-starts', host: '*', atMs: 0 }],
   ['core-no-throw', 'agentmesh', { bug: 'clock-back', host: 'plant-h2', atMs: 10_000 }],
   ['message-encodable', 'agentmesh', { bug: 'oversize-label', host: 'plant-h2', atMs: 10_000 }],
+  ['codec-round-trip', 'agentmesh', { bug: 'codec-asymmetry', host: 'plant-h1', atMs: 0 }],
   // The invariants that apply to the baselines' host agents too.
   ['container-replaced', 'hpa', { bug: 'lost-starts', host: '*', atMs: 0 }],
   ['host-capacity', 'central', { bug: 'over-capacity', host: '*', atMs: 0 }],

@@ -1,0 +1,42 @@
+/**
+ * The gossip and connection parameters a supervisor runs with, in one place. The daemon's
+ * config defaults (node/daemon/config.ts: `network.gossipD`, `network.targetPeers`, …) and its
+ * libp2p set-up (node/daemon/mesh.ts) read them, and the simulator models the same values
+ * (sim/scenario-parse.ts, sim/fleet.ts) unless a scenario's `gossip` block overrides them, so the
+ * two cannot drift apart. Pure constants: no I/O (the folder is kept free of it by a test).
+ *
+ * Where a value is gossipsub's own default (the daemon does not change it), the daemon passes
+ * it explicitly anyway, so that a new gossipsub release changing its defaults does not change
+ * the daemon behind the simulator's back.
+ */
+export const GOSSIP_DEFAULTS = {
+  /**
+   * gossipsub mesh degree, and the bounds its heartbeat keeps it in (graft below Dlo, prune
+   * above Dhi). The publisher floods its own messages to every connected subscriber
+   * (floodPublish), so the mesh only relays to hosts not connected to the publisher.
+   */
+  D: 3,
+  Dlo: 2,
+  Dhi: 6,
+  /** Connected non-mesh peers that get IHAVE gossip at each heartbeat (gossipsub's default). */
+  Dlazy: 6,
+  /** A publisher sends its message to every connected peer subscribed to the topic, not only its mesh peers. */
+  floodPublish: true,
+  /** gossipsub's heartbeat (ms): mesh maintenance and IHAVE emission (gossipsub's default). */
+  heartbeatMs: 1000,
+  /** Heartbeats during which a message id is still advertised in IHAVE (mcacheGossip, gossipsub's default). */
+  historyGossipHeartbeats: 3,
+  /** Heartbeats a message is kept for IWANT (mcacheLength, gossipsub's default); at least historyGossipHeartbeats. */
+  historyLengthHeartbeats: 5,
+  /** While a host has fewer open connections than this (either direction), its re-dial loop dials more. */
+  targetPeers: 8,
+  /** libp2p's connection cap per host: above it, connections are pruned or refused. */
+  maxConnections: 300,
+  /** How often the re-dial loop runs (ms). */
+  redialIntervalMs: 1000,
+} as const
+
+// Relations gossipsub itself asserts at start (it throws otherwise): checked when this loads.
+if (!(GOSSIP_DEFAULTS.Dlo <= GOSSIP_DEFAULTS.D && GOSSIP_DEFAULTS.D <= GOSSIP_DEFAULTS.Dhi)) throw new Error('GOSSIP_DEFAULTS: Dlo ≤ D ≤ Dhi')
+if (!(GOSSIP_DEFAULTS.historyGossipHeartbeats <= GOSSIP_DEFAULTS.historyLengthHeartbeats)) throw new Error('GOSSIP_DEFAULTS: mcacheGossip ≤ mcacheLength')
+if (!(GOSSIP_DEFAULTS.targetPeers < GOSSIP_DEFAULTS.maxConnections)) throw new Error('GOSSIP_DEFAULTS: targetPeers < maxConnections')
