@@ -57,8 +57,15 @@ export interface CoreTimings {
   spillLeaseMs: number
   /** An unchanged plan is published again this often, for hosts that joined late. */
   planRepublishMs: number
-  /** How often the leader gossips its site summary on the global topic. */
+  /** How often the leader gossips its site summary on the global topic (at least; see summariesPerSecondMax). */
   summaryIntervalMs: number
+  /**
+   * At most about this many site summaries a second reach a leader, whatever the fleet's size:
+   * a leader that knows more than summaryIntervalMs × this other sites sends its own less often
+   * (known sites ÷ this, in seconds), so a leader's cost of the global topic stays flat. Every
+   * leader hears every other's summary: at 390 sites and 2 s each heard 195 a second.
+   */
+  summariesPerSecondMax: number
   /** A signal sample older than this is stale: the service fails static. */
   sampleMaxAgeMs: number
   /** How often membership states are re-evaluated. */
@@ -81,6 +88,7 @@ export const DEFAULT_TIMINGS: CoreTimings = {
   spillLeaseMs: 20_000,
   planRepublishMs: 5000,
   summaryIntervalMs: 2000,
+  summariesPerSecondMax: 20,
   sampleMaxAgeMs: 5000,
   membershipSweepMs: 500,
 }

@@ -241,7 +241,7 @@ export class LeaderRound {
     for (const [service, replicas] of overflow) {
       const last = this.asked.get(service)
       if (replicas <= 0 || (last !== undefined && nowMs - last.atMs < t.spillIntervalMs)) continue
-      const toSite = chooseSpillSite(this.c.sites(), this.c.site, service, nowMs, SPILL_SUMMARY_MAX_AGE_SUMMARIES * t.summaryIntervalMs)
+      const toSite = chooseSpillSite(this.c.sites(), this.c.site, service, nowMs, SPILL_SUMMARY_MAX_AGE_SUMMARIES * this.summaryEveryMs())
       if (toSite === undefined) continue
       this.asked.set(service, { atMs: nowMs, replicas, toSite })
       const requestId = `${this.c.hostId}/${this.c.term}/${++this.askSeq}`
@@ -352,8 +352,18 @@ export class LeaderRound {
     return Math.min(used, capacity.slots)
   }
 
+  /**
+   * How often this leader sends its summary: summaryIntervalMs, or longer in a fleet of more
+   * sites than the global topic may bring a leader summaries of (summariesPerSecondMax). Every
+   * leader knows about as many sites, so every leader stretches alike.
+   */
+  private summaryEveryMs (): number {
+    const t = this.c.timings
+    return Math.max(t.summaryIntervalMs, Math.ceil(this.c.sites().size * 1000 / t.summariesPerSecondMax))
+  }
+
   private publishSummary (nowMs: number): void {
-    this.nextSummaryMs = nowMs + this.c.timings.summaryIntervalMs
+    this.nextSummaryMs = nowMs + this.summaryEveryMs()
     const site = this.c.siteView()
     const services = this.c.specs.map(spec => ({
       service: spec.name,

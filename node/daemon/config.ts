@@ -67,7 +67,8 @@ const TIMING_DOCS: Record<keyof CoreTimings, string> = {
   spillLeaseMs: 'A site runs another site\'s overflow for this long after its last request (ms).',
   riseGapMs: 'A rise in load is told at once (an early heartbeat) and planned for at once (an early round), at most once per this gap (ms).',
   planRepublishMs: 'An unchanged plan is published again this often (ms).',
-  summaryIntervalMs: 'How often the leader gossips its site summary on the global topic (ms).',
+  summaryIntervalMs: 'How often the leader gossips its site summary on the global topic (ms), at least; see summariesPerSecondMax.',
+  summariesPerSecondMax: 'At most about this many site summaries a second reach a leader: a leader that knows more than summaryIntervalMs × this other sites sends its summary every (known sites ÷ this) seconds instead, so the global topic costs a leader the same in a fleet of any size (a count, not ms).',
   sampleMaxAgeMs: 'A signal sample older than this is stale: the service fails static (ms).',
   membershipSweepMs: 'How often membership states are re-evaluated (ms).',
 }
