@@ -94,11 +94,12 @@ export const CONFIG_FIELDS: readonly FieldDef[] = [
   { path: 'network.privateKeyFile', kind: 'string', default: '', defaultText: '`<dataDir>/host.key`', doc: 'This host\'s libp2p identity (Ed25519, protobuf), created with mode 0600 on first start.' },
   { path: 'network.swarmKeyFile', kind: 'string', default: '', defaultText: '`<dataDir>/swarm.key`', doc: 'The private-network pre-shared key (pnet, `/key/swarm/psk/1.0.0/` format), the same file on every host. Must exist, readable by the daemon only (see Secret files): `agentmesh supervise --new-swarm-key FILE` writes one.' },
   { path: 'network.maxConnections', kind: 'int', default: GOSSIP_DEFAULTS.maxConnections, min: 2, max: 100_000, doc: 'libp2p connection cap. Keep it above `targetPeers` plus inbound peers, or pruned connections look like failures.' },
-  { path: 'network.targetPeers', kind: 'int', default: GOSSIP_DEFAULTS.targetPeers, min: 1, max: 10_000, doc: 'While this host has fewer open connections than this (either direction), the re-dial loop dials more (bootstrap peers first, then site members in an order that differs per host); the leader this host follows is dialled whatever the count. A member needs a few connections for gossip and the one to its leader (docs/membership.md); every connection costs handshakes at start and gossipsub and ping traffic after, so more only makes a host\'s cost grow with its site.' },
+  { path: 'network.targetPeers', kind: 'int', default: GOSSIP_DEFAULTS.targetPeers, min: 1, max: 10_000, doc: 'While this host has fewer open connections than this (either direction), the re-dial loop dials more (bootstrap peers first, then site members in an order that differs per host; half at once, the rest one at a time as `dialSettleMs` says); the leader this host follows is dialled whatever the count. A member needs a few connections for gossip and the one to its leader (docs/membership.md); every connection costs handshakes at start and gossipsub and ping traffic after, so more only makes a host\'s cost grow with its site.' },
   { path: 'network.redialIntervalMs', kind: 'int', default: GOSSIP_DEFAULTS.redialIntervalMs, min: 100, max: 600_000, doc: 'How often the re-dial loop runs (ms).' },
   { path: 'network.redialBackoffMaxMs', kind: 'int', default: 10_000, min: 100, max: 3_600_000, doc: 'Longest wait between two dials of one unreachable peer (ms); the wait doubles from `redialIntervalMs`.' },
   { path: 'network.dialTimeoutMs', kind: 'int', default: 5000, min: 100, max: 600_000, doc: 'One dial attempt (ms).' },
   { path: 'network.pingIntervalMs', kind: 'int', default: 30_000, min: 0, max: 3_600_000, doc: 'libp2p\'s connection monitor pings every connection this often and drops one whose ping fails, so a half-open connection is found and re-dialled (ms; 0 switches it off). Each ping opens a stream: at libp2p\'s 10 s default that was about 2 new streams a second on every host of a 20-host site.' },
+  { path: 'network.dialSettleMs', kind: 'int', default: 3000, min: 0, max: 600_000, doc: 'Half of `targetPeers` is dialled at once; beyond that the re-dial loop opens one connection at a time, and only after this long without a new connection in either direction (ms). Hosts that start together dial each other: without the wait a 50-host site with `targetPeers` 8 opened 13–14 connections per member, each a handshake and an identify exchange on both sides while the site starts. A host joining a running site reaches `targetPeers` one dial per this interval.' },
   { path: 'network.maxParallelDials', kind: 'int', default: 8, min: 1, max: 1000, doc: 'Dials the re-dial loop runs at once.' },
   { path: 'network.inboundConnectionsPerSecond', kind: 'int', default: 50, min: 1, max: 100_000, doc: 'Inbound connections accepted per second per remote IP (libp2p\'s default of 5 refuses a site restarting behind one NAT).' },
   { path: 'network.ipColocationWhitelist', kind: 'list', default: ['127.0.0.1', '::1'], doc: 'IPs exempt from gossipsub\'s same-IP score penalty (more than 10 peers from one IP are graylisted): hosts behind one NAT, or many supervisors on one machine.' },
@@ -187,6 +188,7 @@ export interface DaemonConfig {
     redialIntervalMs: number
     redialBackoffMaxMs: number
     dialTimeoutMs: number
+    dialSettleMs: number
     maxParallelDials: number
     pingIntervalMs: number
     inboundConnectionsPerSecond: number
@@ -390,6 +392,7 @@ function build (raw: Record<string, unknown>, r: Reader, env: Env, file: string)
       redialIntervalMs: get('network.redialIntervalMs'),
       redialBackoffMaxMs: get('network.redialBackoffMaxMs'),
       dialTimeoutMs: get('network.dialTimeoutMs'),
+      dialSettleMs: get('network.dialSettleMs'),
       maxParallelDials: get('network.maxParallelDials'),
       pingIntervalMs: get('network.pingIntervalMs'),
       inboundConnectionsPerSecond: get('network.inboundConnectionsPerSecond'),

@@ -122,6 +122,8 @@ export class Mesh implements Transport {
   private pxDelayMs = PEER_EXCHANGE_RETRY_MS
   private px: PeerExchangeComponents | undefined
   private dialsInFlight = 0
+  /** When this host last gained a connection (either direction), for newDialsAllowed. */
+  private lastConnectMs = 0
   private partitioned = false
   /** Subscribed to the site leader's inbox (this host leads). */
   private leading = false
@@ -259,6 +261,7 @@ export class Mesh implements Transport {
     })
     node.addEventListener('connection:open', (evt) => { coalesceSocketWrites(evt.detail) })
     node.addEventListener('peer:connect', (evt) => {
+      this.lastConnectMs = this.clock()
       const t = this.targets.get(evt.detail.toString())
       if (t !== undefined) t.backoffMs = init.redialIntervalMs
       this.on['peer:connected']?.(evt.detail.toString())
@@ -514,6 +517,7 @@ export class Mesh implements Transport {
    * that ranked among its first targetPeers was dialled as it was learnt, and a 50-host site
    * starting together ended with 24 connections per host on average (each a Noise handshake
    * on both sides while the site starts, and gossip and pings after) instead of about 10.
+   * Beyond half of targetPeers it dials one peer at a time (newDialsAllowed).
    */
   private redial (): void {
     if (this.partitioned || this.stopped || this.node === undefined) return
@@ -522,12 +526,14 @@ export class Mesh implements Transport {
     let open = connected.size
     const ordered = [...this.targets.values()].sort((a, b) =>
       Number(b.pinned === true) - Number(a.pinned === true) || Number(b.bootstrap) - Number(a.bootstrap) || (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
+    let budget = newDialsAllowed(open, this.dialsInFlight, this.init, now - this.lastConnectMs)
     for (const t of ordered) {
-      if (open + this.dialsInFlight >= this.init.targetPeers && t.pinned !== true) break
+      if (budget <= 0 && t.pinned !== true) break
       if (connected.has(t.peerId) || now < t.nextDialMs) continue
       if (this.dialsInFlight >= this.init.maxParallelDials) break
       this.dial(t, now)
       if (t.pinned === true) open++
+      else budget--
     }
   }
 
@@ -540,6 +546,26 @@ export class Mesh implements Transport {
       (err: Error) => this.on['dial:failed']?.(t.peerId, err),
     ).finally(() => { this.dialsInFlight-- })
   }
+}
+
+/**
+ * How many dials of peers other than the pinned leader the re-dial loop may start now, with
+ * `open` connections (either direction) and `inFlight` dials running, `quietMs` since this
+ * host's last new connection: up to half of targetPeers at once; beyond that, one at a time
+ * (none while a dial runs) and only after no connection came for `dialSettleMs`.
+ * Why: in a site whose hosts start together, every host dialled up to targetPeers at once and
+ * then received about as many connections from the others: a 50-host site with targetPeers 8
+ * ended with 13–14 connections per member, each a Noise handshake, an identify exchange each
+ * way and peer-store writes on both sides while the site was starting (a third of its CPU).
+ * The first half is what a host needs whoever else dials; the rest is what other hosts' dials
+ * leave missing once they have settled. A host joining a running site (nobody dials it)
+ * reaches targetPeers one dial per dialSettleMs.
+ */
+export function newDialsAllowed (open: number, inFlight: number, c: { targetPeers: number, dialSettleMs: number }, quietMs: number): number {
+  const busy = open + inFlight
+  const half = Math.ceil(c.targetPeers / 2)
+  if (busy < half) return half - busy
+  return busy < c.targetPeers && inFlight === 0 && quietMs >= c.dialSettleMs ? 1 : 0
 }
 
 /**

@@ -23,7 +23,7 @@ transportContract('the daemon\'s libp2p Mesh (three nodes on 127.0.0.1)', async 
   generateKey(swarmKey)
   const init = async (hostId: string, site: string, bootstrap: string[]): Promise<MeshInit> => ({
     hostId, site, privateKey: await generateKeyPair('Ed25519'), swarmKey, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap,
-    maxConnections: 50, targetPeers: 8, redialIntervalMs: 500, redialBackoffMaxMs: 5_000, dialTimeoutMs: 5_000, maxParallelDials: 4,
+    maxConnections: 50, targetPeers: 8, redialIntervalMs: 500, redialBackoffMaxMs: 5_000, dialTimeoutMs: 5_000, dialSettleMs: 3000, maxParallelDials: 4,
     pingIntervalMs: 0, inboundConnectionsPerSecond: 50, ipColocationWhitelist: ['127.0.0.1'], gossipD: 3, gossipDlo: 2, gossipDhi: 6,
     maxTrackedSenders: 100, rebindQuietMs: 30_000,
   })

@@ -30,7 +30,7 @@ describe('inbound connections refused before they become peers', { timeout: 60_0
     mesh = new Mesh({
       hostId: 'h1', site: 's', privateKey: await generateKeyPair('Ed25519'), swarmKey: key,
       listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], maxConnections: 50, targetPeers: 8,
-      redialIntervalMs: 1000, redialBackoffMaxMs: 10_000, dialTimeoutMs: 5000, maxParallelDials: 4, pingIntervalMs: 0,
+      redialIntervalMs: 1000, redialBackoffMaxMs: 10_000, dialTimeoutMs: 5000, dialSettleMs: 3000, maxParallelDials: 4, pingIntervalMs: 0,
       inboundConnectionsPerSecond: 50, ipColocationWhitelist: ['127.0.0.1'], gossipD: 3, gossipDlo: 2, gossipDhi: 6, maxTrackedSenders: 100, rebindQuietMs: 30_000,
     }, { 'connection:refused': (reason, a) => { refused.push({ reason, addr: a }) } }, Date.now)
     await mesh.start()
