@@ -15,6 +15,7 @@
  * hundreds of queues, each run a few milliseconds at a time, and touching their buckets cost
  * a cache miss each (a sixth of a 10,000-host run's time).
  */
+import { BinaryHeap } from '../node/core/binary-heap.js'
 import { simAssert } from './errors.js'
 
 /** Milliseconds the wheel covers by default; events further ahead wait in the heap. A power of two. */
@@ -31,7 +32,8 @@ export class EventQueue<E> {
   private readonly mask: number
   /** Bit i: wheel slot i's bucket holds events not yet run. */
   private readonly busy: Uint32Array
-  private readonly far = new FarHeap<E>()
+  /** The far events, on (atMs, seq). */
+  private readonly far = new BinaryHeap<Far<E>>(before)
   private farSeq = 0
   /** Time of the heap's earliest event (Infinity when empty), kept so the hot loop never touches the heap. */
   private farAtMs = Infinity
@@ -166,53 +168,6 @@ export class EventQueue<E> {
     this.clearNow()
     this.cursor = 0
     this.nowMs = atMs
-  }
-}
-
-/** The far events: a binary min-heap on (atMs, seq), its comparison inlined, with peek. */
-class FarHeap<E> {
-  private readonly items: Far<E>[] = []
-
-  peek (): Far<E> | undefined {
-    return this.items[0]
-  }
-
-  push (item: Far<E>): void {
-    const items = this.items
-    let i = items.length
-    items.push(item)
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      const p = items[parent]
-      if (!before(item, p)) break
-      items[i] = p
-      i = parent
-    }
-    items[i] = item
-  }
-
-  pop (): Far<E> | undefined {
-    const items = this.items
-    if (items.length === 0) return undefined
-    const top = items[0]
-    const last = items.pop()!
-    const n = items.length
-    if (n > 0) {
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = last
-        let mi = i
-        if (l < n && before(items[l], m)) { m = items[l]; mi = l }
-        if (r < n && before(items[r], m)) { m = items[r]; mi = r }
-        if (mi === i) break
-        items[i] = m
-        i = mi
-      }
-      items[i] = last
-    }
-    return top
   }
 }
 

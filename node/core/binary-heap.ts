@@ -1,4 +1,8 @@
-/** A binary min-heap under a comparator. Iterative, no recursion. */
+/**
+ * A binary min-heap under a comparator. Iterative, no recursion. It sifts with a hole instead
+ * of swaps: the comparisons a swapping heap makes, so the same order, even between items that
+ * tie. The placement (placement.ts) and the simulator's far events (sim/event-queue.ts) use it.
+ */
 export class BinaryHeap<T> {
   private readonly items: T[] = []
 
@@ -9,16 +13,23 @@ export class BinaryHeap<T> {
     return this.items.length
   }
 
+  /** The item pop() would return, left in place. */
+  peek (): T | undefined {
+    return this.items[0]
+  }
+
   push (item: T): void {
     const items = this.items
+    let i = items.length
     items.push(item)
-    let i = items.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!this.less(items[i], items[parent])) break
-      ;[items[i], items[parent]] = [items[parent], items[i]]
+      const p = items[parent]
+      if (!this.less(item, p)) break
+      items[i] = p
       i = parent
     }
+    items[i] = item
   }
 
   pop (): T | undefined {
@@ -26,19 +37,21 @@ export class BinaryHeap<T> {
     if (items.length === 0) return undefined
     const top = items[0]
     const last = items.pop()!
-    if (items.length > 0) {
-      items[0] = last
+    const n = items.length
+    if (n > 0) {
       let i = 0
       for (;;) {
         const l = 2 * i + 1
         const r = l + 1
-        let m = i
-        if (l < items.length && this.less(items[l], items[m])) m = l
-        if (r < items.length && this.less(items[r], items[m])) m = r
-        if (m === i) break
-        ;[items[i], items[m]] = [items[m], items[i]]
-        i = m
+        let m: T = last
+        let mi = i
+        if (l < n && this.less(items[l], m)) { m = items[l]; mi = l }
+        if (r < n && this.less(items[r], m)) { m = items[r]; mi = r }
+        if (mi === i) break
+        items[i] = m
+        i = mi
       }
+      items[i] = last
     }
     return top
   }

@@ -11,6 +11,7 @@
  * cannot start it now: its secrets cannot be read) keeps at most the replicas of it it holds and
  * gets no new one, so the rest go to hosts that can start them.
  */
+import { BinaryHeap } from './binary-heap.js'
 import { assert } from './errors.js'
 import { matchesSelector, type ServiceSpec } from './service-spec.js'
 import type { PeerState } from './membership.js'
@@ -185,60 +186,7 @@ function additionFirst (a: Entry, b: Entry): boolean {
   return a.slot.rank < b.slot.rank
 }
 
-/**
- * binary-heap.ts's min-heap, its comparator fixed by `removal` so that it inlines. It sifts
- * with a hole instead of swaps: the same comparisons, so the same order, even between entries
- * that tie (two hosts with the same id).
- */
-class EntryHeap {
-  private readonly items: Entry[] = []
-
-  constructor (private readonly removal: boolean) {}
-
-  get size (): number { return this.items.length }
-
-  private less (a: Entry, b: Entry): boolean {
-    return this.removal ? removalFirst(a, b) : additionFirst(a, b)
-  }
-
-  push (item: Entry): void {
-    const items = this.items
-    let i = items.length
-    items.push(item)
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      const p = items[parent]
-      if (!this.less(item, p)) break
-      items[i] = p
-      i = parent
-    }
-    items[i] = item
-  }
-
-  pop (): Entry | undefined {
-    const items = this.items
-    if (items.length === 0) return undefined
-    const top = items[0]
-    const last = items.pop()!
-    const n = items.length
-    if (n > 0) {
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = last
-        let mi = i
-        if (l < n && this.less(items[l], m)) { m = items[l]; mi = l }
-        if (r < n && this.less(items[r], m)) { m = items[r]; mi = r }
-        if (mi === i) break
-        items[i] = m
-        i = mi
-      }
-      items[i] = last
-    }
-    return top
-  }
-}
+type EntryHeap = BinaryHeap<Entry>
 
 function removeExcess (table: Table, svc: ServiceSpec, desired: number): void {
   const k = table.names.index.get(svc.name)!
@@ -246,7 +194,7 @@ function removeExcess (table: Table, svc: ServiceSpec, desired: number): void {
   let assigned = 0
   for (const s of table.slots) assigned += counts[s.base + k]
   if (assigned <= desired) return
-  const heap = new EntryHeap(true)
+  const heap: EntryHeap = new BinaryHeap(removalFirst)
   for (const slot of table.slots) {
     const n = counts[slot.base + k]
     if (n > 0) heap.push({ slot, n, free: slot.free })
@@ -272,7 +220,7 @@ function addMissing (table: Table, services: readonly ServiceSpec[], desired: Re
     for (const s of table.slots) assigned += counts[s.base + k]
     const missing = (desired.get(svc.name) ?? 0) - assigned
     if (missing <= 0) continue
-    const heap = new EntryHeap(false)
+    const heap: EntryHeap = new BinaryHeap(additionFirst)
     for (const slot of table.slots) {
       if (slot.host.state === 'alive' && slot.free >= svc.slotsPerReplica && matchesSelector(svc.selector, slot.host.labels) && slot.host.unavailable?.has(svc.name) !== true) {
         heap.push({ slot, n: counts[slot.base + k], free: slot.free })
