@@ -101,6 +101,8 @@ export class Election {
   private latePreVotes: { term: number, grants: Set<string> } | undefined
   /** When this host first knew bootstrapExpect members, before the site's first term (stand). */
   private bootstrapReadyAtMs: number | undefined
+  /** Until then this host listens for a sitting leader and does not stand (constructor). */
+  private readonly listenUntilMs: number
   /** Candidacies in a row that ended without a leader: the next one waits longer (backoffMs). */
   private failedCandidacies = 0
   /**
@@ -122,7 +124,8 @@ export class Election {
       this.s.votedFor = persisted.votedFor
     }
     // Listen for a sitting leader before standing: a joining host must not depose one.
-    this.electionAtMs = startMs + this.c.timings.leaderTimeoutMs + this.staggerMs()
+    this.listenUntilMs = startMs + this.c.timings.leaderTimeoutMs
+    this.electionAtMs = this.listenUntilMs + this.staggerMs()
   }
 
   get term (): number { return this.s.term }
@@ -327,6 +330,21 @@ export class Election {
     const step = this.c.timings.electionStaggerMs + this.delayAllowanceMs()
     const spread = others === 0 ? 0 : Math.floor(step * Math.log2(1 + rank))
     return spread + this.c.rng.int(Math.floor(this.c.timings.electionStaggerMs / 4) + 1)
+  }
+
+  /**
+   * A member became known. Before the site's first term, a host short of bootstrapExpect
+   * members looks again only once per leader timeout (stand); the one whose new member
+   * completes the count takes the next step at once: it re-ranks among all of them and stands
+   * after that stagger, as stand does when its timer finds the count complete. In a site whose
+   * hosts all dial one seed, the seed (first in rank) heard the last member and stood up to a
+   * leader timeout later. Not while it still listens for a sitting leader after its start.
+   */
+  memberJoined (nowMs: number): void {
+    if (this.s.term !== 0 || this.s.role !== 'follower' || this.bootstrapReadyAtMs !== undefined || this.electionAtMs === undefined) return
+    if (nowMs < this.listenUntilMs || this.electorate() < this.c.bootstrapExpect) return
+    this.bootstrapReadyAtMs = nowMs
+    this.electionAtMs = nowMs + this.staggerMs()
   }
 
   stand (nowMs: number): void {

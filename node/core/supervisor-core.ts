@@ -458,6 +458,7 @@ export class SupervisorCore {
     if (change === undefined) return
     this.emit({ kind: 'peer-state', change })
     if (change.from === 'unknown' || change.to === 'reaped') this.persist('members')
+    if (change.from === 'unknown') this.election.memberJoined(nowMs)
     if (change.hostId === this.election.leaderId && change.to !== 'alive' && this.election.role === 'follower') this.election.loseLeader(nowMs)
   }
 

@@ -37,6 +37,20 @@ describe('golden transcripts of one core', () => {
     assert.equal(t.core.currentRole, 'leader')
   })
 
+  it('stands a stagger after the member that completes bootstrapExpect is first heard, not at its next look', () => {
+    const t = new Transcript(init({ bootstrapExpect: 3 }))
+    t.note('h0 heartbeats; two of the three members bootstrapExpect asks for are known')
+    t.heartbeat('h0', 100)
+    t.heartbeat('h0', 1100)
+    t.note('at 1100 its election timer is due and finds two of three: it would look again at 2100 (a leader timeout and a stagger later)')
+    t.tickUntil(1500)
+    t.note('h2 is first heard: three of three; it re-ranks among them and stands a stagger later (before this rule: at 2681, after its look at 2100 and the re-rank)')
+    t.heartbeat('h2', 1600)
+    t.tickUntil(2000)
+    t.check('bootstrap-ready-at-once')
+    assert.equal(t.core.currentRole, 'candidate')
+  })
+
   it('refuses votes while its leader is live, grants once it is silent, and only once per term', () => {
     const t = new Transcript(init())
     t.note('h0 says it leads term 3: h1 takes the term but does not follow on one member\'s word')
