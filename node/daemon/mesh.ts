@@ -59,10 +59,46 @@ export function siteLeaderTopic (site: string): string { return `/agentmesh/${PR
  * when the sender is connected to that host; otherwise the message goes on the site topic.
  */
 export function hostInboxTopic (site: string, hostId: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}/host/${hostId}` }
+/** Where the leader sends its digest to one member on its own (digestRoute); a host subscribes to its own. */
+export function hostDigestTopic (site: string, hostId: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}/host/${hostId}/digest` }
 export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
 
 /** Dial targets learnt by peer exchange stop being added beyond this many × targetPeers. */
 const MAX_TARGETS_PER_TARGET_PEER = 4
+
+export const DIGEST_ROUTING = {
+  /**
+   * One digest in this many goes on the site topic even when every member listed can be sent
+   * its own copy (digestRoute): hosts not listed yet (joining, or of an older release that does
+   * not subscribe to its digest topic) hear the leader at least this often (every 4 s at the
+   * `lan` profile's 500 ms heartbeats).
+   */
+  siteTopicEvery: 8,
+} as const
+
+/**
+ * How the leader sends one site digest: to each member listed on its own digest topic, or on
+ * the site topic. On the site topic every member receives the leader's flood copy and then one
+ * copy from each of its gossipsub mesh peers (3 to 6), and at rest those relayed copies and the
+ * IHAVE gossip about them were most of what an idle member received and decrypted (a 20-host
+ * site: 13.6 RPCs a second for 2.7 new messages; docs/membership.md). A member's own copy crosses
+ * the one connection to the leader. It goes on the site topic instead whenever one member
+ * listed cannot be sent its own (`directTopicOf` undefined: not connected to the leader, or not
+ * subscribed to the topic), and once every DIGEST_ROUTING.siteTopicEvery digests: a digest is
+ * sent one way or the other, never both, so no member receives one sequence number twice.
+ * `index` counts the digests this host sent while leading, from 0.
+ */
+export function digestRoute (members: ReadonlyArray<{ hostId: string }>, ownHostId: string, index: number, directTopicOf: (hostId: string) => string | undefined): 'site' | string[] {
+  if (index % DIGEST_ROUTING.siteTopicEvery === 0) return 'site'
+  const topics: string[] = []
+  for (const m of members) {
+    if (m.hostId === ownHostId) continue
+    const t = directTopicOf(m.hostId)
+    if (t === undefined) return 'site'
+    topics.push(t)
+  }
+  return topics.length === 0 ? 'site' : topics
+}
 
 /** The config's network section, less the key file paths (the keys come in loaded). */
 export type MeshInit = Omit<DaemonConfig['network'], 'privateKeyFile' | 'swarmKeyFile' | 'swarmKeyVault'> & {
@@ -114,6 +150,10 @@ export class Mesh implements Transport {
   private readonly topics: Record<Topic, string>
   /** This host's own inbox topic (hostInboxTopic). */
   private readonly inbox: string
+  /** This host's digest topic (hostDigestTopic): the leader's digests for it alone. */
+  private readonly digestTopic: string
+  /** Digests published while leading (digestRoute's index). */
+  private digestsSent = 0
   private redialTimer: NodeJS.Timeout | undefined
   private pxTimer: NodeJS.Timeout | undefined
   private pxRound = 0
@@ -140,6 +180,7 @@ export class Mesh implements Transport {
   constructor (private readonly init: MeshInit, private readonly on: Partial<MeshEvents>, private readonly clock: () => number) {
     this.topics = { site: siteTopic(init.site), global: GLOBAL_TOPIC, leader: siteLeaderTopic(init.site) }
     this.inbox = hostInboxTopic(init.site, init.hostId)
+    this.digestTopic = hostDigestTopic(init.site, init.hostId)
   }
 
   async start (): Promise<void> {
@@ -214,7 +255,7 @@ export class Mesh implements Transport {
             fastMsgIdFn: (m) => m.signature === undefined ? Buffer.from(m.data ?? []).toString('base64') : Buffer.from(m.signature).toString('base64'),
             scoreParams: {
               IPColocationFactorWhitelist: new Set(init.ipColocationWhitelist),
-              topics: { [this.topics.site]: topicScore, [this.topics.global]: topicScore, [this.topics.leader]: topicScore, [this.inbox]: topicScore },
+              topics: { [this.topics.site]: topicScore, [this.topics.global]: topicScore, [this.topics.leader]: topicScore, [this.inbox]: topicScore, [this.digestTopic]: topicScore },
             },
           }),
         },
@@ -231,6 +272,8 @@ export class Mesh implements Transport {
     }
     pubsub.topicValidators.set(this.inbox, (_peer, msg) => this.validate('inbox', msg))
     pubsub.subscribe(this.inbox)
+    pubsub.topicValidators.set(this.digestTopic, (_peer, msg) => this.validate('digest', msg))
+    pubsub.subscribe(this.digestTopic)
     pubsub.addEventListener('message', (evt) => this.onPubsubMessage(evt.detail))
     pubsub.addEventListener('subscription-change', (evt) => {
       if (this.siteReachable || !evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.topics.site)) return
@@ -334,13 +377,32 @@ export class Mesh implements Transport {
       return
     }
     if (this.partitioned || this.stopped) return
+    if (topic === 'site' && to === undefined && message.body.kind === 'siteDigest') {
+      const route = digestRoute(message.body.siteDigest.members, this.init.hostId, this.digestsSent++, (h) => this.digestTopicOf(h))
+      if (route !== 'site') {
+        for (const t of route) this.publishOn(t, topic, message, data)
+        return
+      }
+    }
     const direct = topic === 'site' && to !== undefined ? this.inboxOf(to) : undefined
-    const p = this.libp2p.services.pubsub.publish(direct ?? this.topics[topic], data).then(
+    this.publishOn(direct ?? this.topics[topic], topic, message, data)
+  }
+
+  private publishOn (pubsubTopic: string, topic: Topic, message: Message, data: Uint8Array): void {
+    const p = this.libp2p.services.pubsub.publish(pubsubTopic, data).then(
       () => this.on['message:published']?.(topic, message, data.byteLength),
       (err: Error) => this.on['publish:failed']?.(topic, message, err),
     )
     this.inFlight.add(p)
     void p.finally(() => this.inFlight.delete(p))
+  }
+
+  /** Host `hostId`'s digest topic when a connected peer speaks for it and subscribes to it, else undefined. */
+  private digestTopicOf (hostId: string): string | undefined {
+    const peer = this.gate?.peerOf(hostId)
+    if (peer === undefined) return undefined
+    const topic = hostDigestTopic(this.init.site, hostId)
+    return this.libp2p.services.pubsub.getSubscribers(topic).some(p => p.toString() === peer) ? topic : undefined
   }
 
   /**
@@ -426,20 +488,20 @@ export class Mesh implements Transport {
     return this.node
   }
 
-  private validate (topic: Topic | 'inbox', msg: PubsubMessage): TopicValidatorResult {
+  private validate (topic: Topic | 'inbox' | 'digest', msg: PubsubMessage): TopicValidatorResult {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined
     const v = this.gate!.check(topic, from, msg.data, this.clock())
     if (v.verdict === 'accept') {
       this.decoded.set(msg.data, v.message)
       return TopicValidatorResult.Accept
     }
-    this.on['message:rejected']?.(topic === 'inbox' ? 'site' : topic, v.reason, v.verdict, from ?? '')
+    this.on['message:rejected']?.(topic === 'inbox' || topic === 'digest' ? 'site' : topic, v.reason, v.verdict, from ?? '')
     return v.verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
   }
 
   private onPubsubMessage (msg: PubsubMessage): void {
-    // A message in this host's inbox is a site message addressed to it.
-    const topic: Topic | undefined = msg.topic === this.topics.site || msg.topic === this.inbox ? 'site' : msg.topic === this.topics.global ? 'global' : msg.topic === this.topics.leader ? 'leader' : undefined
+    // A message in this host's inbox or digest topic is a site message addressed to it.
+    const topic: Topic | undefined = msg.topic === this.topics.site || msg.topic === this.inbox || msg.topic === this.digestTopic ? 'site' : msg.topic === this.topics.global ? 'global' : msg.topic === this.topics.leader ? 'leader' : undefined
     if (topic === undefined) return
     const message = this.decoded.get(msg.data)
     // Delivered messages were accepted by validate(), which cached the decoded form.

@@ -80,8 +80,11 @@ export class MessageGate {
   }
 
   /** `nowMs`: a monotonic clock, for the quiet periods of bindings. */
-  /** `inbox`: this host's own inbox topic (Mesh, hostInboxTopic): votes for this host only. */
-  check (topic: Topic | 'inbox', fromPeerId: string | undefined, data: Uint8Array, nowMs: number): GateVerdict {
+  /**
+   * `inbox`: this host's own inbox topic (Mesh, hostInboxTopic): votes for this host only.
+   * `digest`: this host's own digest topic (hostDigestTopic): its site leader's digests only.
+   */
+  check (topic: Topic | 'inbox' | 'digest', fromPeerId: string | undefined, data: Uint8Array, nowMs: number): GateVerdict {
     if (fromPeerId === undefined) return { verdict: 'reject', reason: 'unsigned' }
     let message: Message
     try {
@@ -96,6 +99,7 @@ export class MessageGate {
     // The leader's inbox carries members' heartbeats and nothing else; a host's own inbox, votes for it.
     if (topic === 'leader' && message.body.kind !== 'heartbeat') return { verdict: 'reject', reason: 'wrong-topic' }
     if (topic === 'inbox' && (message.body.kind !== 'vote' || message.body.vote.candidateId !== this.init.hostId)) return { verdict: 'reject', reason: 'wrong-topic' }
+    if (topic === 'digest' && message.body.kind !== 'siteDigest') return { verdict: 'reject', reason: 'wrong-topic' }
     if (topic !== 'global' && message.site !== this.init.site) return { verdict: 'reject', reason: 'wrong-site' }
     if (message.sender === this.init.hostId && fromPeerId !== this.init.ownPeerId) return { verdict: 'reject', reason: 'impersonation' }
     const reason = this.checkSequence(message, fromPeerId, nowMs)

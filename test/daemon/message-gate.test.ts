@@ -51,6 +51,14 @@ describe('message gate', () => {
     assert.deepEqual(g.check('inbox', 'P3', msg({ sender: 'h3', site: 'b', body: vote('h1') }), 0), { verdict: 'reject', reason: 'wrong-site' })
   })
 
+  it('takes only this site\'s digests on its own digest topic', () => {
+    const g = gate()
+    const digest: Message['body'] = { kind: 'siteDigest', siteDigest: { term: 1, planVersion: 0, members: [{ hostId: 'h1', incarnation: 1, ageMs: 0, priority: 0 }], leaderAddrs: [] } }
+    assert.equal(g.check('digest', 'P2', msg({ seq: 1, body: digest }), 0).verdict, 'accept')
+    assert.deepEqual(g.check('digest', 'P2', msg({ seq: 2 }), 0), { verdict: 'reject', reason: 'wrong-topic' }, 'a goodbye goes to the site topic')
+    assert.deepEqual(g.check('digest', 'P3', msg({ sender: 'h3', site: 'b', body: digest }), 0), { verdict: 'reject', reason: 'wrong-site' })
+  })
+
   it('rejects replays: a seen seq, a seq older than the window, an older incarnation', () => {
     const g = gate()
     assert.equal(g.check('site', 'P2', msg({ seq: 10 }), 0).verdict, 'accept')
