@@ -23,6 +23,12 @@ describe('digestRoute', () => {
     assert.deepEqual(routes.map((r, i) => r === 'site' ? i : -1).filter(i => i >= 0), [0, DIGEST_ROUTING.siteTopicEvery])
   })
 
+  it('uses the site topic in a site larger than directMembersMax', () => {
+    const many = Array.from({ length: DIGEST_ROUTING.directMembersMax + 1 }, (_, i) => ({ hostId: `h${i}` }))
+    assert.equal(digestRoute(many, 'h0', 1, everyone), 'site')
+    assert.equal(digestRoute(many.slice(0, -1), 'h0', 1, everyone).length, DIGEST_ROUTING.directMembersMax - 1)
+  })
+
   it('uses the site topic when the leader lists no one else', () => {
     assert.equal(digestRoute([{ hostId: 'h1' }], 'h1', 1, everyone), 'site')
   })
