@@ -427,8 +427,7 @@ export class Membership {
   }
 
   private stateAfter (silentMs: number, hintedDown: boolean): PeerState {
-    const t = this.timings
-    return silentMs >= t.deadAfterMs ? 'dead' : silentMs >= t.suspectAfterMs || hintedDown ? 'suspect' : 'alive'
+    return STATE_NAMES[this.stateCodeAfter(silentMs, hintedDown)]
   }
 
   /** Peers heard from within the window (by their last heartbeat or message). */

@@ -40,7 +40,7 @@ import { applyHotPathFixes, noiseCrypto, type HotPathFixes } from './libp2p-hot-
 import type { Topic } from '../core/core-io.js'
 import type { MessageListener, Transport } from '../core/ports.js'
 import { InboundHandshakes, type RefusalReason } from './inbound-handshakes.js'
-import { MessageGate, type GateReason } from './message-gate.js'
+import { MessageGate, type GateReason, type GateTopic } from './message-gate.js'
 import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, PEER_EXCHANGE_RETRY_MS, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
 
 /** Topic names carry the protocol's major version: a new major is a new mesh. */
@@ -385,13 +385,13 @@ export class Mesh implements Transport {
     }
     if (this.partitioned || this.stopped) return
     if (topic === 'site' && to === undefined && message.body.kind === 'siteDigest') {
-      const route = digestRoute(message.body.siteDigest.members, this.init.hostId, this.digestsSent++, (h) => this.digestTopicOf(h))
+      const route = digestRoute(message.body.siteDigest.members, this.init.hostId, this.digestsSent++, (h) => this.ownTopicOf(h, hostDigestTopic))
       if (route !== 'site') {
         for (const t of route) this.publishOn(t, topic, message, data)
         return
       }
     }
-    const direct = topic === 'site' && to !== undefined ? this.inboxOf(to) : undefined
+    const direct = topic === 'site' && to !== undefined ? this.ownTopicOf(to, hostInboxTopic) : undefined
     this.publishOn(direct ?? this.topics[topic], topic, message, data)
   }
 
@@ -404,23 +404,16 @@ export class Mesh implements Transport {
     void p.finally(() => this.inFlight.delete(p))
   }
 
-  /** Host `hostId`'s digest topic when a connected peer speaks for it and subscribes to it, else undefined. */
-  private digestTopicOf (hostId: string): string | undefined {
+  /**
+   * Host `hostId`'s own topic of that kind (its inbox, hostInboxTopic, or its digest topic,
+   * hostDigestTopic) when a connected peer speaks for it and subscribes to it (a message there
+   * then crosses that one connection), else undefined: the site topic carries it.
+   */
+  private ownTopicOf (hostId: string, topicOf: (site: string, hostId: string) => string): string | undefined {
     const peer = this.gate?.peerOf(hostId)
     if (peer === undefined) return undefined
-    const topic = hostDigestTopic(this.init.site, hostId)
+    const topic = topicOf(this.init.site, hostId)
     return this.libp2p.services.pubsub.getSubscribers(topic).some(p => p.toString() === peer) ? topic : undefined
-  }
-
-  /**
-   * Host `to`'s inbox topic when a connected peer speaks for it and subscribes to it (the
-   * message then crosses that one connection), else undefined: the site topic carries it.
-   */
-  private inboxOf (to: string): string | undefined {
-    const peer = this.gate?.peerOf(to)
-    if (peer === undefined) return undefined
-    const inbox = hostInboxTopic(this.init.site, to)
-    return this.libp2p.services.pubsub.getSubscribers(inbox).some(p => p.toString() === peer) ? inbox : undefined
   }
 
   /**
@@ -495,7 +488,7 @@ export class Mesh implements Transport {
     return this.node
   }
 
-  private validate (topic: Topic | 'inbox' | 'digest', msg: PubsubMessage): TopicValidatorResult {
+  private validate (topic: GateTopic, msg: PubsubMessage): TopicValidatorResult {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined
     const v = this.gate!.check(topic, from, msg.data, this.clock())
     if (v.verdict === 'accept') {

@@ -32,6 +32,13 @@ export const GATE_REASONS = [
 ] as const
 export type GateReason = typeof GATE_REASONS[number]
 
+/**
+ * The topic a message came on: a shared one, or one of this host's own: `inbox`
+ * (Mesh, hostInboxTopic: votes for this host only) or `digest` (hostDigestTopic: its site
+ * leader's digests only).
+ */
+export type GateTopic = Topic | 'inbox' | 'digest'
+
 
 export type GateVerdict =
   | { verdict: 'accept', message: Message }
@@ -80,11 +87,7 @@ export class MessageGate {
   }
 
   /** `nowMs`: a monotonic clock, for the quiet periods of bindings. */
-  /**
-   * `inbox`: this host's own inbox topic (Mesh, hostInboxTopic): votes for this host only.
-   * `digest`: this host's own digest topic (hostDigestTopic): its site leader's digests only.
-   */
-  check (topic: Topic | 'inbox' | 'digest', fromPeerId: string | undefined, data: Uint8Array, nowMs: number): GateVerdict {
+  check (topic: GateTopic, fromPeerId: string | undefined, data: Uint8Array, nowMs: number): GateVerdict {
     if (fromPeerId === undefined) return { verdict: 'reject', reason: 'unsigned' }
     let message: Message
     try {
