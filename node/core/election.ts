@@ -89,6 +89,14 @@ export class Election {
    */
   private othersCampaignUntilMs = -Infinity
   /**
+   * The highest term those campaigns are for. Once this host has reached it (it followed that
+   * term's leader, or voted in it), they are decided and hold nothing back: a host restarting
+   * hears the last election's requests again (gossip repair of recent messages) and, with its
+   * delay estimate raised by such old messages, would otherwise wait out rounds of up to
+   * MAX_BACKOFF_ROUNDS (12 s seen) if its new leader died meanwhile.
+   */
+  private othersCampaignTerm = 0
+  /**
    * The candidate this host backs in the current pre-vote window (itself for a round when it
    * stands, even if its own candidacy waits longer for votes: see roundMs).
    * Pre-votes are exclusive like votes, for electionRoundMs: with many hosts standing at once
@@ -349,7 +357,7 @@ export class Election {
 
   stand (nowMs: number): void {
     if (this.hasLiveLeader(nowMs)) return
-    if (nowMs < this.othersCampaignUntilMs) {
+    if (nowMs < this.othersCampaignUntilMs && this.othersCampaignTerm > this.s.term) {
       this.electionAtMs = this.othersCampaignUntilMs + this.staggerMs()
       return
     }
@@ -429,7 +437,16 @@ export class Election {
 
   onVoteRequest (candidateId: string, priority: number, term: number, preVote: boolean, electorate: number, roundMs: number | undefined, nowMs: number): void {
     const windowMs = this.candidateRoundMs(roundMs)
-    if (term > this.s.term && candidateId !== this.c.hostId) this.othersCampaignUntilMs = Math.max(this.othersCampaignUntilMs, nowMs + windowMs)
+    // A pre-vote asked while this host leads or follows a live leader is refused here, and by
+    // every other follower of it: that candidacy cannot succeed, so it does not hold this host back.
+    // It is typically a host restarting (its rounds long after failed candidacies, up to
+    // MAX_BACKOFF_ROUNDS): counted, it kept a 5-host site from standing for 3–8 s when the
+    // leader was killed soon after such a restart.
+    const lostCause = preVote && (this.s.role === 'leader' || this.heldByLeader(nowMs))
+    if (term > this.s.term && candidateId !== this.c.hostId && !lostCause) {
+      this.othersCampaignUntilMs = Math.max(this.othersCampaignUntilMs, nowMs + windowMs)
+      this.othersCampaignTerm = Math.max(this.othersCampaignTerm, term)
+    }
     if (!preVote) this.noteBacking(term, candidateId, candidateId)
     const granted = this.mayVote(candidateId, priority, term, preVote, electorate, nowMs)
     if (granted && preVote) {
@@ -465,6 +482,12 @@ export class Election {
     return this.leaderTimeoutMs() - Math.floor(this.c.timings.heartbeatIntervalMs / 2)
   }
 
+  /** This host follows an alive leader heard within voteStickinessMs: it refuses every candidate. */
+  private heldByLeader (nowMs: number): boolean {
+    return this.s.leaderId !== '' && this.c.members.get(this.s.leaderId)?.state === 'alive' &&
+      nowMs - this.lastLeaderHeardMs < this.voteStickinessMs()
+  }
+
   /**
    * Besides Raft's rules, a voter refuses a candidate that counts fewer members than it does:
    * such a candidate has not heard of some hosts yet, and a majority of its smaller view
@@ -473,8 +496,7 @@ export class Election {
   private mayVote (candidateId: string, priority: number, term: number, preVote: boolean, electorate: number, nowMs: number): boolean {
     if (this.s.role === 'leader') return false
     if (electorate < this.electorate()) return false
-    if (this.s.leaderId !== '' && this.c.members.get(this.s.leaderId)?.state === 'alive' &&
-      nowMs - this.lastLeaderHeardMs < this.voteStickinessMs()) return false
+    if (this.heldByLeader(nowMs)) return false
     if (preVote) return term > this.s.term && !this.backsAnother(candidateId, priority, term, nowMs)
     if (term > this.s.term) return true
     return term === this.s.term && (this.s.votedFor === '' || this.s.votedFor === candidateId)
