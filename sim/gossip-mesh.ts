@@ -64,6 +64,11 @@ export interface Route {
   hops: Uint8Array
   /** For each reached node: neighbours one hop closer to the source that send it the message (the redundant last hops). */
   parents: Uint8Array
+  /**
+   * For each reached node: the copies it receives beyond the first, expected (duplicateCopies):
+   * gossipsub drops them by message id, but each is still read, decrypted and decoded.
+   */
+  duplicates: Float32Array
   /** Nodes up and connected to the source's side that no path reaches: repair only. */
   unreached: Int32Array
   /** Nodes up and on the source's side of any partition that miss it: they have no connection, or the source has none. */
@@ -326,6 +331,8 @@ export class SiteMesh {
       else for (const w of this.adj[v]) if (hops[w] === hops[v] - 1 && this.up(v, w)) k++
       parents[i] = Math.min(255, k)
     }
+    const duplicates = new Float32Array(reached)
+    for (let i = 0; i < reached; i++) duplicates[i] = this.duplicateCopies(order[i], source, hops, parents, at)
     const unreached: number[] = []
     let isolated = 0
     if (this.usable(source)) {
@@ -339,7 +346,26 @@ export class SiteMesh {
         unreached.push(v)
       }
     }
-    return { order, hops: hopArr, parents, unreached: Int32Array.from(unreached), isolated, at, transmissions }
+    return { order, hops: hopArr, parents, duplicates, unreached: Int32Array.from(unreached), isolated, at, transmissions }
+  }
+
+  /**
+   * Copies node v receives beyond its first, expected. gossipsub forwards a message it has not
+   * seen to every mesh peer but the publisher and the peer it came from, and no one knows what
+   * the others have (no IDONTWANT for messages this small): v gets one copy from each mesh peer
+   * reached at its hop or closer to the source (and its hop-1 copy from the publisher), and from
+   * a mesh peer one hop further unless that peer got its first copy from v (one chance in that
+   * peer's number of parents).
+   */
+  private duplicateCopies (v: number, source: number, hops: Int32Array, parents: Uint8Array, at: Int32Array): number {
+    const hv = hops[v]
+    let copies = hv === 1 ? 1 : 0
+    for (const w of this.adj[v]) {
+      if (w === source || hops[w] < 1 || !this.up(v, w)) continue
+      if (hops[w] <= hv) copies++
+      else if (hops[w] === hv + 1) copies += 1 - 1 / Math.max(1, parents[at[w] - 1])
+    }
+    return Math.max(0, copies - 1)
   }
 }
 

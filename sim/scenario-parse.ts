@@ -53,6 +53,7 @@ export const SCENARIO_NUMBERS = {
   targetPeers: { min: 1, max: 10_000, int: true },
   maxConnections: { min: 2, max: 100_000, int: true },
   messageCpuUs: { min: 0, max: 1_000_000 },
+  duplicateCpuUs: { min: 0, max: 1_000_000 },
   codecSampleEvery: { min: 0, max: 1_000_000, int: true },
   connectCpuUs: { min: 0, max: 10_000_000 },
   siteCores: { min: 0, max: 1024, int: true },
@@ -250,7 +251,7 @@ export const CONTAINERS_FIELDS = ['startLatency', 'startFailure', 'crashMtbf'] a
 export const START_LATENCY_FIELDS = ['median', 'p99'] as const
 export const UPSTREAM_FIELDS = ['name', 'sites', 'capacityPerS'] as const
 export const SIGNALS_FIELDS = ['interval', 'delay', 'reporters', 'rate'] as const
-export const GOSSIP_FIELDS = ['D', 'Dlo', 'Dhi', 'Dlazy', 'heartbeat', 'historyHeartbeats', 'floodPublish', 'targetPeers', 'maxConnections', 'messageCpuUs', 'connectCpuUs', 'siteCores', 'codecSampleEvery', 'globalSubscribers'] as const
+export const GOSSIP_FIELDS = ['D', 'Dlo', 'Dhi', 'Dlazy', 'heartbeat', 'historyHeartbeats', 'floodPublish', 'targetPeers', 'maxConnections', 'messageCpuUs', 'duplicateCpuUs', 'connectCpuUs', 'siteCores', 'codecSampleEvery', 'globalSubscribers'] as const
 export const GLOBAL_SUBSCRIBERS = ['leaders', 'all'] as const
 export const LOAD_SHAPES = ['constant', 'step', 'diurnal', 'bursts', 'trace'] as const
 /** The fields each load shape takes, besides `service`, `sites` and `shape`. */
@@ -497,6 +498,7 @@ function parseGossip (r: Reader, v: Json): Scenario['gossip'] {
     targetPeers: r.num(o.targetPeers, ['gossip', 'targetPeers'], { def: d.targetPeers, ...N.targetPeers }),
     maxConnections: r.num(o.maxConnections, ['gossip', 'maxConnections'], { def: d.maxConnections, ...N.maxConnections }),
     messageCpuUs: r.num(o.messageCpuUs, ['gossip', 'messageCpuUs'], { def: d.messageCpuUs, ...N.messageCpuUs }),
+    duplicateCpuUs: r.num(o.duplicateCpuUs, ['gossip', 'duplicateCpuUs'], { def: d.duplicateCpuUs, ...N.duplicateCpuUs }),
     connectCpuUs: r.num(o.connectCpuUs, ['gossip', 'connectCpuUs'], { def: d.connectCpuUs, ...N.connectCpuUs }),
     siteCores: r.num(o.siteCores, ['gossip', 'siteCores'], { def: d.siteCores, ...N.siteCores }),
     codecSampleEvery: r.num(o.codecSampleEvery, ['gossip', 'codecSampleEvery'], { def: d.codecSampleEvery, ...N.codecSampleEvery }),

@@ -125,6 +125,8 @@ export interface GossipSpec {
   maxConnections: number
   /** CPU a host spends on each message it receives, µs: messages queue behind each other (simulation.ts). */
   messageCpuUs: number
+  /** CPU a host spends on each duplicate copy of a message it already has, µs (gossipsub drops it by id). */
+  duplicateCpuUs: number
   /** CPU each end of a new connection spends on its handshake (pnet, Noise), µs. */
   connectCpuUs: number
   /**

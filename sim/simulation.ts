@@ -271,6 +271,8 @@ export class Simulation {
   private readonly scratchDelay: Int32Array
   /** CPU one received message costs its host (gossip.messageCpuUs), ms. */
   private readonly messageCostMs: number
+  /** CPU one duplicate copy costs its host (gossip.duplicateCpuUs), ms. */
+  private readonly duplicateCostMs: number
   /** CPU each end of a new connection costs (gossip.connectCpuUs), ms. */
   private readonly connectCostMs: number
   /** Per site, when each of its shared cores is free (gossip.siteCores; empty: a core per host). */
@@ -278,6 +280,8 @@ export class Simulation {
   /** Messages round-tripped through the codec (for tests and the docs' cost figure). */
   codecRoundTrips = 0
   private readonly scratchHost: Int32Array
+  /** Duplicate copies each scratch receiver gets with its delivery (publishSite; queueOnCpu charges them). */
+  private readonly scratchDuplicates: Float32Array
   private countScratch = new Int32Array(64)
   private bookkeepingEvents = 0
   private lastMessageInput: CoreInput & { type: 'message' } = { type: 'message', message: undefined as unknown as Message }
@@ -356,8 +360,10 @@ export class Simulation {
     this.scratchDelay = new Int32Array(scratch)
     this.messageCostMs = scenario.gossip.messageCpuUs / 1000
     this.connectCostMs = scenario.gossip.connectCpuUs / 1000
+    this.duplicateCostMs = scenario.gossip.duplicateCpuUs / 1000
     this.siteCoreFreeMs = scenario.sites.map((_, s) => new Float64Array(mine(s) ? scenario.gossip.siteCores : 0))
     this.scratchHost = new Int32Array(scratch)
+    this.scratchDuplicates = new Float32Array(scratch)
     this.meshes = this.siteHosts.map((hosts, s) => !mine(s)
       ? undefined
       : new SiteMesh(hosts.length, scenario.gossip, this.rng.gossip,
@@ -903,21 +909,24 @@ export class Simulation {
     let n = 0
     const delays = this.scratchDelay
     const to = this.scratchHost
+    const duplicates = this.scratchDuplicates
     for (let i = 0; i < route.order.length; i++) {
       const hops = route.hops[i]
       let d = hops * link.medianMs + rng.next() * link.jitterMs * hops
       if (link.loss > 0 && rng.next() < link.loss ** route.parents[i]) d = this.repairDelay(d, link.medianMs, link.jitterMs, link.loss)
       if (d < 0) { this.lostDeliveries++; continue }
       delays[n] = Math.max(1, Math.round(d))
+      duplicates[n] = route.duplicates[i]
       to[n++] = hosts[route.order[i]].idx
     }
     for (let i = 0; i < route.unreached.length; i++) {
       const d = this.repairDelay(link.medianMs, link.medianMs, link.jitterMs, link.loss)
       if (d < 0) { this.lostDeliveries++; continue }
       delays[n] = Math.max(1, Math.round(d))
+      duplicates[n] = 0
       to[n++] = hosts[route.unreached[i]].idx
     }
-    this.scheduleDeliveries('site', m, h.idx, n)
+    this.scheduleDeliveries('site', m, h.idx, n, this.now, true)
   }
 
   /**
@@ -1115,11 +1124,11 @@ export class Simulation {
    * receivers of one message in the same millisecond are delivered by a single event, in the
    * order they were drawn (a counting sort over the small range of delays keeps it stable).
    */
-  private scheduleDeliveries (topic: Topic, m: Message, from: number, n: number, sentAt = this.now): void {
+  private scheduleDeliveries (topic: Topic, m: Message, from: number, n: number, sentAt = this.now, withDuplicates = false): void {
     if (n === 0) return
     const delays = this.scratchDelay
     const to = this.scratchHost
-    if (this.messageCostMs > 0) this.queueOnCpu(n)
+    if (this.messageCostMs > 0 || (withDuplicates && this.duplicateCostMs > 0)) this.queueOnCpu(n, withDuplicates)
     let min = delays[0]
     let max = delays[0]
     for (let i = 1; i < n; i++) { const d = delays[i]; if (d < min) min = d; else if (d > max) max = d }
@@ -1160,13 +1169,14 @@ export class Simulation {
    * strictly in arrival order (they differ by at most a link's jitter). A storm of votes thus
    * delays every message behind it on a busy host, as on a real one.
    */
-  private queueOnCpu (n: number): void {
+  private queueOnCpu (n: number, withDuplicates: boolean): void {
     const delays = this.scratchDelay
     const to = this.scratchHost
+    const duplicates = this.scratchDuplicates
     const now = this.now
     for (let i = 0; i < n; i++) {
       const r = this.host(to[i])
-      const done = this.runOnCpu(r, now + delays[i], this.messageCostMs)
+      const done = this.runOnCpu(r, now + delays[i], this.messageCostMs + (withDuplicates ? duplicates[i] * this.duplicateCostMs : 0))
       delays[i] = Math.max(1, Math.round(done - now))
     }
   }
@@ -1370,16 +1380,22 @@ export class Simulation {
     this.meshDirty(h.site)
     if (!hint) return
     // The OS closes the dead process's connections at once: the peers it was connected to (and
-    // only those) get a disconnect hint.
+    // only those) get a disconnect hint. The close crosses the link like a message (a hop's
+    // latency), and the peer's event loop reads it after what it has queued (its CPU queue),
+    // as the daemons behind the fidelity benchmark's latency relays see it (10–70 ms after a
+    // SIGKILL, not 1 ms).
     const peers = mesh.connections(h.local)
     mesh.dropNode(h.local)
     const hosts = this.siteHosts[h.site]
-    this.at(this.now + 1, () => {
-      for (const local of peers) {
-        const o = hosts[local]
+    const link = this.net.intra[h.site]
+    const rng = this.rng.gossip
+    for (const local of peers) {
+      const o = hosts[local]
+      const arrives = this.now + link.medianMs + rng.next() * link.jitterMs
+      this.at(Math.max(this.now + 1, arrives, o.busyUntilMs), () => {
         if (o.core !== undefined && this.net.connected(h.idx, o.idx)) this.input(o, { type: 'disconnected', hostId: h.id })
-      }
-    })
+      })
+    }
   }
 
   private crashMachine (h: SimHost): void {

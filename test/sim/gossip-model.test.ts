@@ -89,14 +89,28 @@ describe('the simulator\'s gossip model', () => {
     for (let u = 0; u < 40; u++) assert.deepEqual(a.connections(u), b.connections(u))
   })
 
+  it('expects as many copies received as the publish transmits', () => {
+    // Every transmission lands on some host: its first copy, or a duplicate it pays for.
+    for (const seed of [1, 2, 3]) {
+      const m = mesh(40, {}, seed)
+      for (const source of [0, 7, 23]) {
+        const r = m.route(source)
+        let copies = 0
+        for (let i = 0; i < r.order.length; i++) copies += 1 + r.duplicates[i]
+        assert.ok(r.duplicates.every(d => d >= 0), 'never fewer than one copy')
+        assert.ok(Math.abs(copies - r.transmissions) <= 0.1 * r.transmissions, `seed ${seed}, source ${source}: ${copies.toFixed(1)} copies expected, ${r.transmissions} transmissions`)
+      }
+    }
+  })
+
   it('delays a burst of messages behind the receiving host\'s CPU', () => {
     // A 20-host site at 1 ms links: its election is a burst of votes every host receives.
-    const run = (cpuUs: number, cores = 0): { p50: number, p99: number } => {
+    const run = (cpuUs: number, cores = 0, dupUs = 0): { p50: number, p99: number } => {
       const s = parseScenario(`name: burst
 duration: 20s
 sites: [ { name: a, kind: on-prem, hosts: 20, latency: { medianMs: 1, jitterMs: 0, loss: 0 } } ]
 services: [ { name: x, targetPerReplica: 10, minReplicas: 0, drainPerReplica: 10, sla: 100 } ]
-gossip: { messageCpuUs: ${cpuUs}, connectCpuUs: 0, siteCores: ${cores} }
+gossip: { messageCpuUs: ${cpuUs}, duplicateCpuUs: ${dupUs}, connectCpuUs: 0, siteCores: ${cores} }
 `, { file: 'burst.yaml', baseDir: ROOT })
       const p = runScenario({ scenario: s, policies: ['agentmesh'], seed: 2, durationMs: s.durationMs, version: 'test', reportPoints: 0 }).summary.policies[0]
       assert.deepEqual(p.invariants, { held: true })
@@ -109,5 +123,7 @@ gossip: { messageCpuUs: ${cpuUs}, connectCpuUs: 0, siteCores: ${cores} }
     assert.ok(busy.p50 >= free.p50 + 5, `every message costs 5 ms: p50 ${free.p50} → ${busy.p50} ms`)
     assert.ok(busy.p99 >= 4 * 5, `a burst queues: p99 ${busy.p99} ms`)
     assert.ok(shared.p99 > busy.p99, `one core for the site queues more: p99 ${busy.p99} → ${shared.p99} ms`)
+    const duplicates = run(0, 0, 5000)
+    assert.ok(duplicates.p99 >= free.p99 + 5, `duplicate copies cost their receiver too: p99 ${free.p99} → ${duplicates.p99} ms`)
   })
 })
