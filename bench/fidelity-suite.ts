@@ -21,11 +21,15 @@
  *   Propagation over the same kind of quiet window (a run without faults, counted from
  *   SIM_SETTLE_MS on: `measureFrom`), failover times from a second run whose leader is crashed
  *   (supervisor mode) the same number of times.
- * - CPU per message (`fidelity.cpu_ms_per_msg_real`): over the quiet window, each daemon's CPU
- *   time (/proc) against the messages it accepted, fitted by least squares over the hosts: the
- *   slope is what one more message costs (the leader receives every member's heartbeat, so the
- *   hosts span a wide range), the intercept what an idle host costs. The simulator's
- *   `gossip.messageCpuUs` default comes from this kind of figure (sim/defaults.ts).
+ * - CPU per message (`fidelity.cpu_ms_per_msg_real`) and per duplicate copy
+ *   (`fidelity.cpu_ms_per_duplicate_real`): each daemon's CPU time (/proc) per second against
+ *   the messages it accepted and the duplicate copies it received per second (its
+ *   `agentmesh_gossip_received_copies_total` less what it accepted or refused), over the quiet
+ *   window and each failover (kill to agreement), fitted by least squares over every host and
+ *   window, with an intercept for what an idle host costs. The leader receives every member's
+ *   heartbeat (many messages, no duplicates); an election brings every host about 1.5 copies per
+ *   message: the two costs come apart. The simulator's `gossip.messageCpuUs` and
+ *   `gossip.duplicateCpuUs` defaults come from these figures (sim/defaults.ts).
  *
  * Ratios are sim ÷ real. The real side runs 20 processes on this machine's cores and the
  * relays in this process, so its figures include CPU queueing the simulator may not model: that
@@ -33,7 +37,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { Cluster, waitFor } from '../test/daemon/harness.js'
+import { Cluster, waitFor, type Supervisor } from '../test/daemon/harness.js'
 import type { LinkLatency } from '../test/daemon/latency-relay.js'
 import { parseScenario } from '../sim/scenario-parse.js'
 import { runScenario } from '../sim/run-scenario.js'
@@ -74,13 +78,15 @@ export const fidelitySuite: Suite = {
       { metric: 'fidelity.failover_max_ratio', value: ratio(sim.failoverMaxMs, real.failoverMaxMs), unit: `sim ${round(sim.failoverMaxMs ?? NaN, 0)} ms ÷ real ${round(real.failoverMaxMs, 0)} ms`, target },
       { metric: 'fidelity.elections_per_kill_real', value: round(real.electionsPerKill, 2), unit: 'elections', target: '1' },
       { metric: 'fidelity.elections_per_kill_sim', value: round(sim.electionsPerKill, 2), unit: 'elections', target: '1' },
-      { metric: 'fidelity.cpu_ms_per_msg_real', value: round(real.cpuMsPerMsg, 3), unit: `ms CPU per accepted message (least-squares slope over hosts; intercept ${round(real.idleCpuPct, 2)} % of a core)` },
+      { metric: 'fidelity.cpu_ms_per_msg_real', value: round(real.cpuMsPerMsg, 3), unit: `ms CPU per accepted message (least squares over hosts and windows; idle ${round(real.idleCpuPct, 2)} % of a core)` },
+      { metric: 'fidelity.cpu_ms_per_duplicate_real', value: round(real.cpuMsPerDuplicate, 3), unit: 'ms CPU per duplicate copy received (same fit; the simulator\'s gossip.duplicateCpuUs)' },
     ]
   },
 }
 
 interface SiteFigures {
   cpuMsPerMsg: number
+  cpuMsPerDuplicate: number
   idleCpuPct: number
   propagationP50Ms: number
   propagationP99Ms: number
@@ -105,16 +111,11 @@ async function realSite (log: (l: string) => void): Promise<SiteFigures> {
     await agreed()
     log(`real: ${HOSTS} supervisors agree`)
     const h0 = await Promise.all(cluster.sups.map(histogram))
-    const m0 = await Promise.all(cluster.sups.map(s => s.metric('agentmesh_gossip_received_messages_total')))
-    const cpu0 = cluster.sups.map(cpuTicks)
-    const w0 = performance.now()
+    const windows: WindowLoad[] = []
+    const q0 = await loads(cluster.sups)
     await new Promise(resolve => setTimeout(resolve, QUIET_WINDOW_MS))
-    const cpu1 = cluster.sups.map(cpuTicks)
-    const m1 = await Promise.all(cluster.sups.map(s => s.metric('agentmesh_gossip_received_messages_total')))
-    const windowS = (performance.now() - w0) / 1000
+    windows.push(...between(q0, await loads(cluster.sups)))
     const h1 = await Promise.all(cluster.sups.map(histogram))
-    const fit = leastSquares(m1.map((m, i) => (m - m0[i]) / windowS), cpu1.map((t, i) => (t - cpu0[i]) / CLOCK_TICKS_PER_S / windowS * 1000))
-    log(`real: CPU per message ${fit.slope.toFixed(3)} ms, idle ${(fit.intercept / 10).toFixed(2)} % of a core`)
     const merged = new Map<number, number>()
     h1.forEach((h, i) => { for (const [le, n] of h) merged.set(le, (merged.get(le) ?? 0) + n - (h0[i].get(le) ?? 0)) })
     log(`real: ${merged.get(Infinity) ?? 0} deliveries in ${QUIET_WINDOW_MS / 1000} s`)
@@ -126,9 +127,11 @@ async function realSite (log: (l: string) => void): Promise<SiteFigures> {
       const victim = cluster.byId(before.leaderId)
       const survivors = cluster.sups.filter(s => s !== victim)
       const marks = survivors.map(s => s.lines.length)
+      const k0 = await loads(survivors)
       const killedAt = Date.now()
       await victim.kill('SIGKILL')
       await agreed([victim.hostId])
+      windows.push(...between(k0, await loads(survivors)))
       const elected = survivors.flatMap((s, i) => s.lines.slice(marks[i]).map(parse).filter(l => l?.msg === 'elected site leader' && l.term > before.term))
       const first = Math.min(...elected.map(l => l!.time))
       failovers.push(first - killedAt)
@@ -137,9 +140,14 @@ async function realSite (log: (l: string) => void): Promise<SiteFigures> {
       victim.start()
       await new Promise(resolve => setTimeout(resolve, ROUND_SPACING_MS / 2))
     }
+    // CPU per second against accepted messages and duplicate copies per second, every host in
+    // every window (the quiet one and each failover's): what each costs, and the idle rest.
+    const [perMsg, perDuplicate, idleMsPerS] = leastSquares(windows.map(w => [w.accepted / w.seconds, w.duplicates / w.seconds, 1]), windows.map(w => w.cpuMs / w.seconds))
+    log(`real: CPU per accepted message ${perMsg.toFixed(3)} ms, per duplicate copy ${perDuplicate.toFixed(3)} ms, idle ${(idleMsPerS / 10).toFixed(2)} % of a core (${windows.length} host-windows)`)
     return {
-      cpuMsPerMsg: fit.slope,
-      idleCpuPct: fit.intercept / 10,
+      cpuMsPerMsg: perMsg,
+      cpuMsPerDuplicate: perDuplicate,
+      idleCpuPct: idleMsPerS / 10,
       propagationP50Ms: quantileOf(merged, 0.5),
       propagationP99Ms: quantileOf(merged, 0.99),
       failoverP50Ms: median(failovers),
@@ -195,19 +203,60 @@ function runSim (...lines: string[]): ReturnType<typeof runScenario> {
   return runScenario({ scenario, policies: ['agentmesh'], seed: 1, durationMs: scenario.durationMs, version: packageVersion(), reportPoints: 10 })
 }
 
-/** y ≈ intercept + slope × x, least squares. */
-function leastSquares (x: number[], y: number[]): { slope: number, intercept: number } {
-  const n = x.length
-  const mx = x.reduce((a, b) => a + b, 0) / n
-  const my = y.reduce((a, b) => a + b, 0) / n
-  let sxy = 0
-  let sxx = 0
-  for (let i = 0; i < n; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) ** 2 }
-  const slope = sxx > 0 ? sxy / sxx : NaN
-  return { slope, intercept: my - slope * mx }
+/** One host over one window: its CPU and what it received. */
+interface WindowLoad { seconds: number, cpuMs: number, accepted: number, duplicates: number }
+
+interface LoadSnapshot { atMs: number, cpuMs: number, accepted: number, refused: number, copies: number }
+
+/** Each supervisor's CPU time (/proc) and gossip counters, now. */
+async function loads (sups: Supervisor[]): Promise<LoadSnapshot[]> {
+  return await Promise.all(sups.map(async s => {
+    const cpuMs = cpuTicks(s) / CLOCK_TICKS_PER_S * 1000
+    const text = await s.metricsText()
+    return { atMs: performance.now(), cpuMs, accepted: metricSum(text, 'agentmesh_gossip_received_messages_total'), refused: metricSum(text, 'agentmesh_gossip_rejected_messages_total'), copies: metricSum(text, 'agentmesh_gossip_received_copies_total') }
+  }))
 }
 
-function cpuTicks (s: { proc?: { pid?: number } }): number {
+/** Per host, what changed between two snapshots of the same hosts; duplicates are the copies neither accepted nor refused. */
+function between (a: LoadSnapshot[], b: LoadSnapshot[]): WindowLoad[] {
+  return a.map((x, i) => {
+    const y = b[i]
+    const accepted = y.accepted - x.accepted
+    return { seconds: (y.atMs - x.atMs) / 1000, cpuMs: y.cpuMs - x.cpuMs, accepted, duplicates: Math.max(0, (y.copies - x.copies) - accepted - (y.refused - x.refused)) }
+  })
+}
+
+function metricSum (text: string, name: string): number {
+  let sum = 0
+  for (const line of text.split('\n')) if (line.startsWith(name + '{') || line.startsWith(name + ' ')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  return sum
+}
+
+/** Coefficients c minimising Σ (y − Σ c·x)², by the normal equations (a handful of regressors). */
+function leastSquares (x: number[][], y: number[]): number[] {
+  const k = x[0].length
+  const a = Array.from({ length: k }, () => new Array<number>(k + 1).fill(0))
+  for (let i = 0; i < x.length; i++) {
+    for (let p = 0; p < k; p++) {
+      a[p][k] += x[i][p] * y[i]
+      for (let q = 0; q < k; q++) a[p][q] += x[i][p] * x[i][q]
+    }
+  }
+  for (let p = 0; p < k; p++) {
+    let pivot = p
+    for (let r = p + 1; r < k; r++) if (Math.abs(a[r][p]) > Math.abs(a[pivot][p])) pivot = r;
+    [a[p], a[pivot]] = [a[pivot], a[p]]
+    if (a[p][p] === 0) return new Array<number>(k).fill(NaN)
+    for (let r = 0; r < k; r++) {
+      if (r === p) continue
+      const f = a[r][p] / a[p][p]
+      for (let q = p; q <= k; q++) a[r][q] -= f * a[p][q]
+    }
+  }
+  return a.map((row, p) => row[k] / row[p])
+}
+
+function cpuTicks (s: Supervisor): number {
   const fields = readFileSync(`/proc/${s.proc!.pid!}/stat`, 'utf8').split(') ')[1].split(' ')
   return Number(fields[11]) + Number(fields[12])
 }

@@ -14,7 +14,7 @@
  * mutates a message it receives or publishes (checked by reading membership.ts and
  * supervisor-core.ts: they store references to heartbeat fields and replace, never edit them).
  */
-import { decodeMessage, encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
+import { decodeMessage, DIGEST_ROUTING, encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
 import { timingsFor, type CoreTimings } from '../node/core/config.js'
 import type { CoreEvent, CoreInput, CoreOutput, PersistentState, Topic } from '../node/core/core-io.js'
 import type { PlacementHost } from '../node/core/placement.js'
@@ -99,6 +99,8 @@ export interface SimHost {
   busyUntilMs: number
   /** Messages this host's publishes encoded so far: the first and every gossip.codecSampleEvery-th after are round-tripped through the codec. */
   codecCount: number
+  /** Site digests this supervisor published (DIGEST_ROUTING: which go to members directly). */
+  digestsSent: number
   /** This supervisor's forecaster (forecasting runs only). */
   forecaster?: ForecastRunner
 }
@@ -340,7 +342,7 @@ export class Simulation {
             else if (topic === 'leader') this.publishToLeader(h, m)
             else this.publishGlobal(h, m)
           }),
-          agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0, busyUntilMs: 0, codecCount: 0,
+          agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0, busyUntilMs: 0, codecCount: 0, digestsSent: 0,
         }
         this.listenToPorts(h)
         this.hosts.push(h)
@@ -910,13 +912,15 @@ export class Simulation {
     const delays = this.scratchDelay
     const to = this.scratchHost
     const duplicates = this.scratchDuplicates
+    // A digest the daemon sends each member on its own topic crosses one connection: no copies.
+    const direct = m.body.kind === 'siteDigest' && this.digestDirect(h, m.body.siteDigest.members)
     for (let i = 0; i < route.order.length; i++) {
       const hops = route.hops[i]
       let d = hops * link.medianMs + rng.next() * link.jitterMs * hops
       if (link.loss > 0 && rng.next() < link.loss ** route.parents[i]) d = this.repairDelay(d, link.medianMs, link.jitterMs, link.loss)
       if (d < 0) { this.lostDeliveries++; continue }
       delays[n] = Math.max(1, Math.round(d))
-      duplicates[n] = route.duplicates[i]
+      duplicates[n] = direct ? 0 : route.duplicates[i]
       to[n++] = hosts[route.order[i]].idx
     }
     for (let i = 0; i < route.unreached.length; i++) {
@@ -927,6 +931,24 @@ export class Simulation {
       to[n++] = hosts[route.unreached[i]].idx
     }
     this.scheduleDeliveries('site', m, h.idx, n, this.now, true)
+  }
+
+  /**
+   * Whether the daemon would send this digest to each member on its own digest topic
+   * (node/daemon/mesh.ts, digestRoute, with the same DIGEST_ROUTING): not every
+   * siteTopicEvery-th digest, not in a site above directMembersMax, and only when every member
+   * listed is connected to the leader.
+   */
+  private digestDirect (h: SimHost, members: ReadonlyArray<{ hostId: string }>): boolean {
+    const index = h.digestsSent++
+    if (index % DIGEST_ROUTING.siteTopicEvery === 0 || members.length > DIGEST_ROUTING.directMembersMax) return false
+    const mesh = this.meshes[h.site]!
+    for (const member of members) {
+      if (member.hostId === h.id) continue
+      const o = this.hostById.get(member.hostId)
+      if (o === undefined || o.site !== h.site || !mesh.connected(h.local, o.local)) return false
+    }
+    return members.length > 1
   }
 
   /**
@@ -1338,6 +1360,7 @@ export class Simulation {
     h.tickAtMs = Infinity
     h.deficitSinceMs = -1
     h.busyUntilMs = this.now
+    h.digestsSent = 0
     if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); this.controllerHostChanged(); return }
     h.incarnation++
     const site = this.scenario.sites[h.site]

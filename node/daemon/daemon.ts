@@ -118,6 +118,7 @@ export class Daemon implements ApiSource {
     await this.signals.start?.()
 
     this.mesh = new Mesh({ hostId: cfg.hostId, site: cfg.site, privateKey: key, swarmKey, ...cfg.network }, {
+      'message:copies': (copies) => { this.metrics.copiesIn.inc(copies) },
       'message:received': (topic, message, bytes, atMs) => {
         this.metrics.messagesIn.inc({ topic, kind: message.body.kind })
         this.metrics.bytesIn.inc({ topic }, bytes)
@@ -159,6 +160,7 @@ export class Daemon implements ApiSource {
     }, daemonClock)
     await this.mesh.start()
     this.log.debug({ fixes: this.mesh.hotPathFixes }, 'libp2p hot-path fixes')
+    if (!this.mesh.countsCopies) this.log.warn('gossip message copies are not counted (agentmesh_gossip_received_copies_total stays 0): this gossipsub has no handleReceivedRpc to wrap')
 
     const addrs = cfg.network.announce.length > 0 ? cfg.network.announce : this.mesh.dialableAddrs()
     this.forecaster = this.startForecaster(cfg)

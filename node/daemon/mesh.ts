@@ -33,7 +33,7 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { encodeMessage, GOSSIP_DEFAULTS, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
+import { DIGEST_ROUTING, encodeMessage, GOSSIP_DEFAULTS, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
 import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { applyHotPathFixes, noiseCrypto, type HotPathFixes } from './libp2p-hot-paths.js'
@@ -42,6 +42,7 @@ import type { MessageListener, Transport } from '../core/ports.js'
 import { InboundHandshakes, type RefusalReason } from './inbound-handshakes.js'
 import { MessageGate, type GateReason, type GateTopic } from './message-gate.js'
 import { askPeers, PEER_EXCHANGE_INTERVAL_MS, PEER_EXCHANGE_PROTOCOL, PEER_EXCHANGE_RETRY_MS, servePeerExchange, type PeerExchangeComponents } from './peer-exchange.js'
+import { countReceivedCopies } from './gossip-copies.js'
 
 /** Topic names carry the protocol's major version: a new major is a new mesh. */
 export function siteTopic (site: string): string { return `/agentmesh/${PROTOCOL_MAJOR}/site/${site}` }
@@ -66,21 +67,8 @@ export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
 /** Dial targets learnt by peer exchange stop being added beyond this many × targetPeers. */
 const MAX_TARGETS_PER_TARGET_PEER = 4
 
-export const DIGEST_ROUTING = {
-  /**
-   * One digest in this many goes on the site topic even when every member listed can be sent
-   * its own copy (digestRoute): hosts not listed yet (joining, or of an older release that does
-   * not subscribe to its digest topic) hear the leader at least this often (every 4 s at the
-   * `lan` profile's 500 ms heartbeats).
-   */
-  siteTopicEvery: 8,
-  /**
-   * A digest listing more members than this goes on the site topic: each member's own copy is a
-   * message of its own, signed and published by the leader, and only sites of up to 50 hosts
-   * were measured (at 20, the leader's idle CPU did not move).
-   */
-  directMembersMax: 64,
-} as const
+/** Where digests go (digestRoute): in protocol/, so that the simulator routes them as the daemon does. */
+export { DIGEST_ROUTING }
 
 /**
  * How the leader sends one site digest: to each member listed on its own digest topic, or on
@@ -125,6 +113,8 @@ export interface MeshEvents {
   /** Every connection to a peer closed; hostId when the peer has spoken for one. */
   'peer:disconnected': (peerId: string, hostId: string | undefined) => void
   'peer:connected': (peerId: string) => void
+  /** Message copies received in one gossipsub RPC, duplicates included (gossip-copies.ts). */
+  'message:copies': (copies: number) => void
   /** A connected peer subscribes to this host's site topic, and none did before (at start, or after being cut off). */
   'site:reachable': () => void
   'dial:failed': (peerId: string, err: Error) => void
@@ -169,6 +159,8 @@ export class Mesh implements Transport {
   private pxDelayMs = PEER_EXCHANGE_RETRY_MS
   private px: PeerExchangeComponents | undefined
   private dialsInFlight = 0
+  /** gossipsub's RPC handler is wrapped to count the copies received (gossip-copies.ts). */
+  countsCopies = false
   /** When this host last gained a connection (either direction), for newDialsAllowed. */
   private lastConnectMs = 0
   private partitioned = false
@@ -282,6 +274,7 @@ export class Mesh implements Transport {
     pubsub.topicValidators.set(this.digestTopic, (_peer, msg) => this.validate('digest', msg))
     pubsub.subscribe(this.digestTopic)
     pubsub.addEventListener('message', (evt) => this.onPubsubMessage(evt.detail))
+    this.countsCopies = countReceivedCopies(pubsub, (copies) => this.on['message:copies']?.(copies))
     pubsub.addEventListener('subscription-change', (evt) => {
       if (this.siteReachable || !evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.topics.site)) return
       this.siteReachable = true

@@ -31,6 +31,7 @@ export class DaemonMetrics {
   readonly forecastFallbacks: Counter<'service' | 'reason'>
   readonly forecastRate: Gauge<'service'>
   readonly messagesIn: Counter<'topic' | 'kind'>
+  readonly copiesIn: Counter
   readonly bytesIn: Counter<'topic'>
   readonly messagesOut: Counter<'topic' | 'kind'>
   readonly bytesOut: Counter<'topic'>
@@ -95,6 +96,7 @@ export class DaemonMetrics {
     this.siteLeader = new Gauge({ name: 'agentmesh_site_leader_info', help: 'The leader of each known site as this host sees it (value 1).', labelNames: ['site', 'leader'], registers })
     this.siteTerm = new Gauge({ name: 'agentmesh_site_term', help: 'The term of each known site\'s leader as this host sees it.', labelNames: ['site'], registers })
     this.messagesIn = new Counter({ name: 'agentmesh_gossip_received_messages_total', help: 'Gossip messages accepted, by topic and kind.', labelNames: ['topic', 'kind'], registers })
+    this.copiesIn = new Counter({ name: 'agentmesh_gossip_received_copies_total', help: 'Gossip message copies received, duplicates included (gossipsub accepts each message once and drops the later copies by id).', registers })
     this.bytesIn = new Counter({ name: 'agentmesh_gossip_received_bytes_total', help: 'Bytes of gossip messages accepted, by topic.', labelNames: ['topic'], registers })
     this.messagesOut = new Counter({ name: 'agentmesh_gossip_published_messages_total', help: 'Gossip messages published, by topic and kind.', labelNames: ['topic', 'kind'], registers })
     this.bytesOut = new Counter({ name: 'agentmesh_gossip_published_bytes_total', help: 'Bytes of gossip messages published, by topic.', labelNames: ['topic'], registers })

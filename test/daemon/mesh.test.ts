@@ -174,6 +174,14 @@ describe('a mesh of 5 supervisor processes in 2 sites', { timeout: 120_000 }, ()
     await waitFor('site messages to keep flowing', async () => (await target.metric('agentmesh_gossip_received_messages_total')) > received + 4 || undefined, 10_000)
     const agreed = await waitFor('site A agreement', async () => await cluster.siteAgreement('A'), 10_000)
     assert.ok(agreed.statuses.every(s => s.peers.every(p => p.state === 'alive') && !s.peers.some(p => p.hostId === 'rogue')))
+    // Every message accepted or refused came in an RPC: the copies counted (gossip-copies.ts, on
+    // the pinned gossipsub) cover them all, duplicates on top. One snapshot, so the sums agree.
+    const text = await target.metricsText()
+    const sum = (name: string): number => text.split('\n').filter(l => l.startsWith(name + '{') || l.startsWith(name + ' ')).reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
+    const copies = sum('agentmesh_gossip_received_copies_total')
+    const accepted = sum('agentmesh_gossip_received_messages_total')
+    const refused = sum('agentmesh_gossip_rejected_messages_total')
+    assert.ok(accepted > 0 && copies >= accepted + refused, `copies ${copies}, accepted ${accepted}, refused ${refused}`)
     observer.check()
   })
 
