@@ -134,6 +134,8 @@ export interface GossipSpec {
    * fidelity benchmark runs it); 0: every host has a core of its own (the default: a host per machine).
    */
   siteCores: number
+  /** Share of a core, %, each supervisor's idle work takes (timers, gossip heartbeats, pings): its messages get the rest. */
+  idleCpuPct: number
   /** One encoded message in this many is decoded and encoded again, both results compared (0: never). */
   codecSampleEvery: number
   /** Who receives global-topic messages (site summaries): each site's current leader, or every host. */

@@ -202,6 +202,8 @@ export interface RunOptions {
   batchDeliveries?: boolean
 }
 
+/** Idle work never leaves a site's messages less than this share of its cores (gossip.idleCpuPct). */
+const MIN_CPU_SHARE_LEFT = 0.1
 /** spec-drift raises maxReplicas by this much. */
 const SPEC_DRIFT_REPLICAS = 5
 /** clock-back feeds the core a time this far behind. */
@@ -279,6 +281,11 @@ export class Simulation {
   private readonly connectCostMs: number
   /** Per site, when each of its shared cores is free (gossip.siteCores; empty: a core per host). */
   private readonly siteCoreFreeMs: Float64Array[]
+  /**
+   * Per site, how much longer a message's CPU takes because the hosts' idle work
+   * (gossip.idleCpuPct) holds part of their cores: 1 ÷ the share left for messages.
+   */
+  private readonly siteCpuStretch: number[]
   /** Messages round-tripped through the codec (for tests and the docs' cost figure). */
   codecRoundTrips = 0
   private readonly scratchHost: Int32Array
@@ -364,6 +371,11 @@ export class Simulation {
     this.connectCostMs = scenario.gossip.connectCpuUs / 1000
     this.duplicateCostMs = scenario.gossip.duplicateCpuUs / 1000
     this.siteCoreFreeMs = scenario.sites.map((_, s) => new Float64Array(mine(s) ? scenario.gossip.siteCores : 0))
+    this.siteCpuStretch = scenario.sites.map(site => {
+      const idle = scenario.gossip.idleCpuPct / 100
+      const held = scenario.gossip.siteCores > 0 ? idle * site.hosts / scenario.gossip.siteCores : idle
+      return 1 / Math.max(MIN_CPU_SHARE_LEFT, 1 - held)
+    })
     this.scratchHost = new Int32Array(scratch)
     this.scratchDuplicates = new Float32Array(scratch)
     this.meshes = this.siteHosts.map((hosts, s) => !mine(s)
@@ -1219,7 +1231,7 @@ export class Simulation {
       for (let c = 1; c < cores.length; c++) if (cores[c] < cores[k]) k = c
       start = Math.max(start, cores[k])
     }
-    const done = start + costMs
+    const done = start + costMs * this.siteCpuStretch[h.site]
     h.busyUntilMs = done
     if (k >= 0) cores[k] = done
     return done

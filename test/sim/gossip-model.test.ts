@@ -105,12 +105,12 @@ describe('the simulator\'s gossip model', () => {
 
   it('delays a burst of messages behind the receiving host\'s CPU', () => {
     // A 20-host site at 1 ms links: its election is a burst of votes every host receives.
-    const run = (cpuUs: number, cores = 0, dupUs = 0): { p50: number, p99: number } => {
+    const run = (cpuUs: number, cores = 0, dupUs = 0, idlePct = 0): { p50: number, p99: number } => {
       const s = parseScenario(`name: burst
 duration: 20s
 sites: [ { name: a, kind: on-prem, hosts: 20, latency: { medianMs: 1, jitterMs: 0, loss: 0 } } ]
 services: [ { name: x, targetPerReplica: 10, minReplicas: 0, drainPerReplica: 10, sla: 100 } ]
-gossip: { messageCpuUs: ${cpuUs}, duplicateCpuUs: ${dupUs}, connectCpuUs: 0, siteCores: ${cores} }
+gossip: { messageCpuUs: ${cpuUs}, duplicateCpuUs: ${dupUs}, connectCpuUs: 0, siteCores: ${cores}, idleCpuPct: ${idlePct} }
 `, { file: 'burst.yaml', baseDir: ROOT })
       const p = runScenario({ scenario: s, policies: ['agentmesh'], seed: 2, durationMs: s.durationMs, version: 'test', reportPoints: 0 }).summary.policies[0]
       assert.deepEqual(p.invariants, { held: true })
@@ -123,6 +123,8 @@ gossip: { messageCpuUs: ${cpuUs}, duplicateCpuUs: ${dupUs}, connectCpuUs: 0, sit
     assert.ok(busy.p50 >= free.p50 + 5, `every message costs 5 ms: p50 ${free.p50} → ${busy.p50} ms`)
     assert.ok(busy.p99 >= 4 * 5, `a burst queues: p99 ${busy.p99} ms`)
     assert.ok(shared.p99 > busy.p99, `one core for the site queues more: p99 ${busy.p99} → ${shared.p99} ms`)
+    const idleHeld = run(5000, 1, 0, 2)
+    assert.ok(idleHeld.p99 > shared.p99, `20 idle hosts holding 2 % each leave the core 60 % for messages: p99 ${shared.p99} → ${idleHeld.p99} ms`)
     const duplicates = run(0, 0, 5000)
     assert.ok(duplicates.p99 >= free.p99 + 5, `duplicate copies cost their receiver too: p99 ${free.p99} → ${duplicates.p99} ms`)
   })
