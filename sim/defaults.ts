@@ -33,18 +33,19 @@ export const SIM_DEFAULTS = {
    * `fidelity.cpu_ms_per_msg_real` (bench/fidelity-suite.ts: each of 20 daemons' CPU time from
    * /proc against the messages it accepted, least squares over the hosts; the leader, which
    * receives every member's heartbeat, spans the range): 1.186 and 1.226 ms over a quiet window
-   * on 2026-11-30. Fitted over failovers too, with duplicates apart, it came out at 1.37, 1.55
-   * and 1.82 ms in three runs the same day; but the slope also takes in the leader's own
+   * on 2026-11-30. Fitted over failovers too, with duplicates apart, it came out at 1.37, 1.55,
+   * 1.82 and 1.96 ms in four runs the same day; but the slope also takes in the leader's own
    * publishing (it signs and sends a digest to each member every interval), which the
    * simulator does not charge, and the quiet propagation figure (`fidelity.propagation_p50_ratio`,
-   * 1.07 at 1200 µs, 1.36 at 1450 with idleCpuPct) agrees with the lower value: kept.
+   * 1.07 at 1200 µs; 1.36 at 1450 and 1.28 at 1200, both with idleCpuPct) agrees with the
+   * lower value: kept.
    */
   messageCpuUs: 1200,
   /**
    * CPU one supervisor spends on a copy of a message it has already seen (read, Noise, pnet,
    * yamux and protobuf decoding, then gossipsub drops it by id before any signature check), µs.
-   * Measured as `fidelity.cpu_ms_per_duplicate_real` (the same fit): 0.160 and 0.085 ms in two
-   * runs on 2026-11-30, and 0.208 ms in a separate experiment (four failovers of a 20-host site,
+   * Measured as `fidelity.cpu_ms_per_duplicate_real` (the same fit): 0.160, 0.085, 0.041 and
+   * 0.005 ms in four runs on 2026-11-30, and 0.208 ms in a separate experiment (four failovers of a 20-host site,
    * debug logging) — a small cost, poorly separated from the rest on a noisy machine. An election
    * in a 20-host site brings each host about 1.5 copies per message it accepts.
    */
@@ -62,7 +63,7 @@ export const SIM_DEFAULTS = {
    * pings and the rest that no message brings: its messages get what is left of its core, or
    * of the cores its site shares (`siteCores`: 20 hosts at 2.1 % leave 2 cores 1.58). Measured
    * as the intercept of the fidelity benchmark's fit (CPU per second against messages and
-   * duplicates per second): 2.07 and 2.19 % on 2026-11-30.
+   * duplicates per second): 2.07, 2.19, 2.35 and 1.50 % in four runs on 2026-11-30.
    */
   idleCpuPct: 2.1,
   /**

@@ -102,8 +102,9 @@ export const ATTEST_GAP_HEARTBEATS = 4
  * heartbeats per interval whatever the site's size, instead of one per member. The first one
  * once the transport can reach the site ('reachable') goes out at once: a host joining a
  * starting site is heard as soon as it is connected, and the paced ones only keep it known. The
- * first one after losing a leader waits a leader timeout (speak): the site elects meanwhile. It was 8: in a 50-host site starting on two busy cores, the
- * leaderless heartbeats were three quarters of all deliveries before the first election.
+ * first one after losing a leader waits a leader timeout (speak): the site elects meanwhile.
+ * It was 8: in a 50-host site starting on two busy cores, the leaderless heartbeats were three
+ * quarters of all deliveries before the first election.
  */
 export const LEADERLESS_BROADCAST_HOSTS = 4
 
@@ -308,8 +309,8 @@ export class SupervisorCore {
     if (this.followedAtLastHeartbeat) {
       // Just lost its leader: the site gets one leader timeout to elect the next before this
       // host broadcasts. Its members know each other from the last digest, and the election
-      // needs no heartbeat; broadcast at once, every member's heartbeat crossed the site in
-      // the same second as the pre-votes and votes (a third of a 20-host site's deliveries
+      // needs no heartbeat. Sent at once, as before, every member's heartbeat crossed the site
+      // in the same second as the pre-votes and votes (a third of a 20-host site's deliveries
       // during a failover, on CPU-starved hosts).
       this.followedAtLastHeartbeat = false
       this.nextBroadcastMs = nowMs + this.t.leaderTimeoutMs
