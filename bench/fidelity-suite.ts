@@ -28,8 +28,9 @@
  *   window and each failover (kill to agreement), fitted by least squares over every host and
  *   window, with an intercept for what an idle host costs. The leader receives every member's
  *   heartbeat (many messages, no duplicates); an election brings every host about 1.5 copies per
- *   message: the two costs come apart. The simulator's `gossip.messageCpuUs` and
- *   `gossip.duplicateCpuUs` defaults come from these figures (sim/defaults.ts).
+ *   message: the two costs come apart. The simulator's `gossip.messageCpuUs`,
+ *   `gossip.duplicateCpuUs` and `gossip.idleCpuPct` defaults come from these figures
+ *   (sim/defaults.ts says which runs, and why messageCpuUs keeps the quiet window's).
  *
  * Ratios are sim ÷ real. The real side runs 20 processes on this machine's cores and the
  * relays in this process, so its figures include CPU queueing the simulator may not model: that
@@ -211,9 +212,10 @@ interface LoadSnapshot { atMs: number, cpuMs: number, accepted: number, refused:
 /** Each supervisor's CPU time (/proc) and gossip counters, now. */
 async function loads (sups: Supervisor[]): Promise<LoadSnapshot[]> {
   return await Promise.all(sups.map(async s => {
+    const atMs = performance.now()
     const cpuMs = cpuTicks(s) / CLOCK_TICKS_PER_S * 1000
     const text = await s.metricsText()
-    return { atMs: performance.now(), cpuMs, accepted: metricSum(text, 'agentmesh_gossip_received_messages_total'), refused: metricSum(text, 'agentmesh_gossip_rejected_messages_total'), copies: metricSum(text, 'agentmesh_gossip_received_copies_total') }
+    return { atMs, cpuMs, accepted: metricSum(text, 'agentmesh_gossip_received_messages_total'), refused: metricSum(text, 'agentmesh_gossip_rejected_messages_total'), copies: metricSum(text, 'agentmesh_gossip_received_copies_total') }
   }))
 }
 

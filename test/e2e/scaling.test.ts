@@ -54,9 +54,13 @@ describe('end to end: MQTT backlog to Docker containers in a 3-host site', { tim
       assert.ok(c.term >= 1, 'labelled with the term of the plan that started it')
     }
     assert.ok(byHost(cs).size >= 2, 'replicas spread over hosts')
-    // Each host's status counts what runs there.
-    const counted = await Promise.all(site.sups.map(async s => (await s.get<{ runtime: { running: Record<string, number>, ok: boolean } }>('/v1/status')).runtime))
-    assert.equal(counted.reduce((n, r) => n + (r.running.worker ?? 0), 0), 4)
+    // Each host's status counts what runs there, once it has observed its runtime since the
+    // start (a host observes after each action it takes, so its status can trail Docker's list
+    // by one observation).
+    const counted = await waitFor('every host\'s status to count what runs there', async () => {
+      const rs = await Promise.all(site.sups.map(async s => (await s.get<{ runtime: { running: Record<string, number>, ok: boolean } }>('/v1/status')).runtime))
+      return rs.reduce((n, r) => n + (r.running.worker ?? 0), 0) === 4 ? rs : undefined
+    }, STEP_MS)
     assert.ok(counted.every(r => r.ok))
   })
 
