@@ -34,11 +34,11 @@ export const SIM_DEFAULTS = {
    * /proc against the messages it accepted, least squares over the hosts; the leader, which
    * receives every member's heartbeat, spans the range): 1.186 and 1.226 ms over a quiet window
    * on 2026-11-30. Fitted over failovers too, with duplicates apart, it came out at 1.37, 1.55,
-   * 1.82 and 1.96 ms in four runs the same day; but the slope also takes in the leader's own
-   * publishing (it signs and sends a digest to each member every interval), which the
-   * simulator does not charge, and the quiet propagation figure (`fidelity.propagation_p50_ratio`,
-   * 1.07 at 1200 µs; 1.36 at 1450 and 1.28 at 1200, both with idleCpuPct) agrees with the
-   * lower value: kept.
+   * 1.82 and 1.96 ms in four runs the same day; but the failover windows also spend CPU on
+   * what no message count measures (connections opened after the election, dials to the dead
+   * leader, disconnects), which the slope absorbs, and the quiet propagation figure
+   * (`fidelity.propagation_p50_ratio`: 1.07 at 1200 µs; 1.36 at 1450 and 1.28 at 1200, both
+   * with idleCpuPct) agrees with the lower value: kept.
    */
   messageCpuUs: 1200,
   /**
