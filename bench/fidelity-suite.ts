@@ -38,7 +38,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { Cluster, waitFor, type Supervisor } from '../test/daemon/harness.js'
+import { Cluster, metricSum, waitFor, type Supervisor } from '../test/daemon/harness.js'
 import type { LinkLatency } from '../test/daemon/latency-relay.js'
 import { parseScenario } from '../sim/scenario-parse.js'
 import { runScenario } from '../sim/run-scenario.js'
@@ -226,12 +226,6 @@ function between (a: LoadSnapshot[], b: LoadSnapshot[]): WindowLoad[] {
     const accepted = y.accepted - x.accepted
     return { seconds: (y.atMs - x.atMs) / 1000, cpuMs: y.cpuMs - x.cpuMs, accepted, duplicates: Math.max(0, (y.copies - x.copies) - accepted - (y.refused - x.refused)) }
   })
-}
-
-function metricSum (text: string, name: string): number {
-  let sum = 0
-  for (const line of text.split('\n')) if (line.startsWith(name + '{') || line.startsWith(name + ' ')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
-  return sum
 }
 
 /** Coefficients c minimising Σ (y − Σ c·x)², by the normal equations (a handful of regressors). */

@@ -36,11 +36,7 @@ export const GOSSIP_DEFAULTS = {
   redialIntervalMs: 1000,
 } as const
 
-/**
- * How the leader sends its site digest (node/daemon/mesh.ts, digestRoute): to each member on its
- * own digest topic, or on the site topic. The simulator routes digests the same way for their CPU
- * cost (sim/simulation.ts: a member's own copy has no duplicates).
- */
+/** How the leader sends its site digest (digestRoute, below): to each member on its own digest topic, or on the site topic. */
 export const DIGEST_ROUTING = {
   /**
    * One digest in this many goes on the site topic even when every member listed can be sent
@@ -56,6 +52,32 @@ export const DIGEST_ROUTING = {
    */
   directMembersMax: 64,
 } as const
+
+/**
+ * How the leader sends one site digest: to each member listed on its own digest topic, or on
+ * the site topic. On the site topic every member receives the leader's flood copy and then one
+ * copy from each of its gossipsub mesh peers (3 to 6), and at rest those relayed copies and the
+ * IHAVE gossip about them were most of what an idle member received and decrypted (a 20-host
+ * site: 13.6 RPCs a second for 2.7 new messages; docs/membership.md). A member's own copy crosses
+ * the one connection to the leader. It goes on the site topic instead whenever one member
+ * listed cannot be sent its own (`directTopicOf` undefined: not connected to the leader, or not
+ * subscribed to the topic), once every DIGEST_ROUTING.siteTopicEvery digests, and in a site
+ * larger than DIGEST_ROUTING.directMembersMax: a digest is
+ * sent one way or the other, never both, so no member receives one sequence number twice.
+ * `index` counts the digests this host sent while leading, from 0. The daemon's Mesh routes
+ * with it, and the simulator charges a member's own copy no duplicates (sim/simulation.ts).
+ */
+export function digestRoute<T> (members: ReadonlyArray<{ hostId: string }>, ownHostId: string, index: number, directTopicOf: (hostId: string) => T | undefined): 'site' | T[] {
+  if (index % DIGEST_ROUTING.siteTopicEvery === 0 || members.length > DIGEST_ROUTING.directMembersMax) return 'site'
+  const topics: T[] = []
+  for (const m of members) {
+    if (m.hostId === ownHostId) continue
+    const t = directTopicOf(m.hostId)
+    if (t === undefined) return 'site'
+    topics.push(t)
+  }
+  return topics.length === 0 ? 'site' : topics
+}
 
 // Relations gossipsub itself asserts at start (it throws otherwise): checked when this loads.
 if (!(GOSSIP_DEFAULTS.Dlo <= GOSSIP_DEFAULTS.D && GOSSIP_DEFAULTS.D <= GOSSIP_DEFAULTS.Dhi)) throw new Error('GOSSIP_DEFAULTS: Dlo ≤ D ≤ Dhi')

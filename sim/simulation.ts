@@ -14,7 +14,7 @@
  * mutates a message it receives or publishes (checked by reading membership.ts and
  * supervisor-core.ts: they store references to heartbeat fields and replace, never edit them).
  */
-import { decodeMessage, DIGEST_ROUTING, encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
+import { decodeMessage, digestRoute, encodeMessage, type Capacity, type Message, type SignalSample } from '../protocol/index.js'
 import { timingsFor, type CoreTimings } from '../node/core/config.js'
 import type { CoreEvent, CoreInput, CoreOutput, PersistentState, Topic } from '../node/core/core-io.js'
 import type { PlacementHost } from '../node/core/placement.js'
@@ -99,7 +99,7 @@ export interface SimHost {
   busyUntilMs: number
   /** Messages this host's publishes encoded so far: the first and every gossip.codecSampleEvery-th after are round-tripped through the codec. */
   codecCount: number
-  /** Site digests this supervisor published (DIGEST_ROUTING: which go to members directly). */
+  /** Site digests this supervisor published (digestRoute's index: which go to members directly). */
   digestsSent: number
   /** This supervisor's forecaster (forecasting runs only). */
   forecaster?: ForecastRunner
@@ -945,22 +945,14 @@ export class Simulation {
     this.scheduleDeliveries('site', m, h.idx, n, this.now, true)
   }
 
-  /**
-   * Whether the daemon would send this digest to each member on its own digest topic
-   * (node/daemon/mesh.ts, digestRoute, with the same DIGEST_ROUTING): not every
-   * siteTopicEvery-th digest, not in a site above directMembersMax, and only when every member
-   * listed is connected to the leader.
-   */
+  /** Whether the daemon would send this digest to each member on its own digest topic (digestRoute). */
   private digestDirect (h: SimHost, members: ReadonlyArray<{ hostId: string }>): boolean {
-    const index = h.digestsSent++
-    if (index % DIGEST_ROUTING.siteTopicEvery === 0 || members.length > DIGEST_ROUTING.directMembersMax) return false
     const mesh = this.meshes[h.site]!
-    for (const member of members) {
-      if (member.hostId === h.id) continue
-      const o = this.hostById.get(member.hostId)
-      if (o === undefined || o.site !== h.site || !mesh.connected(h.local, o.local)) return false
+    const reachable = (hostId: string): number | undefined => {
+      const o = this.hostById.get(hostId)
+      return o !== undefined && o.site === h.site && mesh.connected(h.local, o.local) ? o.local : undefined
     }
-    return members.length > 1
+    return digestRoute(members, h.id, h.digestsSent++, reachable) !== 'site'
   }
 
   /**

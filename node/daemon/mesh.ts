@@ -33,7 +33,7 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { DIGEST_ROUTING, encodeMessage, GOSSIP_DEFAULTS, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
+import { digestRoute, encodeMessage, GOSSIP_DEFAULTS, PROTOCOL_LIMITS, PROTOCOL_MAJOR, type Message } from '../../protocol/index.js'
 import type { DaemonConfig } from './config.js'
 import { DaemonError, DaemonErrorCode } from './errors.js'
 import { applyHotPathFixes, noiseCrypto, type HotPathFixes } from './libp2p-hot-paths.js'
@@ -66,34 +66,6 @@ export const GLOBAL_TOPIC = `/agentmesh/${PROTOCOL_MAJOR}/global`
 
 /** Dial targets learnt by peer exchange stop being added beyond this many × targetPeers. */
 const MAX_TARGETS_PER_TARGET_PEER = 4
-
-/** Where digests go (digestRoute): in protocol/, so that the simulator routes them as the daemon does. */
-export { DIGEST_ROUTING }
-
-/**
- * How the leader sends one site digest: to each member listed on its own digest topic, or on
- * the site topic. On the site topic every member receives the leader's flood copy and then one
- * copy from each of its gossipsub mesh peers (3 to 6), and at rest those relayed copies and the
- * IHAVE gossip about them were most of what an idle member received and decrypted (a 20-host
- * site: 13.6 RPCs a second for 2.7 new messages; docs/membership.md). A member's own copy crosses
- * the one connection to the leader. It goes on the site topic instead whenever one member
- * listed cannot be sent its own (`directTopicOf` undefined: not connected to the leader, or not
- * subscribed to the topic), once every DIGEST_ROUTING.siteTopicEvery digests, and in a site
- * larger than DIGEST_ROUTING.directMembersMax: a digest is
- * sent one way or the other, never both, so no member receives one sequence number twice.
- * `index` counts the digests this host sent while leading, from 0.
- */
-export function digestRoute (members: ReadonlyArray<{ hostId: string }>, ownHostId: string, index: number, directTopicOf: (hostId: string) => string | undefined): 'site' | string[] {
-  if (index % DIGEST_ROUTING.siteTopicEvery === 0 || members.length > DIGEST_ROUTING.directMembersMax) return 'site'
-  const topics: string[] = []
-  for (const m of members) {
-    if (m.hostId === ownHostId) continue
-    const t = directTopicOf(m.hostId)
-    if (t === undefined) return 'site'
-    topics.push(t)
-  }
-  return topics.length === 0 ? 'site' : topics
-}
 
 /** The config's network section, less the key file paths (the keys come in loaded). */
 export type MeshInit = Omit<DaemonConfig['network'], 'privateKeyFile' | 'swarmKeyFile' | 'swarmKeyVault'> & {

@@ -1,10 +1,11 @@
 /**
- * How the leader sends a site digest (mesh.ts, digestRoute): each member its own copy on its
+ * How the leader sends a site digest (protocol/gossip-defaults.ts, digestRoute, which mesh.ts and the simulator use): each member its own copy on its
  * digest topic, or one copy on the site topic, never both.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { DIGEST_ROUTING, digestRoute, hostDigestTopic } from '../../node/daemon/mesh.js'
+import { DIGEST_ROUTING, digestRoute } from '../../protocol/index.js'
+import { hostDigestTopic } from '../../node/daemon/mesh.js'
 
 const members = ['h1', 'h2', 'h3'].map(hostId => ({ hostId }))
 const everyone = (h: string): string => hostDigestTopic('a', h)

@@ -26,6 +26,19 @@ export const CLI = join(REPO_ROOT, 'dist/cli/agentmesh.js')
  */
 export { freePort }
 
+/** Sum of a metric's samples in a /metrics text whose label text contains `labelPart`: several from one snapshot agree. */
+export function metricSum (text: string, name: string, labelPart = ''): number {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue
+    const rest = line.slice(name.length)
+    if (rest[0] !== '{' && rest[0] !== ' ') continue
+    if (!line.includes(labelPart)) continue
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return sum
+}
+
 export async function waitFor<T> (what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let lastErr: unknown
@@ -159,15 +172,7 @@ export class Supervisor {
 
   /** Sum of a metric's samples whose label text contains `labelPart` (e.g. `reason="malformed"`). */
   async metric (name: string, labelPart = ''): Promise<number> {
-    let sum = 0
-    for (const line of (await this.metricsText()).split('\n')) {
-      if (!line.startsWith(name)) continue
-      const rest = line.slice(name.length)
-      if (rest[0] !== '{' && rest[0] !== ' ') continue
-      if (!line.includes(labelPart)) continue
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1))
-    }
-    return sum
+    return metricSum(await this.metricsText(), name, labelPart)
   }
 
   async post (path: string, body: unknown, token: string): Promise<Response> {

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import { encodeMessage, PROTOCOL_MINOR } from '../../protocol/index.js'
 import { siteTopic } from '../../node/daemon/mesh.js'
-import { Cluster, createRawNode, TEST_TOKEN, waitFor, writeSwarmKey, type RawNode, type Supervisor } from './harness.js'
+import { Cluster, createRawNode, metricSum, TEST_TOKEN, waitFor, writeSwarmKey, type RawNode, type Supervisor } from './harness.js'
 
 const HOSTS = [
   { hostId: 'a1', site: 'A' }, { hostId: 'a2', site: 'A' }, { hostId: 'a3', site: 'A' },
@@ -177,10 +177,9 @@ describe('a mesh of 5 supervisor processes in 2 sites', { timeout: 120_000 }, ()
     // Every message accepted or refused came in an RPC: the copies counted (gossip-copies.ts, on
     // the pinned gossipsub) cover them all, duplicates on top. One snapshot, so the sums agree.
     const text = await target.metricsText()
-    const sum = (name: string): number => text.split('\n').filter(l => l.startsWith(name + '{') || l.startsWith(name + ' ')).reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
-    const copies = sum('agentmesh_gossip_received_copies_total')
-    const accepted = sum('agentmesh_gossip_received_messages_total')
-    const refused = sum('agentmesh_gossip_rejected_messages_total')
+    const copies = metricSum(text, 'agentmesh_gossip_received_copies_total')
+    const accepted = metricSum(text, 'agentmesh_gossip_received_messages_total')
+    const refused = metricSum(text, 'agentmesh_gossip_rejected_messages_total')
     assert.ok(accepted > 0 && copies >= accepted + refused, `copies ${copies}, accepted ${accepted}, refused ${refused}`)
     observer.check()
   })
