@@ -259,7 +259,12 @@ export class SupervisorCore {
   // ---- time-driven work --------------------------------------------------------------------
 
   private runDue (nowMs: number): void {
-    if (nowMs >= this.nextSweepMs) {
+    // A sweep that would come before the next heartbeat runs with this one: one wake-up an
+    // interval instead of two. An early heartbeat (a rise in load, a new leader) would
+    // otherwise leave the two timers apart for good, and every host woke twice an interval (the
+    // simulator's fleet ran as many sweep-only ticks as heartbeat ones). A sweep comes earlier
+    // for it, never later.
+    if (nowMs >= this.nextSweepMs || (nowMs >= this.nextHeartbeatMs && this.nextSweepMs - nowMs < this.t.heartbeatIntervalMs)) {
       this.nextSweepMs = nowMs + this.t.membershipSweepMs
       const leaderLive = this.election.hasLiveLeader(nowMs)
       // Without a leader, members broadcast their heartbeats only every leaderlessPace()
