@@ -72,6 +72,8 @@ export class Membership {
   private lastGetId: string | undefined
   private lastGetPeer: Peer | undefined
   private lastGetGen = -1
+  /** Where the sender was in the last digest taken (senderEntry). */
+  private senderIndex = 0
 
   constructor (private readonly timings: CoreTimings) {}
 
@@ -160,12 +162,20 @@ export class Membership {
     const admitted = this.admit(hostId, incarnation, seq, undefined, nowMs)
     if (typeof admitted === 'string') return admitted
     const { peer, from } = admitted
-    peer.priority = digest.members.find(m => m.hostId === hostId)?.priority ?? peer.priority
+    peer.priority = this.senderEntry(digest.members, hostId)?.priority ?? peer.priority
     peer.addrs = digest.leaderAddrs
     peer.term = digest.term
     peer.leaderId = hostId
     peer.planVersion = digest.planVersion
     return from === 'alive' ? undefined : { hostId, from, to: 'alive' }
+  }
+
+  /** The sender's own entry in its digest: where it was in the last one, else searched for. */
+  private senderEntry (members: readonly DigestMember[], hostId: string): DigestMember | undefined {
+    const last = members[this.senderIndex]
+    if (last !== undefined && last.hostId === hostId) return last
+    this.senderIndex = members.findIndex(m => m.hostId === hostId)
+    return members[this.senderIndex]
   }
 
   /**
