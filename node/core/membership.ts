@@ -191,7 +191,8 @@ export class Membership {
 
   /** The replay and trust checks every first-hand message from a peer goes through; then it is heard. */
   private admit (hostId: string, incarnation: number, seq: number, labels: ReadonlyMap<string, string> | undefined, nowMs: number): { peer: Peer, from: PeerState | 'unknown' } | 'stale' | 'incarnation-jump' {
-    let peer = this.peers.get(hostId)
+    // get(): a follower's digests all come from the leader it asks for on every input.
+    let peer = this.get(hostId)
     let from: PeerState | 'unknown' = 'unknown'
     if (peer !== undefined) {
       if (incarnation < peer.incarnation || (incarnation === peer.incarnation && seq <= peer.heartbeatSeq)) return 'stale'
