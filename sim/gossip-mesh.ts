@@ -65,6 +65,13 @@ export interface Route {
   /** For each reached node: neighbours one hop closer to the source that send it the message (the redundant last hops). */
   parents: Uint8Array
   /**
+   * Those neighbours, as positions in `order`: node i's are parentList[parentStart[i] ..
+   * parentStart[i + 1]) (none for the publisher's first hop). A relay forwards a message only
+   * once it has read and validated it, so a later hop leaves when its first parent is done.
+   */
+  parentStart: Int32Array
+  parentList: Int32Array
+  /**
    * For each reached node: the copies it receives beyond the first, expected (duplicateCopies):
    * gossipsub drops them by message id, but each is still read, decrypted and decoded.
    */
@@ -322,15 +329,25 @@ export class SiteMesh {
     const hopArr = new Uint8Array(reached)
     const parents = new Uint8Array(reached)
     const at = new Int32Array(n)
+    for (let i = 0; i < reached; i++) at[order[i]] = i + 1
+    const parentStart = new Int32Array(reached + 1)
+    const parentList: number[] = []
     for (let i = 0; i < reached; i++) {
       const v = order[i]
-      at[v] = i + 1
       hopArr[i] = Math.min(255, hops[v])
+      parentStart[i] = parentList.length
       let k = 0
       if (hops[v] === 1) k = 1
-      else for (const w of this.adj[v]) if (hops[w] === hops[v] - 1 && this.up(v, w)) k++
+      else {
+        for (const w of this.adj[v]) {
+          if (hops[w] !== hops[v] - 1 || !this.up(v, w)) continue
+          k++
+          parentList.push(at[w] - 1)
+        }
+      }
       parents[i] = Math.min(255, k)
     }
+    parentStart[reached] = parentList.length
     const duplicates = new Float32Array(reached)
     for (let i = 0; i < reached; i++) duplicates[i] = this.duplicateCopies(order[i], source, hops, parents, at)
     const unreached: number[] = []
@@ -346,7 +363,7 @@ export class SiteMesh {
         unreached.push(v)
       }
     }
-    return { order, hops: hopArr, parents, duplicates, unreached: Int32Array.from(unreached), isolated, at, transmissions }
+    return { order, hops: hopArr, parents, parentStart, parentList: Int32Array.from(parentList), duplicates, unreached: Int32Array.from(unreached), isolated, at, transmissions }
   }
 
   /**

@@ -24,11 +24,12 @@ import type { ServiceSpec } from '../node/core/service-spec.js'
 import { parseOverflowName } from '../node/core/spill.js'
 import { SupervisorCore } from '../node/core/supervisor-core.js'
 import { CentralController, type ControllerPorts } from './central-controller.js'
+import { bookCpu, CpuCalendar } from './cpu-calendar.js'
 import { ContainerLedger, logNormalMs, observedInput, SimulatedRuntime, SimulatedRuntimeError, type SimulatedRuntimeInit } from './simulated-runtime.js'
 import { SimulatedTransport } from './simulated-transport.js'
 import { simAssert } from './errors.js'
 import { EventQueue } from './event-queue.js'
-import { shuffle, SiteMesh } from './gossip-mesh.js'
+import { shuffle, SiteMesh, type Route } from './gossip-mesh.js'
 import { LoadModel } from './load-model.js'
 import { Network } from './network.js'
 import { Observer, type Violation } from './observer.js'
@@ -95,11 +96,8 @@ export interface SimHost {
   /** Size of the last site digest this host encoded, and how many members it listed (messageBytes). */
   digestBytes: number
   digestMembers: number
-  /**
-   * When this host's CPU is done with the messages it has received so far (ms, fractional): a
-   * message that arrives at t is taken at max(t, busyUntilMs) plus the cost of one message.
-   */
-  busyUntilMs: number
+  /** When this host's event loop is busy with the messages it has received (cpu-calendar.ts). */
+  cpu: CpuCalendar
   /** Messages this host's publishes encoded so far: the first and every gossip.codecSampleEvery-th after are round-tripped through the codec. */
   codecCount: number
   /** Site digests this supervisor published (digestRoute's index: which go to members directly). */
@@ -283,7 +281,8 @@ export class Simulation {
   /** CPU each end of a new connection costs (gossip.connectCpuUs), ms. */
   private readonly connectCostMs: number
   /** Per site, when each of its shared cores is free (gossip.siteCores; empty: a core per host). */
-  private readonly siteCoreFreeMs: Float64Array[]
+  /** Per site, its shared cores (gossip.siteCores; none: a core per host). */
+  private readonly siteCores: CpuCalendar[][]
   /**
    * Per site, how much longer a message's CPU takes because the hosts' idle work
    * (gossip.idleCpuPct) holds part of their cores: 1 ÷ the share left for messages.
@@ -293,7 +292,8 @@ export class Simulation {
   codecRoundTrips = 0
   private readonly scratchHost: Int32Array
   /** Duplicate copies each scratch receiver gets with its delivery (publishSite; queueOnCpu charges them). */
-  private readonly scratchDuplicates: Float32Array
+  /** publishSite: when each host a route reaches is done reading the message (ms). */
+  private scratchDone = new Float64Array(64)
   private countScratch = new Int32Array(64)
   private bookkeepingEvents = 0
   private lastMessageInput: CoreInput & { type: 'message' } = { type: 'message', message: undefined as unknown as Message }
@@ -352,7 +352,7 @@ export class Simulation {
             else if (topic === 'leader') this.publishToLeader(h, m)
             else this.publishGlobal(h, m)
           }),
-          agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0, digestBytes: 0, digestMembers: -1, busyUntilMs: 0, codecCount: 0, digestsSent: 0,
+          agentWanted: new Map(), downSinceMs: -Infinity, deficitSinceMs: -1, encodeCount: 0, heartbeatBytes: 0, digestBytes: 0, digestMembers: -1, cpu: new CpuCalendar(), codecCount: 0, digestsSent: 0,
         }
         this.listenToPorts(h)
         this.hosts.push(h)
@@ -373,14 +373,13 @@ export class Simulation {
     this.messageCostMs = scenario.gossip.messageCpuUs / 1000
     this.connectCostMs = scenario.gossip.connectCpuUs / 1000
     this.duplicateCostMs = scenario.gossip.duplicateCpuUs / 1000
-    this.siteCoreFreeMs = scenario.sites.map((_, s) => new Float64Array(mine(s) ? scenario.gossip.siteCores : 0))
+    this.siteCores = scenario.sites.map((_, s) => Array.from({ length: mine(s) ? scenario.gossip.siteCores : 0 }, () => new CpuCalendar()))
     this.siteCpuStretch = scenario.sites.map(site => {
       const idle = scenario.gossip.idleCpuPct / 100
       const held = scenario.gossip.siteCores > 0 ? idle * site.hosts / scenario.gossip.siteCores : idle
       return 1 / Math.max(MIN_CPU_SHARE_LEFT, 1 - held)
     })
     this.scratchHost = new Int32Array(scratch)
-    this.scratchDuplicates = new Float32Array(scratch)
     this.meshes = this.siteHosts.map((hosts, s) => !mine(s)
       ? undefined
       : new SiteMesh(hosts.length, scenario.gossip, this.rng.gossip,
@@ -928,38 +927,74 @@ export class Simulation {
   private publishSite (h: SimHost, m: Message): void {
     const bytes = this.messageBytes(h, m)
     if (bytes < 0) return
-    const mesh = this.meshes[h.site]!
-    const route = mesh.route(h.local)
-    const link = this.net.intra[h.site]
-    const hosts = this.siteHosts[h.site]
-    const rng = this.rng.gossip
+    const route = this.meshes[h.site]!.route(h.local)
     this.gossipBytes += bytes * (route.transmissions + route.unreached.length)
     // Hosts that run but have no connection yet: gossip cannot reach them.
     this.lostDeliveries += route.isolated
-    let n = 0
-    const delays = this.scratchDelay
-    const to = this.scratchHost
-    const duplicates = this.scratchDuplicates
     // A digest the daemon sends each member on its own topic crosses one connection: no copies.
     const direct = m.body.kind === 'siteDigest' && this.digestDirect(h, m.body.siteDigest.members)
+    const n = this.spread(h, route, direct, -1)
+    this.scheduleDeliveries('site', m, h.idx, n, this.now, true)
+  }
+
+  /**
+   * One publish on the site topic over `route`: its eager copies hop by hop, then the repairs of
+   * the hosts no path reaches. Each host that gets a copy is charged for reading it (and its
+   * duplicate copies, unless `noDuplicates`), and is listed in scratchHost and scratchDelay with
+   * when it is done; returns how many are listed. A relay forwards only once it has read and
+   * validated a message (gossipsub validates before it forwards): a later hop leaves when the
+   * first of its parents is done with it, behind what that relay's CPU already had. `only` (a
+   * local index, or −1 for every host): the one host the message is for, the only one listed;
+   * the others still read it and drop it (the daemon's messages for one host that has no direct
+   * connection, publishDirect).
+   */
+  private spread (h: SimHost, route: Route, noDuplicates: boolean, only: number): number {
+    const link = this.net.intra[h.site]
+    const hosts = this.siteHosts[h.site]
+    const rng = this.rng.gossip
+    const delays = this.scratchDelay
+    const to = this.scratchHost
+    const now = this.now
+    const charge = this.messageCostMs > 0 || this.duplicateCostMs > 0
+    // When each reached host is done reading the message (ms; Infinity: it never got it).
+    if (this.scratchDone.length < route.order.length) this.scratchDone = new Float64Array(route.order.length * 2)
+    const doneAt = this.scratchDone
+    let n = 0
     for (let i = 0; i < route.order.length; i++) {
       const hops = route.hops[i]
-      let d = hops * link.medianMs + rng.next() * link.jitterMs * hops
+      let leaves = now
+      if (hops > 1) {
+        leaves = Infinity
+        for (let k = route.parentStart[i]; k < route.parentStart[i + 1]; k++) leaves = Math.min(leaves, doneAt[route.parentList[k]])
+        // Every parent lost its copy: the hop count's worth of links, as if none had to read it.
+        if (leaves === Infinity) leaves = now + (hops - 1) * link.medianMs
+      }
+      let d = leaves - now + link.medianMs + rng.next() * link.jitterMs
       if (link.loss > 0 && rng.next() < link.loss ** route.parents[i]) d = this.repairDelay(d, link.medianMs, link.jitterMs, link.loss)
-      if (d < 0) { this.lostDeliveries++; continue }
-      delays[n] = Math.max(1, Math.round(d))
-      duplicates[n] = direct ? 0 : route.duplicates[i]
-      to[n++] = hosts[route.order[i]].idx
+      const local = route.order[i]
+      if (d < 0) { if (only < 0 || local === only) this.lostDeliveries++; doneAt[i] = Infinity; continue }
+      const r = hosts[local]
+      const arrives = now + Math.max(1, Math.round(d))
+      const done = charge ? this.runOnCpu(r, arrives, this.messageCostMs + (noDuplicates ? 0 : route.duplicates[i] * this.duplicateCostMs)) : arrives
+      doneAt[i] = done
+      if (only >= 0 && local !== only) continue
+      delays[n] = Math.max(1, Math.round(done - now))
+      to[n++] = r.idx
     }
     for (let i = 0; i < route.unreached.length; i++) {
       const d = this.repairDelay(link.medianMs, link.medianMs, link.jitterMs, link.loss)
-      if (d < 0) { this.lostDeliveries++; continue }
-      delays[n] = Math.max(1, Math.round(d))
-      duplicates[n] = 0
-      to[n++] = hosts[route.unreached[i]].idx
+      const local = route.unreached[i]
+      if (d < 0) { if (only < 0 || local === only) this.lostDeliveries++; continue }
+      const r = hosts[local]
+      const arrives = now + Math.max(1, Math.round(d))
+      const done = charge ? this.runOnCpu(r, arrives, this.messageCostMs) : arrives
+      if (only >= 0 && local !== only) continue
+      delays[n] = Math.max(1, Math.round(done - now))
+      to[n++] = r.idx
     }
-    this.scheduleDeliveries('site', m, h.idx, n, this.now, true)
+    return n
   }
+
 
   /** Whether the daemon would send this digest to each member on its own digest topic (digestRoute). */
   private digestDirect (h: SimHost, members: ReadonlyArray<{ hostId: string }>): boolean {
@@ -1021,8 +1056,9 @@ export class Simulation {
    * A site message only one host needs (a pre-vote for its candidate). Connected to it, the
    * daemon sends it to that host's inbox topic: one direct hop, with the site's link latency and
    * loss; lost, it is not repaired (the candidate's round ends without it). Not connected, the
-   * daemon publishes it on the site topic, which carries it as any site message (every other
-   * host drops it unread): it reaches the host as the site's route does, at that route's cost.
+   * daemon publishes it on the site topic, which carries it as any site message: every host
+   * reads it (gossipsub validates it before it forwards it) and every other host then drops it;
+   * it reaches the host as the site's route does, at that route's cost (spread).
    */
   private publishDirect (h: SimHost, toId: string, m: Message): void {
     const r = this.hostById.get(toId)
@@ -1032,28 +1068,19 @@ export class Simulation {
     const link = this.net.intra[h.site]
     const mesh = this.meshes[h.site]!
     const rng = this.rng.gossip
-    let d: number
     if (mesh.connected(h.local, r.local)) {
       if (link.loss > 0 && rng.next() < link.loss) { this.lostDeliveries++; return }
       this.gossipBytes += bytes
-      d = link.medianMs + rng.next() * link.jitterMs
-    } else {
-      const route = mesh.route(h.local)
-      const at = route.at[r.local]
-      if (at === 0) { this.lostDeliveries++; return }
-      this.gossipBytes += bytes * (route.transmissions + route.unreached.length)
-      if (at > 0) {
-        const hops = route.hops[at - 1]
-        d = hops * link.medianMs + rng.next() * link.jitterMs * hops
-        if (link.loss > 0 && rng.next() < link.loss ** route.parents[at - 1]) d = this.repairDelay(d, link.medianMs, link.jitterMs, link.loss)
-      } else {
-        d = this.repairDelay(link.medianMs, link.medianMs, link.jitterMs, link.loss)
-      }
-      if (d < 0) { this.lostDeliveries++; return }
+      this.scratchDelay[0] = Math.max(1, Math.round(link.medianMs + rng.next() * link.jitterMs))
+      this.scratchHost[0] = r.idx
+      this.scheduleDeliveries('site', m, h.idx, 1)
+      return
     }
-    this.scratchDelay[0] = Math.max(1, Math.round(d))
-    this.scratchHost[0] = r.idx
-    this.scheduleDeliveries('site', m, h.idx, 1)
+    // The whole site topic carries it: every host reads it, only r keeps it.
+    const route = mesh.route(h.local)
+    if (route.at[r.local] === 0) { this.lostDeliveries++; return }
+    this.gossipBytes += bytes * (route.transmissions + route.unreached.length)
+    this.scheduleDeliveries('site', m, h.idx, this.spread(h, route, false, r.local), this.now, true)
   }
 
   private publishGlobal (h: SimHost, m: Message): void {
@@ -1166,11 +1193,12 @@ export class Simulation {
    * receivers of one message in the same millisecond are delivered by a single event, in the
    * order they were drawn (a counting sort over the small range of delays keeps it stable).
    */
-  private scheduleDeliveries (topic: Topic, m: Message, from: number, n: number, sentAt = this.now, withDuplicates = false): void {
+  /** `charged`: the receivers' CPU is already in `delays` (publishSite charges it hop by hop). */
+  private scheduleDeliveries (topic: Topic, m: Message, from: number, n: number, sentAt = this.now, charged = false): void {
     if (n === 0) return
     const delays = this.scratchDelay
     const to = this.scratchHost
-    if (this.messageCostMs > 0 || (withDuplicates && this.duplicateCostMs > 0)) this.queueOnCpu(n, withDuplicates)
+    if (!charged && this.messageCostMs > 0) this.queueOnCpu(n)
     let min = delays[0]
     let max = delays[0]
     for (let i = 1; i < n; i++) { const d = delays[i]; if (d < min) min = d; else if (d > max) max = d }
@@ -1208,41 +1236,34 @@ export class Simulation {
    * cost of one message, and its busyUntilMs moves on; the delivery (the core's input) is at that
    * time, rounded to the millisecond. Computed here, when the delivery is scheduled, so it adds no
    * event: a host's queue is taken in the order deliveries are scheduled (their send order), not
-   * strictly in arrival order (they differ by at most a link's jitter). A storm of votes thus
-   * delays every message behind it on a busy host, as on a real one.
+   * strictly in arrival order (they differ by at most a link's jitter, and on the site topic by
+   * the relays' queues). A storm of votes thus delays every message behind it on a busy host, as
+   * on a real one. Site-topic publishes charge it themselves, hop by hop (publishSite).
    */
-  private queueOnCpu (n: number, withDuplicates: boolean): void {
+  private queueOnCpu (n: number): void {
     const delays = this.scratchDelay
     const to = this.scratchHost
-    const duplicates = this.scratchDuplicates
     const now = this.now
     for (let i = 0; i < n; i++) {
       const r = this.host(to[i])
-      const done = this.runOnCpu(r, now + delays[i], this.messageCostMs + (withDuplicates ? duplicates[i] * this.duplicateCostMs : 0))
+      const done = this.runOnCpu(r, now + delays[i], this.messageCostMs)
       delays[i] = Math.max(1, Math.round(done - now))
     }
   }
 
   /**
-   * `costMs` of work that host h can start at `readyMs`: after what h has queued (one event
-   * loop), and, when the site's hosts share cores (gossip.siteCores), on the core that is free
-   * first. Returns when it is done. Work is queued in the order it is scheduled: a core may be
-   * held for a message that arrives later than one scheduled after it (at most a link's
-   * latency, a small gap in a storm).
+   * `costMs` of work that host h can start at `readyMs`: in the first gap of h's event loop long
+   * enough for it, and, when the site's hosts share cores (gossip.siteCores), of one of those
+   * cores too (cpu-calendar.ts). Returns when it is done. Work is booked when it is scheduled,
+   * out of arrival order (a relayed copy arrives after the relays' queues), so each takes the
+   * earliest gap at or after its arrival rather than a place behind everything booked before.
    */
   private runOnCpu (h: SimHost, readyMs: number, costMs: number): number {
-    let start = Math.max(readyMs, h.busyUntilMs)
-    const cores = this.siteCoreFreeMs[h.site]
-    let k = -1
-    if (cores.length > 0) {
-      k = 0
-      for (let c = 1; c < cores.length; c++) if (cores[c] < cores[k]) k = c
-      start = Math.max(start, cores[k])
-    }
-    const done = start + costMs * this.siteCpuStretch[h.site]
-    h.busyUntilMs = done
-    if (k >= 0) cores[k] = done
-    return done
+    const now = this.now
+    const cores = this.siteCores[h.site]
+    h.cpu.prune(now)
+    for (let c = 0; c < cores.length; c++) cores[c].prune(now)
+    return bookCpu(h.cpu, cores, readyMs, costMs * this.siteCpuStretch[h.site])
   }
 
   private deliver (topic: Topic, message: Message, to: number[], from: number, sentAt: number): void {
@@ -1379,7 +1400,7 @@ export class Simulation {
     h.upSinceMs = this.now
     h.tickAtMs = Infinity
     h.deficitSinceMs = -1
-    h.busyUntilMs = this.now
+    h.cpu = new CpuCalendar()
     h.digestsSent = 0
     if (this.opts.policy !== 'agentmesh') { this.scheduleObserve(h); this.controllerHostChanged(); return }
     h.incarnation++
@@ -1435,7 +1456,7 @@ export class Simulation {
     for (const local of peers) {
       const o = hosts[local]
       const arrives = this.now + link.medianMs + rng.next() * link.jitterMs
-      this.at(Math.max(this.now + 1, arrives, o.busyUntilMs), () => {
+      this.at(Math.max(this.now + 1, arrives, o.cpu.lastEndMs), () => {
         if (o.core !== undefined && this.net.connected(h.idx, o.idx)) this.input(o, { type: 'disconnected', hostId: h.id })
       })
     }

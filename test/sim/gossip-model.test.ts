@@ -103,6 +103,26 @@ describe('the simulator\'s gossip model', () => {
     }
   })
 
+  it('names each later hop\'s parents: the mesh peers one hop closer, whose first read gates its copy', () => {
+    for (const seed of [1, 2]) {
+      const m = mesh(30, { targetPeers: 3, D: 2, Dlo: 1, Dhi: 3 }, seed)
+      const r = m.route(5)
+      let multiHop = 0
+      for (let i = 0; i < r.order.length; i++) {
+        const listed = [...r.parentList.subarray(r.parentStart[i], r.parentStart[i + 1])]
+        if (r.hops[i] === 1) { assert.deepEqual(listed, [], 'the first hop comes from the publisher'); continue }
+        multiHop++
+        assert.ok(listed.length >= 1, 'a later hop has a parent')
+        assert.equal(listed.length, r.parents[i])
+        for (const p of listed) {
+          assert.ok(p < i, 'a parent comes before its child in the route\'s order')
+          assert.equal(r.hops[p], r.hops[i] - 1)
+        }
+      }
+      assert.ok(multiHop > 0, `seed ${seed}: the route has later hops`)
+    }
+  })
+
   it('delays a burst of messages behind the receiving host\'s CPU', () => {
     // A 20-host site at 1 ms links: its election is a burst of votes every host receives.
     const run = (cpuUs: number, cores = 0, dupUs = 0, idlePct = 0): { p50: number, p99: number } => {
