@@ -18,9 +18,12 @@
  *   agreement, per kill.
  * - Sim: the same site as a scenario, on the same hardware: its hosts share this machine's cores
  *   (`gossip.siteCores`, as the 20 processes do; the simulator's default is a core per host).
- *   Propagation over the same kind of quiet window (a run without faults, counted from
- *   SIM_SETTLE_MS on: `measureFrom`), failover times from a second run whose leader is crashed
- *   (supervisor mode) the same number of times.
+ *   Propagation over the same kind of quiet window (runs without faults, counted from
+ *   SIM_SETTLE_MS on: `measureFrom`), counted in the daemon's histogram buckets and read as the
+ *   real figure is; failover times from runs whose leader is crashed (supervisor mode) the same
+ *   number of times. Each over SIM_SEEDS seeds (each its own connections and leader, as each real
+ *   run has): propagation pooled, failover the median over the seeds of each seed's median and
+ *   maximum (a maximum over as many kills as the real side's).
  * - CPU per message (`fidelity.cpu_ms_per_msg_real`) and per duplicate copy
  *   (`fidelity.cpu_ms_per_duplicate_real`): each daemon's CPU time (/proc) per second against
  *   the messages it accepted and the duplicate copies it received per second (its
@@ -44,7 +47,7 @@ import { parseScenario } from '../sim/scenario-parse.js'
 import { runScenario } from '../sim/run-scenario.js'
 import { runSharded } from '../sim/sharded-run.js'
 import type { Scenario } from '../sim/scenario.js'
-import type { MsHistogram } from '../sim/stats.js'
+import { MsHistogram } from '../sim/stats.js'
 import { PROPAGATION_BUCKETS_S } from '../node/daemon/metrics.js'
 import { packageVersion } from '../cli/package-version.js'
 import { quantile } from './mesh-suite.js'
@@ -57,6 +60,11 @@ const SITE = 'F'
 const FIDELITY_LINK: LinkLatency = { medianMs: 10, jitterMs: 4 }
 /** Leader kills on each side (`FIDELITY_ROUNDS`). */
 const FAILOVER_ROUNDS = Number(process.env.FIDELITY_ROUNDS ?? 6)
+/**
+ * Seeds the simulator's side runs (`FIDELITY_SIM_SEEDS`): each lays out its own connections and
+ * elects its own leader, as each real run does; one seed's figure moved by 10 % with the layout.
+ */
+const SIM_SEEDS = Number(process.env.FIDELITY_SIM_SEEDS ?? 5)
 /** The quiet window over which propagation is read (after agreement, before any kill). */
 const QUIET_WINDOW_MS = 20_000
 /** Between two kills (real: after every host agrees again; sim: the same spacing). */
@@ -71,7 +79,7 @@ export const fidelitySuite: Suite = {
   name: 'fidelity',
   description: 'the same 20-host site (FIDELITY_HOSTS) for real (loopback, latency relays) and in the simulator: propagation and failover, sim ÷ real',
   async run (log) {
-    if (!(Number.isInteger(HOSTS) && HOSTS >= 3) || !(Number.isInteger(FAILOVER_ROUNDS) && FAILOVER_ROUNDS >= 1)) throw new Error('FIDELITY_HOSTS must be an integer ≥ 3 and FIDELITY_ROUNDS ≥ 1')
+    if (!(Number.isInteger(HOSTS) && HOSTS >= 3) || !(Number.isInteger(FAILOVER_ROUNDS) && FAILOVER_ROUNDS >= 1) || !(Number.isInteger(SIM_SEEDS) && SIM_SEEDS >= 1)) throw new Error('FIDELITY_HOSTS must be an integer ≥ 3, FIDELITY_ROUNDS and FIDELITY_SIM_SEEDS ≥ 1')
     const real = await realSite(log)
     const sim = simSite(log)
     const ratio = (s: number | null, r: number): number => (s === null || !(r > 0) ? NaN : round(s / r, 3))
@@ -177,22 +185,30 @@ function simSite (log: (l: string) => void): { propagationP50Ms: number | null, 
   const firstKillS = SIM_SETTLE_MS / 1000
   const spacingS = ROUND_SPACING_MS / 1000
   const kills = Array.from({ length: FAILOVER_ROUNDS }, (_, i) => `  - { at: ${firstKillS + i * spacingS}s, kind: crash, host: leader, site: ${SITE}, mode: supervisor, restartAfter: ${spacingS / 2}s }`)
+  const seeds = Array.from({ length: SIM_SEEDS }, (_, i) => i + 1)
+  // Propagation: every seed's quiet window in one histogram (each seed its own connections and leader).
   const quiet = simScenario(`duration: ${(SIM_SETTLE_MS + QUIET_WINDOW_MS) / 1000}s`, `measureFrom: ${SIM_SETTLE_MS / 1000}s`, 'faults: []')
-  const propagation = runSharded(quiet, { policy: 'agentmesh', seed: 1, durationMs: quiet.durationMs, reportPoints: 0, workers: 1 }).figures.propagation
+  const propagation = new MsHistogram()
+  for (const seed of seeds) propagation.merge(runSharded(quiet, { policy: 'agentmesh', seed, durationMs: quiet.durationMs, reportPoints: 0, workers: 1 }).figures.propagation)
   // Read as the real figure is: counted in the daemon's histogram buckets, interpolated within one.
   const bucketed = daemonBuckets(propagation)
   const q = { p50: quantile(bucketed, 0.5) * 1000, p99: quantile(bucketed, 0.99) * 1000 }
-  log(`sim: ${propagation.count} deliveries, propagation over the quiet window p50 ${round(q.p50, 1)} ms, p99 ${round(q.p99, 1)} ms in the daemon's buckets (${propagation.percentile(50) ?? '-'} and ${propagation.percentile(99) ?? '-'} ms exact, to the ms)`)
-  const result = runSim(`duration: ${firstKillS + FAILOVER_ROUNDS * spacingS + 10}s`, 'faults:', ...kills)
-  const p = result.summary.policies[0]
-  log(`sim: ${p.failoverS?.count ?? 0} failovers, ${p.elections} elections; propagation over the whole run p50 ${p.propagationMs?.p50 ?? '-'} ms, p99 ${p.propagationMs?.p99 ?? '-'} ms`)
+  log(`sim: ${propagation.count} deliveries over ${seeds.length} seeds, propagation over the quiet window p50 ${round(q.p50, 1)} ms, p99 ${round(q.p99, 1)} ms in the daemon's buckets (${propagation.percentile(50) ?? '-'} and ${propagation.percentile(99) ?? '-'} ms exact, to the ms)`)
+  // Failover: each seed kills the leader as many times as the real side does; its median and its
+  // maximum (a maximum of as many kills as the real one's), then the median of those over the seeds.
+  const perSeed = seeds.map(seed => {
+    const p = runSim(seed, `duration: ${firstKillS + FAILOVER_ROUNDS * spacingS + 10}s`, 'faults:', ...kills).summary.policies[0]
+    // The first election (start-up) is not a failover's.
+    return { p50: (p.failoverS?.p50 ?? NaN) * 1000, max: (p.failoverS?.max ?? NaN) * 1000, count: p.failoverS?.count ?? 0, electionsPerKill: (p.elections - 1) / FAILOVER_ROUNDS }
+  })
+  log(`sim: failover per seed (${FAILOVER_ROUNDS} kills each) p50 ${perSeed.map(r => round(r.p50, 0)).join(', ')} ms, max ${perSeed.map(r => round(r.max, 0)).join(', ')} ms; elections per kill ${perSeed.map(r => round(r.electionsPerKill, 2)).join(', ')}`)
+  const complete = perSeed.filter(r => r.count === FAILOVER_ROUNDS)
   return {
     propagationP50Ms: propagation.count > 0 ? q.p50 : null,
     propagationP99Ms: propagation.count > 0 ? q.p99 : null,
-    failoverP50Ms: p.failoverS?.p50 === null || p.failoverS === null ? null : p.failoverS.p50 * 1000,
-    failoverMaxMs: p.failoverS?.max === null || p.failoverS === null ? null : p.failoverS.max * 1000,
-    // The first election (start-up) is not a failover's.
-    electionsPerKill: (p.elections - 1) / FAILOVER_ROUNDS,
+    failoverP50Ms: complete.length === seeds.length ? median(perSeed.map(r => r.p50)) : null,
+    failoverMaxMs: complete.length === seeds.length ? median(perSeed.map(r => r.max)) : null,
+    electionsPerKill: perSeed.reduce((a, r) => a + r.electionsPerKill, 0) / perSeed.length,
   }
 }
 
@@ -217,9 +233,9 @@ export function daemonBuckets (h: MsHistogram): Map<number, number> {
 }
 
 /** The fidelity site as a scenario, with `lines` (duration, faults, …) appended; run once under agentmesh. */
-function runSim (...lines: string[]): ReturnType<typeof runScenario> {
+function runSim (seed: number, ...lines: string[]): ReturnType<typeof runScenario> {
   const scenario = simScenario(...lines)
-  return runScenario({ scenario, policies: ['agentmesh'], seed: 1, durationMs: scenario.durationMs, version: packageVersion(), reportPoints: 10 })
+  return runScenario({ scenario, policies: ['agentmesh'], seed, durationMs: scenario.durationMs, version: packageVersion(), reportPoints: 10 })
 }
 
 /** The fidelity site as a scenario, with `lines` (duration, faults, …) appended. */
