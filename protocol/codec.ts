@@ -214,7 +214,10 @@ export function utf8Length (s: string): number {
 
 function str (what: string, s: string, max: number): Problem {
   if (typeof s !== 'string') return invalid(`${what} is not a string`)
-  return limit(`${what} length in bytes`, utf8Length(s), max) ?? wellFormed(what, s)
+  // The name of the limit is built only when it is broken: every id of every digest comes here.
+  const bytes = utf8Length(s)
+  if (bytes > max) return limit(`${what} length in bytes`, bytes, max)
+  return wellFormed(what, s)
 }
 
 // A lone surrogate has no UTF-8 form. protons writes it as invalid UTF-8 in strings under 40
@@ -370,20 +373,24 @@ function validateSiteSummary (s: SiteSummary): Problem {
   return first(siteSummaryChecks(s))
 }
 
-function * siteDigestChecks (d: SiteDigest): Iterable<Problem> {
-  yield whole('siteDigest.term', d.term)
-  yield whole('siteDigest.planVersion', d.planVersion)
-  yield limit('siteDigest.members count', d.members.length, PROTOCOL_LIMITS.maxDigestMembers)
-  for (const m of d.members) {
-    yield id('digest.hostId', m.hostId)
-    yield whole('digest.incarnation', m.incarnation)
-    yield uint32('digest.ageMs', m.ageMs)
-    yield int32('digest.priority', m.priority)
-  }
-  yield limit('siteDigest.leaderAddrs count', d.leaderAddrs.length, PROTOCOL_LIMITS.maxAddrs)
-  for (const a of d.leaderAddrs) yield str('leaderAddr', a, PROTOCOL_LIMITS.maxAddrBytes)
-}
-
+/**
+ * The first problem of a digest, checked in the order the other bodies' checks run (a plain
+ * loop, not a generator as they are: a leader sends one a heartbeat interval, every member takes
+ * it, and it lists every member).
+ */
 function validateSiteDigest (d: SiteDigest): Problem {
-  return first(siteDigestChecks(d))
+  const head = whole('siteDigest.term', d.term) ?? whole('siteDigest.planVersion', d.planVersion) ??
+    limit('siteDigest.members count', d.members.length, PROTOCOL_LIMITS.maxDigestMembers)
+  if (head !== undefined) return head
+  for (const m of d.members) {
+    const p = id('digest.hostId', m.hostId) ?? whole('digest.incarnation', m.incarnation) ?? uint32('digest.ageMs', m.ageMs) ?? int32('digest.priority', m.priority)
+    if (p !== undefined) return p
+  }
+  const addrs = limit('siteDigest.leaderAddrs count', d.leaderAddrs.length, PROTOCOL_LIMITS.maxAddrs)
+  if (addrs !== undefined) return addrs
+  for (const a of d.leaderAddrs) {
+    const p = str('leaderAddr', a, PROTOCOL_LIMITS.maxAddrBytes)
+    if (p !== undefined) return p
+  }
+  return undefined
 }
