@@ -72,8 +72,9 @@ export class Membership {
   private lastGetId: string | undefined
   private lastGetPeer: Peer | undefined
   private lastGetGen = -1
-  /** Where the sender was in the last digest taken (senderEntry). */
+  /** Where the sender, and this host, were in the last digest taken (−1: not listed). */
   private senderIndex = 0
+  private selfIndex = 0
 
   constructor (private readonly timings: CoreTimings) {}
 
@@ -172,9 +173,7 @@ export class Membership {
 
   /** The sender's own entry in its digest: where it was in the last one, else searched for. */
   private senderEntry (members: readonly DigestMember[], hostId: string): DigestMember | undefined {
-    const last = members[this.senderIndex]
-    if (last !== undefined && last.hostId === hostId) return last
-    this.senderIndex = members.findIndex(m => m.hostId === hostId)
+    this.senderIndex = indexIn(members, hostId, this.senderIndex)
     return members[this.senderIndex]
   }
 
@@ -268,12 +267,18 @@ export class Membership {
     const slots = this.digestSlots
     const slab = this.slab
     if (!valid) ids.length = 0
+    // Where the sender and this host are, found where they were in the last digest: comparing
+    // every entry's id with both was a sixth of taking a digest (ids of one length and prefix).
+    this.senderIndex = indexIn(members, sender, this.senderIndex)
+    this.selfIndex = indexIn(members, self, this.selfIndex)
+    const senderAt = this.senderIndex
+    const selfAt = this.selfIndex
     // Peers this digest adds (each bumps gen); any other change meanwhile: look up again.
     let added = 0
     for (let i = 0; i < members.length; i++) {
       const member = members[i]
       const id = member.hostId
-      if (id === self || id === sender) { ids[i] = undefined; continue }
+      if (i === selfAt || i === senderAt) { ids[i] = undefined; continue }
       let peer: Peer | undefined
       if (valid && this.gen === gen + added && ids[i] === id) {
         const slot = slots[i]
@@ -469,4 +474,10 @@ export class Membership {
     for (const peer of this.peers.values()) counts[peer.state]++
     return counts
   }
+}
+
+/** Where `hostId` is in a digest's members: at `hint` (where it was in the last one) if there, else searched for; −1 if absent. */
+function indexIn (members: readonly DigestMember[], hostId: string, hint: number): number {
+  if (hint >= 0 && hint < members.length && members[hint].hostId === hostId) return hint
+  return members.findIndex(m => m.hostId === hostId)
 }
