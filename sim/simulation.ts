@@ -280,7 +280,6 @@ export class Simulation {
   private readonly duplicateCostMs: number
   /** CPU each end of a new connection costs (gossip.connectCpuUs), ms. */
   private readonly connectCostMs: number
-  /** Per site, when each of its shared cores is free (gossip.siteCores; empty: a core per host). */
   /** Per site, its shared cores (gossip.siteCores; none: a core per host). */
   private readonly siteCores: CpuCalendar[][]
   /**
@@ -291,8 +290,7 @@ export class Simulation {
   /** Messages round-tripped through the codec (for tests and the docs' cost figure). */
   codecRoundTrips = 0
   private readonly scratchHost: Int32Array
-  /** Duplicate copies each scratch receiver gets with its delivery (publishSite; queueOnCpu charges them). */
-  /** publishSite: when each host a route reaches is done reading the message (ms). */
+  /** spread: when each host a route reaches is done reading the message (ms). */
   private scratchDone = new Float64Array(64)
   private countScratch = new Int32Array(64)
   private bookkeepingEvents = 0
@@ -995,7 +993,6 @@ export class Simulation {
     return n
   }
 
-
   /** Whether the daemon would send this digest to each member on its own digest topic (digestRoute). */
   private digestDirect (h: SimHost, members: ReadonlyArray<{ hostId: string }>): boolean {
     const mesh = this.meshes[h.site]!
@@ -1192,8 +1189,8 @@ export class Simulation {
    * Turns the scratch (delay, receiver) pairs into one event per distinct delivery time:
    * receivers of one message in the same millisecond are delivered by a single event, in the
    * order they were drawn (a counting sort over the small range of delays keeps it stable).
+   * `charged`: the receivers' CPU is already in the delays (spread charges it hop by hop).
    */
-  /** `charged`: the receivers' CPU is already in `delays` (publishSite charges it hop by hop). */
   private scheduleDeliveries (topic: Topic, m: Message, from: number, n: number, sentAt = this.now, charged = false): void {
     if (n === 0) return
     const delays = this.scratchDelay
@@ -1232,13 +1229,11 @@ export class Simulation {
   }
 
   /**
-   * The per-host CPU queue: each receiver takes a message at max(arrival, busyUntilMs) plus the
-   * cost of one message, and its busyUntilMs moves on; the delivery (the core's input) is at that
-   * time, rounded to the millisecond. Computed here, when the delivery is scheduled, so it adds no
-   * event: a host's queue is taken in the order deliveries are scheduled (their send order), not
-   * strictly in arrival order (they differ by at most a link's jitter, and on the site topic by
-   * the relays' queues). A storm of votes thus delays every message behind it on a busy host, as
-   * on a real one. Site-topic publishes charge it themselves, hop by hop (publishSite).
+   * The receivers' CPU (runOnCpu): each takes the message in the first gap of its calendar at or
+   * after the copy arrives, and the delivery (the core's input) is when it is done, rounded to the
+   * millisecond. Computed here, when the delivery is scheduled, so it adds no event. A storm of
+   * votes thus delays every message behind it on a busy host, as on a real one. Site-topic
+   * publishes charge it themselves, hop by hop (spread).
    */
   private queueOnCpu (n: number): void {
     const delays = this.scratchDelay

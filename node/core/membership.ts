@@ -296,6 +296,8 @@ export class Membership {
         }
         peer = this.bySlot[slot]
       } else {
+        // Listed again elsewhere (a malformed digest): this host and the sender are never peers from it.
+        if (id === self || id === sender) { ids[i] = undefined; continue }
         peer = this.peers.get(id)
       }
       const change = this.fromDigestAs(member, peer, nowMs)

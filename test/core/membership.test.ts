@@ -315,7 +315,8 @@ function stateOf (m: Membership): unknown[] {
 
 describe('Membership: a digest taken at once (takeDigest) is its members taken one by one (fromDigest)', () => {
   const ids = ['a', 'b', 'c', 'd', 'e', 'f']
-  const memberArb = fc.record({ hostId: fc.constantFrom(...ids), incarnation: fc.integer({ min: 1, max: 3 }), ageMs: fc.integer({ min: 0, max: 30_000 }), priority: fc.integer({ min: 0, max: 2 }) })
+  // A digest lists the host taking it too ('self'), as a leader's digest lists every member.
+  const memberArb = fc.record({ hostId: fc.constantFrom(...ids, 'self'), incarnation: fc.integer({ min: 1, max: 3 }), ageMs: fc.integer({ min: 0, max: 30_000 }), priority: fc.integer({ min: 0, max: 2 }) })
   const stepArb = fc.oneof(
     // The same members as the last digest, or another list: the kept lookups must follow both.
     fc.record({ kind: fc.constant('digest' as const), again: fc.boolean(), ageMs: fc.integer({ min: 0, max: 1000 }), bump: fc.integer({ min: 0, max: 2 }), members: fc.uniqueArray(memberArb, { selector: m => m.hostId, maxLength: 6 }), sender: fc.constantFrom(...ids), dtMs: fc.integer({ min: 0, max: 3000 }) }),
@@ -367,5 +368,15 @@ describe('Membership: a digest taken at once (takeDigest) is its members taken o
     fast.takeDigest([member('a'), member('c'), member('f')], 'f', 'self', 100, () => {})
     assert.equal(fast.get('a')!.lastHeardMs, 100)
     assert.equal(fast.get('b')!.priority, 1, 'b was not listed: untouched')
+  })
+
+  it('never makes a peer of this host or of the sender when a malformed digest lists them twice', () => {
+    const fast = new Membership(T)
+    const member = (hostId: string, ageMs = 0): { hostId: string, incarnation: number, ageMs: number, priority: number } => ({ hostId, incarnation: 1, ageMs, priority: 0 })
+    const digest = [member('a'), member('d'), member('self'), member('d', 900), member('self', 500)]
+    // Twice: the second time the positions of the first are known.
+    fast.takeDigest(digest, 'd', 'self', 0, () => {})
+    fast.takeDigest(digest, 'd', 'self', 100, () => {})
+    assert.deepEqual([...fast.values()].map(p => p.hostId), ['a'])
   })
 })
