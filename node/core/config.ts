@@ -68,7 +68,7 @@ export interface CoreTimings {
   summariesPerSecondMax: number
   /** A signal sample older than this is stale: the service fails static. */
   sampleMaxAgeMs: number
-  /** How often membership states are re-evaluated. */
+  /** How often membership states are re-evaluated, at the longest: one due before the next heartbeat runs with it (runDue). */
   membershipSweepMs: number
 }
 

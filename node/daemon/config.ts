@@ -70,7 +70,7 @@ const TIMING_DOCS: Record<keyof CoreTimings, string> = {
   summaryIntervalMs: 'How often the leader gossips its site summary on the global topic (ms), at least; see summariesPerSecondMax.',
   summariesPerSecondMax: 'At most about this many site summaries a second reach a leader: a leader that knows more than summaryIntervalMs × this other sites sends its summary every (known sites ÷ this) seconds instead, so the global topic costs a leader the same in a fleet of any size (a count, not ms).',
   sampleMaxAgeMs: 'A signal sample older than this is stale: the service fails static (ms).',
-  membershipSweepMs: 'How often membership states are re-evaluated (ms).',
+  membershipSweepMs: 'How often membership states are re-evaluated, at the longest (ms); a re-evaluation due before the next heartbeat runs with that heartbeat, so a host wakes once an interval.',
 }
 
 /** Every scalar config field, with its default. The one place defaults live. */
