@@ -34,6 +34,10 @@
  *   message: the two costs come apart. The simulator's `gossip.messageCpuUs`,
  *   `gossip.duplicateCpuUs` and `gossip.idleCpuPct` defaults come from these figures
  *   (sim/defaults.ts says which runs, and why messageCpuUs keeps the quiet window's).
+ * - CPU per disconnect (`fidelity.cpu_ms_per_disconnect_real`, the simulator's
+ *   `gossip.disconnectCpuUs`): a 3-host site of its own on loopback, a member killed
+ *   FIDELITY_DISCONNECT_KILLS times (default 10), each survivor's CPU over the 300 ms after the kill
+ *   less an idle 300 ms just before (disconnectCost).
  *
  * Ratios are sim ÷ real. The real side runs 20 processes on this machine's cores and the
  * relays in this process, so its figures include CPU queueing the simulator may not model: that
@@ -79,8 +83,9 @@ export const fidelitySuite: Suite = {
   name: 'fidelity',
   description: 'the same 20-host site (FIDELITY_HOSTS) for real (loopback, latency relays) and in the simulator: propagation and failover, sim ÷ real',
   async run (log) {
-    if (!(Number.isInteger(HOSTS) && HOSTS >= 3) || !(Number.isInteger(FAILOVER_ROUNDS) && FAILOVER_ROUNDS >= 1) || !(Number.isInteger(SIM_SEEDS) && SIM_SEEDS >= 1)) throw new Error('FIDELITY_HOSTS must be an integer ≥ 3, FIDELITY_ROUNDS and FIDELITY_SIM_SEEDS ≥ 1')
+    if (!(Number.isInteger(HOSTS) && HOSTS >= 3) || !(Number.isInteger(FAILOVER_ROUNDS) && FAILOVER_ROUNDS >= 1) || !(Number.isInteger(SIM_SEEDS) && SIM_SEEDS >= 1) || !(Number.isInteger(DISCONNECT_KILLS) && DISCONNECT_KILLS >= 1)) throw new Error('FIDELITY_HOSTS must be an integer ≥ 3, FIDELITY_ROUNDS, FIDELITY_SIM_SEEDS and FIDELITY_DISCONNECT_KILLS ≥ 1')
     const real = await realSite(log)
+    const disconnect = await disconnectCost(log)
     const sim = simSite(log)
     const ratio = (s: number | null, r: number): number => (s === null || !(r > 0) ? NaN : round(s / r, 3))
     const target = '0.8–1.25'
@@ -93,6 +98,7 @@ export const fidelitySuite: Suite = {
       { metric: 'fidelity.elections_per_kill_sim', value: round(sim.electionsPerKill, 2), unit: 'elections', target: '1' },
       { metric: 'fidelity.cpu_ms_per_msg_real', value: round(real.cpuMsPerMsg, 3), unit: `ms CPU per accepted message (least squares over hosts and windows; idle ${round(real.idleCpuPct, 2)} % of a core)` },
       { metric: 'fidelity.cpu_ms_per_duplicate_real', value: round(real.cpuMsPerDuplicate, 3), unit: 'ms CPU per duplicate copy received (same fit; the simulator\'s gossip.duplicateCpuUs)' },
+      { metric: 'fidelity.cpu_ms_per_disconnect_real', value: round(disconnect.meanMs, 2), unit: `ms CPU per survivor over ${DISCONNECT_WINDOW_MS} ms after a peer's SIGKILL less an idle ${DISCONNECT_WINDOW_MS} ms (standard error ${round(disconnect.standardErrorMs, 2)}, ${disconnect.samples} survivors; the simulator's gossip.disconnectCpuUs)` },
     ]
   },
 }
@@ -175,6 +181,60 @@ async function realSite (log: (l: string) => void): Promise<SiteFigures> {
   } finally {
     await cluster.stopAll()
   }
+}
+
+/** Kills of a member in the disconnect measurement (`FIDELITY_DISCONNECT_KILLS`), and the window after each. */
+const DISCONNECT_KILLS = Number(process.env.FIDELITY_DISCONNECT_KILLS ?? 10)
+const DISCONNECT_WINDOW_MS = 300
+
+/**
+ * What a dead peer's connection costs a supervisor: a 3-host site on loopback (no relays: every
+ * host connected to every other), a member that does not lead SIGKILLed DISCONNECT_KILLS times.
+ * Each survivor's CPU (prom-client's process_cpu_seconds_total, microseconds) over the window
+ * after the kill, less its CPU over an idle window just before, both scaled to the window's
+ * length: the connection's teardown, gossipsub forgetting the peer, the core's hint, the first
+ * re-dial. The simulator charges it before the hint reaches the core (gossip.disconnectCpuUs).
+ */
+async function disconnectCost (log: (l: string) => void): Promise<{ meanMs: number, standardErrorMs: number, samples: number }> {
+  const n = 3
+  const site = 'X'
+  const cluster = await Cluster.create({
+    hosts: Array.from({ length: n }, (_, i) => ({ hostId: `x${i}`, site })),
+    common: { log: { level: 'warn' }, runtime: { kind: 'none' }, services: [SERVICE], network: { redialIntervalMs: 500, redialBackoffMaxMs: 5000 } },
+  })
+  const cpuMs = async (s: Supervisor): Promise<number> => metricSum(await s.metricsText(), 'process_cpu_seconds_total') * 1000
+  const window = async (sups: Supervisor[], during: () => Promise<void>): Promise<number[]> => {
+    const a = await Promise.all(sups.map(cpuMs))
+    const t0 = performance.now()
+    await during()
+    await new Promise(resolve => setTimeout(resolve, DISCONNECT_WINDOW_MS))
+    const b = await Promise.all(sups.map(cpuMs))
+    const scale = DISCONNECT_WINDOW_MS / (performance.now() - t0)
+    return b.map((x, i) => (x - a[i]) * scale)
+  }
+  const extra: number[] = []
+  try {
+    cluster.startAll()
+    for (let k = 0; k < DISCONNECT_KILLS; k++) {
+      const agreement = await waitFor('the 3 hosts to agree and see each other alive', async () => {
+        const a = await cluster.siteAgreement(site)
+        return a !== undefined && a.statuses.length === n && a.statuses.every(s => s.peers.filter(p => p.state === 'alive').length === n - 1) ? a : undefined
+      }, 60_000, 100)
+      await new Promise(resolve => setTimeout(resolve, 1500))
+      const victim = cluster.sups.find(s => s.hostId !== agreement.leaderId)!
+      const survivors = cluster.sups.filter(s => s !== victim)
+      const idle = await window(survivors, async () => {})
+      const killed = await window(survivors, async () => { await victim.kill('SIGKILL') })
+      killed.forEach((ms, i) => extra.push(ms - idle[i]))
+      victim.start()
+    }
+  } finally {
+    await cluster.stopAll()
+  }
+  const meanMs = extra.reduce((a, b) => a + b, 0) / extra.length
+  const sd = Math.sqrt(extra.reduce((a, b) => a + (b - meanMs) ** 2, 0) / Math.max(1, extra.length - 1))
+  log(`real: CPU per disconnect ${meanMs.toFixed(2)} ms (median ${median(extra).toFixed(2)} ms, standard error ${(sd / Math.sqrt(extra.length)).toFixed(2)} ms, ${extra.length} survivors)`)
+  return { meanMs, standardErrorMs: sd / Math.sqrt(extra.length), samples: extra.length }
 }
 
 function quantileOf (h: Map<number, number>, q: number): number {

@@ -56,6 +56,7 @@ export const SCENARIO_NUMBERS = {
   duplicateCpuUs: { min: 0, max: 1_000_000 },
   codecSampleEvery: { min: 0, max: 1_000_000, int: true },
   connectCpuUs: { min: 0, max: 10_000_000 },
+  disconnectCpuUs: { min: 0, max: 10_000_000 },
   siteCores: { min: 0, max: 1024, int: true },
   idleCpuPct: { min: 0, max: 50 },
   controllerReplicas: { min: 1, max: 9, int: true },
@@ -252,7 +253,7 @@ export const CONTAINERS_FIELDS = ['startLatency', 'startFailure', 'crashMtbf'] a
 export const START_LATENCY_FIELDS = ['median', 'p99'] as const
 export const UPSTREAM_FIELDS = ['name', 'sites', 'capacityPerS'] as const
 export const SIGNALS_FIELDS = ['interval', 'delay', 'reporters', 'rate'] as const
-export const GOSSIP_FIELDS = ['D', 'Dlo', 'Dhi', 'Dlazy', 'heartbeat', 'historyHeartbeats', 'floodPublish', 'targetPeers', 'maxConnections', 'messageCpuUs', 'duplicateCpuUs', 'connectCpuUs', 'siteCores', 'idleCpuPct', 'codecSampleEvery', 'globalSubscribers'] as const
+export const GOSSIP_FIELDS = ['D', 'Dlo', 'Dhi', 'Dlazy', 'heartbeat', 'historyHeartbeats', 'floodPublish', 'targetPeers', 'maxConnections', 'messageCpuUs', 'duplicateCpuUs', 'connectCpuUs', 'disconnectCpuUs', 'siteCores', 'idleCpuPct', 'codecSampleEvery', 'globalSubscribers'] as const
 export const GLOBAL_SUBSCRIBERS = ['leaders', 'all'] as const
 export const LOAD_SHAPES = ['constant', 'step', 'diurnal', 'bursts', 'trace'] as const
 /** The fields each load shape takes, besides `service`, `sites` and `shape`. */
@@ -501,6 +502,7 @@ function parseGossip (r: Reader, v: Json): Scenario['gossip'] {
     messageCpuUs: r.num(o.messageCpuUs, ['gossip', 'messageCpuUs'], { def: d.messageCpuUs, ...N.messageCpuUs }),
     duplicateCpuUs: r.num(o.duplicateCpuUs, ['gossip', 'duplicateCpuUs'], { def: d.duplicateCpuUs, ...N.duplicateCpuUs }),
     connectCpuUs: r.num(o.connectCpuUs, ['gossip', 'connectCpuUs'], { def: d.connectCpuUs, ...N.connectCpuUs }),
+    disconnectCpuUs: r.num(o.disconnectCpuUs, ['gossip', 'disconnectCpuUs'], { def: d.disconnectCpuUs, ...N.disconnectCpuUs }),
     siteCores: r.num(o.siteCores, ['gossip', 'siteCores'], { def: d.siteCores, ...N.siteCores }),
     idleCpuPct: r.num(o.idleCpuPct, ['gossip', 'idleCpuPct'], { def: d.idleCpuPct, ...N.idleCpuPct }),
     codecSampleEvery: r.num(o.codecSampleEvery, ['gossip', 'codecSampleEvery'], { def: d.codecSampleEvery, ...N.codecSampleEvery }),

@@ -160,7 +160,7 @@ export function scenarioJsonSchema (): JsonSchema {
       D: numberSchema(N.D), Dlo: numberSchema(N.Dlo), Dhi: numberSchema(N.Dhi), Dlazy: numberSchema(N.Dlazy),
       heartbeat: duration(), historyHeartbeats: numberSchema(N.historyHeartbeats), globalSubscribers: enumSchema(GLOBAL_SUBSCRIBERS),
       floodPublish: { type: 'boolean', description: 'The publisher sends to every connected subscriber, not only its mesh peers (the daemon\'s setting). Default true.' },
-      targetPeers: numberSchema(N.targetPeers), maxConnections: numberSchema(N.maxConnections), messageCpuUs: numberSchema(N.messageCpuUs), duplicateCpuUs: numberSchema(N.duplicateCpuUs), connectCpuUs: numberSchema(N.connectCpuUs), siteCores: numberSchema(N.siteCores), idleCpuPct: numberSchema(N.idleCpuPct), codecSampleEvery: numberSchema(N.codecSampleEvery),
+      targetPeers: numberSchema(N.targetPeers), maxConnections: numberSchema(N.maxConnections), messageCpuUs: numberSchema(N.messageCpuUs), duplicateCpuUs: numberSchema(N.duplicateCpuUs), connectCpuUs: numberSchema(N.connectCpuUs), disconnectCpuUs: numberSchema(N.disconnectCpuUs), siteCores: numberSchema(N.siteCores), idleCpuPct: numberSchema(N.idleCpuPct), codecSampleEvery: numberSchema(N.codecSampleEvery),
     }),
     baseline: fields(BASELINE_FIELDS, {
       controllerSite: name(), controllerPerSite: { type: 'boolean' }, controllerReplicas: numberSchema(N.controllerReplicas),

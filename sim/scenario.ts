@@ -129,6 +129,8 @@ export interface GossipSpec {
   duplicateCpuUs: number
   /** CPU each end of a new connection spends on its handshake (pnet, Noise), µs. */
   connectCpuUs: number
+  /** CPU a host spends when a peer's connection dies under it, before the core hears of it, µs. */
+  disconnectCpuUs: number
   /**
    * The site's hosts share this many cores (a test site of processes on one machine, as the
    * fidelity benchmark runs it); 0: every host has a core of its own (the default: a host per machine).

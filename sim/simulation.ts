@@ -280,6 +280,8 @@ export class Simulation {
   private readonly duplicateCostMs: number
   /** CPU each end of a new connection costs (gossip.connectCpuUs), ms. */
   private readonly connectCostMs: number
+  /** CPU a host spends on a dead peer's connection before its core hears of it (gossip.disconnectCpuUs), ms. */
+  private readonly disconnectCostMs: number
   /** Per site, its shared cores (gossip.siteCores; none: a core per host). */
   private readonly siteCores: CpuCalendar[][]
   /**
@@ -370,6 +372,7 @@ export class Simulation {
     this.scratchDelay = new Int32Array(scratch)
     this.messageCostMs = scenario.gossip.messageCpuUs / 1000
     this.connectCostMs = scenario.gossip.connectCpuUs / 1000
+    this.disconnectCostMs = scenario.gossip.disconnectCpuUs / 1000
     this.duplicateCostMs = scenario.gossip.duplicateCpuUs / 1000
     this.siteCores = scenario.sites.map((_, s) => Array.from({ length: mine(s) ? scenario.gossip.siteCores : 0 }, () => new CpuCalendar()))
     this.siteCpuStretch = scenario.sites.map(site => {
@@ -1440,9 +1443,9 @@ export class Simulation {
     if (!hint) return
     // The OS closes the dead process's connections at once: the peers it was connected to (and
     // only those) get a disconnect hint. The close crosses the link like a message (a hop's
-    // latency), and the peer's event loop reads it after what it has queued (its CPU queue),
-    // as the daemons behind the fidelity benchmark's latency relays see it (10–70 ms after a
-    // SIGKILL, not 1 ms).
+    // latency), and the peer's event loop reads it after what it has queued (its CPU calendar)
+    // and after tearing the connection down (gossip.disconnectCpuUs), as the daemons behind the
+    // fidelity benchmark's latency relays see it (26–69 ms after a SIGKILL in a 20-host site).
     const peers = mesh.connections(h.local)
     mesh.dropNode(h.local)
     const hosts = this.siteHosts[h.site]
@@ -1451,7 +1454,9 @@ export class Simulation {
     for (const local of peers) {
       const o = hosts[local]
       const arrives = this.now + link.medianMs + rng.next() * link.jitterMs
-      this.at(Math.max(this.now + 1, arrives, o.cpu.lastEndMs), () => {
+      // Its libp2p tears the connection down first (gossip.disconnectCpuUs), on its CPU.
+      const told = this.disconnectCostMs > 0 ? this.runOnCpu(o, arrives, this.disconnectCostMs) : Math.max(arrives, o.cpu.lastEndMs)
+      this.at(Math.max(this.now + 1, told), () => {
         if (o.core !== undefined && this.net.connected(h.idx, o.idx)) this.input(o, { type: 'disconnected', hostId: h.id })
       })
     }

@@ -123,6 +123,26 @@ describe('the simulator\'s gossip model', () => {
     }
   })
 
+  it('tells a killed supervisor\'s peers of it only after their CPU has torn its connections down', () => {
+    const failover = (disconnectUs: number): number => {
+      const s = parseScenario(`name: kill
+duration: 40s
+sites: [ { name: a, kind: on-prem, hosts: 5, latency: { medianMs: 5, jitterMs: 0, loss: 0 } } ]
+services: [ { name: x, targetPerReplica: 10, minReplicas: 0, drainPerReplica: 10, sla: 100 } ]
+gossip: { disconnectCpuUs: ${disconnectUs} }
+faults:
+  - { at: 20s, kind: crash, host: leader, site: a, mode: supervisor }
+`, { file: 'kill.yaml', baseDir: ROOT })
+      const p = runScenario({ scenario: s, policies: ['agentmesh'], seed: 3, durationMs: s.durationMs, version: 'test', reportPoints: 0 }).summary.policies[0]
+      assert.deepEqual(p.invariants, { held: true })
+      assert.equal(p.failoverS?.count, 1)
+      return p.failoverS!.p50! * 1000
+    }
+    const free = failover(0)
+    const slow = failover(300_000)
+    assert.ok(slow >= free + 250, `300 ms of teardown before the hint: failover ${free} → ${slow} ms`)
+  })
+
   it('delays a burst of messages behind the receiving host\'s CPU', () => {
     // A 20-host site at 1 ms links: its election is a burst of votes every host receives.
     const run = (cpuUs: number, cores = 0, dupUs = 0, idlePct = 0): { p50: number, p99: number } => {
