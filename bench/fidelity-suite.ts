@@ -252,7 +252,7 @@ function simSite (log: (l: string) => void): { propagationP50Ms: number | null, 
   for (const seed of seeds) propagation.merge(runSharded(quiet, { policy: 'agentmesh', seed, durationMs: quiet.durationMs, reportPoints: 0, workers: 1 }).figures.propagation)
   // Read as the real figure is: counted in the daemon's histogram buckets, interpolated within one.
   const bucketed = daemonBuckets(propagation)
-  const q = { p50: quantile(bucketed, 0.5) * 1000, p99: quantile(bucketed, 0.99) * 1000 }
+  const q = { p50: quantileOf(bucketed, 0.5), p99: quantileOf(bucketed, 0.99) }
   log(`sim: ${propagation.count} deliveries over ${seeds.length} seeds, propagation over the quiet window p50 ${round(q.p50, 1)} ms, p99 ${round(q.p99, 1)} ms in the daemon's buckets (${propagation.percentile(50) ?? '-'} and ${propagation.percentile(99) ?? '-'} ms exact, to the ms)`)
   // Failover: each seed kills the leader as many times as the real side does; its median and its
   // maximum (a maximum of as many kills as the real one's), then the median of those over the seeds.
