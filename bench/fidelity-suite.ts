@@ -71,7 +71,7 @@ const FAILOVER_ROUNDS = Number(process.env.FIDELITY_ROUNDS ?? 6)
  */
 const SIM_SEEDS = Number(process.env.FIDELITY_SIM_SEEDS ?? 5)
 /**
- * The quiet window over which propagation is read (after agreement, before any kill). A minute:
+ * The quiet window over which propagation is read (from SETTLE_MS, before any kill). A minute:
  * over 20 s (about 1,900 deliveries) one leader digest late to its 19 followers was 1 % of the
  * window and decided the p99 alone (real p99s of 47.5 ms to 1.18 s between runs of the same code).
  */
@@ -393,8 +393,9 @@ function cpuTicks (s: Supervisor): number {
   return Number(fields[11]) + Number(fields[12])
 }
 
-/** Deliveries slower than LATE_DELIVERY_S in cumulative bucket counts. */
+/** Deliveries slower than LATE_DELIVERY_S in cumulative bucket counts (it must be one of their bounds). */
 function lateCount (h: Map<number, number>): number {
+  if (h.size > 0 && !h.has(LATE_DELIVERY_S)) throw new Error(`LATE_DELIVERY_S (${LATE_DELIVERY_S} s) is not a bound of the propagation histogram's buckets`)
   return (h.get(Infinity) ?? 0) - (h.get(LATE_DELIVERY_S) ?? 0)
 }
 
