@@ -66,6 +66,42 @@ describe('the simulator\'s CPU calendar', () => {
     }
   })
 
+  it('answers as a plain list of intervals does, through growth, compaction and pruning', () => {
+    // The reference: every busy interval kept in a sorted list, merged when they touch.
+    for (const seed of [5, 6, 7]) {
+      const rng = new Rng(seed)
+      const cal = new CpuCalendar()
+      let ref: Array<[number, number]> = []
+      const refFree = (from: number, len: number): number => {
+        let t = from
+        for (const [a, b] of ref) { if (b <= t) continue; if (a >= t + len) break; t = b }
+        return t
+      }
+      let now = 0
+      for (let i = 0; i < 3000; i++) {
+        if (rng.int(8) === 0) {
+          // Time moves on: both forget what ended.
+          now += rng.int(60)
+          cal.prune(now)
+          ref = ref.filter(([, b]) => b > now)
+        }
+        // Short work spread far ahead: up to about 45 disjoint intervals booked at once, pruned
+        // from the front as time moves on.
+        const from = now + rng.int(400)
+        const len = 1 + rng.int(4)
+        const t = cal.firstFree(from, len)
+        assert.equal(t, refFree(from, len), `seed ${seed}, step ${i}: the first free time`)
+        cal.book(t, t + len)
+        ref.push([t, t + len])
+        ref.sort((x, y) => x[0] - y[0])
+        const merged: Array<[number, number]> = []
+        for (const iv of ref) { const last = merged[merged.length - 1]; if (last !== undefined && last[1] === iv[0]) last[1] = iv[1]; else merged.push([iv[0], iv[1]]) }
+        ref = merged
+        assert.equal(cal.lastEndMs, ref.length === 0 ? -Infinity : ref[ref.length - 1][1], `seed ${seed}, step ${i}: the last end`)
+      }
+    }
+  })
+
   it('takes the earliest time both the host and a core are free', () => {
     const host = new CpuCalendar()
     const cores = [new CpuCalendar()]
