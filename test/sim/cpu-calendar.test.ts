@@ -66,7 +66,7 @@ describe('the simulator\'s CPU calendar', () => {
     }
   })
 
-  it('answers as a plain list of intervals does, through growth, compaction and pruning', () => {
+  it('answers as a plain list of intervals does, through bookings out of order and pruning', () => {
     // The reference: every busy interval kept in a sorted list, merged when they touch.
     for (const seed of [5, 6, 7]) {
       const rng = new Rng(seed)
