@@ -10,30 +10,38 @@
  * calendar holds only what is queued ahead (a few intervals, even in a storm of votes).
  */
 export class CpuCalendar {
-  /** Busy intervals as [start, end) pairs, flat, sorted and disjoint. */
+  /**
+   * Busy intervals as [start, end) pairs, flat, sorted and disjoint: the first `n` entries. The
+   * array is written in place and never shortened: an emptied JS array gets a new backing store
+   * at its next push, and a fleet's hosts empty and refill their calendars all the time.
+   */
   private readonly busy: number[] = []
+  private n = 0
 
   /** When the last booked work ends (−Infinity: nothing booked). */
   get lastEndMs (): number {
-    return this.busy.length === 0 ? -Infinity : this.busy[this.busy.length - 1]
+    return this.n === 0 ? -Infinity : this.busy[this.n - 1]
   }
 
   /** Forgets intervals that end at or before `nowMs`. */
   prune (nowMs: number): void {
     const b = this.busy
-    if (b.length === 0 || b[1] > nowMs) return
+    const n = this.n
+    if (n === 0 || b[1] > nowMs) return
     let k = 0
-    while (k < b.length && b[k + 1] <= nowMs) k += 2
-    if (k > 0) b.splice(0, k)
+    while (k < n && b[k + 1] <= nowMs) k += 2
+    for (let i = k; i < n; i++) b[i - k] = b[i]
+    this.n = n - k
   }
 
   /** The earliest t ≥ fromMs with [t, t + lengthMs) free. */
   firstFree (fromMs: number, lengthMs: number): number {
     const b = this.busy
+    const n = this.n
     // The usual case: nothing booked ends after it arrives.
-    if (b.length === 0 || b[b.length - 1] <= fromMs) return fromMs
+    if (n === 0 || b[n - 1] <= fromMs) return fromMs
     let t = fromMs
-    for (let i = 0; i < b.length; i += 2) {
+    for (let i = 0; i < n; i += 2) {
       if (b[i + 1] <= t) continue
       if (b[i] >= t + lengthMs) break
       t = b[i + 1]
@@ -45,19 +53,36 @@ export class CpuCalendar {
   book (startMs: number, endMs: number): void {
     if (!(endMs > startMs)) return
     const b = this.busy
-    const n = b.length
+    const n = this.n
     // The usual case: after everything booked.
-    if (n === 0 || b[n - 1] < startMs) { b.push(startMs, endMs); return }
+    if (n === 0 || b[n - 1] < startMs) { this.put(n, startMs); this.put(n + 1, endMs); this.n = n + 2; return }
     if (b[n - 1] === startMs) { b[n - 1] = endMs; return }
     // Where it goes: after every interval that starts before it.
     let i = n
     while (i > 0 && b[i - 2] > startMs) i -= 2
     const joinsBefore = i > 0 && b[i - 1] === startMs
-    const joinsAfter = i < b.length && b[i] === endMs
-    if (joinsBefore && joinsAfter) { b[i - 1] = b[i + 1]; b.splice(i, 2); return }
+    const joinsAfter = i < n && b[i] === endMs
+    if (joinsBefore && joinsAfter) {
+      // The gap is filled: the two intervals become one.
+      b[i - 1] = b[i + 1]
+      for (let j = i + 2; j < n; j++) b[j - 2] = b[j]
+      this.n = n - 2
+      return
+    }
     if (joinsBefore) { b[i - 1] = endMs; return }
     if (joinsAfter) { b[i] = startMs; return }
-    b.splice(i, 0, startMs, endMs)
+    this.put(n, 0)
+    this.put(n + 1, 0)
+    for (let j = n - 1; j >= i; j--) b[j + 2] = b[j]
+    b[i] = startMs
+    b[i + 1] = endMs
+    this.n = n + 2
+  }
+
+  /** Writes entry i, i ≤ n: within the array, or one past its end. */
+  private put (i: number, v: number): void {
+    if (i < this.busy.length) this.busy[i] = v
+    else this.busy.push(v)
   }
 }
 

@@ -15,7 +15,7 @@ import type { CoreEvent, Topic } from './core-io.js'
 import { forecastFloor } from './forecast-check.js'
 import type { ForecastPort } from './forecast-port.js'
 import { aggregateReadings, missingReading, type HostSamples } from './load-reading.js'
-import type { Membership } from './membership.js'
+import type { Membership, Peer } from './membership.js'
 import { place, type Assignments, type PlacementHost } from './placement.js'
 import { scalerFor, type ReplicaRule } from './scaling-policy.js'
 import { chooseSpillSite, overflowName, parseOverflowName, SpillHosting, type KnownSite } from './spill.js'
@@ -337,10 +337,18 @@ export class LeaderRound {
     }]
     // Hosts that said goodbye a moment ago keep their replicas (as suspect hosts do) until
     // deadAfterMs: a supervisor restarted within it adopts them instead of the site moving them.
-    for (const peer of [...this.c.members.values(), ...this.c.members.holding()]) {
+    const add = (peer: Peer): void => {
+      // What runs there matters only to a host whose runtime is down or that cannot start a
+      // service: the usual host needs no map of it (the leader does this for every member, every round).
+      if (peer.runtimeOk && peer.unavailable.length === 0) {
+        hosts.push({ hostId: peer.hostId, labels: peer.labels, slots: peer.capacity.slots, state: peer.state })
+        return
+      }
       const running = new Map(peer.running.map(r => [r.service, r.replicas]))
       hosts.push({ hostId: peer.hostId, labels: peer.labels, slots: this.effectiveSlots(peer.capacity, peer.runtimeOk, running), state: peer.state, ...unavailableHere(peer.unavailable, running) })
     }
+    for (const peer of this.c.members.values()) add(peer)
+    for (const peer of this.c.members.holding()) add(peer)
     return hosts.sort((a, b) => a.hostId < b.hostId ? -1 : 1)
   }
 

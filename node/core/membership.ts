@@ -75,6 +75,8 @@ export class Membership {
   /** Where the sender, and this host, were in the last digest taken (−1: not listed). */
   private senderIndex = 0
   private selfIndex = 0
+  /** The admitted peer's state before its message (admit). */
+  private admittedFrom: PeerState | 'unknown' = 'unknown'
 
   constructor (private readonly timings: CoreTimings) {}
 
@@ -137,9 +139,9 @@ export class Membership {
    * incarnation more than TRUST_LIMITS.incarnationJumpMax above the known one; both change nothing.
    */
   heartbeat (hostId: string, incarnation: number, seq: number, hb: Heartbeat, nowMs: number): PeerStateChange | 'stale' | 'incarnation-jump' | undefined {
-    const admitted = this.admit(hostId, incarnation, seq, hb.labels, nowMs)
-    if (typeof admitted === 'string') return admitted
-    const { peer, from } = admitted
+    const peer = this.admit(hostId, incarnation, seq, hb.labels, nowMs)
+    if (typeof peer === 'string') return peer
+    const from = this.admittedFrom
     peer.labels = hb.labels
     peer.capacity = hb.capacity ?? NO_CAPACITY
     peer.priority = hb.priority
@@ -160,9 +162,9 @@ export class Membership {
    * the digest says of the other members is taken by fromDigest, and only from a proven leader.
    */
   digestSender (hostId: string, incarnation: number, seq: number, digest: SiteDigest, nowMs: number): PeerStateChange | 'stale' | 'incarnation-jump' | undefined {
-    const admitted = this.admit(hostId, incarnation, seq, undefined, nowMs)
-    if (typeof admitted === 'string') return admitted
-    const { peer, from } = admitted
+    const peer = this.admit(hostId, incarnation, seq, undefined, nowMs)
+    if (typeof peer === 'string') return peer
+    const from = this.admittedFrom
     peer.priority = this.senderEntry(digest.members, hostId)?.priority ?? peer.priority
     peer.addrs = digest.leaderAddrs
     peer.term = digest.term
@@ -182,14 +184,19 @@ export class Membership {
    * heard now; what its heartbeat would say (capacity, replicas, samples) comes with its next one.
    */
   firstHeard (hostId: string, incarnation: number, seq: number, priority: number, nowMs: number): PeerStateChange | 'stale' | 'incarnation-jump' | undefined {
-    const admitted = this.admit(hostId, incarnation, seq, undefined, nowMs)
-    if (typeof admitted === 'string') return admitted
-    admitted.peer.priority = priority
-    return admitted.from === 'alive' ? undefined : { hostId, from: admitted.from, to: 'alive' }
+    const peer = this.admit(hostId, incarnation, seq, undefined, nowMs)
+    if (typeof peer === 'string') return peer
+    peer.priority = priority
+    const from = this.admittedFrom
+    return from === 'alive' ? undefined : { hostId, from, to: 'alive' }
   }
 
-  /** The replay and trust checks every first-hand message from a peer goes through; then it is heard. */
-  private admit (hostId: string, incarnation: number, seq: number, labels: ReadonlyMap<string, string> | undefined, nowMs: number): { peer: Peer, from: PeerState | 'unknown' } | 'stale' | 'incarnation-jump' {
+  /**
+   * The replay and trust checks every first-hand message from a peer goes through; then it is
+   * heard. Returns the peer, and leaves its state before in `admittedFrom` (no object to return
+   * both: the leader admits every member's heartbeat).
+   */
+  private admit (hostId: string, incarnation: number, seq: number, labels: ReadonlyMap<string, string> | undefined, nowMs: number): Peer | 'stale' | 'incarnation-jump' {
     // get(): a follower's digests all come from the leader it asks for on every input.
     let peer = this.get(hostId)
     let from: PeerState | 'unknown' = 'unknown'
@@ -213,7 +220,8 @@ export class Membership {
     peer.hintedDownAtMs = undefined
     peer.listedAtMs = undefined
     peer.state = 'alive'
-    return { peer, from }
+    this.admittedFrom = from
+    return peer
   }
 
   private blankPeer (hostId: string, incarnation: number, labels: ReadonlyMap<string, string>, lastHeardMs: number): Peer {
