@@ -59,7 +59,8 @@ const enum K { Tick, Deliver, Observe, Fn }
 
 type SimEvent =
   | { k: K.Tick, h: SimHost, at: number, life: number }
-  | { k: K.Deliver, topic: Topic, message: Message, to: number[], from: number, sentAt: number }
+  /** `to`: the receivers' host indices, or the one receiver's (most deliveries: no array to allocate). */
+  | { k: K.Deliver, topic: Topic, message: Message, to: number | number[], from: number, sentAt: number }
   | { k: K.Observe, h: SimHost, life: number }
   | { k: K.Fn, fn: () => void }
 
@@ -1206,7 +1207,11 @@ export class Simulation {
     if (this.opts.batchDeliveries === false) {
       // The reference the batching is checked against: at one time, the queue runs what was
       // pushed in the order pushed, so these come in the order the groups below give them.
-      for (let i = 0; i < n; i++) this.queue.push(now + delays[i], { k: K.Deliver, topic, message: m, to: [to[i]], from, sentAt })
+      for (let i = 0; i < n; i++) this.queue.push(now + delays[i], { k: K.Deliver, topic, message: m, to: to[i], from, sentAt })
+      return
+    }
+    if (n === 1) {
+      this.queue.push(now + min, { k: K.Deliver, topic, message: m, to: to[0], from, sentAt })
       return
     }
     if (min === max) {
@@ -1223,9 +1228,15 @@ export class Simulation {
     for (let r = 0; r < range; r++) {
       const c = counts[r]
       if (c === 0) continue
+      const d = r + min
+      if (c === 1) {
+        let i = 0
+        while (delays[i] !== d) i++
+        this.queue.push(now + d, { k: K.Deliver, topic, message: m, to: to[i], from, sentAt })
+        continue
+      }
       const group: number[] = new Array(c)
       let k = 0
-      const d = r + min
       for (let i = 0; i < n && k < c; i++) if (delays[i] === d) group[k++] = to[i]
       this.queue.push(now + d, { k: K.Deliver, topic, message: m, to: group, from, sentAt })
     }
@@ -1264,17 +1275,18 @@ export class Simulation {
     return bookCpu(h.cpu, cores, readyMs, costMs * this.siteCpuStretch[h.site])
   }
 
-  private deliver (topic: Topic, message: Message, to: number[], from: number, sentAt: number): void {
-    const delay = this.now - sentAt
-    const base = this.hostBase
-    for (let i = 0; i < to.length; i++) {
-      const h = this.hosts[to[i] - base]
-      // A host that restarted after the send, or a link cut since, does not get it.
-      if (h.core === undefined || h.upSinceMs > sentAt || !this.net.connected(from, h.idx)) { this.lostDeliveries++; continue }
-      this.deliveries++
-      if (sentAt >= this.scenario.measureFromMs) this.propagation.add(delay)
-      h.transport.receive(topic, message)
-    }
+  private deliver (topic: Topic, message: Message, to: number | number[], from: number, sentAt: number): void {
+    if (typeof to === 'number') { this.deliverTo(to, topic, message, from, sentAt); return }
+    for (let i = 0; i < to.length; i++) this.deliverTo(to[i], topic, message, from, sentAt)
+  }
+
+  private deliverTo (idx: number, topic: Topic, message: Message, from: number, sentAt: number): void {
+    const h = this.hosts[idx - this.hostBase]
+    // A host that restarted after the send, or a link cut since, does not get it.
+    if (h.core === undefined || h.upSinceMs > sentAt || !this.net.connected(from, h.idx)) { this.lostDeliveries++; return }
+    this.deliveries++
+    if (sentAt >= this.scenario.measureFromMs) this.propagation.add(this.now - sentAt)
+    h.transport.receive(topic, message)
   }
 
   // ---- containers --------------------------------------------------------------------------

@@ -391,12 +391,14 @@ function unavailableHere (services: readonly string[], held: ReadonlyMap<string,
   return { unavailable: new Map(services.map(s => [s, held.get(s) ?? 0])) }
 }
 
+/** Whether two placements are the same (by keys, not entries: each [key, value] pair is an array to allocate). */
 function sameAssignments (a: Assignments, b: Assignments): boolean {
   if (a.size !== b.size) return false
-  for (const [host, counts] of a) {
+  for (const host of a.keys()) {
+    const counts = a.get(host)!
     const other = b.get(host)
     if (other === undefined || other.size !== counts.size) return false
-    for (const [s, n] of counts) if (other.get(s) !== n) return false
+    for (const s of counts.keys()) if (other.get(s) !== counts.get(s)) return false
   }
   return true
 }
