@@ -17,8 +17,8 @@
  *
  * A bucket is a linked list through one pool of entries per queue (the event, and the index of
  * the next entry), not an array: an array emptied at the end of its millisecond got a new
- * backing store at its next push, and those refills were a twentieth of what a 10,000-host
- * fleet allocated. The pool grows to the most events ever pending and is reused from then on.
+ * backing store at its next push, and those refills were a twentieth of what the 10,000-host
+ * fleet's on-prem and cloud sites allocated. The pool grows to the most events ever pending and is reused from then on.
  */
 import { BinaryHeap } from '../node/core/binary-heap.js'
 import { simAssert } from './errors.js'

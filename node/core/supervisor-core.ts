@@ -120,8 +120,9 @@ export class SupervisorCore {
   /**
    * Pending outputs: `outputs[outputsHead]` up to `outputsCount`. The array is never emptied,
    * only overwritten: an emptied JS array gets a new backing store at its next push, and a
-   * simulated fleet's hosts drain their outputs after every input (a tenth of what a
-   * 10,000-host run allocated came from refilling such arrays).
+   * simulated fleet's hosts drain their outputs after every input (refilling these, the event
+   * wheel's buckets and the CPU calendars was an eighth of what the 10,000-host fleet's on-prem
+   * and cloud sites allocated: docs/simulator.md, Speed at fleet scale).
    */
   private readonly outputs: (CoreOutput | undefined)[] = []
   private outputsHead = 0
