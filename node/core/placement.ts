@@ -66,8 +66,8 @@ interface Slot {
   suspect: boolean
   /** This host's counts: counts[base + name index]. */
   base: number
-  /** Name indices in the order first set (a Map's iteration order). */
-  order: number[]
+  /** Name indices in the order first set (a Map's iteration order); made at the first (most hosts hold none). */
+  order: number[] | undefined
 }
 
 interface Table { slots: Slot[], counts: Int32Array, present: Uint8Array, names: Names }
@@ -80,6 +80,7 @@ export function place (input: PlacementInput): PlacementResult {
   const { counts, names } = table
   for (const slot of table.slots) {
     assert(slot.free >= 0, 'free slots never below zero')
+    if (slot.order === undefined) continue
     let out: Map<string, number> | undefined
     for (const k of slot.order) {
       const n = counts[slot.base + k]
@@ -117,7 +118,11 @@ function ranksOf (hosts: readonly PlacementHost[]): Int32Array {
 
 function setCount (table: Table, slot: Slot, k: number, n: number): void {
   const at = slot.base + k
-  if (table.present[at] === 0) { table.present[at] = 1; slot.order.push(k) }
+  if (table.present[at] === 0) {
+    table.present[at] = 1
+    if (slot.order === undefined) slot.order = [k]
+    else slot.order.push(k)
+  }
   table.counts[at] = n
 }
 
@@ -129,21 +134,24 @@ function keepPrevious (input: PlacementInput): Table {
   const rank = ranksOf(input.hosts)
   const nameRank = nameRanks(names.names)
   const table: Table = { slots: [], counts: new Int32Array(input.hosts.length * width), present: new Uint8Array(input.hosts.length * width), names }
+  // One list for every host, written in place (a leader places every member every round).
+  const known: number[] = []
   input.hosts.forEach((host, i) => {
-    const slot: Slot = { host, free: host.slots, rank: rank[i], suspect: host.state === 'suspect', base: i * width, order: [] }
+    const slot: Slot = { host, free: host.slots, rank: rank[i], suspect: host.state === 'suspect', base: i * width, order: undefined }
     table.slots.push(slot)
     if (host.state === 'dead') return
     const prev = input.previous.get(host.hostId)
     if (prev === undefined) return
     // In name order, so that, when a host must shed replicas to fit, which ones go is
     // deterministic. Names no service has are skipped, so only known ones are sorted (by rank).
-    const known: number[] = []
+    let n = 0
     for (const name of prev.keys()) {
       const k = names.index.get(name)
-      if (k !== undefined) known.push(k)
+      if (k !== undefined) known[n++] = k
     }
-    if (known.length > 1) known.sort((a, b) => nameRank[a] - nameRank[b])
-    for (const k of known) {
+    if (n > 1) insertionSortBy(known, n, nameRank)
+    for (let j = 0; j < n; j++) {
+      const k = known[j]
       const name = names.names[k]
       const spec = specs.get(name)!
       if (!matchesSelector(spec.selector, host.labels)) continue
@@ -155,6 +163,16 @@ function keepPrevious (input: PlacementInput): Table {
     }
   })
   return table
+}
+
+/** Sorts the first n entries of `list` by their rank (a host holds a few services: insertion sort). */
+function insertionSortBy (list: number[], n: number, rank: Int32Array): void {
+  for (let i = 1; i < n; i++) {
+    const v = list[i]
+    let j = i - 1
+    while (j >= 0 && rank[list[j]] > rank[v]) { list[j + 1] = list[j]; j-- }
+    list[j + 1] = v
+  }
 }
 
 /** Each name index's place in name order (as Array.prototype.sort orders strings). */
