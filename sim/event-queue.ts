@@ -18,7 +18,8 @@
  * A bucket is a linked list through one pool of entries per queue (the event, and the index of
  * the next entry), not an array: an array emptied at the end of its millisecond got a new
  * backing store at its next push, and those refills were a twentieth of what the 10,000-host
- * fleet's on-prem and cloud sites allocated. The pool grows to the most events ever pending and is reused from then on.
+ * fleet's on-prem and cloud sites allocated. The pool grows to the most events ever pending
+ * and is reused from then on.
  */
 import { BinaryHeap } from '../node/core/binary-heap.js'
 import { simAssert } from './errors.js'
@@ -59,8 +60,8 @@ export class EventQueue<E> {
   processed = 0
 
   /**
-   * `wheelMs`, a power of two: a sharded run has a queue per site, hundreds of them, so each
-   * site's wheel is smaller (its buckets are arrays that live as long as the queue).
+   * `wheelMs`, a power of two, at least 32: a sharded run has a queue per site, hundreds of
+   * them, so each site's wheel is smaller (its bucket heads and tails live as long as the queue).
    */
   constructor (wheelMs = WHEEL_MS) {
     // At least 32: finding the next busy slot reads the busy bits a 32-bit word at a time.
