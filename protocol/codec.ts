@@ -292,6 +292,15 @@ function validateBody (b: Body): Problem {
   }
 }
 
+/** The first problem of a list of strings, each at most `max` bytes (str). */
+function strings (what: string, list: readonly string[], max: number): Problem {
+  for (const s of list) {
+    const p = str(what, s, max)
+    if (p !== undefined) return p
+  }
+  return undefined
+}
+
 /**
  * The first problem of a heartbeat or a plan, in the order of their fields: plain loops, as a
  * digest's, rather than generators (each check a generator yields allocates a result object,
@@ -321,19 +330,10 @@ function validateHeartbeat (h: Heartbeat): Problem {
     p = id('signal.service', sig.service) ?? finite('signal.value', sig.value) ?? uint32('signal.ageMs', sig.ageMs)
     if (p !== undefined) return p
   }
-  p = limit('heartbeat.addrs count', h.addrs.length, PROTOCOL_LIMITS.maxAddrs)
-  if (p !== undefined) return p
-  for (const a of h.addrs) {
-    p = str('addr', a, PROTOCOL_LIMITS.maxAddrBytes)
-    if (p !== undefined) return p
-  }
   const unavailable = h.unavailableServices ?? []
-  p = limit('heartbeat.unavailableServices count', unavailable.length, PROTOCOL_LIMITS.maxServices)
+  p = limit('heartbeat.addrs count', h.addrs.length, PROTOCOL_LIMITS.maxAddrs) ?? strings('addr', h.addrs, PROTOCOL_LIMITS.maxAddrBytes) ??
+    limit('heartbeat.unavailableServices count', unavailable.length, PROTOCOL_LIMITS.maxServices) ?? strings('unavailableServices.service', unavailable, PROTOCOL_LIMITS.maxIdBytes)
   if (p !== undefined) return p
-  for (const u of unavailable) {
-    p = id('unavailableServices.service', u)
-    if (p !== undefined) return p
-  }
   p = whole('heartbeat.term', h.term) ?? whole('heartbeat.planVersion', h.planVersion) ?? id('heartbeat.leaderId', h.leaderId)
   if (p !== undefined) return p
   if (h.capacity !== undefined) {
@@ -344,13 +344,8 @@ function validateHeartbeat (h: Heartbeat): Problem {
 }
 
 function validatePlan (pl: Plan): Problem {
-  let p = whole('plan.term', pl.term) ?? whole('plan.version', pl.version) ?? limit('plan.services count', pl.services.length, PROTOCOL_LIMITS.maxServices)
-  if (p !== undefined) return p
-  for (const s of pl.services) {
-    p = id('plan.service', s)
-    if (p !== undefined) return p
-  }
-  p = limit('plan.hosts count', pl.hosts.length, PROTOCOL_LIMITS.maxAssignments)
+  let p = whole('plan.term', pl.term) ?? whole('plan.version', pl.version) ?? limit('plan.services count', pl.services.length, PROTOCOL_LIMITS.maxServices) ??
+    strings('plan.service', pl.services, PROTOCOL_LIMITS.maxIdBytes) ?? limit('plan.hosts count', pl.hosts.length, PROTOCOL_LIMITS.maxAssignments)
   if (p !== undefined) return p
   for (const h of pl.hosts) {
     p = id('plan.hostId', h.hostId)
