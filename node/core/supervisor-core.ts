@@ -482,13 +482,11 @@ export class SupervisorCore {
     if (!this.election.followIfProven(d.term, m.sender, nowMs)) return
     this.election.leaderHeard(nowMs)
     this.digestTakenAtMs = nowMs
-    this.takingDigestAtMs = nowMs
     this.members.takeDigest(d.members, m.sender, this.hostId, nowMs, this.onDigestChange)
   }
 
-  /** takeDigest's handler for each change, made once rather than a closure per digest. */
-  private readonly onDigestChange = (change: PeerStateChange): void => this.onPeerChange(change, this.takingDigestAtMs)
-  private takingDigestAtMs = 0
+  /** takeDigest's handler for each change, made once rather than a closure per digest (at the input's time). */
+  private readonly onDigestChange = (change: PeerStateChange): void => this.onPeerChange(change, this.lastNowMs)
 
   private buildDigest (nowMs: number): SiteDigest {
     const members = this.members.digestMembers(nowMs)
