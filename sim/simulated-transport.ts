@@ -3,8 +3,9 @@
  * (`Transport`, node/core/ports.ts), passing the same contract suite (test/contracts/).
  *
  * Publishing hands the message to the network model the simulation chose (gossipsub over a
- * site mesh in simulation.ts, a uniform delay in site.ts); the model calls `receive` on each
- * receiver when its copy arrives. The model decides who hears what, so dial hints have
+ * site mesh in simulation.ts, a uniform delay in site-sim.ts); the model calls `receive` on each
+ * receiver when its copy arrives (simulation.ts calls the driver itself while the driver is the
+ * only listener: see the constructor). The model decides who hears what, so dial hints have
  * nothing to do here: `noteHost` and `forgetHost` are accepted and ignored (the simulated mesh
  * is built from the hosts that run, not from addresses).
  */
@@ -15,10 +16,18 @@ import type { MessageListener, Transport } from '../node/core/ports.js'
 /** Sends one publish of `hostIdx` into the simulated network. */
 export type SimulatedSend = (topic: Topic, message: Message, to?: string) => void
 
+/** Told how many listeners the transport has, whenever that changes. */
+export type ListenersChanged = (count: number) => void
+
 export class SimulatedTransport implements Transport {
   private readonly listeners: MessageListener[] = []
 
-  constructor (private readonly send: SimulatedSend) {}
+  /**
+   * `listenersChanged`: simulation.ts hands a copy to the host's driver itself while the
+   * driver's listener is the only one (deliverTo), and through receive() once anyone else
+   * listens (the transport contract's tests do).
+   */
+  constructor (private readonly send: SimulatedSend, private readonly listenersChanged?: ListenersChanged) {}
 
   publish (topic: Topic, message: Message, to?: string): void {
     this.send(topic, message, to)
@@ -26,7 +35,13 @@ export class SimulatedTransport implements Transport {
 
   onMessage (listener: MessageListener): () => void {
     this.listeners.push(listener)
-    return () => { const i = this.listeners.indexOf(listener); if (i >= 0) this.listeners.splice(i, 1) }
+    this.listenersChanged?.(this.listeners.length)
+    return () => {
+      const i = this.listeners.indexOf(listener)
+      if (i < 0) return
+      this.listeners.splice(i, 1)
+      this.listenersChanged?.(this.listeners.length)
+    }
   }
 
   noteHost (): void {}

@@ -13,6 +13,7 @@ import { runScenario } from '../../sim/run-scenario.js'
 import { loadScenario, parseScenario } from '../../sim/scenario-parse.js'
 import type { Scenario } from '../../sim/scenario.js'
 import { assignSites, runSharded } from '../../sim/sharded-run.js'
+import { Simulation } from '../../sim/simulation.js'
 import { ROOT } from './sim-helpers.js'
 
 /** Three sites that talk: a fault among every site's hosts, a partition, a degraded link, a flapping edge. */
@@ -47,6 +48,20 @@ function summaryAndDetails (scenario: Scenario, workers: number, durationMs = sc
   return JSON.stringify(r)
 }
 
+/**
+ * simulation.ts hands a delivered copy to the host's driver itself while the driver's listener
+ * is the transport's only one (deliverTo): the same inputs, in the same order, as through the
+ * transport. Another listener on every host's transport makes each copy go through it.
+ */
+function transcriptsOneQueue (scenario: Scenario, throughTransport: boolean): Record<string, string> {
+  const sim = new Simulation(scenario, { policy: 'agentmesh', seed: scenario.seed, durationMs: scenario.durationMs, reportPoints: 0, transcripts: true })
+  let heard = 0
+  if (throughTransport) for (const h of sim.hosts) h.transport.onMessage(() => { heard++ })
+  sim.run()
+  if (throughTransport) assert.ok(heard > 1000, `the extra listeners heard ${heard} copies`)
+  return sim.transcriptDigests()
+}
+
 describe('the simulator sharded by site', () => {
   it('puts every site on some worker, once', () => {
     const scenario = loadScenario(join(ROOT, 'sim/scenarios/chimera.yaml'))
@@ -55,6 +70,10 @@ describe('the simulator sharded by site', () => {
       assert.ok(a.length <= workers)
       assert.deepEqual(a.flat().sort((x, y) => x - y), scenario.sites.map((_, i) => i), `${workers} workers`)
     }
+  })
+
+  it('feeds every host the same inputs whether a delivered copy goes to its driver directly or through its transport', () => {
+    assert.deepEqual(transcriptsOneQueue(WORLD, false), transcriptsOneQueue(WORLD, true))
   })
 
   it('feeds every host the same inputs and takes the same outputs with 1, 2 and 3 workers', () => {
