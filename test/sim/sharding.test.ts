@@ -57,6 +57,8 @@ function transcriptsOneQueue (scenario: Scenario, throughTransport: boolean): Re
   const sim = new Simulation(scenario, { policy: 'agentmesh', seed: scenario.seed, durationMs: scenario.durationMs, reportPoints: 0, transcripts: true })
   let heard = 0
   if (throughTransport) for (const h of sim.hosts) h.transport.onMessage(() => { heard++ })
+  // Each run takes the path it is meant to check.
+  assert.ok(sim.hosts.every(h => h.driverOnly === !throughTransport))
   sim.run()
   if (throughTransport) assert.ok(heard > 1000, `the extra listeners heard ${heard} copies`)
   return sim.transcriptDigests()
