@@ -315,8 +315,6 @@ export class Simulation {
     const root = shard === undefined ? new Rng(opts.seed) : siteRng(opts.seed, shard.site)
     this.rng = { cores: root.fork(1), gossip: root.fork(2), containers: root.fork(3), faults: root.fork(4), misc: root.fork(5) }
     const flapRng = root.fork(6)
-    // A site's queue is smaller: a sharded fleet has hundreds of them.
-    this.queue = new EventQueue<SimEvent>(shard === undefined ? undefined : siteWheelMs(timingsFor(scenario.sites[shard.site].profile).heartbeatIntervalMs))
     this.serviceIndex = new Map(scenario.services.map((s, i) => [s.spec.name, i]))
     // Sharded, the other sites' entries are shared empties: a fleet has hundreds of sites, each its own simulation.
     const none: ServiceSpec[] = []
@@ -325,6 +323,8 @@ export class Simulation {
     this.siteSpecs = scenario.sites.map((site, s) => mine(s) ? scenario.services.filter(x => x.sites.includes(site.name)).map(x => x.spec) : none)
     this.siteSpecByName = this.siteSpecs.map((specs, s) => mine(s) ? new Map(specs.map(x => [x.name, x])) : noSpecs)
     this.siteTimings = scenario.sites.map((site, s) => mine(s) ? timingsFor(site.profile) : someTimings)
+    // A site's queue is smaller: a sharded fleet has hundreds of them.
+    this.queue = new EventQueue<SimEvent>(shard === undefined ? undefined : siteWheelMs(this.siteTimings[shard.site].heartbeatIntervalMs))
     const noHosts: SimHost[] = []
     this.siteHosts = scenario.sites.map((_, s) => mine(s) ? [] : noHosts)
     this.load = new LoadModel(scenario, shard?.site)
