@@ -2,22 +2,25 @@
  * An agentmesh run sharded by site (see cross-site.ts for why sites can be): every site is a
  * Simulation of its own (its hosts, its event queue, its random streams). The sites are spread
  * over workers (worker_threads, shard-worker.ts; one worker: this thread), and each worker
- * advances its sites window by window:
+ * advances its sites round by round:
  *
- * - A window is never longer than the shortest latency from one of the worker's sites to
- *   another (its own or another worker's), so what a site sends in a window reaches no site
- *   within it. What the worker's sites sent each other goes into the receiving queues between
- *   windows; what goes to another worker's sites is posted to it at the window's end.
- * - Before a window that ends at `e`, a worker waits until every other worker has finished up
- *   to `e` minus the shortest latency between their sites (conservative lookahead, as in
- *   parallel discrete-event simulation): nothing that worker still sends can arrive by `e`, and
- *   what it sent is in hand. Workers drift apart by up to that latency instead of meeting at
- *   every window.
+ * - Each site runs a *step* of one or more rounds at once, never longer than the shortest
+ *   latency from it to another of the worker's sites, so what it sends in a step reaches no
+ *   site before that site has run to where it was sent from (SiteSteps: an edge site 80 ms from
+ *   every other steps 80 ms while on-prem sites 10 ms apart step 10). What the worker's sites
+ *   sent each other goes into the receiving queues between rounds; what goes to another
+ *   worker's sites is posted to it at the round's end.
+ * - Each worker publishes, for every other, how far it lets that one run: the least, over its
+ *   sites, of the time a site has run to plus the shortest latency from it to the other's sites
+ *   (conservative lookahead, as in parallel discrete-event simulation): nothing it still sends
+ *   can arrive by then, and what it sent is in hand. Before a round that ends at `e`, a worker
+ *   waits until every other lets it run to `e`. A step is at most half the latency to another
+ *   worker's sites, so that workers drift apart instead of meeting at every round.
  * - What arrives from another site runs before the receiving site's own events of its
  *   millisecond, in the order sent (EventQueue.pushFront): when a worker learnt of it does not
- *   matter, so the windows (which differ with the number of workers) do not change the run.
+ *   matter, so the rounds and steps (which differ with the number of workers) do not change the run.
  * - The network's changes (partitions, degraded links, flapping uplinks) are applied by every
- *   worker to its copy of the network at the start of a window (windows are cut at them); a
+ *   worker to its copy of the network at the start of a round, every site having run to it (rounds are cut at them); a
  *   fault drawn among every site's hosts waits for all workers to reach it, and draws from a
  *   snapshot of which machines run.
  * - An invariant broken somewhere stops the run at the earliest violation, whichever site and
@@ -43,7 +46,7 @@ import { MsHistogram } from './stats.js'
 const MAIN_POLL_MS = 100
 /** How long a worker sleeps waiting for the others before it looks again (abort, a violation), ms. */
 const WAIT_CHECK_MS = 200
-/** Checks before a worker sleeps waiting for the others (a window of a small fleet is over in microseconds). */
+/** Checks before a worker sleeps waiting for the others (a round of a small fleet is over in microseconds). */
 const WAIT_SPINS = 20000
 /**
  * A site assignment may load a worker this much above an even share to keep close sites
@@ -60,6 +63,8 @@ const MAX_MARKERS = 2000
 export interface ShardedRunOptions extends Omit<RunOptions, 'shard' | 'onProgress'> {
   /** Worker threads to spread the sites over (1: in this thread). The result does not depend on it. */
   workers: number
+  /** false: every site runs every round of its worker, none several at once (SiteSteps; the tests compare). */
+  siteSteps?: boolean
   onProgress?: (nowMs: number) => void
 }
 
@@ -181,7 +186,7 @@ function hostIndexOf (scenario: Scenario): Map<string, number> {
 
 /**
  * The sites one worker runs (every site in a run on this thread), with that worker's copy of
- * the network, the world's changes, and the records its sites sent since the last window.
+ * the network, the world's changes, and the records its sites sent since the last round.
  */
 export class ShardSet {
   readonly sims: (Simulation | undefined)[]
@@ -190,12 +195,15 @@ export class ShardSet {
   readonly plan: WorldPlan
   private outbox: CrossSiteRecord[] = []
   private nextChange = 0
+  /** Per site of `mine` (by position), the time it has run to. */
+  private readonly until: Float64Array
   private readonly degraded = new Map<number, LinkSpec>()
   private readonly faultRng: Rng
 
   /** `lookahead`: no record sent arrives sooner (the shortest latency from one of `mine` to any other site). */
   constructor (readonly scenario: Scenario, readonly opts: RunPass, readonly mine: readonly number[], lookahead: number) {
     this.plan = worldPlan(scenario, opts.seed, opts.durationMs)
+    this.until = new Float64Array(mine.length).fill(-1)
     this.faultRng = runStreams(opts.seed).faults
     const siteOf: number[] = []
     scenario.sites.forEach((site, s) => { for (let i = 0; i < site.hosts; i++) siteOf.push(s) })
@@ -232,14 +240,16 @@ export class ShardSet {
   }
 
   /**
-   * A window starts at `startMs`: the clocks move there and the world's changes of that time are
-   * applied. `machinesUp` gives every host's machine state as of the end of the last window.
+   * A round starts at `startMs` with every site there: the clocks move there and the world's
+   * changes of that time are applied. `machinesUp` gives every host's machine state as of the
+   * end of the last round.
    */
   begin (startMs: number, machinesUp: () => Uint8Array): void {
     for (const s of this.mine) this.sims[s]!.startWindow(startMs)
+    this.until.fill(startMs - 1)
     while (this.nextChange < this.plan.changes.length && this.plan.changes[this.nextChange].atMs <= startMs) {
       const c = this.plan.changes[this.nextChange++]
-      simAssert(c.atMs === startMs, `a world change at ${c.atMs} applied at ${startMs}: windows are cut at changes`)
+      simAssert(c.atMs === startMs, `a world change at ${c.atMs} applied at ${startMs}: rounds are cut at changes`)
       this.apply(c, machinesUp)
     }
   }
@@ -273,9 +283,54 @@ export class ShardSet {
     for (const s of this.mine) this.sims[s]!.topologyChanged()
   }
 
+  /** Whether a world change falls at `atMs` or before (begin() applies it). */
+  changeAt (atMs: number): boolean {
+    return this.nextChange < this.plan.changes.length && this.plan.changes[this.nextChange].atMs <= atMs
+  }
+
   /** Runs every site to `endMs` (included). */
   run (endMs: number): void {
     for (const s of this.mine) this.sims[s]!.runWindow(endMs)
+  }
+
+  /**
+   * Round `round` of runLoop, ending at `endMs`: runs to `endMs` each site due (see SiteSteps), or
+   * every site not there yet when `everySite` (the round before a world change, or the last).
+   */
+  runRound (steps: SiteSteps, round: number, endMs: number, everySite: boolean): void {
+    const until = this.until
+    for (let pos = 0; pos < this.mine.length; pos++) {
+      const from = until[pos]
+      if (from >= endMs) continue
+      const k = steps.rounds[pos]
+      // Sites of a step of k rounds take turns, a k-th of them a round, so that rounds stay
+      // even. Rounds are roundMs long but for those that end at a world change or the run's
+      // end, where every site runs: a site's turn comes within its step.
+      if (!everySite && (round + pos) % k !== k - 1) continue
+      simAssert(endMs - from <= k * steps.roundMs, `a site runs ${endMs - from} ms at once, over its step of ${k * steps.roundMs} ms`)
+      const sim = this.sims[this.mine[pos]]!
+      sim.startWindow(from + 1)
+      sim.runWindow(endMs)
+      until[pos] = endMs
+    }
+  }
+
+  /** The time every site of this worker has run to. */
+  doneUntil (): number {
+    let min = Infinity
+    for (let pos = 0; pos < this.until.length; pos++) min = Math.min(min, this.until[pos])
+    return min
+  }
+
+  /**
+   * What another worker may run to on what these sites sent so far: by `laterMs` (per site, by
+   * position: the shortest latency from it to that worker's sites) after the time each has run to,
+   * anything it sends next arrives later than this.
+   */
+  horizonFor (laterMs: Float64Array): number {
+    let min = Infinity
+    for (let pos = 0; pos < this.until.length; pos++) min = Math.min(min, this.until[pos] + laterMs[pos])
+    return min
   }
 
   async runAsync (endMs: number): Promise<void> {
@@ -408,18 +463,51 @@ export interface ShardedResult {
 }
 
 /**
- * What a worker needs of the others, and gives them: the time each has finished up to, the
- * records for its sites, the earliest violation anyone found, and the machines' snapshot at a
- * fleet fault. A run on one thread has no others.
+ * How a worker's sites step through time (runLoop). The worker runs rounds of `roundMs`; a site
+ * runs `rounds[pos]` of them at once (by position in the worker's sites), its *step*, that is
+ * never longer than the shortest latency from it to another of the worker's sites (so that what
+ * it sends reaches none of them before they have run to where it sent it from), nor than half
+ * the shortest latency from it to another worker's sites (so that workers may drift apart by
+ * the other half instead of meeting at every round). An edge site 80 ms from any other then
+ * runs 40 or 80 ms at once beside on-prem sites that run 10: a site's step costs a visit to its
+ * queue and the cache misses of bringing it back in, whether or not it has events.
+ */
+export interface SiteSteps { roundMs: number, rounds: Int32Array }
+
+export function siteSteps (floors: Float64Array, sites: number, mine: readonly number[], others: readonly number[], bySite = true): SiteSteps {
+  const stepMs = mine.map(s => {
+    let local = Infinity
+    let remote = Infinity
+    for (const t of mine) if (t !== s) local = Math.min(local, floors[s * sites + t])
+    for (const t of others) remote = Math.min(remote, floors[s * sites + t])
+    return Math.max(1, Math.min(local, Math.floor(remote / 2)))
+  })
+  const roundMs = Math.min(...stepMs)
+  // One site alone in the run: one round to the end (or to the next world change).
+  if (!Number.isFinite(roundMs) || !bySite) return { roundMs, rounds: new Int32Array(mine.length).fill(1) }
+  return { roundMs, rounds: Int32Array.from(stepMs, ms => Math.max(1, Math.floor(ms / roundMs))) }
+}
+
+/**
+ * What a worker needs of the others, and gives them: how far each lets it run (the time each of
+ * their sites has run to, plus the shortest latency from that site to this worker's), the time
+ * each has run every site to, the records for its sites, the earliest violation anyone found,
+ * and the machines' snapshot at a fleet fault. A run on one thread has no others.
  */
 interface Peers {
-  /** Workers other than this one, with the shortest latency from their sites to this one's. */
-  others: readonly { index: number, lookaheadMs: number }[]
+  /** Workers other than this one. */
+  others: readonly number[]
   /** Every other worker's records so far. */
   pull: () => CrossSiteRecord[]
+  /** The time worker `w` has run every one of its sites to. */
   doneUntil: (worker: number) => number
-  /** Hands `out` (for other workers' sites) over and tells that this worker finished `endMs`. */
-  publish: (endMs: number, out: CrossSiteRecord[], violationMs: number) => void
+  /** How far worker `w` lets this one run: nothing it sends from now on arrives by then. */
+  horizonFrom: (worker: number) => number
+  /**
+   * Hands `out` (for other workers' sites) over, then tells the time every site here has run
+   * to (`doneMs`) and how far each other worker may run (`horizon(w)`).
+   */
+  publish: (doneMs: number, horizon: (worker: number) => number, out: CrossSiteRecord[], violationMs: number) => void
   earliestViolationMs: () => number
   /** A counter every publish bumps: read it before looking at the others, then idle() on it. */
   bump: () => number
@@ -429,40 +517,52 @@ interface Peers {
   machines: (k: number) => Uint8Array
 }
 
-/** The window loop of one worker (or of a run on one thread). Returns its sites' figures. */
-function runLoop (set: ShardSet, pass: RunPass, window: number, peers: Peers, stats: WorkerStats, onProgress?: (nowMs: number) => void): SiteFigures[] {
+/**
+ * The round loop of one worker (or of a run on one thread). Returns its sites' figures.
+ * `laterMs[w]`: per site of this worker (by position), the shortest latency from it to worker
+ * w's sites (what horizonFor needs).
+ */
+function runLoop (set: ShardSet, pass: RunPass, steps: SiteSteps, laterMs: readonly Float64Array[], peers: Peers, stats: WorkerStats, onProgress?: (nowMs: number) => void): SiteFigures[] {
   const t0 = performance.now()
-  let doneUntil = -1
+  let roundEnd = -1
   let fleetFaults = 0
   let local: CrossSiteRecord[] = []
   let snapshot: Uint8Array | undefined
   const machinesUp = (): Uint8Array => snapshot!
+  const horizon = (w: number): number => set.horizonFor(laterMs[w])
   // Ready: this worker's part of a snapshot for a fleet fault at time 0 is written.
   if (set.fleetFaultAt(0)) set.markMachinesUp(peers.machines(0))
-  peers.publish(-1, [], Infinity)
-  for (;;) {
+  peers.publish(-1, horizon, [], Infinity)
+  for (let round = 0; ; round++) {
     const stopAt = Math.min(pass.stopAtMs, peers.earliestViolationMs(), set.earliestViolationMs())
-    if (doneUntil >= stopAt) break
-    const start = doneUntil + 1
-    const end = Math.min(start + window - 1, set.nextCutAfter(start) - 1, stopAt)
-    if (set.fleetFaultAt(start)) {
+    if (set.doneUntil() >= stopAt) break
+    // A violation found meanwhile may stop the run before the round reached: the sites that are
+    // not there yet run to it (no world change lies between, each was applied with every site
+    // before it).
+    const catchUp = roundEnd >= stopAt
+    const start = roundEnd + 1
+    const cutEnd = catchUp ? stopAt : set.nextCutAfter(start) - 1
+    const end = catchUp ? stopAt : Math.min(start + steps.roundMs - 1, cutEnd, stopAt)
+    if (!catchUp && set.fleetFaultAt(start)) {
       // Every worker meets here: the fault draws among every host that runs at this time.
-      if (!waitFor(peers, () => start - 1, stats)) continue
+      if (!waitFor(peers, () => peers.others.every(w => peers.doneUntil(w) >= start - 1), stats)) { round--; continue }
       snapshot = peers.machines(fleetFaults++)
     }
-    if (!waitFor(peers, o => end - o.lookaheadMs, stats)) continue
+    if (!waitFor(peers, () => peers.others.every(w => peers.horizonFrom(w) >= end), stats)) { round--; continue }
     set.receive(peers.pull())
     set.receive(local)
-    set.begin(start, machinesUp)
-    set.run(end)
+    if (!catchUp && set.changeAt(start)) {
+      simAssert(set.doneUntil() === start - 1, 'every site reaches a world change before it applies')
+      set.begin(start, machinesUp)
+    }
+    set.runRound(steps, round, end, end === cutEnd || end === stopAt)
     const [mine, others] = splitByWorker(set.takeOutbox(), site => set.sims[site] !== undefined ? 0 : 1, 2)
     local = mine
-    const out = others
     if (set.fleetFaultAt(end + 1)) set.markMachinesUp(peers.machines(fleetFaults))
-    doneUntil = end
-    peers.publish(end, out, set.earliestViolationMs())
+    roundEnd = Math.max(roundEnd, end)
+    peers.publish(set.doneUntil(), horizon, others, set.earliestViolationMs())
     stats.windows++
-    onProgress?.(end)
+    onProgress?.(set.doneUntil())
   }
   stats.totalMs = performance.now() - t0
   return set.results()
@@ -472,17 +572,17 @@ function runLoop (set: ShardSet, pass: RunPass, window: number, peers: Peers, st
 export interface WorkerStats { windows: number, waitMs: number, totalMs: number }
 
 /**
- * Waits until every other worker has finished up to what `need` says for it; false when a
- * violation found meanwhile changes the plan (the caller looks again).
+ * Waits until the others are where `ready` needs them; false when a violation found meanwhile
+ * changes the plan (the caller looks again).
  */
-function waitFor (peers: Peers, need: (o: Peers['others'][number]) => number, stats: WorkerStats): boolean {
-  if (peers.others.every(o => peers.doneUntil(o.index) >= need(o))) return true
+function waitFor (peers: Peers, ready: () => boolean, stats: WorkerStats): boolean {
+  if (ready()) return true
   const violation = peers.earliestViolationMs()
   const t0 = performance.now()
   try {
     for (let spin = 0; ; spin++) {
       const bump = peers.bump()
-      if (peers.others.every(o => peers.doneUntil(o.index) >= need(o))) return true
+      if (ready()) return true
       if (peers.earliestViolationMs() !== violation) return false
       if (spin >= WAIT_SPINS) peers.idle(bump)
     }
@@ -492,7 +592,7 @@ function waitFor (peers: Peers, need: (o: Peers['others'][number]) => number, st
 }
 
 const ALONE: Peers = {
-  others: [], pull: () => [], doneUntil: () => Infinity, publish: () => {}, earliestViolationMs: () => Infinity, bump: () => 0, idle: () => {}, machines: () => new Uint8Array(0),
+  others: [], pull: () => [], doneUntil: () => Infinity, horizonFrom: () => Infinity, publish: () => {}, earliestViolationMs: () => Infinity, bump: () => 0, idle: () => {}, machines: () => new Uint8Array(0),
 }
 
 /** Runs the scenario sharded, on this thread (workers ≤ 1, or one site) or over worker threads. */
@@ -516,12 +616,13 @@ interface PassResult { sites: SiteFigures[], propagations: MsHistogram[], stats:
 
 function runHere (scenario: Scenario, pass: RunPass, onProgress?: (nowMs: number) => void): PassResult {
   const all = scenario.sites.map((_, s) => s)
-  const lookahead = lookaheadBetween(siteLatencyFloorsMs(scenario), all.length, all, all)
-  const set = new ShardSet(scenario, pass, all, lookahead)
+  const floors = siteLatencyFloorsMs(scenario)
+  const set = new ShardSet(scenario, pass, all, lookaheadBetween(floors, all.length, all, all))
   const up = new Uint8Array(scenario.sites.reduce((n, s) => n + s.hosts, 0))
   const peers: Peers = { ...ALONE, machines: () => up }
   const stats: WorkerStats = { windows: 0, waitMs: 0, totalMs: 0 }
-  return { sites: runLoop(set, pass, lookahead, peers, stats, throttled(onProgress)), propagations: [set.propagation], stats: [stats] }
+  const steps = siteSteps(floors, all.length, all, [], pass.siteSteps)
+  return { sites: runLoop(set, pass, steps, [], peers, stats, throttled(onProgress)), propagations: [set.propagation], stats: [stats] }
 }
 
 /**
@@ -635,18 +736,24 @@ function mergeMarkers (world: Marker[], sites: SiteFigures[]): Marker[] {
 // ---- over worker threads ---------------------------------------------------------------------
 
 /**
- * Shared words: per worker, the time it has finished up to (−2 before it is ready, −1 before
- * its first window) and the earliest violation it found (Int32 ms; −1: none); a counter bumped
- * on every publish, what a waiting worker sleeps on, and how many sleep (a publish wakes them
- * only then: a wake costs a system call, and a window of a small fleet takes microseconds);
- * how many workers have finished (what this thread sleeps on); an abort flag.
+ * Shared words: per worker, the time it has run every site to (−2 before it is ready, −1 before
+ * its first round) and the earliest violation it found (Int32 ms; −1: none); per worker and
+ * other worker, how far it lets that one run (at `horizon + writer × workers + reader`; −2
+ * before it is ready); a counter bumped on every publish, what a waiting worker sleeps on, and
+ * how many sleep (a publish wakes them only then: a wake costs a system call, and a round of a
+ * small fleet takes microseconds); how many workers have finished (what this thread sleeps
+ * on); an abort flag.
  */
-interface ControlLayout { done: number, violation: number, bump: number, sleepers: number, finished: number, abort: number, length: number }
+interface ControlLayout { done: number, violation: number, horizon: number, bump: number, sleepers: number, finished: number, abort: number, length: number }
 
 function controlLayout (workers: number): ControlLayout {
-  const bump = 2 * workers
-  return { done: 0, violation: workers, bump, sleepers: bump + 1, finished: bump + 2, abort: bump + 3, length: bump + 4 }
+  const horizon = 2 * workers
+  const bump = horizon + workers * workers
+  return { done: 0, violation: workers, horizon, bump, sleepers: bump + 1, finished: bump + 2, abort: bump + 3, length: bump + 4 }
 }
+
+/** A time as a shared Int32 word (a horizon may be further than any run lasts). */
+const INT32_MAX = 2 ** 31 - 1
 
 /** What a worker is given (shard-worker.ts). */
 export interface WorkerInit {
@@ -674,8 +781,9 @@ function runOnWorkers (scenario: Scenario, pass: RunPass, assignment: number[][]
   const layout = controlLayout(W)
   const control = new SharedArrayBuffer(layout.length * 4)
   const ctrl = new Int32Array(control)
-  // −2: not ready; −1: ready, no window run yet (runLoop).
+  // −2: not ready; −1: ready, no round run yet (runLoop).
   for (let w = 0; w < W; w++) { ctrl[layout.done + w] = -2; ctrl[layout.violation + w] = -1 }
+  ctrl.fill(-2, layout.horizon, layout.horizon + W * W)
   const hosts = scenario.sites.reduce((n, s) => n + s.hosts, 0)
   const machines = new SharedArrayBuffer(2 * hosts)
   const ports: (MessagePort | undefined)[][] = assignment.map(() => new Array(W).fill(undefined))
@@ -742,7 +850,7 @@ export function workerMain (init: WorkerInit): void {
   finished(new Int32Array(init.control), controlLayout(init.assignment.length))
 }
 
-/** One worker: the window loop over its sites, with the others as peers. */
+/** One worker: the round loop over its sites, with the others as peers. */
 function runWorker (init: WorkerInit): WorkerResult {
   const { scenario, pass, index: me, assignment } = init
   const W = assignment.length
@@ -753,31 +861,33 @@ function runWorker (init: WorkerInit): WorkerResult {
   const n = scenario.sites.length
   const owner = new Int32Array(n)
   assignment.forEach((sites, w) => { for (const s of sites) owner[s] = w })
-  const others = assignment.map((sites, w) => ({ index: w, lookaheadMs: lookaheadBetween(floors, n, sites, assignment[me]) })).filter(o => o.index !== me)
-  const lookahead = Math.min(lookaheadBetween(floors, n, assignment[me], assignment[me]), ...others.map(o => o.lookaheadMs))
-  // Windows of half the lookahead to other workers (or less): each worker may then run up to
-  // half of it ahead of the others, so that a moment's delay of one does not stop the other.
-  const window = Math.max(1, Math.min(lookahead, ...others.map(o => Math.floor(o.lookaheadMs / 2))))
-  const set = new ShardSet(scenario, pass, assignment[me], lookahead)
+  const mine = assignment[me]
+  const others = assignment.map((_, w) => w).filter(w => w !== me)
+  const lookahead = lookaheadBetween(floors, n, mine, scenario.sites.map((_, s) => s))
+  const steps = siteSteps(floors, n, mine, others.flatMap(w => assignment[w]), pass.siteSteps)
+  const laterMs = assignment.map(sites => Float64Array.from(mine, s => lookaheadBetween(floors, n, [s], sites)))
+  const set = new ShardSet(scenario, pass, mine, lookahead)
   const checkAbort = (): void => { if (Atomics.load(ctrl, layout.abort) !== 0) throw new SimError('E_SIM_WORKER', 'another simulation worker failed') }
   const peers: Peers = {
     others,
     pull: () => {
       const got: CrossSiteRecord[] = []
       for (const o of others) {
-        for (let m = receiveMessageOnPort(init.ports[o.index]!); m !== undefined; m = receiveMessageOnPort(init.ports[o.index]!)) {
+        for (let m = receiveMessageOnPort(init.ports[o]!); m !== undefined; m = receiveMessageOnPort(init.ports[o]!)) {
           for (const r of m.message as CrossSiteRecord[]) got.push(r)
         }
       }
       return got
     },
     doneUntil: (w) => Atomics.load(ctrl, layout.done + w),
-    publish: (endMs, out, violationMs) => {
+    horizonFrom: (w) => Atomics.load(ctrl, layout.horizon + w * W + me),
+    publish: (doneMs, horizon, out, violationMs) => {
       const byWorker = splitByWorker(out, site => owner[site], W)
-      for (const o of others) if (byWorker[o.index].length > 0) init.ports[o.index]!.postMessage(byWorker[o.index])
+      for (const o of others) if (byWorker[o].length > 0) init.ports[o]!.postMessage(byWorker[o])
       if (Number.isFinite(violationMs)) Atomics.store(ctrl, layout.violation + me, violationMs)
-      // Records first, then the time: a worker that sees the time finds the records.
-      Atomics.store(ctrl, layout.done + me, endMs)
+      // Records first, then the times: a worker that sees a time finds the records.
+      for (const o of others) Atomics.store(ctrl, layout.horizon + me * W + o, Math.min(INT32_MAX, horizon(o)))
+      Atomics.store(ctrl, layout.done + me, Math.min(INT32_MAX, doneMs))
       Atomics.add(ctrl, layout.bump, 1)
       if (Atomics.load(ctrl, layout.sleepers) > 0) Atomics.notify(ctrl, layout.bump)
     },
@@ -800,7 +910,7 @@ function runWorker (init: WorkerInit): WorkerResult {
   }
   try {
     const stats: WorkerStats = { windows: 0, waitMs: 0, totalMs: 0 }
-    const sites = runLoop(set, pass, window, peers, stats)
+    const sites = runLoop(set, pass, steps, laterMs, peers, stats)
     return { ok: true, sites, propagation: set.propagation.toJSON(), stats }
   } catch (err) {
     abort(ctrl, layout)

@@ -12,7 +12,8 @@ import { join } from 'node:path'
 import { runScenario } from '../../sim/run-scenario.js'
 import { loadScenario, parseScenario } from '../../sim/scenario-parse.js'
 import type { Scenario } from '../../sim/scenario.js'
-import { assignSites, runSharded } from '../../sim/sharded-run.js'
+import { assignSites, runSharded, siteSteps } from '../../sim/sharded-run.js'
+import { siteLatencyFloorsMs } from '../../sim/cross-site.js'
 import { Simulation } from '../../sim/simulation.js'
 import { ROOT } from './sim-helpers.js'
 
@@ -37,8 +38,8 @@ faults:
   - { at: 150s, kind: crash, host: leader, site: cloud, mode: supervisor, restartAfter: 20s }
 `, { file: 'sharding-world.yaml', baseDir: ROOT })
 
-function transcripts (scenario: Scenario, workers: number, durationMs = scenario.durationMs, batchCrossSite = true, batchDeliveries = true): Record<string, string> {
-  const r = runSharded(scenario, { policy: 'agentmesh', seed: scenario.seed, durationMs, reportPoints: 0, workers, transcripts: true, batchCrossSite, batchDeliveries })
+function transcripts (scenario: Scenario, workers: number, durationMs = scenario.durationMs, batchCrossSite = true, batchDeliveries = true, bySite = true): Record<string, string> {
+  const r = runSharded(scenario, { policy: 'agentmesh', seed: scenario.seed, durationMs, reportPoints: 0, workers, transcripts: true, batchCrossSite, batchDeliveries, siteSteps: bySite })
   assert.ok(r.transcripts !== undefined)
   return r.transcripts
 }
@@ -84,6 +85,27 @@ describe('the simulator sharded by site', () => {
     for (const [host, digest] of Object.entries(one)) assert.ok(Number(digest.split(':')[0]) > 100, `${host} did things: ${digest}`)
     assert.deepEqual(transcripts(WORLD, 2), one, '2 workers')
     assert.deepEqual(transcripts(WORLD, 3), one, '3 workers')
+  })
+
+  it('steps each site by its own latencies: as far as the nearest site of its worker, half as far as another worker\'s', () => {
+    // plant–cloud 25 ms (a degrade to 30 ms leaves it), edge 80 ms from both.
+    const floors = siteLatencyFloorsMs(WORLD)
+    const one = siteSteps(floors, 3, [0, 1, 2], [])
+    assert.equal(one.roundMs, 25)
+    assert.deepEqual([...one.rounds], [1, 1, 3], 'the edge runs 75 ms at once beside the others\' 25')
+    const apart = siteSteps(floors, 3, [1, 2], [0])
+    assert.equal(apart.roundMs, 12, 'half the cloud\'s 25 ms to the plant on the other worker')
+    assert.deepEqual([...apart.rounds], [1, 3], 'the edge: half its 80 ms to the plant, in rounds of 12')
+    assert.deepEqual([...siteSteps(floors, 3, [0, 1, 2], [], false).rounds], [1, 1, 1])
+    assert.deepEqual([...siteSteps(floors, 3, [2], [0, 1]).rounds], [1], 'a site alone on its worker steps by rounds of its own')
+  })
+
+  it('feeds every host the same whether a site runs several rounds at once or every round', () => {
+    // The optimisation: a site far from the others (the edge) runs a step of several rounds
+    // at once. Without it every site runs every round of its worker.
+    const stepped = transcripts(WORLD, 1)
+    assert.deepEqual(transcripts(WORLD, 1, WORLD.durationMs, true, true, false), stepped, '1 worker')
+    assert.deepEqual(transcripts(WORLD, 2, WORLD.durationMs, true, true, false), stepped, '2 workers')
   })
 
   it('feeds every host the same with the global topic\'s copies batched per message or sent one per site', () => {
