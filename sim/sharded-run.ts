@@ -18,11 +18,12 @@
  *   worker's sites, so that workers drift apart instead of meeting at every round.
  * - What arrives from another site runs before the receiving site's own events of its
  *   millisecond, in the order sent (EventQueue.pushFront): when a worker learnt of it does not
- *   matter, so the rounds and steps (which differ with the number of workers) do not change the run.
+ *   matter, so the rounds and steps (which differ with the number of workers) do not change
+ *   the run.
  * - The network's changes (partitions, degraded links, flapping uplinks) are applied by every
- *   worker to its copy of the network at the start of a round, every site having run to it (rounds are cut at them); a
- *   fault drawn among every site's hosts waits for all workers to reach it, and draws from a
- *   snapshot of which machines run.
+ *   worker to its copy of the network at the start of a round, every site having run to it
+ *   (rounds are cut at them); a fault drawn among every site's hosts waits for all workers to
+ *   reach it, and draws from a snapshot of which machines run.
  * - An invariant broken somewhere stops the run at the earliest violation, whichever site and
  *   worker found it: a run that breaks one runs again, every site stopping at that time.
  *
@@ -286,11 +287,6 @@ export class ShardSet {
   /** Whether a world change falls at `atMs` or before (begin() applies it). */
   changeAt (atMs: number): boolean {
     return this.nextChange < this.plan.changes.length && this.plan.changes[this.nextChange].atMs <= atMs
-  }
-
-  /** Runs every site to `endMs` (included). */
-  run (endMs: number): void {
-    for (const s of this.mine) this.sims[s]!.runWindow(endMs)
   }
 
   /**
