@@ -247,7 +247,6 @@ export class ShardSet {
    */
   begin (startMs: number, machinesUp: () => Uint8Array): void {
     for (const s of this.mine) this.sims[s]!.startWindow(startMs)
-    this.until.fill(startMs - 1)
     while (this.nextChange < this.plan.changes.length && this.plan.changes[this.nextChange].atMs <= startMs) {
       const c = this.plan.changes[this.nextChange++]
       simAssert(c.atMs === startMs, `a world change at ${c.atMs} applied at ${startMs}: rounds are cut at changes`)
@@ -521,6 +520,8 @@ interface Peers {
 function runLoop (set: ShardSet, pass: RunPass, steps: SiteSteps, laterMs: readonly Float64Array[], peers: Peers, stats: WorkerStats, onProgress?: (nowMs: number) => void): SiteFigures[] {
   const t0 = performance.now()
   let roundEnd = -1
+  // The time every site of this worker has run to (set.doneUntil(), once a round).
+  let done = -1
   let fleetFaults = 0
   let local: CrossSiteRecord[] = []
   let snapshot: Uint8Array | undefined
@@ -531,7 +532,7 @@ function runLoop (set: ShardSet, pass: RunPass, steps: SiteSteps, laterMs: reado
   peers.publish(-1, horizon, [], Infinity)
   for (let round = 0; ; round++) {
     const stopAt = Math.min(pass.stopAtMs, peers.earliestViolationMs(), set.earliestViolationMs())
-    if (set.doneUntil() >= stopAt) break
+    if (done >= stopAt) break
     // A violation found meanwhile may stop the run before the round reached: the sites that are
     // not there yet run to it (no world change lies between, each was applied with every site
     // before it).
@@ -548,7 +549,7 @@ function runLoop (set: ShardSet, pass: RunPass, steps: SiteSteps, laterMs: reado
     set.receive(peers.pull())
     set.receive(local)
     if (!catchUp && set.changeAt(start)) {
-      simAssert(set.doneUntil() === start - 1, 'every site reaches a world change before it applies')
+      simAssert(done === start - 1, 'every site reaches a world change before it applies')
       set.begin(start, machinesUp)
     }
     set.runRound(steps, round, end, end === cutEnd || end === stopAt)
@@ -556,9 +557,10 @@ function runLoop (set: ShardSet, pass: RunPass, steps: SiteSteps, laterMs: reado
     local = mine
     if (set.fleetFaultAt(end + 1)) set.markMachinesUp(peers.machines(fleetFaults))
     roundEnd = Math.max(roundEnd, end)
-    peers.publish(set.doneUntil(), horizon, others, set.earliestViolationMs())
+    done = set.doneUntil()
+    peers.publish(done, horizon, others, set.earliestViolationMs())
     stats.windows++
-    onProgress?.(set.doneUntil())
+    onProgress?.(done)
   }
   stats.totalMs = performance.now() - t0
   return set.results()

@@ -527,8 +527,13 @@ export class Simulation {
    */
   private listenToPorts (h: SimHost): void {
     h.runtime.onChange(() => this.scheduleObserve(h))
-    h.transport.onMessage((_topic, message) => this.input(h, this.messageInput(message)))
+    h.transport.onMessage((_topic, message) => this.feed(h, message))
   }
+  /** A delivered copy, fed to the host's core (the driver's listener, or deliverTo for it). */
+  private feed (h: SimHost, message: Message): void {
+    this.input(h, this.messageInput(message))
+  }
+
 
   /**
    * The core's input for a delivered message, one per message (the receivers of one message
@@ -1297,7 +1302,7 @@ export class Simulation {
     // What the driver's listener does, without the transport, its list of listeners and the
     // listener's closure: three objects more to bring into the cache at every delivery of a
     // large fleet, where a host's state has long left it (docs/simulator.md, Speed at fleet scale).
-    if (h.driverOnly) this.input(h, this.messageInput(message))
+    if (h.driverOnly) this.feed(h, message)
     else h.transport.receive(topic, message)
   }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { runScenario } from '../../sim/run-scenario.js'
 import { loadScenario, parseScenario } from '../../sim/scenario-parse.js'
 import type { Scenario } from '../../sim/scenario.js'
-import { assignSites, runSharded, siteSteps } from '../../sim/sharded-run.js'
+import { assignSites, runSharded, siteSteps, type ShardedRunOptions } from '../../sim/sharded-run.js'
 import { siteLatencyFloorsMs } from '../../sim/cross-site.js'
 import { Simulation } from '../../sim/simulation.js'
 import { ROOT } from './sim-helpers.js'
@@ -38,8 +38,11 @@ faults:
   - { at: 150s, kind: crash, host: leader, site: cloud, mode: supervisor, restartAfter: 20s }
 `, { file: 'sharding-world.yaml', baseDir: ROOT })
 
-function transcripts (scenario: Scenario, workers: number, durationMs = scenario.durationMs, batchCrossSite = true, batchDeliveries = true, bySite = true): Record<string, string> {
-  const r = runSharded(scenario, { policy: 'agentmesh', seed: scenario.seed, durationMs, reportPoints: 0, workers, transcripts: true, batchCrossSite, batchDeliveries, siteSteps: bySite })
+/** Every host's transcript; `without` turns an optimisation off (they default to on). */
+type Optimisations = Pick<ShardedRunOptions, 'batchCrossSite' | 'batchDeliveries' | 'siteSteps'>
+
+function transcripts (scenario: Scenario, workers: number, durationMs = scenario.durationMs, without: Optimisations = {}): Record<string, string> {
+  const r = runSharded(scenario, { policy: 'agentmesh', seed: scenario.seed, durationMs, reportPoints: 0, workers, transcripts: true, ...without })
   assert.ok(r.transcripts !== undefined)
   return r.transcripts
 }
@@ -104,24 +107,24 @@ describe('the simulator sharded by site', () => {
     // The optimisation: a site far from the others (the edge) runs a step of several rounds
     // at once. Without it every site runs every round of its worker.
     const stepped = transcripts(WORLD, 1)
-    assert.deepEqual(transcripts(WORLD, 1, WORLD.durationMs, true, true, false), stepped, '1 worker')
-    assert.deepEqual(transcripts(WORLD, 2, WORLD.durationMs, true, true, false), stepped, '2 workers')
+    assert.deepEqual(transcripts(WORLD, 1, WORLD.durationMs, { siteSteps: false }), stepped, '1 worker')
+    assert.deepEqual(transcripts(WORLD, 2, WORLD.durationMs, { siteSteps: false }), stepped, '2 workers')
   })
 
   it('feeds every host the same with the global topic\'s copies batched per message or sent one per site', () => {
     // The optimisation: one record per message for all the sites it reaches (split per worker),
     // instead of one per site. A 10,000-host fleet has 390 site leaders, each sending a summary to every other site.
     const batched = transcripts(WORLD, 1)
-    assert.deepEqual(transcripts(WORLD, 1, WORLD.durationMs, false), batched, '1 worker')
-    assert.deepEqual(transcripts(WORLD, 2, WORLD.durationMs, false), batched, '2 workers')
+    assert.deepEqual(transcripts(WORLD, 1, WORLD.durationMs, { batchCrossSite: false }), batched, '1 worker')
+    assert.deepEqual(transcripts(WORLD, 2, WORLD.durationMs, { batchCrossSite: false }), batched, '2 workers')
   })
 
   it('feeds every host the same with a message\'s copies queued once per delay or once per receiver', () => {
     // The optimisation: one queued delivery for every receiver a copy reaches at the same
     // millisecond (a digest or plan reaches most of its site at once), instead of one each.
     const batched = transcripts(WORLD, 1)
-    assert.deepEqual(transcripts(WORLD, 1, WORLD.durationMs, true, false), batched, '1 worker')
-    assert.deepEqual(transcripts(WORLD, 2, WORLD.durationMs, true, false), batched, '2 workers')
+    assert.deepEqual(transcripts(WORLD, 1, WORLD.durationMs, { batchDeliveries: false }), batched, '1 worker')
+    assert.deepEqual(transcripts(WORLD, 2, WORLD.durationMs, { batchDeliveries: false }), batched, '2 workers')
   })
 
   it('gives the same summary and report with 1 and 2 workers, where sites reached each other', () => {
