@@ -30,18 +30,17 @@
  * So a run gives the same bytes whatever the number of workers (test/sim/sharding.test.ts).
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
-import { timingsFor } from '../node/core/config.js'
-import { Rng } from '../node/core/rng.js'
+import type { Rng } from '../node/core/rng.js'
 import { lookaheadBetween, MAX_SITES, siteLatencyFloorsMs, splitByWorker, type CrossSiteRecord } from './cross-site.js'
 import { simAssert, SimError } from './errors.js'
-import { shuffle } from './gossip-mesh.js'
 import { LoadModel } from './load-model.js'
 import { Network } from './network.js'
 import type { Violation } from './observer.js'
-import { hostIdOf } from './scenario-parse.js'
-import type { FaultSpec, LinkSpec, Scenario } from './scenario.js'
-import { faultText, Simulation, type Marker, type RunFigures, type RunOptions, type RunSeries } from './simulation.js'
+import type { LinkSpec, Scenario } from './scenario.js'
+import { Simulation, type Marker, type RunFigures, type RunOptions, type RunSeries } from './simulation.js'
+import { assignSites } from './site-assignment.js'
 import { MsHistogram } from './stats.js'
+import { fleetTargets, hostsOfSite, runStreams, worldPlan, type WorldChange, type WorldPlan } from './world-plan.js'
 
 /** How often this thread looks at the workers (progress, a failure) while they run, ms. */
 const MAIN_POLL_MS = 100
@@ -49,15 +48,6 @@ const MAIN_POLL_MS = 100
 const WAIT_CHECK_MS = 200
 /** Checks before a worker sleeps waiting for the others (a round of a small fleet is over in microseconds). */
 const WAIT_SPINS = 20000
-/**
- * A site assignment may load a worker this much above an even share to keep close sites
- * together. Workers wait on each other less the farther apart their sites are, and that can
- * be worth more than an even share: on the 1,000-host benchmark fleet (30 November 2026, two
- * runs each of 600 simulated seconds, 2 workers) the on-prem and cloud sites on one worker and
- * the edge on the other (80 ms apart, an estimated 58 % of the work on the first) took 10.8 and
- * 11.7 s, an even split 25 ms apart 13.4 and 13.9 s.
- */
-const ASSIGN_SLACK = 1.2
 /** At most this many markers (as the whole-world run keeps). */
 const MAX_MARKERS = 2000
 
@@ -75,111 +65,6 @@ export interface SiteFigures {
   figures: Omit<RunFigures, 'propagation'>
   violatingStepsMs: readonly number[]
   transcripts?: Record<string, string>
-}
-
-// ---- the world outside the sites: network changes and faults among every site's hosts ----------
-
-export type WorldChange =
-  | { atMs: number, kind: 'partition', groups: number[][] }
-  | { atMs: number, kind: 'heal' }
-  | { atMs: number, kind: 'degrade', id: number, a: number, b: number, link: Partial<LinkSpec> }
-  | { atMs: number, kind: 'restore', id: number, a: number, b: number }
-  | { atMs: number, kind: 'uplink', site: number, up: boolean }
-  | { atMs: number, kind: 'fleet-fault', fault: FaultSpec }
-
-export interface WorldPlan {
-  /** In time order; at one time, in the order the whole-world run schedules them. */
-  changes: WorldChange[]
-  /** Every fault (and a partition's heal) as the report marks it. */
-  markers: Marker[]
-}
-
-/**
- * The changes of the world outside the sites, the same in every worker: the partitions, heals
- * and degraded links of the scenario's faults, the uplinks' flaps (drawn up front from the flap
- * stream, as the whole-world run draws them), and the faults drawn among every site's hosts.
- */
-export function worldPlan (scenario: Scenario, seed: number, durationMs: number): WorldPlan {
-  const streams = runStreams(seed)
-  const changes: WorldChange[] = []
-  const markers: Marker[] = []
-  const mark = (tMs: number, text: string): void => { if (tMs <= durationMs) markers.push({ tMs, kind: 'fault', site: '', text }) }
-  const siteIndex = (name: string): number => scenario.sites.findIndex(s => s.name === name)
-  const hostIndex = hostIndexOf(scenario)
-  let degrades = 0
-  for (const f of scenario.faults) {
-    if (f.atMs > durationMs) continue
-    mark(f.atMs, faultText(f))
-    switch (f.kind) {
-      case 'partition': {
-        const groups = f.groups.map(g => g.flatMap(name => {
-          const s = siteIndex(name)
-          return s >= 0 ? hostsOfSite(scenario, s) : [hostIndex.get(name)!]
-        }))
-        changes.push({ atMs: f.atMs, kind: 'partition', groups })
-        if (f.healAfterMs !== undefined) {
-          changes.push({ atMs: f.atMs + f.healAfterMs, kind: 'heal' })
-          mark(f.atMs + f.healAfterMs, 'heal')
-        }
-        break
-      }
-      case 'heal': changes.push({ atMs: f.atMs, kind: 'heal' }); break
-      case 'degrade': {
-        const id = degrades++
-        const a = siteIndex(f.sites[0])
-        const b = siteIndex(f.sites[1])
-        changes.push({ atMs: f.atMs, kind: 'degrade', id, a, b, link: f.link })
-        if (f.restoreAfterMs !== undefined) changes.push({ atMs: f.atMs + f.restoreAfterMs, kind: 'restore', id, a, b })
-        break
-      }
-      case 'crash': case 'restart': case 'docker-stop': case 'docker-start':
-        if (f.target.type === 'random' && f.target.site === undefined) changes.push({ atMs: f.atMs, kind: 'fleet-fault', fault: f })
-        break
-      default:
-    }
-  }
-  scenario.sites.forEach((site, s) => {
-    if (site.flap === undefined) return
-    // The whole-world run's flap schedule (simulation.ts, scheduleWorld), from the same stream.
-    let t = 0
-    for (;;) {
-      t += Math.max(1, Math.round(-Math.log(1 - streams.flaps.next()) * site.flap.upMs))
-      if (t >= durationMs) break
-      const down = Math.max(1, Math.round(-Math.log(1 - streams.flaps.next()) * site.flap.downMs))
-      changes.push({ atMs: t, kind: 'uplink', site: s, up: false })
-      changes.push({ atMs: Math.min(t + down, durationMs), kind: 'uplink', site: s, up: true })
-      t += down
-    }
-  })
-  const inRun = changes.filter(c => c.atMs <= durationMs)
-  // Stable: at one time, in the order made.
-  inRun.sort((a, b) => a.atMs - b.atMs)
-  markers.sort((a, b) => a.tMs - b.tMs)
-  return { changes: inRun, markers }
-}
-
-/** The run's own streams, forked as the whole-world run forks its faults' and flaps' (simulation.ts). */
-function runStreams (seed: number): { faults: Rng, flaps: Rng } {
-  const root = new Rng(seed)
-  root.fork(1)
-  root.fork(2)
-  root.fork(3)
-  const faults = root.fork(4)
-  root.fork(5)
-  return { faults, flaps: root.fork(6) }
-}
-
-function hostsOfSite (scenario: Scenario, site: number): number[] {
-  let base = 0
-  for (let s = 0; s < site; s++) base += scenario.sites[s].hosts
-  return Array.from({ length: scenario.sites[site].hosts }, (_, i) => base + i)
-}
-
-function hostIndexOf (scenario: Scenario): Map<string, number> {
-  const out = new Map<string, number>()
-  let idx = 0
-  for (const site of scenario.sites) for (let i = 0; i < site.hosts; i++) out.set(hostIdOf(site.name, i, site.hosts), idx++)
-  return out
 }
 
 
@@ -362,84 +247,6 @@ export class ShardSet {
       return { site: s, figures, violatingStepsMs: sim.violatingStepsMs, ...(this.opts.transcripts === true ? { transcripts: sim.transcriptDigests() } : {}) }
     })
   }
-}
-
-/**
- * The hosts a fault without a site picks among every site's: `count` of those whose machine
- * runs (any host for a restart), drawn from the run's fault stream, as the whole-world run draws them.
- */
-function fleetTargets (f: FaultSpec, up: Uint8Array, rng: Rng): number[] {
-  if (f.kind !== 'crash' && f.kind !== 'restart' && f.kind !== 'docker-stop' && f.kind !== 'docker-start') return []
-  if (f.target.type !== 'random') return []
-  const pool: number[] = []
-  for (let i = 0; i < up.length; i++) if (f.kind === 'restart' || up[i] === 1) pool.push(i)
-  shuffle(pool, rng)
-  return pool.slice(0, f.target.count)
-}
-
-// ---- sites to workers ------------------------------------------------------------------------
-
-/**
- * A site's share of the work, per host: a part every host costs whatever its profile (ticks,
- * samples, observations, its leader's rounds) and a part per heartbeat interval (its heartbeat,
- * the digest it takes, a sweep of its peers). Fitted to a 1,000-host benchmark fleet timed site by
- * site on one thread (30 November 2026, 600 simulated seconds): 18 ms per on-prem host (500 ms
- * heartbeats, sites of 40), 17.5 per cloud host (500 ms, sites of 50), 8.7 per edge host (2 s,
- * sites of 20). Since members send their heartbeats to the leader alone (docs/membership.md) a
- * host's work hardly grows with its site's size; before, each heard every other's heartbeat.
- */
-const HOST_COST_FIXED = 5.6
-const HOST_COST_PER_HEARTBEAT_PER_S = 6.2
-
-function siteLoad (scenario: Scenario, s: number): number {
-  const site = scenario.sites[s]
-  return site.hosts * (HOST_COST_FIXED + HOST_COST_PER_HEARTBEAT_PER_S * 1000 / timingsFor(site.profile).heartbeatIntervalMs)
-}
-
-/**
- * Sites to workers. Sites closer than a threshold go to the same worker, so that what crosses
- * between workers takes at least that long and workers wait on each other less; the threshold
- * is the highest for which no such group is much more than an even share of the work. The
- * groups then go, biggest first, to the least loaded worker. Only speed depends on this.
- */
-export function assignSites (scenario: Scenario, workers: number): number[][] {
-  const n = scenario.sites.length
-  const all = scenario.sites.map((_, i) => i)
-  if (workers <= 1 || n <= 1) return [all]
-  const floors = siteLatencyFloorsMs(scenario)
-  const load = all.map(s => siteLoad(scenario, s))
-  const total = load.reduce((a, b) => a + b, 0)
-  const thresholds = [...new Set([...floors].filter(Number.isFinite))].sort((a, b) => b - a)
-  let groups = all.map(s => [s])
-  for (const t of thresholds) {
-    const g = groupsCloserThan(floors, n, t)
-    if (Math.max(...g.map(x => x.reduce((a, s) => a + load[s], 0))) <= ASSIGN_SLACK * total / workers) { groups = g; break }
-  }
-  const out: number[][] = Array.from({ length: workers }, () => [])
-  const given = new Array(workers).fill(0)
-  const sized = groups.map(g => ({ g, load: g.reduce((a, s) => a + load[s], 0) })).sort((a, b) => b.load - a.load || a.g[0] - b.g[0])
-  for (const { g, load: l } of sized) {
-    let w = 0
-    for (let k = 1; k < workers; k++) if (given[k] < given[w]) w = k
-    out[w].push(...g)
-    given[w] += l
-  }
-  return out.map(sites => sites.sort((a, b) => a - b)).filter(sites => sites.length > 0)
-}
-
-/** Sites in groups: two sites less than `t` ms apart are in one group (transitively). */
-function groupsCloserThan (floors: Float64Array, n: number, t: number): number[][] {
-  const parent = Array.from({ length: n }, (_, i) => i)
-  const find = (i: number): number => { while (parent[i] !== i) { parent[i] = parent[parent[i]]; i = parent[i] } return i }
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (floors[i * n + j] < t) parent[find(i)] = find(j)
-  const groups = new Map<number, number[]>()
-  for (let i = 0; i < n; i++) {
-    const r = find(i)
-    const g = groups.get(r)
-    if (g === undefined) groups.set(r, [i])
-    else g.push(i)
-  }
-  return [...groups.values()]
 }
 
 // ---- the run -------------------------------------------------------------------------------
