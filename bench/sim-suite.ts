@@ -60,10 +60,10 @@ interface FleetRun {
  * copied and promoted. 128 against 64 MiB, the 10,000-host fleet's first 300 simulated seconds
  * on 2 workers, runs alternated (30 November 2026): 0.86 of the time in the median of 5 pairs
  * (0.78–0.92), peak RSS 1.35–1.44 GB against 1.06–1.08. Beside 128 in the same runs, 96 MiB was
- * no faster than 64 and 192 MiB slower than 128, at 1.9–2.1 GB (docs/simulator.md). A heap that grows by 30 % over what a full collection kept, not V8's
- * default of up to 4×: a run's garbage is mostly short-lived, and this halves the peak RSS of
- * 10,000 hosts for a few per cent of time (measured: 1.35 GB → 0.69 GB at 40 simulated seconds
- * on one thread). The same flags apply to the workers (they are the process's).
+ * no faster than 64 and 192 MiB slower than 128, at 1.9–2.1 GB (docs/simulator.md). A heap
+ * that grows by 30 % over what a full collection kept, not V8's default of up to 4×: a run's
+ * garbage is mostly short-lived, and this halves the peak RSS of 10,000 hosts for a few per cent
+ * of time (measured: 1.35 GB → 0.69 GB at 40 simulated seconds on one thread). The same flags apply to the workers (they are the process's).
  */
 const FLEET_NODE_FLAGS = ['--max-semi-space-size=128', '--heap-growing-percent=30']
 

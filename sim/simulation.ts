@@ -529,11 +529,11 @@ export class Simulation {
     h.runtime.onChange(() => this.scheduleObserve(h))
     h.transport.onMessage((_topic, message) => this.feed(h, message))
   }
+
   /** A delivered copy, fed to the host's core (the driver's listener, or deliverTo for it). */
   private feed (h: SimHost, message: Message): void {
     this.input(h, this.messageInput(message))
   }
-
 
   /**
    * The core's input for a delivered message, one per message (the receivers of one message
